@@ -1,0 +1,42 @@
+"""`make bench`: run every benchmark suite in this folder and write bench/results.json.
+
+Each suite is a module ``bench/<name>.py`` with ``run() -> dict``: it starts and stops its own
+emulator, prints its own table and returns its figures. Figures are reported, never asserted.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+SUITES = ("inventory", "instance_workflows", "converter")
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def main(argv: list[str]) -> int:
+    selected = argv or list(SUITES)
+    unknown = sorted(set(selected) - set(SUITES))
+    if unknown:
+        print(f"unknown suite(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}", file=sys.stderr)
+        return 2
+    results = {"machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+               "suites": {}}
+    started = time.monotonic()
+    for name in selected:
+        print(f"\n=== bench: {name} ===", flush=True)
+        suite = importlib.import_module(f"bench.{name}")
+        t0 = time.monotonic()
+        results["suites"][name] = suite.run()
+        results["suites"][name]["suite_wall_seconds"] = round(time.monotonic() - t0, 2)
+    results["total_wall_seconds"] = round(time.monotonic() - started, 2)
+    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(f"\nwrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}"
+          f" in {results['total_wall_seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

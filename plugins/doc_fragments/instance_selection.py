@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright: alicloud.oos contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Options shared by the instance workflow modules: which instances, how many at a time, and how
+the action plugin finds the instance of an inventory host."""
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  instance_id:
+    description:
+      - One ECS instance id (V(i-...)).
+      - Set at most one of O(instance_id), O(instance_ids) and O(targets).
+      - When none of them is set and the task runs over inventory hosts, the action plugin takes each
+        host's instance from its hostvars (see O(instance_id_var)) and handles all hosts of the play
+        batch with shared batched API calls.
+    type: str
+  instance_ids:
+    description:
+      - ECS instance ids. Unknown ids fail the task before anything is changed.
+      - Typical fleet use is C(run_once=true) with
+        C("{{ ansible_play_hosts | map('extract', hostvars, 'instance_id') | list }}").
+    type: list
+    elements: str
+  targets:
+    description:
+      - An OOS C(Targets) value, as in OOS templates.
+      - "V({Type: ResourceIds, ResourceIds: [i-...]}), V({Type: Tags, Tags: [{Key: k, Value: v}]}),
+        V({Type: ResourceGroup, ResourceGroupId: rg-...}) or V({Type: All}). An optional C(RegionId)
+        must match O(region)."
+      - A target that matches no instance is an error.
+    type: raw
+  rate_control:
+    description:
+      - An OOS C(RateControl) value, with OOS semantics.
+      - "V({Mode: Concurrency, Concurrency: 10, MaxErrors: 0}); C(Concurrency) and C(MaxErrors) are
+        counts or percentages such as V('30%'). V({Mode: Batch, Batch: [1, '50%']}) is accepted too."
+      - The instances are handled in waves of C(Concurrency) (or the C(Batch) sizes), each wave with
+        batched API calls and awaited before the next starts. Once more failures than C(MaxErrors)
+        happened, the remaining waves are not started and the task fails, naming every failed
+        instance.
+      - Without it all instances are handled at once and any failure fails the task.
+    type: raw
+  instance_id_var:
+    description:
+      - Action plugin only. Name of the host variable that holds the host's instance id, when no
+        instance option is set.
+      - Hosts without it are matched by IP address (C(ansible_host), else the inventory hostname) with
+        one batched C(DescribeInstances) call per 100 addresses (private, then public IPs); the mapping
+        is cached for the rest of the run.
+    type: str
+    default: instance_id
+  batch:
+    description:
+      - Action plugin only. With V(true), the first host of the play batch to run the task does the work
+        of every host of the batch in shared batched calls, and each host gets its own result.
+      - Batching needs the module arguments and the C(when) condition to be decided per host from host
+        variables; tasks with a loop, C(run_once) or an explicit instance option are never batched.
+      - With V(false) each host calls the API for its own instance.
+    type: bool
+    default: true
+"""

@@ -1,0 +1,279 @@
+# -*- coding: utf-8 -*-
+# Copyright: alicloud.oos contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: ecs
+short_description: Alibaba Cloud ECS instances as a dynamic inventory
+version_added: 0.1.0
+description:
+  - Loads ECS instances from one or more regions with C(DescribeInstances) (100 instances per call, regions
+    queried concurrently) and makes them Ansible hosts.
+  - "The configuration file name must end with C(.ecs.yml) or C(.ecs.yaml) and contain C(plugin: alicloud.oos.ecs)."
+  - Options set in the file win over the environment variables (C(ALICLOUD_*), C(ALIBABA_CLOUD_*)).
+  - "Host variables: C(instance_id), C(instance_name), C(host_name), C(region_id) (the region, never the zone),
+    C(zone_id), C(status), C(instance_type), C(os_type), C(os_name), C(private_ip), C(public_ip), C(eip),
+    C(vpc_id), C(vswitch_id), C(security_group_ids) (list), C(resource_group_id), C(tags) (dict),
+    C(image_id), C(creation_time); missing values are V(null)."
+  - "Default groups: C(region_<region>), C(zone_<zone>), C(status_<Status>), C(resource_group_<id>) and
+    C(tag_<Key>_<Value>) (C(tag_<Key>) for an empty value)."
+  - Every group name (default groups, O(groups), O(keyed_groups)) has the characters that are invalid in group
+    names replaced by C(_), always and without a warning, for example C(region_cn_hangzhou).
+  - A region that fails (throttling that outlasts the retries, service errors, network errors) is reported as a
+    warning and the other regions still load, unless O(strict=true). A region id that does not exist is always
+    an error.
+author:
+  - alicloud.oos contributors
+options:
+  plugin:
+    description: Marks this file as a configuration of this plugin.
+    type: str
+    required: true
+    choices: [alicloud.oos.ecs]
+  regions:
+    description:
+      - Regions to load. Empty means every region that C(DescribeRegions) lists (one extra call).
+      - When given, the ids are checked against C(DescribeRegions) (one call) so a wrong id is an error naming it.
+    type: list
+    elements: str
+    default: []
+  filters:
+    description:
+      - Filters sent to C(DescribeInstances) in every region.
+      - "Keys: C(Status), C(VpcId), C(VSwitchId), C(ZoneId), C(InstanceName) (C(*) wildcard), C(InstanceType),
+        C(ImageId), C(SecurityGroupId), C(ResourceGroupId), C(InstanceIds), C(PrivateIpAddresses),
+        C(PublicIpAddresses), C(EipAddresses) (lists) and C(tags) (a mapping C({Key: Value}); a V(null) value
+        matches any value of the key)."
+      - An unknown key is an error that lists the valid ones.
+    type: dict
+    default: {}
+  include_filters:
+    description:
+      - More filter sets (same keys as O(filters)); instances matching any of them are added to those that match
+        O(filters). Each set costs its own C(DescribeInstances) calls.
+    type: list
+    elements: dict
+    default: []
+  exclude_filters:
+    description:
+      - Filter sets (same keys as O(filters)); instances matching any of them are removed.
+    type: list
+    elements: dict
+    default: []
+  hostnames:
+    description:
+      - Ordered preference for the inventory host name. Each entry is a host variable name (C(instance_id),
+        C(instance_name), C(host_name), C(private_ip), C(public_ip), C(eip), ...) or C(tag:KEY).
+      - An entry with no value for an instance, or whose value another instance already uses, falls through to
+        the next one; the instance id is used when none is left.
+    type: list
+    elements: str
+    default: [instance_id]
+  ansible_host:
+    description:
+      - Ordered preference for C(ansible_host), same entries as O(hostnames). Entries without a value fall
+        through. An empty list leaves C(ansible_host) unset.
+    type: list
+    elements: str
+    default: [public_ip, eip, private_ip]
+  hostvars_prefix:
+    description:
+      - Prefix for the names of the host variables set by this plugin (not C(ansible_host)), for example V(ecs_).
+        O(compose), O(groups) and O(keyed_groups) see the prefixed names.
+    type: str
+    default: ''
+  default_groups:
+    description: Create the default region, zone, status and tag groups.
+    type: bool
+    default: true
+  strict:
+    description:
+      - If V(true), a region that fails to load is an error instead of a warning, and so is an invalid entry in
+        O(compose), O(groups) or O(keyed_groups) (otherwise such entries are skipped).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - alicloud.oos.auth.PLUGINS
+  - constructed
+  - inventory_cache
+"""
+
+EXAMPLES = r"""
+# demo.ecs.yml - credentials come from ALICLOUD_ACCESS_KEY / ALICLOUD_SECRET_KEY (or set them here)
+plugin: alicloud.oos.ecs
+regions: [cn-hangzhou, cn-shanghai]
+filters:
+  Status: Running
+  tags: {Env: dev}
+exclude_filters:
+  - tags: {Maintenance: "true"}
+hostnames: [tag:Name, instance_name, instance_id]
+ansible_host: [private_ip]
+keyed_groups:
+  - key: instance_type
+    prefix: type
+compose:
+  ansible_user: "'ecs-user' if os_type == 'linux' else 'Administrator'"
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/alicloud-ecs-inventory
+cache_timeout: 600
+
+# Then: ansible-inventory -i demo.ecs.yml --graph
+#       ansible-playbook -i demo.ecs.yml site.yml --limit tag_Env_dev
+"""
+
+import difflib
+import os
+
+from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.display import Display
+
+from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTIONS, resolve_auth
+from ansible_collections.alicloud.oos.plugins.module_utils.client import AlicloudClient
+from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import validate_filters
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (
+    choose_hostname, default_group_names, is_bad_region_error, list_regions, load_fleet, preferred_value,
+    sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
+
+display = Display()
+
+# Keys every inventory file may hold besides the documented options.
+_ALWAYS_ALLOWED = ("plugin",)
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    NAME = "alicloud.oos.ecs"
+    # Every group (default, groups, keyed_groups) goes through the same forced, silent sanitizer.
+    _sanitize_group_name = staticmethod(sanitize_group_name)
+
+    def verify_file(self, path):
+        return super().verify_file(path) and path.endswith((".ecs.yml", ".ecs.yaml"))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        config = self._read_config_data(path)
+        try:
+            self._check_option_names(config)
+            settings = self._settings(config)
+            cache_key = self.get_cache_key(path)
+            use_cache = self.get_option("cache")
+            instances = None
+            if use_cache and cache:
+                try:
+                    instances = self._cache[cache_key]
+                except KeyError:
+                    instances = None
+            if instances is None:
+                instances, complete = self._fetch(settings)
+                if use_cache and complete:
+                    self._cache[cache_key] = instances
+            self._populate(instances, settings)
+        except AlicloudInputError as error:
+            raise AnsibleParserError(f"{self.NAME}: invalid option {error.field}: {error.message} (in {path})") from None
+        except AlicloudError as error:
+            raise AnsibleParserError(f"{self.NAME}: {error} (in {path})") from None
+
+    # ------------------------------------------------------------------------------------- options
+
+    def _check_option_names(self, config):
+        """An unknown key in the file is an error naming it (Ansible itself ignores it silently)."""
+        known = set(self._options) | set(_ALWAYS_ALLOWED)
+        for option in AUTH_OPTIONS.values():
+            known.update(option.get("aliases", ()))
+        unknown = sorted(str(k) for k in config if k not in known)
+        if unknown:
+            hints = []
+            for key in unknown:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                hints.append(f"{key} (did you mean {close[0]}?)" if close else key)
+            raise AlicloudInputError(unknown[0], f"unknown option(s) {', '.join(hints)}; valid options are "
+                                     f"{', '.join(sorted(k for k in self._options if not k.startswith('_')))}")
+
+    def _settings(self, config) -> dict:
+        # Auth: only what the file sets, then the same environment fallbacks as the modules, so the
+        # file always wins over the environment.
+        auth_options = {}
+        for name, option in AUTH_OPTIONS.items():
+            for key in (name, *option.get("aliases", ())):
+                if config.get(key) not in (None, ""):
+                    auth_options[name] = config[key]
+                    break
+        return {
+            "auth": resolve_auth(auth_options, os.environ),
+            "regions": validate_regions(self.get_option("regions")),
+            "filters": validate_filters(self.get_option("filters"), "filters"),
+            "include_filters": validate_filter_sets(self.get_option("include_filters"), "include_filters"),
+            "exclude_filters": validate_filter_sets(self.get_option("exclude_filters"), "exclude_filters"),
+            "hostnames": validate_preferences(self.get_option("hostnames"), "hostnames"),
+            "ansible_host": validate_preferences(self.get_option("ansible_host"), "ansible_host", allow_empty=True),
+            "prefix": self.get_option("hostvars_prefix") or "",
+            "strict": bool(self.get_option("strict")),
+        }
+
+    # ------------------------------------------------------------------------------------- loading
+
+    def _client(self, auth, region):
+        return AlicloudClient(auth, "ecs", region)
+
+    def _regions(self, settings) -> list:
+        auth, wanted, strict = settings["auth"], settings["regions"], settings["strict"]
+        try:
+            available = list_regions(self._client(auth, auth.region or (wanted[0] if wanted else "cn-hangzhou")))
+        except AlicloudError as error:
+            if not wanted or strict:
+                raise AlicloudError(f"cannot list regions (DescribeRegions): {error}; set the regions option "
+                                    "or fix the cause", code=error.code, request_id=error.request_id) from None
+            display.warning(f"{self.NAME}: could not check the regions option against DescribeRegions ({error}); "
+                            "loading the listed regions anyway")
+            return wanted
+        if not wanted:
+            return available
+        unknown = [r for r in wanted if r not in available]
+        if unknown:
+            raise AlicloudInputError("regions", f"region(s) {', '.join(unknown)} do not exist; available regions: "
+                                     f"{', '.join(available)}")
+        return wanted
+
+    def _fetch(self, settings) -> tuple:
+        """``(instances, complete)``: complete is False when a region failed (then nothing is cached)."""
+        regions = self._regions(settings)
+        instances, failures = load_fleet(regions, lambda region: self._client(settings["auth"], region),
+                                         settings["filters"], settings["include_filters"], settings["exclude_filters"])
+        for region, error in failures.items():
+            if is_bad_region_error(error):
+                raise AlicloudInputError("regions", f"region {region} does not exist: {error}")
+        if failures:
+            summary = "; ".join(f"{region}: {error}" for region, error in failures.items())
+            if settings["strict"]:
+                raise AlicloudError(f"{len(failures)} region(s) failed to load (strict is on): {summary}")
+            for region, error in failures.items():
+                display.warning(f"{self.NAME}: region {region} skipped, the other regions are loaded: {error}")
+        return instances, not failures
+
+    # ---------------------------------------------------------------------------------- populating
+
+    def _populate(self, instances, settings):
+        prefix, strict = settings["prefix"], settings["strict"]
+        taken = {}
+        default_groups = self.get_option("default_groups")
+        for instance in instances:
+            hostname = choose_hostname(instance, settings["hostnames"], taken)
+            self.inventory.add_host(hostname)
+            hostvars = {f"{prefix}{key}": value for key, value in instance.items()}
+            ansible_host = preferred_value(instance, settings["ansible_host"])
+            if ansible_host:
+                hostvars["ansible_host"] = ansible_host
+            for key, value in hostvars.items():
+                self.inventory.set_variable(hostname, key, value)
+            if default_groups:
+                for name in default_group_names(instance):
+                    group = self.inventory.add_group(name)
+                    self.inventory.add_child(group, hostname)
+            self._set_composite_vars(self.get_option("compose"), hostvars, hostname, strict=strict)
+            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, hostname, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, hostname, strict=strict)
+

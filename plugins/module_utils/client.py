@@ -1,0 +1,283 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the alicloud.oos collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one client of the collection: any product, any RPC action, through the SDK's generic ``call_api``.
+
+    client = AlicloudClient(auth, "ecs")                     # auth: auth.AuthSettings
+    body = client.call("DescribeInstances", {"RegionId": "cn-hangzhou", "InstanceId": ["i-1", "i-2"]})
+    body, pages = client.paginate("DescribeInstances", {"RegionId": "cn-hangzhou"})
+
+* ``call(action, params=None, method="POST", client_token=None, idempotent=None) -> dict``: the
+  response body (``RequestId`` included). Parameters are flattened like the SDK (``Key.N``,
+  ``Key.Sub``; JSON strings for the parameters the API takes as JSON). ``RegionId`` is added from
+  the client's region when absent. Retries follow :mod:`retries`: a mutating call that accepts a
+  ``ClientToken`` gets one automatically (the same token on every retry); ``idempotent=True`` tells
+  the layer the call may be repeated safely (e.g. StopInstances guarded by state checks).
+* ``paginate(action, params=None, list_path=None, method="POST", max_pages=1000)`` ->
+  ``(merged_body, pages)``: PageNumber/PageSize or NextToken/MaxResults paging, wrapped lists
+  (``Instances.Instance``) concatenated like OOS AutoPaging. Page size is raised to the API maximum
+  when the docs give one and the caller did not set it.
+* Bookkeeping for module results: ``request_ids`` (every successful request), ``attempts`` (HTTP
+  requests sent), ``last_attempts`` (requests of the latest ``call``).
+
+Raises :class:`errors.AlicloudError` (API/network/credentials) or :class:`errors.AlicloudInputError`.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import time
+import uuid
+
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import (
+    AlicloudError,
+    AlicloudInputError,
+    from_sdk_exception,
+)
+from ansible_collections.alicloud.oos.plugins.module_utils.products import (
+    accepts_client_token,
+    is_read_only,
+    json_parameters,
+    normalize_product,
+    page_size_limit,
+    resolve_endpoint,
+)
+from ansible_collections.alicloud.oos.plugins.module_utils.retries import is_retryable
+
+try:
+    from alibabacloud_tea_openapi import utils_models as open_api_models
+    from alibabacloud_tea_openapi.client import Client as OpenApiClient
+    from darabonba.runtime import RuntimeOptions
+
+    HAS_SDK = True
+    SDK_IMPORT_ERROR = None
+except ImportError as exc:  # reported by AlicloudModule / the plugin base as a missing library
+    HAS_SDK = False
+    SDK_IMPORT_ERROR = exc
+
+SDK_LIBRARY = "alibabacloud-tea-openapi"
+USER_AGENT = "AnsibleCollection/alicloud.oos"
+DEFAULT_MAX_PAGES = 1000
+
+
+def _flatten_into(key: str, value, out: dict) -> None:
+    """The SDK's ``Utils._object_handler``: lists -> ``Key.N``, dicts -> ``Key.Sub``, scalars -> ``str()``."""
+    if value is None:
+        return
+    if isinstance(value, dict):
+        for sub_key, sub_value in value.items():
+            _flatten_into(f"{key}.{sub_key}", sub_value, out)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value, start=1):
+            _flatten_into(f"{key}.{index}", item, out)
+    elif isinstance(value, bytes):
+        out[key] = value.decode("utf-8")
+    else:
+        out[key] = str(value)  # booleans become True/False, exactly as the SDK sends them
+
+
+def flatten_parameters(params, product=None, action=None) -> dict:
+    """API parameters -> ``{name: str}`` query parameters, as the SDK sends them.
+
+    Parameters the API takes as a JSON string (known from the API docs for ECS and OOS, e.g. OOS
+    ``StartExecution.Parameters``, ECS ``DescribeInstances.InstanceIds``) are JSON-encoded with
+    compact separators when given as a list or dict; everything else is flattened.
+    """
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise AlicloudInputError("parameters", f"must be a dict of API parameter names to values (got {type(params).__name__}), "
+                                 "e.g. {RegionId: cn-hangzhou, InstanceId: [i-1, i-2]}")
+    as_json = json_parameters(product, action) if product and action else ()
+    out = {}
+    for key, value in params.items():
+        if not isinstance(key, str) or not key.strip():
+            raise AlicloudInputError("parameters", f"parameter names must be non-empty strings, got {key!r}")
+        if key in as_json and isinstance(value, (dict, list, tuple)):
+            out[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        else:
+            _flatten_into(key, value, out)
+    return out
+
+
+def find_list_paths(body, prefix=()) -> list:
+    """Paths (tuples of keys) of the lists in a response body, e.g. ``[("Instances", "Instance")]``."""
+    paths = []
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if isinstance(value, list):
+                paths.append(prefix + (key,))
+            elif isinstance(value, dict):
+                paths.extend(find_list_paths(value, prefix + (key,)))
+    return paths
+
+
+def get_path(body, path):
+    for key in path:
+        if not isinstance(body, dict):
+            return None
+        body = body.get(key)
+    return body
+
+
+def _parse_list_path(list_path):
+    if list_path is None:
+        return None
+    if isinstance(list_path, str):
+        parts = tuple(p for p in list_path.strip().lstrip(".").split(".") if p)
+        if parts:
+            return [parts]
+    raise AlicloudInputError("list_path", f"{list_path!r} is not a dotted path such as Instances.Instance")
+
+
+class AlicloudClient:
+    """Client for one product in one region (see the module docstring)."""
+
+    def __init__(self, auth, product, region=None, version=None, endpoint=None, retry=None,
+                 sleep=time.sleep, clock=time.monotonic):
+        self.auth = auth
+        self.product = normalize_product(product)
+        self.region = region or auth.region
+        self.endpoint = resolve_endpoint(self.product, self.region, version=version, endpoint=endpoint or auth.endpoint)
+        self.version = self.endpoint.version
+        self.retry = retry or auth.retry
+        self._sleep = sleep
+        self._clock = clock
+        self._sdk = None
+        self.request_ids = []
+        self.attempts = 0
+        self.last_attempts = 0
+
+    def _sdk_client(self):
+        if self._sdk is None:
+            if not HAS_SDK:
+                raise AlicloudError(f"the {SDK_LIBRARY} Python library is required on the host that runs this task "
+                                    f"(pip install {SDK_LIBRARY}): {SDK_IMPORT_ERROR}", code="MissingLibrary",
+                                    product=self.product, failure="credentials")
+            from ansible_collections.alicloud.oos.plugins.module_utils.auth import build_credentials
+
+            config = open_api_models.Config(
+                credential=build_credentials(self.auth),
+                endpoint=self.endpoint.host,
+                protocol=self.endpoint.protocol,
+                region_id=self.region,
+                user_agent=USER_AGENT,
+            )
+            self._sdk = OpenApiClient(config)
+        return self._sdk
+
+    def _send(self, action, query, method):
+        params = open_api_models.Params(
+            action=action, version=self.version, protocol=self.endpoint.protocol.upper(), pathname="/",
+            method=method, auth_type="AK", style="RPC", req_body_type="formData", body_type="json")
+        request = open_api_models.OpenApiRequest(query=query)
+        runtime = RuntimeOptions(ignore_ssl=not self.auth.validate_certs)
+        return self._sdk_client().call_api(params, request, runtime)
+
+    def prepare(self, action, params=None, client_token=None):
+        """Validate and build the query (with ``RegionId`` and ``ClientToken``) without sending anything."""
+        if not isinstance(action, str) or not action or not action[0].isalpha() or not action.isalnum():
+            raise AlicloudInputError("api", f"{action!r} is not an API action name; use one like DescribeInstances")
+        query = flatten_parameters(params, self.product, action)
+        if self.region and "RegionId" not in query:
+            query["RegionId"] = self.region
+        if client_token is None and "ClientToken" not in query and not is_read_only(action) \
+                and accepts_client_token(self.product, action):
+            client_token = str(uuid.uuid4())
+        if client_token is not None:
+            query["ClientToken"] = str(client_token)
+        return query
+
+    def call(self, action, params=None, method="POST", client_token=None, idempotent=None) -> dict:
+        """Send one action (with retries); returns the response body. See the module docstring."""
+        method = (method or "POST").upper()
+        if method not in ("POST", "GET"):
+            raise AlicloudInputError("method", f"{method!r} is not supported; use POST or GET")
+        query = self.prepare(action, params, client_token)
+        safe = is_read_only(action) or "ClientToken" in query or bool(idempotent)
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            self.attempts += 1
+            self.last_attempts = attempt
+            try:
+                response = self._send(action, query, method)
+            except (AlicloudError, AlicloudInputError):
+                raise
+            except Exception as exc:  # every SDK/network/credential failure, mapped once
+                error = from_sdk_exception(exc, self.product, action, redact=self.auth.secrets)
+                if attempt < self.retry.attempts and is_retryable(error, safe):
+                    pause = self.retry.delay(attempt, error.retry_after)
+                    if self._clock() - started + pause <= self.retry.max_time:
+                        self._sleep(pause)
+                        continue
+                error.details.setdefault("attempts", attempt)
+                raise error
+            return self._body(response)
+
+    def _body(self, response) -> dict:
+        body = response.get("body") if isinstance(response, dict) else None
+        if not isinstance(body, dict):
+            body = {"Body": body}
+        headers = response.get("headers") or {} if isinstance(response, dict) else {}
+        request_id = body.get("RequestId") or headers.get("x-acs-request-id")
+        if request_id:
+            body.setdefault("RequestId", request_id)
+            self.request_ids.append(request_id)
+        return body
+
+    def paginate(self, action, params=None, list_path=None, method="POST", max_pages=DEFAULT_MAX_PAGES,
+                 idempotent=None):
+        """Fetch every page of a list action; returns ``(merged_body, pages)``."""
+        paths = _parse_list_path(list_path)
+        params = {} if params is None else params
+        if not isinstance(params, dict):
+            flatten_parameters(params)  # raises the clear input error
+        params = dict(params)
+        limit = page_size_limit(self.product, action)
+        token_style = "NextToken" in params or "MaxResults" in params
+        number_style = not token_style and ("PageNumber" in params or "PageSize" in params)
+        if limit and not (token_style or number_style):
+            size_name, maximum = limit
+            params[size_name] = maximum
+            token_style, number_style = size_name == "MaxResults", size_name == "PageSize"
+
+        body = self.call(action, params, method=method, idempotent=idempotent)
+        merged = copy.deepcopy(body)
+        if paths is None:
+            paths = find_list_paths(body)
+        if not (token_style or number_style):
+            # Unknown action: let the first answer tell which paging it speaks.
+            token_style = bool(body.get("NextToken"))
+            number_style = not token_style and "TotalCount" in body and "PageSize" in body
+        pages = 1
+        page_number = int(params.get("PageNumber", body.get("PageNumber") or 1) or 1)
+        previous_token = params.get("NextToken")
+        while pages < max_pages:
+            page_items = max((len(get_path(body, p) or []) for p in paths), default=0)
+            if token_style:
+                token = body.get("NextToken")
+                if not token or token == previous_token or page_items == 0:
+                    break
+                params["NextToken"] = previous_token = token
+            elif number_style:
+                total = body.get("TotalCount")
+                collected = max((len(get_path(merged, p) or []) for p in paths), default=0)
+                size = int(body.get("PageSize") or params.get("PageSize") or 10)
+                if page_items == 0 or page_items < size or (total is not None and collected >= int(total)):
+                    break
+                page_number += 1
+                params["PageNumber"] = page_number
+            else:
+                break
+            body = self.call(action, params, method=method, idempotent=idempotent)
+            pages += 1
+            for path in paths:
+                items = get_path(body, path)
+                target = get_path(merged, path)
+                if isinstance(items, list) and isinstance(target, list):
+                    target.extend(items)
+        if "NextToken" in merged:
+            merged["NextToken"] = ""
+        return merged, pages

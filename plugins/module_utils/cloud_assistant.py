@@ -1,0 +1,314 @@
+# -*- coding: utf-8 -*-
+# Copyright: alicloud.oos contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cloud Assistant RunCommand over a fleet: the behaviour of ``ACS::ECS::RunCommand`` (run, wait
+for the invocation, read the output, check the exit code) with as few calls as the API allows.
+
+* One RunCommand per 100 running instances (the API limit), each with its own ClientToken so a
+  retried call cannot run the command twice.
+* DescribeInvocationResults (50 results a page) polled for every unfinished invocation of a wave
+  together, with a backing-off clock.
+* Instances that are not Running are not sent the command: they get an ``Aborted`` result with
+  ``error_code: InstanceNotRunning`` and count as failures, like in OOS.
+* An OOS RateControl cuts the fleet into waves; more than MaxErrors failures stops the next waves.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
+    PollClock,
+    chunked,
+    count_by,
+    errors_allowed,
+    select_instances,
+    task_argument_spec,
+    validate_rate_control,
+    waves,
+)
+
+COMMAND_TYPES = ("RunShellScript", "RunBatScript", "RunPowerShellScript")
+CONTENT_ENCODINGS = ("PlainText", "Base64")
+MIN_TIMEOUT = 10
+MAX_TIMEOUT = 86400
+DEFAULT_TIMEOUT = 60
+MAX_INSTANCES_PER_CALL = 100     # RunCommand InstanceId.N, N = 1..100
+RESULTS_PAGE_SIZE = 50           # DescribeInvocationResults MaxResults/PageSize maximum
+MAX_CONTENT_BYTES = 24 * 1024    # Base64-encoded command content, KeepCommand=false
+MAX_PARAMETERS = 20
+PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Seconds to keep polling after the command's own timeout, for delivery and reporting.
+WAIT_GRACE = 60
+
+FINAL_STATUSES = ("Success", "Failed", "Error", "Timeout", "Cancelled", "Terminated", "Invalid", "Aborted", "Stopped")
+NOT_ATTEMPTED = "NotAttempted.MaxErrorsExceeded"
+
+RUN_COMMAND_ARGUMENT_SPEC = {
+    "command_content": {"type": "str", "required": True},
+    "command_type": {"type": "str", "default": "RunShellScript", "choices": list(COMMAND_TYPES)},
+    "parameters": {"type": "dict", "no_log": True},
+    "working_dir": {"type": "str"},
+    "username": {"type": "str"},
+    "timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
+    "content_encoding": {"type": "str", "default": "PlainText", "choices": list(CONTENT_ENCODINGS)},
+    "wait": {"type": "bool", "default": True},
+    "fail_on_nonzero": {"type": "bool", "default": True},
+}
+
+
+def _choice(params: dict, name: str, choices: tuple) -> str:
+    value = params.get(name)
+    matches = {c.lower(): c for c in choices}
+    if not isinstance(value, str) or value.lower() not in matches:
+        raise AlicloudInputError(name, f"{name} is {value!r}; use one of {', '.join(choices)}")
+    return matches[value.lower()]
+
+
+def command_spec(params: dict) -> dict:
+    """Validate the command options into the RunCommand parameters (minus instance ids).
+
+    Every check happens here, before any request.
+    """
+    command_type = _choice(params, "command_type", COMMAND_TYPES)
+    encoding = _choice(params, "content_encoding", CONTENT_ENCODINGS)
+    content = params.get("command_content")
+    if not isinstance(content, str) or not content.strip():
+        raise AlicloudInputError("command_content", "command_content is empty: give the script to run")
+    if encoding == "Base64":
+        try:
+            base64.b64decode(content, validate=True)
+        except (binascii.Error, ValueError):
+            raise AlicloudInputError("command_content", "command_content is not valid Base64 although content_encoding is "
+                                     "Base64: encode it (b64encode filter) or set content_encoding: PlainText") from None
+        encoded_size = len(content)
+    else:
+        encoded_size = len(base64.b64encode(content.encode("utf-8")))
+    if encoded_size > MAX_CONTENT_BYTES:
+        raise AlicloudInputError("command_content", f"command_content is {encoded_size} bytes once Base64-encoded; Cloud "
+                                 f"Assistant accepts at most {MAX_CONTENT_BYTES}: copy a script file and run it instead")
+    timeout = params.get("timeout")
+    if timeout is None:
+        timeout = DEFAULT_TIMEOUT
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
+        raise AlicloudInputError("timeout", f"timeout is {timeout!r}: give a number of seconds between {MIN_TIMEOUT} "
+                                 f"and {MAX_TIMEOUT}")
+    spec = {"Type": command_type, "CommandContent": content, "ContentEncoding": encoding, "Timeout": timeout}
+    parameters = params.get("parameters")
+    if parameters:
+        if not isinstance(parameters, dict):
+            raise AlicloudInputError("parameters", "parameters must be a mapping of {{name}} parameter to value")
+        if len(parameters) > MAX_PARAMETERS:
+            raise AlicloudInputError("parameters", f"parameters has {len(parameters)} entries; at most {MAX_PARAMETERS}")
+        bad = [k for k in parameters if not isinstance(k, str) or not PARAMETER_NAME.match(k)]
+        if bad:
+            raise AlicloudInputError("parameters", f"parameter name(s) {', '.join(map(repr, bad))} are invalid: use "
+                                     "letters, digits, - and _ (at most 64)")
+        spec["EnableParameter"] = True
+        # The API takes Parameters as one JSON string (what the SDK sends for this shrink field).
+        spec["Parameters"] = json.dumps({k: "" if v is None else str(v) for k, v in parameters.items()},
+                                        separators=(",", ":"), ensure_ascii=False)
+    for option, api_name in (("working_dir", "WorkingDir"), ("username", "Username")):
+        if params.get(option):
+            spec[api_name] = params[option]
+    return spec
+
+
+def decode_output(value, encoding: str = "Base64") -> str:
+    """Cloud Assistant output (Base64 by default) -> text; undecodable bytes are replaced."""
+    if not value:
+        return ""
+    if encoding != "Base64":
+        return value
+    try:
+        return base64.b64decode(value).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return value
+
+
+def _result_from_api(item: dict) -> dict:
+    return {
+        "instance_id": item.get("InstanceId"),
+        "status": item.get("InvocationStatus"),
+        "exit_code": item.get("ExitCode"),
+        "output": decode_output(item.get("Output")),
+        "dropped": item.get("Dropped") or 0,
+        "error_code": item.get("ErrorCode") or None,
+        "error_info": item.get("ErrorInfo") or None,
+        "invoke_id": item.get("InvokeId"),
+        "start_time": item.get("StartTime") or None,
+        "finish_time": item.get("FinishedTime") or item.get("FinishTime") or None,
+    }
+
+
+def _placeholder(instance_id, status, error_code, error_info, invoke_id=None) -> dict:
+    return {"instance_id": instance_id, "status": status, "exit_code": None, "output": "", "dropped": 0,
+            "error_code": error_code, "error_info": error_info, "invoke_id": invoke_id,
+            "start_time": None, "finish_time": None}
+
+
+def invocation_results(client, invoke_id: str) -> list:
+    """Every per-instance result of one invocation (pages of 50)."""
+    results = []
+    page = 1
+    while True:
+        body = client.call("DescribeInvocationResults",
+                           {"InvokeId": invoke_id, "PageNumber": page, "PageSize": RESULTS_PAGE_SIZE,
+                            "ContentEncoding": "Base64"}) or {}
+        invocation = body.get("Invocation") or {}
+        items = (invocation.get("InvocationResults") or {}).get("InvocationResult") or []
+        results.extend(items)
+        total = invocation.get("TotalCount")
+        if len(items) < RESULTS_PAGE_SIZE or (isinstance(total, int) and len(results) >= total):
+            return results
+        page += 1
+
+
+def is_failure(result: dict, fail_on_nonzero: bool) -> bool:
+    """Does this per-instance result count against MaxErrors?"""
+    status = result.get("status")
+    if status == "Success":
+        return False
+    if status == "Failed" and not fail_on_nonzero and result.get("exit_code") not in (None, "") and \
+            result.get("error_code") in (None, "", "ExitCodeNonzero"):
+        return False
+    return status in FINAL_STATUSES
+
+
+def _start_wave(client, spec: dict, instance_ids: list, name: str | None) -> dict:
+    """RunCommand on ``instance_ids`` (100 per call) -> ``{invoke_id: [instance ids]}``."""
+    invocations = {}
+    for chunk in chunked(instance_ids, MAX_INSTANCES_PER_CALL):
+        params = dict(spec, InstanceId=chunk)
+        if name:
+            params["Name"] = name
+        body = client.call("RunCommand", params, client_token=uuid.uuid4().hex) or {}
+        invocations[body.get("InvokeId")] = chunk
+    return invocations
+
+
+def _poll_wave(client, invocations: dict, clock: PollClock, wait: bool) -> dict:
+    """Poll DescribeInvocationResults of every unfinished invocation until all results are final."""
+    results = {}
+    unfinished = dict(invocations)
+    first = True
+    while unfinished:
+        if not first and not clock.wait():
+            break
+        first = False
+        for invoke_id in list(unfinished):
+            for item in invocation_results(client, invoke_id):
+                result = _result_from_api(item)
+                result["invoke_id"] = result["invoke_id"] or invoke_id
+                results[result["instance_id"]] = result
+            if all(results.get(i, {}).get("status") in FINAL_STATUSES for i in unfinished[invoke_id]):
+                del unfinished[invoke_id]
+        if not wait:
+            break
+    for invoke_id, instance_ids in invocations.items():
+        for iid in instance_ids:
+            if iid not in results:
+                results[iid] = _placeholder(iid, "Pending", None, None, invoke_id)
+            elif wait and results[iid]["status"] not in FINAL_STATUSES and invoke_id in unfinished:
+                results[iid]["error_code"] = "WaitTimeout"
+                results[iid]["error_info"] = "no final result before the command timeout plus grace time"
+    return results
+
+
+def run_command(client, instances: list, params: dict, rate_control=None, check_mode: bool = False,
+                clock_factory=PollClock) -> dict:
+    """Run the command of ``params`` (see command_spec) on ``instances`` (normalized instances).
+
+    Returns ``{"changed", "results": [...], "invoke_ids", "failed_instances", "max_errors",
+    "counts"}``; per-instance failures never raise, the caller compares them with ``max_errors``.
+    """
+    spec = command_spec(params)
+    wait = params.get("wait", True)
+    fail_on_nonzero = params.get("fail_on_nonzero", True)
+    order = [i["instance_id"] for i in instances]
+    results = {}
+    runnable = []
+    for instance in instances:
+        if instance.get("status") == "Running":
+            runnable.append(instance["instance_id"])
+        else:
+            results[instance["instance_id"]] = _placeholder(
+                instance["instance_id"], "Aborted", "InstanceNotRunning",
+                f"the instance is {instance.get('status')}; Cloud Assistant runs commands only on Running instances")
+    allowed = errors_allowed(rate_control, len(instances))
+    invoke_ids = []
+    if check_mode:
+        for iid in runnable:
+            results[iid] = _placeholder(iid, "Skipped", None, "check mode: the command was not run")
+    else:
+        groups = waves(rate_control, runnable)
+        failures = sum(is_failure(r, fail_on_nonzero) for r in results.values())
+        for index, group in enumerate(groups):
+            if failures > allowed:
+                for iid in group:
+                    results[iid] = _placeholder(iid, "Skipped", NOT_ATTEMPTED,
+                                                f"not run: more than {allowed} instance(s) failed (MaxErrors)")
+                continue
+            last = index == len(groups) - 1
+            invocations = _start_wave(client, spec, group, params.get("name"))
+            invoke_ids.extend(invocations)
+            clock = clock_factory(spec["Timeout"] + WAIT_GRACE)
+            wave_results = _poll_wave(client, invocations, clock, wait=wait or not last)
+            results.update(wave_results)
+            failures += sum(is_failure(wave_results[i], fail_on_nonzero) for i in group)
+    ordered = [results[iid] for iid in order]
+    failed = [r for r in ordered if is_failure(r, fail_on_nonzero) or r["error_code"] in ("WaitTimeout", NOT_ATTEMPTED)]
+    return {
+        "changed": bool(invoke_ids),
+        "results": ordered,
+        "invoke_ids": invoke_ids,
+        "failed_instances": failed,
+        "max_errors": allowed,
+        "counts": {"total": len(ordered), "failed": len(failed), "by_status": count_by(ordered, "status")},
+    }
+
+
+def failure_message(result: dict) -> str | None:
+    """One message naming each failed instance and its error, when failures exceed MaxErrors."""
+    failed = result["failed_instances"]
+    if len(failed) <= result["max_errors"]:
+        return None
+
+    def describe(item):
+        detail = item.get("error_code") or ""
+        if item.get("exit_code") not in (None, 0):
+            detail = f"{detail} exit code {item['exit_code']}".strip()
+        if item.get("error_info"):
+            detail = f"{detail}: {item['error_info']}" if detail else item["error_info"]
+        return f"{item['instance_id']} {item['status']} ({detail})" if detail else f"{item['instance_id']} {item['status']}"
+
+    shown = "; ".join(describe(f) for f in failed[:20])
+    more = f"; and {len(failed) - 20} more" if len(failed) > 20 else ""
+    return (f"the command failed on {len(failed)} instance(s), more than MaxErrors ({result['max_errors']}) allows: "
+            f"{shown}{more}")
+
+
+def run_command_argument_spec() -> dict:
+    return task_argument_spec(RUN_COMMAND_ARGUMENT_SPEC)
+
+
+def run_command_task(client, params: dict, check_mode: bool = False, instances: list | None = None) -> dict:
+    """oos_run_command: validate, select (unless ``instances`` are given), run, summarize.
+
+    Input errors raise AlicloudInputError before any request; failures beyond MaxErrors set
+    ``failed`` and ``msg`` in the returned result.
+    """
+    command_spec(params)
+    rate_control = validate_rate_control(params.get("rate_control"))
+    if instances is None:
+        instances = select_instances(client, params)
+    result = run_command(client, instances, params, rate_control=rate_control, check_mode=check_mode)
+    message = failure_message(result)
+    if message:
+        result["failed"] = True
+        result["msg"] = message
+    return result

@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+# Copyright: alicloud.oos contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the instance workflow modules share: which instances a task means, how a fleet is cut into
+waves by an OOS RateControl, and the polling clock.
+
+Used by ``oos_run_command``, ``oos_instance`` and ``oos_create_image`` (module path) and by their
+action plugins (controller path), so both paths select and batch instances the same way.
+"""
+from __future__ import annotations
+
+import time
+
+from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import (
+    MAX_IDS_PER_CALL,
+    describe_instances,
+    resolve_targets,
+)
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import (
+    MODE_BATCH,
+    batch_sizes,
+    concurrency_for,
+    max_errors_allowed,
+    parse_rate_control,
+)
+
+SELECTION_OPTIONS = ("instance_id", "instance_ids", "targets")
+
+# Argument spec shared by the three modules for choosing instances.
+SELECTION_ARGUMENT_SPEC = {
+    "instance_id": {"type": "str"},
+    "instance_ids": {"type": "list", "elements": "str"},
+    "targets": {"type": "raw"},
+    "rate_control": {"type": "raw"},
+}
+
+
+def chunked(items, size: int = MAX_IDS_PER_CALL) -> list:
+    """``items`` in consecutive lists of at most ``size`` (the API limit of a batch call)."""
+    items = list(items)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def selection_from_params(params: dict) -> tuple:
+    """``(field_name, value)`` of the one instance selection option the user set.
+
+    Raises AlicloudInputError when none or several are set, or an id list is empty.
+    """
+    given = [name for name in SELECTION_OPTIONS if params.get(name) not in (None, "", [])]
+    empty_list = params.get("instance_ids") == []
+    if len(given) > 1:
+        raise AlicloudInputError(given[1], f"set only one of {', '.join(SELECTION_OPTIONS)}; got {' and '.join(given)}")
+    if not given:
+        if empty_list:
+            raise AlicloudInputError("instance_ids", "instance_ids is an empty list: list at least one instance id (i-...)")
+        raise AlicloudInputError("instance_ids", f"no instance selected: set one of {', '.join(SELECTION_OPTIONS)}")
+    name = given[0]
+    value = params[name]
+    if name == "instance_id":
+        value = [value]
+    if name in ("instance_id", "instance_ids"):
+        cleaned = [str(v).strip() for v in value if v is not None and str(v).strip()]
+        if len(cleaned) != len(value):
+            raise AlicloudInputError(name, f"{name} holds an empty instance id: {value!r}")
+        value = list(dict.fromkeys(cleaned))
+    return name, value
+
+
+def find_instances(client, field_name: str, value) -> list:
+    """The normalized instances (see ecs_instances.normalize_instance) a selection means.
+
+    ``field_name`` is ``instance_id``/``instance_ids`` (``value`` is a list of ids) or ``targets``
+    (``value`` is an OOS Targets value). Unknown ids and targets that match nothing are input errors
+    naming the field; only read-only DescribeInstances calls are sent.
+    """
+    if field_name == "targets":
+        return resolve_targets(client, value, field_name)
+    instances = describe_instances(client, {"InstanceIds": list(value)}, field_name)
+    found = {i["instance_id"]: i for i in instances}
+    missing = [i for i in value if i not in found]
+    if missing:
+        where = getattr(client, "region", None) or "the region"
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        raise AlicloudInputError(field_name, f"instance(s) not found in {where}: {shown}; check the ids and the region")
+    return [found[i] for i in value]
+
+
+def validate_rate_control(value):
+    """Parse ``rate_control`` (None means: everything at once, no error tolerated)."""
+    if value in (None, "", {}):
+        return None
+    return parse_rate_control(value, "rate_control")
+
+
+def waves(rate_control, items: list) -> list:
+    """Cut ``items`` into the consecutive groups OOS would run at the same time.
+
+    Without rate control every item is in one wave. ``Mode: Concurrency`` gives waves of
+    ``Concurrency`` items; ``Mode: Batch`` gives the batch sizes (the last one repeats). Each wave
+    is handled with batched API calls, then awaited before the next one starts.
+    """
+    items = list(items)
+    if not items:
+        return []
+    if rate_control is None:
+        return [items]
+    if rate_control.mode == MODE_BATCH:
+        sizes = batch_sizes(rate_control, len(items))
+    else:
+        sizes = [concurrency_for(rate_control, len(items))]
+    groups = []
+    start = 0
+    index = 0
+    while start < len(items):
+        size = sizes[min(index, len(sizes) - 1)]
+        groups.append(items[start:start + size])
+        start += size
+        index += 1
+    return groups
+
+
+def errors_allowed(rate_control, total: int) -> int:
+    """OOS MaxErrors for ``total`` items; 0 without rate control."""
+    if rate_control is None:
+        return 0
+    return max_errors_allowed(rate_control, total)
+
+
+class PollClock:
+    """Delays between status polls: short at first (fast transitions), backing off to ``maximum``.
+
+    ``expired`` tells whether ``timeout`` seconds passed since the clock was created.
+    """
+
+    def __init__(self, timeout: float, initial: float = 0.25, maximum: float = 5.0, factor: float = 1.5,
+                 sleep=time.sleep, monotonic=time.monotonic):
+        self.deadline = monotonic() + max(0.0, float(timeout))
+        self.delay = initial
+        self.maximum = maximum
+        self.factor = factor
+        self._sleep = sleep
+        self._monotonic = monotonic
+
+    @property
+    def expired(self) -> bool:
+        return self._monotonic() >= self.deadline
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - self._monotonic())
+
+    def wait(self) -> bool:
+        """Sleep before the next poll; False when the deadline has passed."""
+        remaining = self.remaining()
+        if remaining <= 0:
+            return False
+        self._sleep(min(self.delay, remaining))
+        self.delay = min(self.delay * self.factor, self.maximum)
+        return True
+
+
+def count_by(results: list, key: str) -> dict:
+    """``{value: count}`` of ``key`` over a list of result dicts."""
+    counts = {}
+    for item in results:
+        value = item.get(key)
+        counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+# Options read only by the action plugins (accepted, and ignored, by the modules themselves).
+ACTION_ARGUMENT_SPEC = {
+    "instance_id_var": {"type": "str", "default": "instance_id"},
+    "batch": {"type": "bool", "default": True},
+}
+
+
+def task_argument_spec(*specs: dict) -> dict:
+    """A module argument spec: the common connection options plus ``specs`` (fresh copies)."""
+    import copy
+
+    from ansible_collections.alicloud.oos.plugins.module_utils.auth import auth_argument_spec
+
+    spec = auth_argument_spec()
+    for extra in (SELECTION_ARGUMENT_SPEC, ACTION_ARGUMENT_SPEC) + specs:
+        spec.update(copy.deepcopy(extra))
+    return spec
+
+
+def select_instances(client, params: dict) -> list:
+    """The instances the selection options of ``params`` mean (see find_instances)."""
+    field_name, value = selection_from_params(params)
+    return find_instances(client, field_name, value)

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the alicloud.oos collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``AlicloudModule``: the base of every module of the collection.
+
+    module = AlicloudModule(argument_spec=dict(name=dict(type="str")), supports_check_mode=True)
+    try:
+        ecs = module.client("ecs")
+        body = ecs.call("DescribeInstances", {...})
+    except (AlicloudError, AlicloudInputError) as error:
+        module.fail_from_error(error)
+    module.exit_json(changed=False, ...)
+
+or simply ``module.run(callable)`` which does the try/except and ``exit_json(**callable(module))``.
+
+It wraps (does not subclass) ``AnsibleModule``: merges the common options of ``auth.AUTH_OPTIONS``
+(doc fragment ``alicloud.oos.auth``), resolves them once into ``module.auth`` (an ``AuthSettings``),
+and proxies ``params``, ``check_mode``, ``diff_mode``, ``exit_json``, ``fail_json``, ``warn``.
+Failures never carry a traceback or a secret.
+"""
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.alicloud.oos.plugins.module_utils.auth import auth_argument_spec, resolve_auth
+from ansible_collections.alicloud.oos.plugins.module_utils.client import (
+    HAS_SDK,
+    SDK_IMPORT_ERROR,
+    SDK_LIBRARY,
+    AlicloudClient,
+)
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+
+
+class AlicloudModule:
+    def __init__(self, argument_spec=None, **kwargs):
+        spec = auth_argument_spec()
+        spec.update(argument_spec or {})
+        self._module = AnsibleModule(argument_spec=spec, **kwargs)
+        if not HAS_SDK:
+            self._module.fail_json(msg=missing_required_lib(SDK_LIBRARY), exception=str(SDK_IMPORT_ERROR))
+        self._auth = None
+        self._clients = []
+
+    # Proxies to AnsibleModule
+    @property
+    def params(self):
+        return self._module.params
+
+    @property
+    def check_mode(self):
+        return self._module.check_mode
+
+    @property
+    def diff_mode(self):
+        return self._module._diff
+
+    @property
+    def ansible_module(self):
+        return self._module
+
+    def exit_json(self, **kwargs):
+        self._module.exit_json(**kwargs)
+
+    def fail_json(self, **kwargs):
+        self._module.fail_json(**kwargs)
+
+    def warn(self, warning):
+        self._module.warn(warning)
+
+    def debug(self, message):
+        self._module.debug(message)
+
+    @property
+    def auth(self):
+        """Resolved ``AuthSettings`` (raises ``AlicloudInputError`` on bad common options)."""
+        if self._auth is None:
+            self._auth = resolve_auth(self._module.params)
+        return self._auth
+
+    @property
+    def region(self):
+        return self.auth.region
+
+    def client(self, product, version=None, endpoint=None, region=None, retry=None) -> AlicloudClient:
+        """An ``AlicloudClient`` for ``product`` with the module's credentials (region override allowed)."""
+        client = AlicloudClient(self.auth, product, region=region, version=version, endpoint=endpoint, retry=retry)
+        self._clients.append(client)
+        return client
+
+    @property
+    def request_ids(self) -> list:
+        """Request ids of every successful call made through this module's clients."""
+        return [rid for client in self._clients for rid in client.request_ids]
+
+    def fail_from_error(self, error, msg=None, **extra):
+        """``fail_json`` from an ``AlicloudError``/``AlicloudInputError`` (one clear message, no traceback)."""
+        if isinstance(error, (AlicloudError, AlicloudInputError)):
+            result = error.to_dict()
+        else:
+            result = {"msg": f"{type(error).__name__}: {error}"}
+        if msg:
+            result["msg"] = f"{msg}: {result['msg']}"
+        result.update(extra)
+        self._module.fail_json(**result)
+
+    def run(self, handler):
+        """Call ``handler(self)`` and ``exit_json`` with the dict it returns; failures go through ``fail_from_error``."""
+        try:
+            result = handler(self)
+        except (AlicloudError, AlicloudInputError) as error:
+            self.fail_from_error(error)
+        self._module.exit_json(**result)

@@ -1,0 +1,236 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the alicloud.oos collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: oos_execute_api
+short_description: Call any Alibaba Cloud RPC API action, the way OOS ACS::ExecuteAPI does
+version_added: 1.0.0
+description:
+  - Calls one API action of any Alibaba Cloud product (ECS, OOS, VPC, SLB, ALB, RDS, RAM, STS, ESS, CMS, Tag,
+    ResourceManager, ActionTrail are built in; any other with O(version) and O(endpoint)).
+  - Read-only actions (C(Describe*), C(List*), C(Get*), C(Query*), C(Check*)) are paged through automatically
+    (C(PageNumber)/C(PageSize) or C(NextToken)/C(MaxResults)), merging wrapped lists such as C(Instances.Instance)
+    like OOS C(AutoPaging).
+  - Selects values from the response with OOS C(ValueSelector) jq programs (O(outputs)) or JMESPath (O(query)),
+    waits for a state like C(ACS::WaitFor) (O(wait_for)) and checks it like C(ACS::CheckFor) (O(check_for)).
+  - Throttling, HTTP 5xx and connection errors are retried with jittered exponential backoff. A mutating call is
+    only repeated after an error where it may have been applied when the API takes a C(ClientToken) (set
+    automatically) or O(idempotent=true).
+  - Invalid options fail before any request is sent, with a message that names the option.
+options:
+  service:
+    description:
+      - Product code, case-insensitive, for example V(ecs), V(oos), V(vpc), V(ram).
+      - A product outside the built-in table needs O(version) and O(endpoint).
+    type: str
+    required: true
+    aliases: [product]
+  api:
+    description:
+      - API action name, for example V(DescribeInstances) or V(StopInstance).
+      - C(Describe*), C(List*), C(Get*), C(Query*) and C(Check*) are read-only (RV(changed=false)); any other action
+        reports RV(changed=true).
+    type: str
+    required: true
+    aliases: [action]
+  parameters:
+    description:
+      - API parameters as a dict. Lists become C(Key.1), C(Key.2); dicts become C(Key.Sub); lists of dicts
+        become C(Key.1.Sub), exactly as the Alibaba Cloud SDK sends them.
+      - Parameters that the API takes as a JSON string (for example OOS C(StartExecution) C(Parameters) and C(Tags),
+        ECS C(DescribeInstances) C(InstanceIds), ECS C(RunCommand) C(Parameters)) are JSON-encoded when given as a
+        list or dict.
+      - C(RegionId) defaults to O(region). A C(ClientToken) is generated for mutating actions that accept one.
+    type: raw
+    default: {}
+  version:
+    description:
+      - API version (C(YYYY-MM-DD)). Defaults to the built-in table's version for the product.
+    type: str
+  method:
+    description: HTTP method. A few APIs (for example OOS C(GetServiceSettings)) want V(GET).
+    type: str
+    choices: [POST, GET]
+    default: POST
+  auto_paging:
+    description:
+      - Page through read-only actions and merge every page into RV(response). The page size is raised to the
+        API maximum when the API documents one and O(parameters) does not set it.
+      - Mutating actions are never paged.
+    type: bool
+    default: true
+  list_path:
+    description:
+      - Dotted path of the list to merge across pages, for example V(Instances.Instance). By default every list
+        of the first page is merged.
+    type: str
+  outputs:
+    description:
+      - "OOS task outputs: a dict of output name to C(value_selector) (jq) and C(type) (V(String), V(List), V(Json),
+        V(Number) or V(Boolean), default V(String)), returned in RV(outputs)."
+      - C(value_selector) is a jq program; the leading dot is optional as in OOS (V(Instances.Instance[].InstanceId)).
+      - C(List) collects every value the program emits (or takes a single emitted list as is); the other types take the
+        first value. C(String) turns numbers, booleans and objects into their JSON text; C(Number) and C(Boolean)
+        parse strings; C(Json) parses JSON text. A selector that emits nothing gives V(null) (V([]) for C(List)).
+    type: raw
+  query:
+    description:
+      - JMESPath expression (as the C(json_query) filter takes) applied to the response; the result is RV(query_result).
+    type: str
+  idempotent:
+    description:
+      - Declare that repeating this mutating action is harmless (for example StopInstances guarded by state checks),
+        so it is retried on errors where the first request may have been applied, and O(wait_for) may repeat it.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - alicloud.oos.auth
+  - alicloud.oos.wait
+attributes:
+  check_mode:
+    support: partial
+    details: Read-only actions run; mutating actions are not sent and report RV(changed=true).
+  diff_mode:
+    support: none
+notes:
+  - O(wait_for) polls by repeating the call, so it is meant for read-only actions (a C(Describe*) after a
+    C(Stop*) task), as C(ACS::WaitFor) is.
+  - Order of work - call (or poll with O(wait_for)), then O(check_for), then O(outputs) and O(query) on the last response.
+author:
+  - alicloud.oos contributors
+"""
+
+EXAMPLES = r"""
+# Credentials come from ALICLOUD_ACCESS_KEY / ALICLOUD_SECRET_KEY / ALICLOUD_REGION (or the other sources documented).
+- name: Find the running web servers
+  alicloud.oos.oos_execute_api:
+    service: ecs
+    api: DescribeInstances
+    parameters:
+      Status: Running
+      Tag:
+        - Key: role
+          Value: web
+    outputs:
+      instance_ids:
+        value_selector: Instances.Instance[].InstanceId
+        type: List
+      first_name:
+        value_selector: Instances.Instance[0].InstanceName
+        type: String
+  register: web
+
+- name: Stop one of them
+  alicloud.oos.oos_execute_api:
+    service: ecs
+    api: StopInstance
+    parameters:
+      InstanceId: "{{ web.outputs.instance_ids[0] }}"
+
+- name: Wait until it is Stopped (ACS::WaitFor)
+  alicloud.oos.oos_execute_api:
+    service: ecs
+    api: DescribeInstances
+    parameters:
+      InstanceIds: ["{{ web.outputs.instance_ids[0] }}"]
+    wait_for:
+      property_selector: Instances.Instance[].Status
+      desired_values: [Stopped]
+      delay_type: Constant
+      delay: 5
+      retries: 60
+
+- name: Make sure every instance is Running (ACS::CheckFor)
+  alicloud.oos.oos_execute_api:
+    service: ecs
+    api: DescribeInstanceStatus
+    check_for:
+      property_selector: InstanceStatuses.InstanceStatus[].Status
+      desired_values: [Running]
+
+- name: JMESPath instead of jq
+  alicloud.oos.oos_execute_api:
+    service: oos
+    api: ListExecutions
+    parameters:
+      Status: Running
+    query: "Executions[].ExecutionId"
+  register: running
+
+- name: A product outside the built-in table
+  alicloud.oos.oos_execute_api:
+    service: ros
+    api: ListStacks
+    version: "2019-09-10"
+    endpoint: https://ros.aliyuncs.com
+"""
+
+RETURN = r"""
+changed:
+  description: V(false) for read-only actions, V(true) for any other action (also in check mode, where it is not sent).
+  returned: always
+  type: bool
+response:
+  description: The response body (every page merged when paged). Empty in check mode for mutating actions.
+  returned: always
+  type: dict
+  sample: {"RequestId": "4C6B9E1A-...", "TotalCount": 1, "Instances": {"Instance": [{"InstanceId": "i-bp1...", "Status": "Running"}]}}
+outputs:
+  description: Values of O(outputs), by name, converted to their OOS type.
+  returned: always
+  type: dict
+  sample: {"instance_ids": ["i-bp1...", "i-bp2..."], "first_name": "web-1"}
+query_result:
+  description: Result of O(query).
+  returned: when O(query) is set
+  type: raw
+request_ids:
+  description: Request ids of every successful request (one per page and per poll).
+  returned: always
+  type: list
+  elements: str
+pages:
+  description: Pages fetched for the last response (0 when nothing was sent).
+  returned: always
+  type: int
+  sample: 3
+attempts:
+  description: HTTP requests sent, retries included.
+  returned: always
+  type: int
+  sample: 4
+polls:
+  description: Times the call was made for O(wait_for) (1 without it, 0 when nothing was sent).
+  returned: always
+  type: int
+error:
+  description: On failure, the API error (C(code), C(message), C(request_id), C(http_status), C(product), C(action)).
+  returned: on API failure
+  type: dict
+  sample: {"code": "InvalidInstanceId.NotFound", "message": "The specified InstanceId does not exist.",
+           "request_id": "4C6B9E1A-...", "http_status": 404, "product": "ecs", "action": "StopInstance"}
+"""
+
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.execute_api import (
+    execute,
+    execute_api_argument_spec,
+    parse_request,
+)
+from ansible_collections.alicloud.oos.plugins.module_utils.modules import AlicloudModule
+
+
+def main():
+    module = AlicloudModule(argument_spec=execute_api_argument_spec(), supports_check_mode=True)
+    try:
+        request = parse_request(module.params, region=module.region, endpoint=module.auth.endpoint)
+        client = module.client(request.service, version=request.version)
+        module.exit_json(**execute(client, request, check_mode=module.check_mode))
+    except (AlicloudError, AlicloudInputError) as error:
+        module.fail_from_error(error)
+
+
+if __name__ == "__main__":
+    main()

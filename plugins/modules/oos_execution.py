@@ -1,0 +1,249 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: alicloud.oos contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: oos_execution
+short_description: Start, approve, reject or cancel OOS executions and wait for the outcome
+version_added: 0.1.0
+description:
+  - Starts an Operation Orchestration Service (OOS) execution of a stored template (by name and version)
+    or of inline content, with parameters. By default it waits until the execution ends.
+  - A retried task does not start a second execution. The C(ClientToken) defaults to a hash of every input,
+    and OOS answers a repeated token with the execution the token already started.
+  - Approves or rejects an execution that is C(Waiting) (for example on C(ACS::Approve) or on a high-risk
+    action), or cancels one. The optional O(pending_task) makes the module act only when that task is the
+    one waiting.
+  - A C(Failed) execution fails the task. The message names the failing task and gives its reason.
+options:
+  state:
+    description:
+      - V(started) starts an execution.
+      - V(approved) and V(rejected) answer a C(Waiting) execution (C(NotifyExecution) Approve or Reject).
+        A rejected execution ends C(Cancelled).
+      - V(cancelled) cancels a running execution.
+      - With V(approved), V(rejected) and V(cancelled), an execution that is not waiting, or is already
+        finished, is left as is (C(changed=false)).
+    type: str
+    choices: [started, approved, rejected, cancelled]
+    default: started
+  template_name:
+    description: Name of the stored template to run (V(state=started)).
+    type: str
+  template_version:
+    description: Version of the template, such as V(v2). The default is the latest version.
+    type: str
+  template_content:
+    description:
+      - Template to run without storing it, as YAML or JSON text or a mapping. Mutually exclusive with O(template_name).
+      - Template text is data and is sent unchanged. Use C(!unsafe) for text that holds C({{ }}) references.
+    type: raw
+  parameters:
+    description: Template parameters. List and Json parameters take YAML lists and mappings.
+    type: dict
+    default: {}
+  mode:
+    description: Execution mode. V(Debug) and V(FailurePause) leave the execution C(Waiting) for notifications.
+    type: str
+    choices: [Automatic, Debug, FailurePause]
+    default: Automatic
+  loop_mode:
+    description: How loop batches run.
+    type: str
+    choices: [Automatic, FirstBatchPause, EveryBatchPause]
+    default: Automatic
+  safety_check:
+    description:
+      - V(Skip) runs high-risk actions without asking. The playbook run is the operator's confirmation.
+      - V(ConfirmEveryHighRiskAction) (the OOS API default) leaves the execution C(Waiting) before every
+        high-risk action. Use V(state=approved) to confirm, and O(wait_until=waiting) to get the task back.
+    type: str
+    choices: [Skip, ConfirmEveryHighRiskAction]
+    default: Skip
+  tags:
+    description: Tags of the execution.
+    type: dict
+  description:
+    description: Description of the execution.
+    type: str
+  resource_group_id:
+    description: Resource group of the execution.
+    type: str
+  client_token:
+    description:
+      - Idempotency token of C(StartExecution). The default is derived from the template, version, content,
+        parameters, modes, tags, description and resource group.
+      - The same inputs therefore return the same execution. Set a token, for example one that includes a
+        date, to deliberately start a new execution with identical inputs.
+    type: str
+  execution_id:
+    description: The execution to approve, reject or cancel. Required unless V(state=started).
+    type: str
+  pending_task:
+    description:
+      - With V(state=approved) or V(state=rejected), act only when a task with this name or action
+        (such as V(ACS::Approve)) is one of the execution's current tasks.
+    type: str
+  notify_note:
+    description: Note recorded with the approval or rejection.
+    type: str
+  wait:
+    description: Wait for the execution to end (see O(wait_until)).
+    type: bool
+    default: true
+  wait_until:
+    description:
+      - V(finished) waits for C(Success), C(Failed) or C(Cancelled).
+      - V(waiting) also returns as soon as the execution is C(Waiting), for example for an approval given by a later task.
+    type: str
+    choices: [finished, waiting]
+    default: finished
+  wait_timeout:
+    description: Seconds to wait before the task fails. The execution keeps running.
+    type: int
+    default: 1800
+  poll_interval:
+    description: Seconds between two status polls while waiting.
+    type: float
+    default: 5
+extends_documentation_fragment:
+  - alicloud.oos.auth
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether an execution would be started, approved, rejected or cancelled. Sends no change.
+  diff_mode:
+    support: none
+author:
+  - alicloud.oos contributors
+notes:
+  - Outputs are returned parsed. The template's C(Outputs) JSON string becomes a mapping, and so do every
+    task's C(Outputs) and C(Properties).
+"""
+
+EXAMPLES = r"""
+# Credentials and region come from the environment (ALICLOUD_ACCESS_KEY, ALICLOUD_SECRET_KEY, ALICLOUD_REGION).
+
+- name: Run a stored runbook and wait for it
+  alicloud.oos.oos_execution:
+    template_name: restart-web
+    parameters:
+      targets: {Type: Tags, Tags: [{Key: App, Value: web}]}
+  register: run
+
+- name: Use its outputs
+  ansible.builtin.debug:
+    var: run.outputs
+
+- name: Start an execution that needs approval, return once it waits
+  alicloud.oos.oos_execution:
+    template_name: delete-old-instances
+    wait_until: waiting
+  register: pending
+
+- name: Approve it (only if the approval task is what it waits on), then wait for the end
+  alicloud.oos.oos_execution:
+    state: approved
+    execution_id: "{{ pending.execution_id }}"
+    pending_task: ACS::Approve
+    notify_note: approved by the change board
+
+- name: Cancel an execution
+  alicloud.oos.oos_execution:
+    state: cancelled
+    execution_id: "{{ pending.execution_id }}"
+"""
+
+RETURN = r"""
+execution_id:
+  description: Id of the execution. It is null in check mode with V(state=started).
+  returned: always
+  type: str
+  sample: exec-44d32b45d2a449e
+status:
+  description: Status of the execution (Started, Queued, Running, Waiting, Success, Failed, Cancelled).
+  returned: always
+  type: str
+  sample: Success
+status_reason:
+  description: Why the execution is in its status (empty on success).
+  returned: when not in check mode
+  type: str
+  sample: "Task stopInstance failed: ECS StopInstance failed: IncorrectInstanceStatus: ..."
+outputs:
+  description: The template outputs, parsed.
+  returned: when not in check mode
+  type: dict
+  sample: {instanceIds: [i-bp1aaaaaaaaaaaaaaaaa]}
+task_executions:
+  description: The top-level task executions, in order.
+  returned: when not in check mode
+  type: list
+  elements: dict
+  contains:
+    task_name: {description: Task name., type: str, returned: always}
+    task_action: {description: Task action., type: str, returned: always}
+    status: {description: Task status (Success, Failed, Skipped, Waiting...)., type: str, returned: always}
+    status_message: {description: Why the task failed or was skipped., type: str, returned: always}
+    outputs: {description: Task outputs, parsed., type: dict, returned: always}
+    properties: {description: The task properties as resolved by OOS., type: dict, returned: always}
+    child_execution_id: {description: Child execution of a nested template or cloud product action., type: str, returned: always}
+failed_task:
+  description: The failing task (same keys as O(task_executions) items) when the execution failed.
+  returned: when the execution failed
+  type: dict
+execution:
+  description: The whole execution as C(ListExecutions) returns it, in snake_case, with outputs and parameters parsed.
+  returned: when not in check mode
+  type: dict
+client_token:
+  description: The C(ClientToken) sent with C(StartExecution).
+  returned: when state=started
+  type: str
+  sample: ansible-5d41402abc4b2a76b9719d911017c592ae2b3c4d5e6f7a8b
+"""
+
+from ansible_collections.alicloud.oos.plugins.module_utils.modules import AlicloudModule
+from ansible_collections.alicloud.oos.plugins.module_utils.oos_executions import (
+    LOOP_MODES,
+    MODES,
+    SAFETY_CHECKS,
+    execution_task,
+)
+
+
+def main():
+    module = AlicloudModule(
+        argument_spec=dict(
+            state=dict(type="str", choices=["started", "approved", "rejected", "cancelled"], default="started"),
+            template_name=dict(type="str"),
+            template_version=dict(type="str"),
+            template_content=dict(type="raw"),
+            parameters=dict(type="dict", default={}),
+            mode=dict(type="str", choices=list(MODES), default="Automatic"),
+            loop_mode=dict(type="str", choices=list(LOOP_MODES), default="Automatic"),
+            safety_check=dict(type="str", choices=list(SAFETY_CHECKS), default="Skip"),
+            tags=dict(type="dict"),
+            description=dict(type="str"),
+            resource_group_id=dict(type="str"),
+            client_token=dict(type="str", no_log=False),
+            execution_id=dict(type="str"),
+            pending_task=dict(type="str"),
+            notify_note=dict(type="str"),
+            wait=dict(type="bool", default=True),
+            wait_until=dict(type="str", choices=["finished", "waiting"], default="finished"),
+            wait_timeout=dict(type="int", default=1800),
+            poll_interval=dict(type="float", default=5),
+        ),
+        mutually_exclusive=[("template_name", "template_content")],
+        required_if=[("state", "approved", ("execution_id",)), ("state", "rejected", ("execution_id",)),
+                     ("state", "cancelled", ("execution_id",))],
+        supports_check_mode=True,
+    )
+    module.run(execution_task)
+
+
+if __name__ == "__main__":
+    main()

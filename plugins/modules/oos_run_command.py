@@ -1,0 +1,195 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: alicloud.oos contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: oos_run_command
+short_description: Run a Cloud Assistant command on ECS instances in batches (ACS::ECS::RunCommand)
+version_added: 0.1.0
+description:
+  - Runs a shell, batch or PowerShell script on ECS instances through Cloud Assistant, the way the OOS
+    cloud product action C(ACS::ECS::RunCommand) does (run, wait for the invocation, read the output,
+    check the exit code), on a whole fleet with as few calls as the API allows.
+  - One C(RunCommand) call per 100 instances; C(DescribeInvocationResults) is polled for all
+    unfinished invocations together, with a backing-off delay.
+  - Instances that are not C(Running) are not sent the command; they are reported as C(Aborted) with
+    C(error_code=InstanceNotRunning) and count as failures.
+  - The task fails when more instances failed than C(MaxErrors) of O(rate_control) allows (none without
+    it), naming each failed instance and its error.
+  - Over inventory hosts (C(hosts=web)) without an instance option, the action plugin takes each
+    host's instance from its hostvars and runs the command for the whole play batch in shared calls;
+    each host gets its own result.
+options:
+  command_content:
+    description:
+      - The script. Plain text unless O(content_encoding=Base64).
+      - With O(parameters), C({{name}}) placeholders in it are filled by Cloud Assistant on the instance;
+        quote them in YAML with C(!unsafe) or C({% raw %}) so Ansible does not template them.
+    type: str
+    required: true
+  command_type:
+    description: Script language.
+    type: str
+    choices: [RunShellScript, RunBatScript, RunPowerShellScript]
+    default: RunShellScript
+  parameters:
+    description:
+      - Values of the C({{name}}) parameters in O(command_content) (sent with C(EnableParameter=true)).
+      - Treated as secret; never shown in output.
+    type: dict
+  working_dir:
+    description: Directory the command runs in (default C(/root) on Linux).
+    type: str
+  username:
+    description: User that runs the command (default C(root) on Linux, C(system) on Windows).
+    type: str
+  timeout:
+    description: Seconds the command may run before Cloud Assistant stops it (C(Timeout) status), 10 to 86400.
+    type: int
+    default: 60
+  content_encoding:
+    description: Encoding of O(command_content).
+    type: str
+    choices: [PlainText, Base64]
+    default: PlainText
+  wait:
+    description:
+      - Wait for every result. Without it the task returns once the command was sent
+        (O(rate_control) waves are still awaited, except the last one) with C(Pending)/C(Running) results.
+    type: bool
+    default: true
+  fail_on_nonzero:
+    description:
+      - Count a non-zero exit code as a failure. With V(false) only delivery errors, timeouts and
+        instances that are not running count.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - alicloud.oos.auth
+  - alicloud.oos.instance_selection
+attributes:
+  check_mode:
+    support: full
+    description: Validates and selects the instances; runs nothing.
+  diff_mode:
+    support: none
+notes:
+  - The command always runs, so the task always reports C(changed) when it ran anywhere (like
+    ansible.builtin.command); use C(changed_when) on the output to refine it.
+author:
+  - alicloud.oos contributors
+"""
+
+EXAMPLES = r"""
+# Credentials and region come from the environment (ALICLOUD_ACCESS_KEY, ALICLOUD_SECRET_KEY, ALICLOUD_REGION).
+
+- name: Check the uptime of two instances
+  alicloud.oos.oos_run_command:
+    instance_ids: [i-bp1aaaaaaaaaaaaaaaaa, i-bp1bbbbbbbbbbbbbbbbb]
+    command_content: uptime
+  register: uptime
+
+- name: Roll a restart over the prod fleet, 10 at a time, tolerating 10% failures
+  alicloud.oos.oos_run_command:
+    targets: {Type: Tags, Tags: [{Key: Env, Value: prod}]}
+    command_content: systemctl restart nginx
+    timeout: 300
+    rate_control: {Mode: Concurrency, Concurrency: 10, MaxErrors: "10%"}
+
+- name: Pass a Cloud Assistant parameter (filled on the instance, never logged)
+  alicloud.oos.oos_run_command:
+    instance_id: i-bp1aaaaaaaaaaaaaaaaa
+    command_content: 'echo "{% raw %}{{greeting}}{% endraw %}"'
+    parameters:
+      greeting: hello
+
+# Inventory-driven: every host of the play batch is handled by shared batched calls.
+- hosts: web
+  gather_facts: false
+  tasks:
+    - alicloud.oos.oos_run_command:
+        command_content: hostname
+      register: out
+    - ansible.builtin.debug:
+        msg: "{{ out.results[0].output }}"
+
+# Fleet pattern: one RunCommand per 100 hosts, then each host takes its own result.
+- hosts: web
+  gather_facts: false
+  tasks:
+    - alicloud.oos.oos_run_command:
+        instance_ids: "{{ ansible_play_hosts | map('extract', hostvars, 'instance_id') | list }}"
+        command_content: cat /etc/os-release
+      run_once: true
+      delegate_to: localhost
+      register: fleet
+    - ansible.builtin.set_fact:
+        os_release: "{{ (fleet | alicloud.oos.per_host(instance_id)).output }}"
+"""
+
+RETURN = r"""
+results:
+  description: One entry per instance, in the order selected.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    instance_id: {description: Instance id., type: str, sample: i-bp1aaaaaaaaaaaaaaaaa}
+    status:
+      description:
+        - Cloud Assistant status (C(Success), C(Failed), C(Timeout), C(Error), C(Aborted), ...);
+          C(Skipped) in check mode or when MaxErrors stopped the run.
+      type: str
+      sample: Success
+    exit_code: {description: Exit code of the script, or null., type: int, sample: 0}
+    output: {description: Output of the script, decoded to text., type: str, sample: "hello\n"}
+    dropped: {description: Bytes of output truncated by Cloud Assistant., type: int, sample: 0}
+    error_code: {description: Cloud Assistant error code, or null., type: str, sample: InstanceNotRunning}
+    error_info: {description: Details of the error, or null., type: str}
+    invoke_id: {description: The invocation that ran on this instance., type: str, sample: t-hz0jdfwd9f0000}
+    start_time: {description: When the command started (UTC)., type: str, sample: "2024-01-01T00:00:00Z"}
+    finish_time: {description: When the command finished (UTC)., type: str, sample: "2024-01-01T00:00:01Z"}
+invoke_ids:
+  description: Ids of the invocations (one per 100 instances and wave).
+  returned: always
+  type: list
+  elements: str
+counts:
+  description: C(total), C(failed) and C(by_status) counts.
+  returned: always
+  type: dict
+  sample: {total: 3, failed: 1, by_status: {Success: 2, Failed: 1}}
+failed_instances:
+  description: The entries of RV(results) that count as failures.
+  returned: always
+  type: list
+  elements: dict
+max_errors:
+  description: How many failed instances O(rate_control) tolerates (0 without rate control).
+  returned: always
+  type: int
+"""
+
+from ansible_collections.alicloud.oos.plugins.module_utils.cloud_assistant import (
+    run_command_argument_spec,
+    run_command_task,
+)
+from ansible_collections.alicloud.oos.plugins.module_utils.modules import AlicloudModule
+
+
+def main():
+    module = AlicloudModule(argument_spec=run_command_argument_spec(), supports_check_mode=True)
+
+    def handler(mod):
+        result = run_command_task(mod.client("ecs"), mod.params, check_mode=mod.check_mode)
+        if result.get("failed"):
+            mod.fail_json(**result)
+        return result
+
+    module.run(handler)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,516 @@
+# -*- coding: utf-8 -*-
+# Copyright: alicloud.oos contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller-side batching for the instance workflow action plugins.
+
+With ``hosts: web`` Ansible calls an action plugin once per host, in up to ``forks`` worker
+processes at a time. To spend one API call per 100 instances instead of several per host:
+
+* the first host of the play batch to take the batch lock becomes the **leader**: it reads every
+  host's instance from hostvars (or resolves it by IP), runs the module logic ONCE for all of them
+  (``module_utils``: the same functions as the module path), and stores each host's result;
+* every other host waits on the lock, then reads its own result: no API call, no module process.
+
+The cache lives in Ansible's private per-run temp dir (removed at exit) and is keyed by task uuid +
+play batch (+ loop item), so ``serial`` batches, ``--limit`` and hosts removed after failures
+give different keys. A leader that fails stores its error for the others; one that dies (lock
+released with no result) is reported, never waited on forever. A host the leader left out (its
+``when`` was false or could not be decided for it) does its own work when it arrives. A host that
+already consumed its result starts a new generation (the same task run again).
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import ipaddress
+import json
+import os
+import time
+from contextlib import contextmanager
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.alicloud.oos.plugins.module_utils.auth import resolve_auth
+from ansible_collections.alicloud.oos.plugins.module_utils.client import AlicloudClient
+from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
+    ACTION_ARGUMENT_SPEC,
+    SELECTION_OPTIONS,
+)
+from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import describe_instances
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+
+LOCK_POLL_SECONDS = 0.02
+
+
+class BatchLeaderError(Exception):
+    """The leader of the batch failed; the message says why (shown to every follower)."""
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def cache_root() -> str:
+    """Private per-run directory on the controller (Ansible removes it at exit)."""
+    from ansible import constants as C
+
+    root = os.path.join(C.DEFAULT_LOCAL_TMP, "alicloud_oos_batches")
+    os.makedirs(root, mode=0o700, exist_ok=True)
+    return root
+
+
+@contextmanager
+def file_lock(path: str, timeout: float):
+    """Exclusive ``fcntl`` lock on ``path`` (works across the forked workers); TimeoutError after ``timeout``."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"waited {timeout:.0f}s for the batch lock {path}") from None
+                time.sleep(LOCK_POLL_SECONDS)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _write_json(path: str, data) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, default=str)
+    os.replace(tmp, path)
+
+
+def _read_json(path: str):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        return None
+
+
+class BatchCache:
+    """Results of one batched task for the hosts of one play batch.
+
+    Layout under ``root/<key>/``: ``lock``, ``state.json`` (status, hosts, leader, error,
+    generation), ``r-<host digest>.json`` (one result per host), ``c-<host digest>`` (consumed).
+    """
+
+    def __init__(self, root: str, key: str, timeout: float):
+        self.dir = os.path.join(root, key)
+        os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        self.timeout = timeout
+
+    def _path(self, prefix: str, host: str) -> str:
+        return os.path.join(self.dir, f"{prefix}-{_digest(host)}")
+
+    def obtain(self, host: str, hosts: list, compute) -> dict:
+        """This host's result: computed for every host of ``hosts`` by whoever comes first.
+
+        ``compute(hosts) -> {host: result}`` runs in the leader's process with the lock held; hosts it
+        leaves out of its answer do their own ``compute([host])`` when they arrive.
+        """
+        state_path = os.path.join(self.dir, "state.json")
+        with file_lock(os.path.join(self.dir, "lock"), self.timeout):
+            state = _read_json(state_path)
+            consumed = os.path.exists(self._path("c", host))
+            if state is not None and not consumed:
+                if state["status"] == "running":
+                    # We hold the lock, so the leader that wrote "running" is gone.
+                    raise BatchLeaderError(f"the batch leader ({state['leader']}) exited before storing results; "
+                                           "see its own error above")
+                if state["status"] == "error" and host in state["hosts"]:
+                    self._consume(host)
+                    raise BatchLeaderError(f"the batch leader ({state['leader']}) failed for the whole batch: "
+                                           f"{state['error']}")
+                result = _read_json(self._path("r", host) + ".json") if state["status"] == "done" else None
+                if result is not None:
+                    self._consume(host)
+                    return result
+                # Left out by the leader: do this host alone, without touching the batch state.
+                return compute([host])[host]
+            generation = (state or {}).get("generation", 0) + 1
+            if consumed:
+                for name in os.listdir(self.dir):
+                    if name.startswith(("r-", "c-")):
+                        os.unlink(os.path.join(self.dir, name))
+            _write_json(state_path, {"status": "running", "leader": host, "hosts": hosts, "generation": generation,
+                                     "pid": os.getpid()})
+            try:
+                results = compute(hosts)
+            except Exception as exc:
+                message = exc.to_dict()["msg"] if isinstance(exc, (AlicloudError, AlicloudInputError)) else str(exc)
+                _write_json(state_path, {"status": "error", "leader": host, "hosts": hosts, "error": message,
+                                         "generation": generation})
+                self._consume(host)
+                raise
+            for other, result in results.items():
+                _write_json(self._path("r", other) + ".json", result)
+            _write_json(state_path, {"status": "done", "leader": host, "hosts": sorted(results),
+                                     "generation": generation})
+            self._consume(host)
+            return results[host]
+
+    def _consume(self, host: str) -> None:
+        with open(self._path("c", host), "w", encoding="utf-8"):
+            pass
+
+
+def batch_key(task_uuid: str, play_batch: list, loop_marker=None) -> str:
+    return _digest(task_uuid, sorted(play_batch), loop_marker)
+
+
+# --------------------------------------------------------------------------------------------------
+# Which instance is this host?
+
+def looks_like_ip(value) -> bool:
+    try:
+        ipaddress.ip_address(str(value))
+        return True
+    except ValueError:
+        return False
+
+
+def resolve_ips(client, ips: list, root: str | None, timeout: float = 600) -> dict:
+    """``{ip: instance}`` for the addresses that belong to an instance of the client's region.
+
+    Private addresses first, then public ones, 100 addresses per DescribeInstances call. The mapping
+    is cached for the run in ``root`` (shared by every worker and task), so each address costs one
+    lookup per run.
+    """
+    region = getattr(client, "region", None) or "default"
+    found = {}
+    wanted = list(dict.fromkeys(str(ip) for ip in ips))
+    if root is None:
+        return _describe_ips(client, wanted)
+    path = os.path.join(root, f"ipmap-{_digest(region)}.json")
+    with file_lock(path + ".lock", timeout):
+        cached = _read_json(path) or {}
+        missing = [ip for ip in wanted if ip not in cached]
+        if missing:
+            resolved = _describe_ips(client, missing)
+            for ip in missing:
+                cached[ip] = resolved.get(ip)  # None: known not to match, not asked again
+            _write_json(path, cached)
+    for ip in wanted:
+        if cached.get(ip):
+            found[ip] = cached[ip]
+    return found
+
+
+def _describe_ips(client, ips: list) -> dict:
+    found = {}
+    for filter_name, attribute in (("PrivateIpAddresses", "private_ip"), ("PublicIpAddresses", "public_ip")):
+        remaining = [ip for ip in ips if ip not in found]
+        if not remaining:
+            break
+        for instance in describe_instances(client, {filter_name: remaining}):
+            if instance.get(attribute) in remaining:
+                found[instance[attribute]] = instance
+    return found
+
+
+# --------------------------------------------------------------------------------------------------
+# The action plugin base shared by oos_instance, oos_run_command and oos_create_image
+
+TEMPLATE_MARKERS = ("{{", "{%")
+# Extra seconds a follower waits for the leader beyond the task's own time limits.
+FOLLOWER_GRACE = 900
+
+
+def _has_template(value) -> bool:
+    if isinstance(value, str):
+        return any(marker in value for marker in TEMPLATE_MARKERS)
+    if isinstance(value, dict):
+        return any(_has_template(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_template(v) for v in value)
+    return False
+
+
+def _plain(value):
+    """Tagged/lazy Ansible containers -> plain JSON-able Python (for the cache and the client)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+class InstanceActionBase(ActionBase):
+    """Run an instance workflow on the controller, batching the hosts of a play batch.
+
+    Subclasses set ``MODULE`` (FQCN), ``argument_spec()``, ``task(client, params, check_mode,
+    instances)``, ``LIST_KEY`` (the per-instance list of the result) and ``failure_text(entry)``.
+    """
+
+    MODULE = None
+    LIST_KEY = None
+    BATCHABLE = True
+    REQUIRED_IF = ()
+    _requires_connection = False
+    TRANSFERS_FILES = False
+
+    # --- per module -------------------------------------------------------------------------------
+    def argument_spec(self) -> dict:
+        raise NotImplementedError
+
+    def task(self, client, params: dict, check_mode: bool, instances: list | None) -> dict:
+        raise NotImplementedError
+
+    def wait_budget(self, params: dict) -> float:
+        return float(params.get("wait_timeout") or params.get("timeout") or 600)
+
+    # --- entry point ------------------------------------------------------------------------------
+    def run(self, tmp=None, task_vars=None):
+        self._supports_check_mode = True
+        self._supports_async = False
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        args = dict(self._task.args)
+        explicit = any(args.get(name) not in (None, "", []) for name in self.selection_options())
+        try:
+            if explicit and self._connection_is_local():
+                # The module path: the module runs where the task runs (localhost or delegate_to).
+                module_args = {k: v for k, v in args.items() if k not in ACTION_ARGUMENT_SPEC}
+                result.update(self._execute_module(module_name=self.MODULE, module_args=module_args,
+                                                   task_vars=task_vars))
+                return result
+            params = self.validate(args)
+            if explicit:
+                result.update(self.run_explicit(params))
+            else:
+                result.update(self.run_for_host(params, task_vars))
+        except (AlicloudError, AlicloudInputError) as error:
+            result.update(error.to_dict())
+            result["failed"] = True
+        except (BatchLeaderError, TimeoutError) as error:
+            result.update({"failed": True, "msg": str(error)})
+        return result
+
+    def selection_options(self) -> tuple:
+        return SELECTION_OPTIONS
+
+    def _connection_is_local(self) -> bool:
+        return getattr(self._connection, "transport", None) == "local"
+
+    @property
+    def check_mode(self) -> bool:
+        return bool(self._task.check_mode)
+
+    @property
+    def diff_mode(self) -> bool:
+        return bool(self._task.diff)
+
+    def validate(self, args: dict) -> dict:
+        """Module argument spec validation on the controller: the module's own errors, nothing sent."""
+        validator = ArgumentSpecValidator(self.argument_spec(), required_if=list(self.REQUIRED_IF))
+        outcome = validator.validate(_plain(args))
+        if outcome.error_messages:
+            raise AlicloudInputError(_error_field(outcome.errors[0]), outcome.error_messages[0])
+        return outcome.validated_parameters
+
+    def client(self, params: dict, region: str | None = None) -> AlicloudClient:
+        options = dict(params)
+        if region:
+            options["region"] = region
+        return AlicloudClient(resolve_auth(options), "ecs")
+
+    # --- explicit instance options: one call, in this process ---------------------------------------
+    def run_explicit(self, params: dict) -> dict:
+        output = self.task(self.client(params), params, self.check_mode, None)
+        return self.finish(output)
+
+    def finish(self, output: dict) -> dict:
+        diff = output.pop("diff", None)
+        if diff is not None and self.diff_mode:
+            output["diff"] = diff
+        return output
+
+    # --- instance from hostvars ---------------------------------------------------------------------
+    def run_for_host(self, params: dict, task_vars: dict) -> dict:
+        host = task_vars.get("inventory_hostname")
+        loop_var = (self._task.loop_control.loop_var if self._task.loop_control else None) or "item"
+        in_loop = self._task.loop is not None or bool(getattr(self._task, "loop_with", None))
+        if not params.get("batch", True) or not self.BATCHABLE or self._task.run_once or in_loop:
+            return self.compute(params, task_vars, [host], {host: params})[host]
+        play_batch = list(task_vars.get("ansible_play_batch") or [host])
+        if host not in play_batch:
+            play_batch.append(host)
+        key = batch_key(self._task._uuid, play_batch, task_vars.get(loop_var) if in_loop else None)
+        cache = BatchCache(cache_root(), key, self.wait_budget(params) + FOLLOWER_GRACE)
+
+        def compute(hosts):
+            if hosts == [host]:
+                return self.compute(params, task_vars, hosts, {host: params})
+            host_params = self.params_per_host(params, task_vars, hosts, host)
+            return self.compute(params, task_vars, [h for h in hosts if h in host_params], host_params)
+
+        return cache.obtain(host, play_batch, compute)
+
+    def params_per_host(self, params: dict, task_vars: dict, hosts: list, me: str) -> dict:
+        """``{host: validated params}`` for the hosts of the batch that run this task.
+
+        The ``when`` condition and any templated argument are decided per host from its hostvars;
+        hosts for which that fails are left out (they do their own work when they arrive).
+        """
+        raw_args = self._raw_args()
+        templated = raw_args is None or _has_template(raw_args)
+        conditions = list(self._task.when or [])
+        if not templated and not conditions:
+            return {h: params for h in hosts}
+        hostvars = task_vars.get("hostvars") or {}
+        task_level = {}
+        try:
+            task_level = dict(self._task.get_vars())
+        except Exception:
+            pass
+        chosen = {me: params}
+        for other in hosts:
+            if other == me:
+                continue
+            try:
+                variables = dict(hostvars[other])
+                variables.update(task_level)
+                if conditions and not self._task._resolve_conditional(conditions, variables):
+                    continue
+                if templated:
+                    if raw_args is None:
+                        continue
+                    engine = self._templar.copy_with_new_env(available_variables=variables)
+                    merged = dict(self._task.args)
+                    merged.update(engine.template(raw_args))
+                    chosen[other] = self.validate(merged)
+                else:
+                    chosen[other] = params
+            except Exception:  # undecidable here: that host decides for itself when it runs
+                continue
+        return chosen
+
+    def _raw_args(self):
+        """The task's module arguments before templating, or None when they cannot be read."""
+        try:
+            from ansible.parsing.mod_args import ModuleArgsParser
+
+            parser = ModuleArgsParser(self._task.get_ds(), collection_list=self._task.collections)
+            return parser.parse(skip_action_validation=True)[1]
+        except Exception:
+            return None
+
+    def compute(self, params: dict, task_vars: dict, hosts: list, host_params: dict) -> dict:
+        """Results for ``hosts``: one ``task`` call per (region, arguments) group of hosts."""
+        hostvars = task_vars.get("hostvars") or {}
+        var_name = params.get("instance_id_var") or "instance_id"
+        results = {}
+        groups = {}
+        for host in hosts:
+            own = host_params[host]
+            instance_id = self.host_value(hostvars, host, var_name)
+            address = None
+            if not instance_id:
+                address = self.host_value(hostvars, host, "ansible_host") or host
+                if not looks_like_ip(address):
+                    results[host] = {"failed": True, "changed": False, "invalid_option": var_name,
+                                     "msg": f"Invalid option {var_name}: host {host} has no {var_name} host variable and "
+                                            f"no IP address (ansible_host) to find its instance by; set {var_name} or "
+                                            "one of instance_id, instance_ids, targets"}
+                    continue
+            region = self.host_value(hostvars, host, "region_id") or own.get("region")
+            group_key = (region, _digest({k: v for k, v in own.items() if k not in ("instance_id", "batch")}))
+            groups.setdefault(group_key, {"params": own, "region": region, "hosts": []})["hosts"].append(
+                (host, instance_id, address))
+        for group in groups.values():
+            results.update(self.compute_group(group))
+        return results
+
+    def host_value(self, hostvars, host: str, name: str):
+        """A host variable: the inventory's own host vars first (cheap), then full hostvars."""
+        inventory = getattr(hostvars, "_inventory", None)
+        if inventory is not None:
+            inventory_host = inventory.get_host(host)
+            if inventory_host is not None and name in inventory_host.vars:
+                return _plain(inventory_host.vars[name])
+        try:
+            value = hostvars[host].get(name) if host in hostvars else None
+        except Exception:
+            return None
+        return _plain(value) if value is not None else None
+
+    def compute_group(self, group: dict) -> dict:
+        params = group["params"]
+        client = self.client(params, group["region"])
+        members = group["hosts"]
+        ids = [iid for _, iid, _ in members if iid]
+        found = {}
+        if ids:
+            found = {i["instance_id"]: i for i in describe_instances(client, {"InstanceIds": list(dict.fromkeys(ids))})}
+        addresses = [addr for _, iid, addr in members if not iid]
+        by_ip = resolve_ips(client, addresses, cache_root()) if addresses else {}
+        results = {}
+        host_instance = {}
+        for host, iid, address in members:
+            instance = found.get(iid) if iid else by_ip.get(str(address))
+            if instance is None:
+                what = f"instance {iid}" if iid else f"no instance with the IP address {address}"
+                field = params.get("instance_id_var") or "instance_id"
+                results[host] = {"failed": True, "changed": False, "invalid_option": field,
+                                 "msg": f"Invalid option {field}: {what} found in region {client.region} for host "
+                                        f"{host}; check the host's {field}/ansible_host and region_id"}
+                continue
+            host_instance[host] = instance
+        if not host_instance:
+            return results
+        instances = list({i["instance_id"]: i for i in host_instance.values()}.values())
+        try:
+            output = self.task(client, params, self.check_mode, instances)
+        except (AlicloudError, AlicloudInputError) as error:
+            failure = dict(error.to_dict(), failed=True, changed=False)
+            return dict(results, **{host: failure for host in host_instance})
+        leader_hosts = len(host_instance)
+        for host, instance in host_instance.items():
+            results[host] = _plain(self.split(output, instance["instance_id"], leader_hosts))
+        return results
+
+    def split(self, output: dict, instance_id: str, batch_size: int) -> dict:
+        """This instance's share of a batched result, shaped like the module's own result."""
+        entries = [e for e in output[self.LIST_KEY] if e["instance_id"] == instance_id]
+        entry = entries[0]
+        failed_entries = output.get("failed_instances") or []
+        own_failed = any(f["instance_id"] == instance_id for f in failed_entries)
+        result = {
+            "changed": bool(entry.get("changed", entry.get("invoke_id") is not None and entry.get("status") != "Skipped")),
+            self.LIST_KEY: [entry],
+            "failed_instances": [entry] if own_failed else [],
+            "max_errors": output.get("max_errors", 0),
+            "batch": {"hosts": batch_size, "instances": len(output[self.LIST_KEY]),
+                      "failed": len(failed_entries)},
+        }
+        self.add_host_fields(result, output, entry)
+        if own_failed and len(failed_entries) > output.get("max_errors", 0):
+            result["failed"] = True
+            result["msg"] = (f"{self.failure_text(entry)}; {len(failed_entries)} instance(s) of the batch failed, more "
+                             f"than MaxErrors ({output.get('max_errors', 0)}) allows")
+        return result
+
+    def add_host_fields(self, result: dict, output: dict, entry: dict) -> None:
+        """Module-specific keys of a per-host result."""
+
+    def failure_text(self, entry: dict) -> str:
+        return f"{entry['instance_id']}: {entry.get('error_code')} {entry.get('error_message') or ''}".strip()
+
+
+def _error_field(error) -> str:
+    """Best-effort option name of an ArgumentSpecValidator error."""
+    for attr in ("name", "parameter"):
+        value = getattr(error, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    text = str(error)
+    for marker in ("value of ", "argument '", "parameters are mutually exclusive: "):
+        if marker in text:
+            return text.split(marker, 1)[1].split()[0].strip("',:")
+    return "arguments"

@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+# Copyright: alicloud.oos contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller-side logic of the ``alicloud.oos.ecs`` inventory, kept apart from the plugin class so
+it can be unit tested: loading a fleet from several regions at once, host names, default groups.
+"""
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.inventory.group import to_safe_group_name
+
+from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import (
+    HOSTVAR_NAMES, describe_instances, validate_filters)
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+
+TAG_PREFIX = "tag:"
+DEFAULT_HOSTNAMES = ("instance_id",)
+DEFAULT_ANSIBLE_HOST = ("public_ip", "eip", "private_ip")
+# Hostvars that can name a host or be its ansible_host: single strings only.
+NAME_SOURCES = tuple(n for n in HOSTVAR_NAMES if n not in ("security_group_ids", "tags"))
+REGION_ID = re.compile(r"^[a-z]{2,4}(-[a-z0-9]+)+$")
+# API error codes that mean "this region id is wrong", not "this region is having trouble".
+BAD_REGION_CODES = ("InvalidRegionId.NotFound", "InvalidRegionId.Malformed", "InvalidRegionId")
+MAX_REGION_WORKERS = 8
+
+
+def validate_preferences(value, option: str, allow_empty: bool = False) -> tuple:
+    """``hostnames`` / ``ansible_host``: a list of hostvar names or ``tag:KEY``."""
+    if value is None:
+        value = []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise AlicloudInputError(option, f"{option} must be a list such as [instance_name, private_ip, 'tag:Name']")
+    if not value and not allow_empty:
+        raise AlicloudInputError(option, f"{option} is empty: list at least one of {', '.join(NAME_SOURCES)} or tag:KEY")
+    for entry in value:
+        if not isinstance(entry, str) or not entry:
+            raise AlicloudInputError(option, f"{option} entries must be strings, got {entry!r}")
+        if entry.startswith(TAG_PREFIX):
+            if not entry[len(TAG_PREFIX):]:
+                raise AlicloudInputError(option, f"{option} entry {entry!r} needs a tag key, such as tag:Name")
+        elif entry not in NAME_SOURCES:
+            raise AlicloudInputError(option, f"{option} entry {entry!r} is unknown; use one of "
+                                     f"{', '.join(NAME_SOURCES)} or tag:KEY")
+    return tuple(value)
+
+
+def preferred_value(instance: dict, preferences) -> str | None:
+    """The first preference with a non-empty value for this instance (missing values fall through)."""
+    for value in candidate_values(instance, preferences):
+        return value
+    return None
+
+
+def candidate_values(instance: dict, preferences):
+    for entry in preferences:
+        if entry.startswith(TAG_PREFIX):
+            value = (instance.get("tags") or {}).get(entry[len(TAG_PREFIX):])
+        else:
+            value = instance.get(entry)
+        if value not in (None, ""):
+            yield str(value)
+
+
+def choose_hostname(instance: dict, preferences, taken: dict) -> str:
+    """Inventory name for ``instance``: the first preference that is set and not already used by
+    another instance; the instance id when none is. ``taken`` maps name -> instance id."""
+    for value in candidate_values(instance, preferences):
+        owner = taken.get(value)
+        if owner is None or owner == instance["instance_id"]:
+            taken[value] = instance["instance_id"]
+            return value
+    taken[instance["instance_id"]] = instance["instance_id"]
+    return instance["instance_id"]
+
+
+def sanitize_group_name(name: str) -> str:
+    """Ansible's own group name sanitizer, always applied and silent: ``region_cn-hangzhou`` ->
+    ``region_cn_hangzhou`` whatever TRANSFORM_INVALID_GROUP_CHARS says, so names are predictable
+    and ``targets_to_pattern`` can compute them."""
+    return to_safe_group_name(name, force=True, silent=True)
+
+
+def tag_group_name(key, value) -> str:
+    return sanitize_group_name(f"tag_{key}_{value}" if value not in (None, "") else f"tag_{key}")
+
+
+def default_group_names(instance: dict) -> list:
+    """Sanitized names of the default groups of an instance: region, zone, status, resource group, tags."""
+    names = []
+    for prefix, key in (("region", "region_id"), ("zone", "zone_id"), ("status", "status"),
+                        ("resource_group", "resource_group_id")):
+        if instance.get(key):
+            names.append(sanitize_group_name(f"{prefix}_{instance[key]}"))
+    names.extend(tag_group_name(key, value) for key, value in sorted((instance.get("tags") or {}).items()))
+    return names
+
+
+def validate_regions(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise AlicloudInputError("regions", "regions must be a list of region ids such as [cn-hangzhou, cn-shanghai]")
+    regions = []
+    for region in value:
+        if not isinstance(region, str) or not REGION_ID.match(region):
+            raise AlicloudInputError("regions", f"regions entry {region!r} is not a region id; use ids such as cn-hangzhou")
+        if region not in regions:
+            regions.append(region)
+    return regions
+
+
+def validate_filter_sets(value, option: str) -> list:
+    """``include_filters`` / ``exclude_filters``: a list of filter mappings."""
+    if value in (None, []):
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise AlicloudInputError(option, f"{option} must be a list of filter mappings, such as [{{tags: {{Env: dev}}}}]")
+    return [validate_filters(item, f"{option}[{index}]") for index, item in enumerate(value)]
+
+
+def list_regions(client) -> list:
+    """Region ids from ECS DescribeRegions (one call)."""
+    body = client.call("DescribeRegions", {}, method="POST") or {}
+    regions = body.get("Regions") or {}
+    items = regions.get("Region") if isinstance(regions, dict) else regions
+    return [r["RegionId"] for r in items or () if isinstance(r, dict) and r.get("RegionId")]
+
+
+def load_region(client, region: str, filters: dict, include_filters: list, exclude_filters: list) -> list:
+    """Instances of one region: ``filters``, plus any ``include_filters`` match, minus ``exclude_filters`` matches."""
+    found = {}
+    for filter_set in [filters] + list(include_filters):
+        for instance in describe_instances(client, filter_set):
+            found.setdefault(instance["instance_id"], instance)
+    for filter_set in exclude_filters:
+        if not found:
+            break
+        for instance in describe_instances(client, filter_set):
+            found.pop(instance["instance_id"], None)
+    for instance in found.values():
+        # The region we asked is authoritative (the API's RegionId, never the zone).
+        instance["region_id"] = instance.get("region_id") or region
+    return list(found.values())
+
+
+def is_bad_region_error(error: AlicloudError) -> bool:
+    return bool(error.code) and any(str(error.code).startswith(code) for code in BAD_REGION_CODES)
+
+
+def load_fleet(regions: list, make_client, filters: dict, include_filters=(), exclude_filters=()) -> tuple:
+    """Load every region concurrently (one client per region and thread).
+
+    Returns ``(instances, failures)``: instances in region order, then API order; ``failures``
+    maps region -> AlicloudError for the regions that could not be loaded.
+    """
+    def work(region):
+        try:
+            return region, load_region(make_client(region), region, filters, include_filters, exclude_filters), None
+        except AlicloudError as error:
+            return region, [], error
+
+    instances, failures = [], {}
+    workers = max(1, min(MAX_REGION_WORKERS, len(regions)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="alicloud-ecs-inventory") as pool:
+        for region, region_instances, error in pool.map(work, regions):
+            if error is not None:
+                failures[region] = error
+            instances.extend(region_instances)
+    return instances, failures

@@ -1,0 +1,329 @@
+"""Task mappers: one OOS action -> the Ansible tasks that do what OOS does, plus the document its Outputs read.
+
+A mapper receives a :class:`Step` and returns a :class:`Mapped`. Template data reaches Ansible only
+as the ``oos_task`` variable (tagged ``!unsafe`` by the generator); module arguments read the
+rendered properties through ``oos_props`` (``oos_task.Properties | alicloud.oos.oos_render(ctx)``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime import WHOLE_REFERENCE
+
+F = "alicloud.oos."
+
+
+@dataclass
+class Step:
+    task: dict
+    index_label: str          # "Tasks[3]" (with the parent path for nested templates)
+    ctx: str                  # Jinja name of the context fact: oos, oos_child_2, ...
+    register: str             # unique register name for this step
+    in_loop: bool = False     # rendering must pass the loop item (sequential Ansible loop)
+    props_expr: str = ""      # Jinja expression of the rendered properties
+
+
+@dataclass
+class Mapped:
+    tasks: list
+    document: str = "{}"                 # Jinja expression the task Outputs select from
+    record: str | None = None            # custom expression for the new context (instead of oos_task_done)
+    native_batch: bool = False           # the module itself iterates Loop.Items with the RateControl
+    batch_documents: str | None = None   # per-item documents when native_batch
+    loopable: bool = True                # a single Ansible task that can take `loop:`
+    extra: dict = field(default_factory=dict)
+
+
+def expr(text: str) -> str:
+    return "{{ " + text + " }}"
+
+
+def is_static(value) -> bool:
+    return isinstance(value, (str, int, float, bool)) and not (isinstance(value, str) and "{{" in value)
+
+
+def prop(step: Step, name: str, default=None, jinja_default: str | None = None):
+    """A module argument for property ``name``: the literal when static, else the rendered value."""
+    props = step.task.get("Properties") or {}
+    if name not in props:
+        if jinja_default is not None:
+            return expr(jinja_default)
+        return default
+    value = props[name]
+    if is_static(value):
+        return value
+    return expr(f"{step.props_expr}[{name!r}]")
+
+
+def prop_ref(step: Step, name: str, default_expr: str = "omit") -> str:
+    return expr(f"{step.props_expr}[{name!r}] | default({default_expr})")
+
+
+def _prefixed_name(step: Step, what: str) -> str:
+    return f"{step.task['Name']} | {what}"
+
+
+# ------------------------------------------------------------------------------------------------
+# API actions
+
+def _api_args(step: Step) -> dict:
+    args = {
+        "service": prop(step, "Service"),
+        "api": prop(step, "API"),
+        "parameters": prop_ref(step, "Parameters", "{}"),
+    }
+    props = step.task.get("Properties") or {}
+    if "Method" in props:
+        args["method"] = prop(step, "Method")
+    if "AutoPaging" in props:
+        args["auto_paging"] = prop(step, "AutoPaging")
+    return args
+
+
+def _wait_args(step: Step, single_check: bool) -> dict:
+    task = step.task
+    props = task.get("Properties") or {}
+    spec = {"property_selector": prop(step, "PropertySelector")}
+    for key, name in (("DesiredValues", "desired_values"), ("NotDesiredValues", "not_desired_values")):
+        if key in props:
+            spec[name] = prop_ref(step, key, "[]")
+    if not single_check:
+        for key, name in (("Retries", "retries"), ("Delay", "delay"), ("DelayType", "delay_type"),
+                          ("BackOff", "backoff"), ("MaxRetryInterval", "max_retry_interval")):
+            if key in task:
+                spec[name] = task[key] if is_static(task[key]) else expr(f"oos_task[{key!r}] | {F}oos_render({step.ctx})")
+    return spec
+
+
+def map_execute_api(step: Step) -> Mapped:
+    call = {"name": _prefixed_name(step, "call the API"),
+            F + "oos_execute_api": _api_args(step), "register": step.register}
+    return Mapped([call], document=f"{step.register}.response")
+
+
+def map_wait_for(step: Step) -> Mapped:
+    args = _api_args(step)
+    args["wait_for"] = _wait_args(step, single_check=False)
+    call = {"name": _prefixed_name(step, "call the API until the property has the desired value"),
+            F + "oos_execute_api": args, "register": step.register}
+    return Mapped([call], document=f"{step.register}.response")
+
+
+def map_check_for(step: Step) -> Mapped:
+    args = _api_args(step)
+    args["check_for"] = _wait_args(step, single_check=True)
+    call = {"name": _prefixed_name(step, "call the API and check the property"),
+            F + "oos_execute_api": args, "register": step.register}
+    return Mapped([call], document=f"{step.register}.response")
+
+
+def map_select_targets(step: Step, inventory_bound: bool) -> Mapped:
+    if inventory_bound:
+        note = {"name": _prefixed_name(step, "use the inventory hosts as targets"),
+                "ansible.builtin.debug": {"msg": expr("oos_inventory_targets.Instances.Instance | map(attribute='InstanceId') | list")},
+                "register": step.register}
+        return Mapped([note], document="oos_inventory_targets", loopable=False)
+    describe = {
+        "name": _prefixed_name(step, "describe the target instances"),
+        F + "oos_execute_api": {"service": "ECS", "api": "DescribeInstances", "parameters": expr("oos_request"),
+                                "auto_paging": True},
+        "loop": expr(f"{step.props_expr} | {F}oos_target_requests"),
+        "loop_control": {"loop_var": "oos_request"},
+        "register": step.register,
+    }
+    return Mapped([describe], document=f"{step.register}.results | {F}oos_merge_instances", loopable=False)
+
+
+def map_choice(step: Step) -> Mapped:
+    return Mapped([], record=f"{step.ctx} | {F}oos_choose(oos_task)", loopable=False)
+
+
+def map_sleep(step: Step) -> Mapped:
+    pause = {"name": _prefixed_name(step, "sleep"),
+             "ansible.builtin.pause": {"seconds": expr(f"{step.props_expr}['Duration'] | {F}oos_duration_seconds")}}
+    return Mapped([pause])
+
+
+def map_pause(step: Step) -> Mapped:
+    pause = {"name": _prefixed_name(step, "wait for the operator to resume"),
+             "ansible.builtin.pause": {"prompt": f"OOS task {step.task['Name']} paused: press Enter to resume"}}
+    return Mapped([pause])
+
+
+def _webhook_uri(step: Step) -> dict:
+    return {
+        "name": _prefixed_name(step, "post the notification"),
+        "ansible.builtin.uri": {
+            "url": expr(f"{step.props_expr}.WebHook.URI"),
+            "method": "POST",
+            "headers": expr(f"{step.props_expr}.WebHook.Headers | default({{}})"),
+            "body_format": expr(f"'json' if {step.props_expr}.WebHook.Content is mapping else 'raw'"),
+            "body": expr(f"{step.props_expr}.WebHook.Content | default({{}})"),
+            "status_code": [200, 201, 202, 204],
+        },
+    }
+
+
+def map_notify(step: Step) -> Mapped:
+    return Mapped([_webhook_uri(step)])
+
+
+def map_approve(step: Step) -> Mapped:
+    gate = {
+        "name": _prefixed_name(step, "wait for approval"),
+        "ansible.builtin.include_role": {"name": "alicloud.oos.oos_approval"},
+        "vars": {
+            "oos_approval_name": step.task["Name"],
+            "oos_approval_webhook_url": expr(f"{step.props_expr}.WebHook.URI | default('')"),
+            "oos_approval_webhook_headers": expr(f"{step.props_expr}.WebHook.Headers | default({{}})"),
+            "oos_approval_webhook_body": expr(f"{step.props_expr}.WebHook.Content | default(omit)"),
+            "oos_approval_on_reject": "continue",
+        },
+    }
+    return Mapped([gate], record=f"{step.ctx} | {F}oos_approval_done(oos_task, oos_approval_approved, oos_next)",
+                  loopable=False)
+
+
+def map_trigger(step: Step) -> Mapped:
+    props = step.task.get("Properties") or {}
+    kind = step.task["Action"].split("::")[-1]
+    if kind == "TimerTrigger":
+        what = f"schedule {props.get('Type', 'cron')} {props.get('Expression', '')} ({props.get('TimeZone', 'UTC')})"
+    else:
+        what = f"{kind}: runs when the event arrives; pass the event as -e oos_trigger_event=<json>"
+    note = {"name": _prefixed_name(step, "trigger (run this playbook from a schedule)"),
+            "ansible.builtin.debug": {"msg": f"OOS {kind}: {what}. This playbook runs the body once; "
+                                              "see docs/converter.md for AWX schedules."}}
+    return Mapped([note], document="oos_trigger_event | default({})", loopable=False)
+
+
+# ------------------------------------------------------------------------------------------------
+# ECS cloud product actions with a native module
+
+def _loop_item_only(step: Step, key: str) -> bool:
+    """Properties[key] is exactly {{ ACS::TaskLoopItem }} and no other property uses the item."""
+    props = step.task.get("Properties") or {}
+    value = props.get(key)
+    match = WHOLE_REFERENCE.match(value.strip()) if isinstance(value, str) else None
+    if not match or match.group(1).strip().lower() != "acs::taskloopitem":
+        return False
+    others = {k: v for k, v in props.items() if k != key}
+    return "taskloopitem" not in repr(others).lower()
+
+
+def _instance_selection(step: Step, batch: bool) -> dict:
+    if batch:
+        return {"instance_ids": expr(f"oos_task.Loop.Items | {F}oos_render({step.ctx})"),
+                "rate_control": expr(f"oos_task.Loop | {F}oos_loop_rate_control({step.ctx})")}
+    return {"instance_id": prop(step, "instanceId")}
+
+
+def map_run_command(step: Step) -> Mapped:
+    batch = bool(step.task.get("Loop")) and _loop_item_only(step, "instanceId")
+    args = dict(_instance_selection(step, batch))
+    args.update({"command_content": prop(step, "commandContent"), "command_type": prop(step, "commandType", "RunShellScript")})
+    props = step.task.get("Properties") or {}
+    for key, name in (("workingDir", "working_dir"), ("timeout", "timeout"), ("username", "username")):
+        if key in props:
+            args[name] = prop(step, key)
+    if "parameters" in props:
+        args["parameters"] = prop_ref(step, "parameters", "omit")
+    if "regionId" in props:
+        args["region"] = prop_ref(step, "regionId")
+    call = {"name": _prefixed_name(step, "run the command with Cloud Assistant"),
+            F + "oos_run_command": args, "register": step.register}
+    if batch:
+        return Mapped([call], native_batch=True, batch_documents=f"{step.register} | {F}oos_command_documents")
+    return Mapped([call], document=f"({step.register} | {F}oos_command_documents)[0]")
+
+
+def _power(state: str):
+    def mapper(step: Step) -> Mapped:
+        batch = bool(step.task.get("Loop")) and _loop_item_only(step, "instanceId")
+        args = dict(_instance_selection(step, batch))
+        args["state"] = state
+        props = step.task.get("Properties") or {}
+        if "forceStop" in props:
+            args["force"] = prop(step, "forceStop")
+        if state == "stopped" and "stoppedMode" in props:
+            args["stopped_mode"] = prop(step, "stoppedMode")
+        if "regionId" in props:
+            args["region"] = prop_ref(step, "regionId")
+        call = {"name": _prefixed_name(step, f"make the instance {state}"), F + "oos_instance": args,
+                "register": step.register}
+        if batch:
+            return Mapped([call], native_batch=True,
+                          batch_documents=f"{step.register}.instance_ids | default([]) | map('alicloud.oos.oos_empty_document') | list")
+        return Mapped([call])
+    return mapper
+
+
+def map_create_image(step: Step) -> Mapped:
+    props = step.task.get("Properties") or {}
+    args = {"instance_id": prop(step, "instanceId"), "image_name": prop(step, "imageName")}
+    for key, name in (("imageDescription", "description"), ("imageFamily", "image_family")):
+        if key in props:
+            args[name] = prop(step, key)
+    if "tags" in props:
+        args["tags"] = expr(f"{step.props_expr}['tags'] | {F}oos_tags_dict")
+    if "regionId" in props:
+        args["region"] = prop_ref(step, "regionId")
+    call = {"name": _prefixed_name(step, "create the image and wait until it is available"),
+            F + "oos_create_image": args, "register": step.register}
+    return Mapped([call], document=f"{{'imageId': {step.register}.image_id}}")
+
+
+def map_run_instances(step: Step) -> Mapped:
+    run = {"name": _prefixed_name(step, "run the instances"),
+           F + "oos_execute_api": {"service": "ECS", "api": "RunInstances",
+                                   "parameters": expr(f"{step.props_expr} | {F}oos_run_instances_request")},
+           "register": step.register}
+    wait = {"name": _prefixed_name(step, "wait until the instances are running"),
+            F + "oos_execute_api": {
+                "service": "ECS", "api": "DescribeInstances",
+                "parameters": expr(f"{{'InstanceIds': {step.register}.response.InstanceIdSets.InstanceIdSet | to_json}}"),
+                "wait_for": {"property_selector": ".Instances.Instance[].Status", "desired_values": ["Running"],
+                             "retries": 120, "delay": 2, "delay_type": "Constant"}},
+            "register": step.register + "_wait"}
+    return Mapped([run, wait], document=f"{{'instanceIds': {step.register}.response.InstanceIdSets.InstanceIdSet}}",
+                  loopable=False)
+
+
+def map_delete_instance(step: Step) -> Mapped:
+    call = {"name": _prefixed_name(step, "delete the instance"),
+            F + "oos_execute_api": {"service": "ECS", "api": "DeleteInstance",
+                                    "parameters": {"InstanceId": prop(step, "instanceId"), "Force": True}},
+            "register": step.register}
+    return Mapped([call])
+
+
+BUILTIN = {
+    "acs::executeapi": map_execute_api,
+    "acs::waitfor": map_wait_for,
+    "acs::checkfor": map_check_for,
+    "acs::choice": map_choice,
+    "acs::sleep": map_sleep,
+    "acs::pause": map_pause,
+    "acs::notify": map_notify,
+    "acs::approve": map_approve,
+    "acs::timertrigger": map_trigger,
+    "acs::eventtrigger": map_trigger,
+    "acs::alarmtrigger": map_trigger,
+}
+
+ECS_NATIVE = {
+    "acs::ecs::runcommand": map_run_command,
+    "acs::ecs::stopinstance": _power("stopped"),
+    "acs::ecs::startinstance": _power("running"),
+    "acs::ecs::rebootinstance": _power("restarted"),
+    "acs::ecs::createimage": map_create_image,
+    "acs::ecs::runinstances": map_run_instances,
+    "acs::ecs::deleteinstance": map_delete_instance,
+}
+
+TRIGGERS = ("acs::timertrigger", "acs::eventtrigger", "acs::alarmtrigger")
+UNSUPPORTED = {
+    "acs::gitcoderepo": "ACS::GitCodeRepo (a code-repository trigger with no Ansible counterpart)",
+    "acs::loop": "ACS::Loop (multi-task loop bodies)",
+    "acs::executehttprequest": "ACS::ExecuteHttpRequest",
+}

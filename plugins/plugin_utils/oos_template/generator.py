@@ -1,0 +1,518 @@
+"""OOS template -> list of Ansible plays.
+
+Control flow: every OOS task becomes a block guarded by ``<ctx>.next == '<task>'``; its last step
+sets ``next`` to the OnSuccess target and its ``rescue`` to the OnError target, so forward jumps,
+``ACS::NEXT`` and ``ACS::END`` need no goto. Loops the modules cannot batch themselves become a play
+over one in-memory host per item (``serial`` = Concurrency, MaxErrors checked after each batch).
+Nested templates (``ACS::Template`` and cloud product actions without a native module) are inlined
+with their own context fact.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import re
+from dataclasses import dataclass, field
+
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step, expr
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import protect
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime import END, FAILED, REFERENCE
+
+NEXT_END = "__end_ok__"   # OnError ACS::NEXT on the last task: the execution still ends successfully
+_TASK_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
+_STORE_REF = re.compile(r"\{\{\s*(oos(?:-secret)?):\s*([^{}\s]+)\s*\}\}", re.IGNORECASE)
+MAX_NESTING = 6
+
+# Parameter names that would collide with Ansible's own variables: read from oos_param_<name> instead.
+_MAGIC = frozenset({
+    "hostvars", "groups", "group_names", "inventory_hostname", "inventory_hostname_short", "inventory_dir",
+    "inventory_file", "playbook_dir", "play_hosts", "role_name", "role_path", "role_names", "omit", "item",
+    "environment", "vars", "name", "hosts", "tags", "when", "become", "connection", "port", "remote_user",
+    "oos", "oos_task", "oos_props", "oos_next", "lookup", "query", "q", "true", "false", "none", "self",
+})
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass
+class Options:
+    hosts: str | None = None
+    parameters: dict = field(default_factory=dict)
+    action_templates_path: str | None = None
+    template_paths: list = field(default_factory=list)
+    select_targets: str = "auto"            # auto | api | inventory
+    instance_id_var: str = "instance_id"
+    name: str | None = None
+
+
+@dataclass
+class Split:
+    """A loop that runs as its own play over one in-memory host per item."""
+    group: str
+    task: dict
+    label: str
+    body: list
+    on_success: str
+    on_error: str
+
+
+def variable_for(parameter: str) -> str:
+    """The Ansible variable a template parameter is read from (its OOS name when that is safe)."""
+    if _IDENTIFIER.match(parameter) and parameter.lower() not in _MAGIC and not parameter.startswith("ansible_"):
+        return parameter
+    return "oos_param_" + re.sub(r"[^A-Za-z0-9_]", "_", parameter)
+
+
+_ACTION_INDEX_CACHE: dict = {}
+
+
+def action_index(path: str | None) -> dict:
+    """{action name lower-cased: file} for a folder of cloud product action templates (cached)."""
+    if not path:
+        return {}
+    key = os.path.abspath(path)
+    if key not in _ACTION_INDEX_CACHE:
+        index = {}
+        for root, _dirs, files in os.walk(key):
+            for filename in sorted(files):
+                stem, ext = os.path.splitext(filename)
+                if ext.lower() in (".yml", ".yaml", ".json") and "::" in stem:
+                    index.setdefault(stem.lower(), os.path.join(root, filename))
+        _ACTION_INDEX_CACHE[key] = index
+    return _ACTION_INDEX_CACHE[key]
+
+
+_CHILD_CACHE: dict = {}
+
+
+def load_child(path: str) -> dict:
+    if path not in _CHILD_CACHE:
+        _CHILD_CACHE[path] = loader.load(path=path)
+    return copy.deepcopy(_CHILD_CACHE[path])
+
+
+class Converter:
+    def __init__(self, template: dict, options: Options):
+        self.template = template
+        self.options = options
+        self.problems: list = []
+        self.counter = 0
+        self.store_refs: dict = {}
+        self.mermaid_edges: list = []
+        self.inventory_bound = options.select_targets == "inventory" or (
+            options.select_targets == "auto" and bool(options.hosts))
+
+    # -- helpers ------------------------------------------------------------------------------
+    def unique(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}_{self.counter}"
+
+    def problem(self, label: str, task: dict, message: str):
+        self.problems.append(f"{message} at {label} ({task.get('Name', '?')})")
+
+    @staticmethod
+    def resolve_target(value, names: dict, position_next: str, label: str):
+        """OnSuccess/OnError/NextTask -> a real task name, END, or None when unknown."""
+        if value is None:
+            return None
+        text = str(value).strip()
+        if text.upper() == "ACS::NEXT":
+            return position_next
+        if text.upper() == "ACS::END":
+            return END
+        return names.get(text.lower())
+
+    # -- compile a task list ------------------------------------------------------------------
+    def compile_tasks(self, tasks: list, ctx: str, path: str, depth: int, allow_split: bool) -> list:
+        names = {t["Name"].lower(): t["Name"] for t in tasks if isinstance(t.get("Name"), str)}
+        items = []
+        for index, task in enumerate(tasks):
+            label = f"{path}Tasks[{index}]"
+            name = task["Name"]
+            if not _TASK_NAME.match(name):
+                self.problem(label, task, "unsupported task name (use letters, digits, _ and -)")
+                continue
+            following = tasks[index + 1]["Name"] if index + 1 < len(tasks) else END
+            on_success = self.resolve_target(task.get("OnSuccess"), names, following, label) or following
+            if task.get("OnSuccess") is not None and self.resolve_target(task.get("OnSuccess"), names, following, label) is None:
+                self.problem(label, task, f"unsupported OnSuccess target {task.get('OnSuccess')!r} (not a task name)")
+            if "OnError" in task:
+                on_error = self.resolve_target(task["OnError"], names, following if following != END else NEXT_END, label)
+                if on_error is None:
+                    self.problem(label, task, f"unsupported OnError target {task['OnError']!r} (not a task name)")
+                    on_error = FAILED
+            else:
+                on_error = FAILED
+            for target in (on_success, on_error):
+                if target in names.values() and [t["Name"] for t in tasks].index(target) <= index:
+                    self.problem(label, task, f"unsupported backward jump to {target}")
+            if depth == 0:
+                self.mermaid_edges.append((name, task, on_success, on_error))
+            items.extend(self.compile_task(task, ctx, label, on_success, on_error, names, following, depth, allow_split))
+        return items
+
+    def normalised_task(self, task: dict, names: dict, following: str) -> dict:
+        data = {k: v for k, v in task.items() if k != "Description"}
+        if str(task.get("Action", "")).lower() == "acs::choice":
+            props = copy.deepcopy(task.get("Properties") or {})
+            for choice in props.get("Choices") or []:
+                if isinstance(choice, dict) and "NextTask" in choice:
+                    choice["NextTask"] = self.resolve_target(choice["NextTask"], names, following, "") or choice["NextTask"]
+            if "DefaultTask" in props:
+                props["DefaultTask"] = self.resolve_target(props["DefaultTask"], names, following, "") or props["DefaultTask"]
+            else:
+                props["DefaultTask"] = following
+            data["Properties"] = props
+        return data
+
+    def compile_task(self, task, ctx, label, on_success, on_error, names, following, depth, allow_split) -> list:
+        action = str(task.get("Action", ""))
+        key = action.lower()
+        description = loader.localized(task.get("Description"))
+        title = f"OOS {task['Name']} ({action})" + (f": {description}" if description else "")
+        title = " ".join(title.split())[:150]
+        data = self.normalised_task(task, names, following)
+        self.collect_store_refs(task)
+        loop = task.get("Loop")
+        step = Step(task=data, index_label=label, ctx=ctx, register=self.unique("oos_result"),
+                    props_expr=f"(oos_task.Properties | default({{}}) | {F}oos_render({ctx}))")
+        mapped = self.map_action(step, key, depth)
+        if mapped is None:
+            return []
+        if loop and key in actions.TRIGGERS + ("acs::choice", "acs::sleep", "acs::approve", "acs::pause"):
+            self.problem(label, task, f"unsupported Loop on {action}")
+            return []
+        guard = f"{ctx}.next == '{task['Name']}'"
+        block_vars = {"oos_task": protect(data), "oos_next": on_success, "oos_on_error": on_error}
+        when_extra = []
+        if "When" in task:
+            when_extra.append(f"oos_task.When | {F}oos_condition({ctx})")
+        rescue = [{"name": f"{task['Name']} | record the error",
+                   "ansible.builtin.set_fact": {ctx: expr(f"{ctx} | {F}oos_task_failed(oos_task, ansible_failed_result, oos_on_error)")}}]
+
+        if loop and not mapped.native_batch:
+            if mapped.loopable and len(mapped.tasks) == 1 and not (allow_split and self.needs_play(mapped)):
+                body = self.sequential_loop(step, mapped)
+            elif allow_split:
+                return self.split_loop(task, data, step, title, guard, when_extra, block_vars, mapped, ctx,
+                                       on_success, on_error, rescue)
+            else:
+                self.problem(label, task, f"unsupported Loop over {action} inside a nested template or loop")
+                return []
+        elif mapped.native_batch:
+            body = list(mapped.tasks) + [{
+                "name": f"{task['Name']} | record the outputs of every item",
+                "ansible.builtin.set_fact": {ctx: expr(f"{ctx} | {F}oos_batch_done(oos_task, {mapped.batch_documents}, oos_next)")}}]
+        else:
+            record = mapped.record or f"{ctx} | {F}oos_task_done(oos_task, {mapped.document}, oos_next)"
+            body = list(mapped.tasks) + [{"name": f"{task['Name']} | record the outputs",
+                                          "ansible.builtin.set_fact": {ctx: expr(record)}}]
+        unit = {"name": title, "when": [guard] + when_extra, "vars": block_vars, "block": body, "rescue": rescue}
+        result = [unit]
+        if when_extra:
+            result.append({"name": f"{task['Name']} | skipped: When is false",
+                           "when": guard, "vars": {"oos_next": on_success},
+                           "ansible.builtin.set_fact": {ctx: expr(f"{ctx} | {F}oos_skip(oos_next)")}})
+        return result
+
+    @staticmethod
+    def needs_play(mapped: Mapped) -> bool:
+        # Module calls gain real concurrency in a loop play; cheap local steps stay a plain loop.
+        return any(k.startswith(F) for t in mapped.tasks for k in t)
+
+    def sequential_loop(self, step: Step, mapped: Mapped) -> list:
+        """One Ansible task looping over the items in order (Concurrency 1 is within any RateControl)."""
+        looped = copy.deepcopy(mapped.tasks[0])
+        item_ctx = f"({step.ctx} | {F}oos_with_item(oos_item))"
+        self.replace_ctx(looped, step.props_expr, step.props_expr.replace(f"oos_render({step.ctx})", f"oos_render({item_ctx})"))
+        looped["loop"] = expr(f"oos_task.Loop.Items | {F}oos_render({step.ctx})")
+        looped["loop_control"] = {"loop_var": "oos_item"}
+        looped["ignore_errors"] = True
+        record = {"name": f"{step.task['Name']} | record the outputs of every item",
+                  "ansible.builtin.set_fact": {step.ctx: expr(
+                      f"{step.ctx} | {F}oos_loop_done(oos_task, {step.register}.results | {F}oos_item_documents('{mapped.document.split('.', 1)[-1]}'), oos_next)")}}
+        return [looped, record]
+
+    def replace_ctx(self, node, old: str, new: str):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, str):
+                    node[key] = value.replace(old, new)
+                else:
+                    self.replace_ctx(value, old, new)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                if isinstance(value, str):
+                    node[index] = value.replace(old, new)
+                else:
+                    self.replace_ctx(value, old, new)
+
+    def split_loop(self, task, data, step, title, guard, when_extra, block_vars, mapped, ctx, on_success, on_error, rescue):
+        group = "oos_loop_" + re.sub(r"[^A-Za-z0-9_]", "_", task["Name"]) + f"_{self.counter}"
+        prepare = {
+            "name": title + " [loop: add one host per item]", "when": [guard] + when_extra, "vars": block_vars,
+            "block": [
+                {"name": f"{task['Name']} | evaluate the items and the rate control",
+                 "ansible.builtin.set_fact": {"oos_loop": expr(f"oos_task | {F}oos_loop_start({ctx})")}},
+                {"name": f"{task['Name']} | add one in-memory host per item",
+                 "ansible.builtin.add_host": {"name": expr(f"'{group}_' ~ oos_index"), "groups": group,
+                                              "ansible_connection": "local",
+                                              "ansible_python_interpreter": expr("ansible_playbook_python"),
+                                              "oos_loop_index": expr("oos_index")},
+                 "loop": expr("range(oos_loop['items'] | length) | list"),
+                 "loop_control": {"loop_var": "oos_index"}},
+            ],
+            "rescue": rescue,
+        }
+        record = f"oos | {F}oos_iteration_outputs(oos_task, {mapped.document})"
+        iteration = {
+            "name": title + " [one item]", "vars": {"oos_task": block_vars["oos_task"]},
+            "block": [{"name": f"{task['Name']} | context of this item",
+                       "ansible.builtin.set_fact": {"oos": expr(f"hostvars['localhost']['oos'] | {F}oos_with_item("
+                                                                 f"hostvars['localhost']['oos_loop']['items'][oos_loop_index])")}}]
+            + list(mapped.tasks)
+            + [{"name": f"{task['Name']} | record the outputs of this item",
+                "ansible.builtin.set_fact": {"oos_iteration": expr(record)}}],
+            "rescue": [{"name": f"{task['Name']} | record the error of this item",
+                        "ansible.builtin.set_fact": {"oos_iteration": expr(f"{{'error': ansible_failed_result | {F}oos_error_message}}")}}],
+        }
+        split = Split(group=group, task=data, label=title, body=[iteration], on_success=on_success, on_error=on_error)
+        collect = {
+            "name": f"{task['Name']} | collect the loop results", "when": guard, "vars": block_vars,
+            "block": [{"name": f"{task['Name']} | aggregate the outputs and check MaxErrors",
+                       "ansible.builtin.set_fact": {"oos": expr(
+                           f"oos | {F}oos_loop_done(oos_task, groups['{group}'] | default([]) | map('extract', hostvars) "
+                           f"| map(attribute='oos_iteration', default=None) | list, oos_next)")}}],
+            "rescue": rescue,
+        }
+        return [prepare, split, collect]
+
+    # -- actions ------------------------------------------------------------------------------
+    def map_action(self, step: Step, key: str, depth: int) -> Mapped | None:
+        task = step.task
+        if key in actions.UNSUPPORTED:
+            self.problem(step.index_label, task, f"unsupported {actions.UNSUPPORTED[key]}")
+            return None
+        if key == "acs::selecttargets":
+            resource = str((task.get("Properties") or {}).get("ResourceType", "ALIYUN::ECS::Instance"))
+            if resource.upper() != "ALIYUN::ECS::INSTANCE":
+                self.problem(step.index_label, task, f"unsupported SelectTargets ResourceType {resource}")
+                return None
+            return actions.map_select_targets(step, self.inventory_bound)
+        if key == "acs::executeapi" and "URI" in (task.get("Properties") or {}):
+            self.problem(step.index_label, task, "unsupported ROA-style ExecuteAPI (URI/Body)")
+            return None
+        if key in actions.BUILTIN:
+            return actions.BUILTIN[key](step)
+        if key in actions.ECS_NATIVE:
+            return actions.ECS_NATIVE[key](step)
+        if key == "acs::template":
+            return self.map_nested(step, depth, None)
+        if key.startswith("acs::") and key.count("::") == 2:
+            path = action_index(self.options.action_templates_path).get(key)
+            if path is None:
+                hint = ("set action_templates_path to a folder of cloud product action templates"
+                        if not self.options.action_templates_path else "no such template in action_templates_path")
+                self.problem(step.index_label, task, f"unsupported cloud product action {task['Action']} ({hint})")
+                return None
+            return self.map_nested(step, depth, path)
+        self.problem(step.index_label, task, f"unsupported action {task['Action']}")
+        return None
+
+    def find_named_template(self, name: str) -> str | None:
+        for folder in self.options.template_paths or []:
+            for ext in (".yml", ".yaml", ".json"):
+                candidate = os.path.join(folder, name + ext)
+                if os.path.isfile(candidate):
+                    return candidate
+        return action_index(self.options.action_templates_path).get(name.lower())
+
+    def map_nested(self, step: Step, depth: int, path: str | None) -> Mapped | None:
+        task = step.task
+        props = task.get("Properties") or {}
+        if depth >= MAX_NESTING:
+            self.problem(step.index_label, task, "unsupported nesting deeper than 6 templates")
+            return None
+        try:
+            if path is not None:
+                child = load_child(path)
+                parameters_expr = step.props_expr
+            elif "TemplateContent" in props:
+                content = props["TemplateContent"]
+                child = loader.load(content=content if isinstance(content, (str, dict)) else str(content))
+                parameters_expr = f"(oos_task.Properties.Parameters | default({{}}) | {F}oos_render({step.ctx}) | {F}oos_json_value)"
+            else:
+                name = props.get("TemplateName")
+                if not isinstance(name, str) or "{{" in name:
+                    self.problem(step.index_label, task, "unsupported ACS::Template with a computed TemplateName")
+                    return None
+                found = self.find_named_template(name)
+                if found is None:
+                    self.problem(step.index_label, task, f"unsupported ACS::Template {name} (not found: add its folder "
+                                 "to template_paths)")
+                    return None
+                child = load_child(found)
+                parameters_expr = f"(oos_task.Properties.Parameters | default({{}}) | {F}oos_render({step.ctx}) | {F}oos_json_value)"
+        except ConversionError as error:
+            self.problem(step.index_label, task, f"unsupported nested template ({error})")
+            return None
+        child_ctx = self.unique("oos_child")
+        path_label = f"{step.index_label}({task['Action']})."
+        units = self.compile_tasks(child["Tasks"], child_ctx, path_label, depth + 1, allow_split=False)
+        if any(isinstance(u, Split) for u in units):
+            return None
+        first = child["Tasks"][0]["Name"] if child["Tasks"] else END
+        enter = {"name": f"{task['Name']} | start the nested template",
+                 "vars": {"oos_child_parameters": protect(child.get("Parameters") or {})},
+                 "ansible.builtin.set_fact": {child_ctx: expr(
+                     f"oos_child_parameters | {F}oos_child_start({parameters_expr}, {step.ctx}, '{first}')")}}
+        finish = {"name": f"{task['Name']} | evaluate the nested template outputs",
+                  "vars": {"oos_outputs_spec": protect(child.get("Outputs") or {})},
+                  "ansible.builtin.set_fact": {child_ctx: expr(f"{child_ctx} | {F}oos_finish(oos_outputs_spec)")}}
+        check = {"name": f"{task['Name']} | fail when the nested template failed",
+                 "ansible.builtin.fail": {"msg": expr(f"{child_ctx} | {F}oos_error_text")},
+                 "when": f"{child_ctx}.status in ['Failed', 'Cancelled']"}
+        return Mapped([enter] + units + [finish, check], document=f"{child_ctx}.outputs", loopable=False)
+
+    def collect_store_refs(self, task: dict):
+        text = repr(task)
+        if "oos" not in text.lower():
+            return
+        for kind, name in _STORE_REF.findall(text):
+            self.store_refs[name] = kind.lower() == "oos-secret"
+
+
+def find_store_refs(template: dict) -> dict:
+    refs = {}
+    for kind, name in _STORE_REF.findall(repr(template)):
+        refs[name] = kind.lower() == "oos-secret"
+    return refs
+
+
+# ------------------------------------------------------------------------------------------------
+# plays
+
+@dataclass
+class Conversion:
+    plays: list
+    template: dict
+    edges: list
+    notes: list
+
+
+def _play(name: str, hosts: str, tasks: list, extra: dict | None = None) -> dict:
+    play = {"name": name, "hosts": hosts, "connection": "local", "gather_facts": False}
+    play.update(extra or {})
+    play["tasks"] = tasks
+    return play
+
+
+def start_tasks(template: dict, first: str, store_refs: dict) -> list:
+    values = {}
+    for name in template.get("Parameters") or {}:
+        variable = variable_for(name)
+        values[name] = expr(f"{variable} | default(oos_parameter_overrides[{name!r}] | default(none))")
+    tasks = [
+        {"name": "Start the OOS execution: parameters, defaults and pseudo-parameters",
+         "vars": {"oos_parameter_values": protect(values)},
+         "ansible.builtin.set_fact": {"oos": expr(
+             f"oos_parameters | {F}oos_start(oos_parameter_values, '{first}', oos_pseudo_parameters | default({{}}))")}},
+        {"name": "Check the template parameters",
+         "ansible.builtin.assert": {"that": ["oos.problems | length == 0"],
+                                    "fail_msg": expr("oos.problems | join('; ')"), "quiet": True}},
+    ]
+    for name, secret in sorted(store_refs.items()):
+        api = "GetSecretParameter" if secret else "GetParameter"
+        parameters = {"Name": name}
+        if secret:
+            parameters["WithDecryption"] = True
+        fetch = {"name": f"Read the parameter store value {name}",
+                 F + "oos_execute_api": {"service": "OOS", "api": api, "parameters": parameters},
+                 "register": "oos_store_value"}
+        if secret:
+            fetch["no_log"] = True
+        tasks.append(fetch)
+        keep = {"name": f"Keep the parameter store value {name}",
+                "ansible.builtin.set_fact": {"oos": expr(f"oos | {F}oos_store_value({name!r}, oos_store_value.response)")}}
+        if secret:
+            keep["no_log"] = True
+        tasks.append(keep)
+    return tasks
+
+
+def finish_tasks(template: dict) -> list:
+    return [
+        {"name": "Evaluate the template outputs",
+         "vars": {"oos_outputs_spec": protect(template.get("Outputs") or {})},
+         "ansible.builtin.set_fact": {"oos": expr(f"oos | {F}oos_finish(oos_outputs_spec)")}},
+        {"name": "Publish the execution status and outputs",
+         "ansible.builtin.set_stats": {"data": {"oos_execution_status": expr("oos.status"),
+                                                "oos_outputs": expr("oos.outputs")}}},
+        {"name": "Show the template outputs",
+         "ansible.builtin.debug": {"msg": expr("{'status': oos.status, 'outputs': oos.outputs}")}},
+        {"name": "End as OOS would: Failed or Cancelled executions fail the run",
+         "ansible.builtin.fail": {"msg": expr(f"oos | {F}oos_error_text")},
+         "when": "oos.status in ['Failed', 'Cancelled']"},
+    ]
+
+
+def inventory_play(hosts: str, instance_id_var: str) -> dict:
+    return {
+        "name": "Bind the OOS targets to the inventory hosts",
+        "hosts": hosts,
+        "gather_facts": False,
+        "tasks": [{
+            "name": "Collect the instance ids of the play hosts",
+            "ansible.builtin.set_fact": {"oos_inventory_targets": expr(
+                f"ansible_play_hosts_all | {F}oos_inventory_instances(hostvars, '{instance_id_var}')")},
+            "delegate_to": "localhost",
+            "delegate_facts": True,
+            "run_once": True,
+        }],
+    }
+
+
+def loop_play(split: Split) -> dict:
+    serial = expr("hostvars['localhost']['oos_loop']['serial']")
+    stop = {
+        "name": f"{split.task['Name']} | stop launching items once MaxErrors is exceeded",
+        "ansible.builtin.meta": "end_play",
+        "run_once": True,
+        "when": (f"(ansible_play_hosts_all | map('extract', hostvars) | map(attribute='oos_iteration', default={{}}) "
+                 f"| selectattr('error', 'defined') | list | length) > hostvars['localhost']['oos_loop']['max_errors']"),
+    }
+    return {"name": split.label + " [loop]", "hosts": split.group, "gather_facts": False, "serial": serial,
+            "tasks": split.body + [stop]}
+
+
+def build(template: dict, options: Options) -> Conversion:
+    converter = Converter(template, options)
+    items = converter.compile_tasks(template["Tasks"], "oos", "", 0, allow_split=True)
+    if converter.problems:
+        raise ConversionError(converter.problems)
+    store_refs = dict(converter.store_refs)
+    store_refs.update(find_store_refs(template.get("Parameters") or {}))
+    store_refs.update(find_store_refs(template.get("Outputs") or {}))
+    description = loader.localized(template.get("Description")) or "OOS template"
+    title = options.name or " ".join(description.split())[:120]
+    notes = [f"Trigger {t['Name']}: {t['Action']}" for t in template["Tasks"]
+             if str(t.get("Action", "")).lower() in actions.TRIGGERS]
+    plays = []
+    if converter.inventory_bound and options.hosts and any(
+            str(t.get("Action", "")).lower() == "acs::selecttargets" for t in template["Tasks"]):
+        plays.append(inventory_play(options.hosts, options.instance_id_var))
+    first_vars = {"oos_parameters": protect(template.get("Parameters") or {}),
+                  "oos_parameter_overrides": protect(dict(options.parameters or {}))}
+    current = start_tasks(template, template["Tasks"][0]["Name"], store_refs)
+    current_name, current_vars = title, first_vars
+    for item in items:
+        if isinstance(item, Split):
+            plays.append(_play(current_name, "localhost", current, {"vars": current_vars} if current_vars else None))
+            plays.append(loop_play(item))
+            current, current_name, current_vars = [], f"{title} (after {item.task['Name']})", None
+        else:
+            current.append(item)
+    current.extend(finish_tasks(template))
+    plays.append(_play(current_name, "localhost", current, {"vars": current_vars} if current_vars else None))
+    return Conversion(plays=plays, template=template, edges=converter.mermaid_edges, notes=notes)

@@ -1,0 +1,128 @@
+"""OOS template Parameters: coercion and validation of the values a run receives.
+
+One implementation for the run time (the first task of a converted playbook) and the AWX survey.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+TYPES = ("String", "Number", "Boolean", "List", "Json")
+
+
+def _json(value, name, expected):
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise ValueError(f"parameter {name}: {value!r} is not a JSON {expected}; pass it as JSON, "
+                         f"e.g. -e '{{\"{name}\": {'[...]' if expected == 'list' else '{...}'}}}'") from None
+
+
+def coerce(name: str, spec: dict, value):
+    """The value converted to the parameter's Type; ValueError names the parameter and the fix."""
+    kind = spec.get("Type", "String")
+    if kind == "String":
+        if isinstance(value, (dict, list)):
+            return json.dumps(value)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+    if kind == "Number":
+        if isinstance(value, bool):
+            raise ValueError(f"parameter {name}: expected a number, got a boolean")
+        if isinstance(value, (int, float)):
+            return value
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            raise ValueError(f"parameter {name}: {value!r} is not a number") from None
+        return int(number) if number.is_integer() and "." not in str(value) else number
+    if kind == "Boolean":
+        if isinstance(value, bool):
+            return value
+        lowered = str(value).strip().lower()
+        if lowered in ("true", "yes", "1"):
+            return True
+        if lowered in ("false", "no", "0"):
+            return False
+        raise ValueError(f"parameter {name}: {value!r} is not a boolean; use true or false")
+    if kind == "List":
+        if isinstance(value, str):
+            stripped = value.strip()
+            value = _json(stripped, name, "list") if stripped.startswith("[") else [v.strip() for v in stripped.split(",") if v.strip()]
+        if not isinstance(value, list):
+            raise ValueError(f"parameter {name}: expected a list, got {type(value).__name__}")
+        return value
+    if kind == "Json":
+        if isinstance(value, str):
+            value = _json(value, name, "object") if value.strip() else {}
+        return value
+    raise ValueError(f"parameter {name}: unknown Type {kind!r}; use one of {', '.join(TYPES)}")
+
+
+def check(name: str, spec: dict, value) -> list:
+    """Constraint violations (AllowedValues, AllowedPattern, lengths, bounds) of a coerced value."""
+    problems = []
+    hint = f" ({spec['ConstraintDescription']})" if isinstance(spec.get("ConstraintDescription"), str) else ""
+    items = value if isinstance(value, list) and spec.get("Type") == "List" else [value]
+    allowed = spec.get("AllowedValues")
+    if isinstance(allowed, list) and allowed:
+        allowed_text = [str(a).lower() if isinstance(a, bool) else str(a) for a in allowed]
+        for item in items:
+            text = str(item).lower() if isinstance(item, bool) else str(item)
+            if item not in allowed and text not in allowed_text:
+                problems.append(f"parameter {name}: {item!r} is not one of {', '.join(allowed_text)}{hint}")
+    pattern = spec.get("AllowedPattern")
+    if isinstance(pattern, str) and pattern:
+        for item in items:
+            if isinstance(item, str) and not re.fullmatch(pattern, item):
+                problems.append(f"parameter {name}: {item!r} does not match the pattern {pattern}{hint}")
+    if isinstance(value, (str, list)):
+        if isinstance(spec.get("MinLength"), int) and len(value) < spec["MinLength"]:
+            problems.append(f"parameter {name}: length {len(value)} is below MinLength {spec['MinLength']}{hint}")
+        if isinstance(spec.get("MaxLength"), int) and len(value) > spec["MaxLength"]:
+            problems.append(f"parameter {name}: length {len(value)} is above MaxLength {spec['MaxLength']}{hint}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(spec.get("MinValue"), (int, float)) and value < spec["MinValue"]:
+            problems.append(f"parameter {name}: {value} is below MinValue {spec['MinValue']}{hint}")
+        if isinstance(spec.get("MaxValue"), (int, float)) and value > spec["MaxValue"]:
+            problems.append(f"parameter {name}: {value} is above MaxValue {spec['MaxValue']}{hint}")
+    return problems
+
+
+def validate(specs: dict, values: dict, render_default) -> tuple:
+    """Coerce and check every parameter at once.
+
+    ``values`` maps names to what the run received (None = not given); ``render_default(value,
+    resolved_so_far)`` evaluates a Default that contains references (``{{ ACS::RegionId }}``).
+    Returns ``(resolved, problems)``.
+    """
+    resolved, problems = {}, []
+    for name, spec in (specs or {}).items():
+        spec = spec or {}
+        value = values.get(name)
+        if value == "" and isinstance(spec.get("Default"), str) and "{{" in spec["Default"]:
+            value = None  # an empty survey answer keeps a computed default such as {{ ACS::RegionId }}
+        given = value is not None
+        if value is None:
+            if "Default" not in spec:
+                problems.append(f"parameter {name} is required: pass -e {name}=<{spec.get('Type', 'String')}>")
+                continue
+            try:
+                value = render_default(spec["Default"], resolved)
+            except ValueError as error:
+                problems.append(f"parameter {name}: its Default cannot be evaluated: {error}")
+                continue
+            if value is None:
+                resolved[name] = None
+                continue
+        try:
+            value = coerce(name, spec, value)
+        except ValueError as error:
+            problems.append(str(error))
+            continue
+        if given:
+            # Defaults are the template author's choice; OOS checks constraints on given values only.
+            problems.extend(check(name, spec, value))
+        resolved[name] = value
+    return resolved, problems

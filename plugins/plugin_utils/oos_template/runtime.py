@@ -1,0 +1,328 @@
+"""Run-time OOS semantics for converted playbooks: references, functions, outputs and flow state.
+
+The generated playbook keeps a context fact (``oos``) shaped like::
+
+    {"parameters": {name: value}, "pseudo": {"acs::regionid": ..}, "tasks": {task: {output: value}},
+     "store": {parameter-store name: value}, "next": "<task name>" | "__end__" | "__failed__" | "__cancelled__",
+     "status": "Running" | "Success" | "Failed" | "Cancelled", "error": None | {task, message}}
+
+Every function here is pure: it takes that context and returns a new value. Template text is only
+ever read as data: ``{{ x }}`` is resolved by name lookup, never by a template engine.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import datetime
+import getpass
+import json
+import os
+import re
+import uuid
+
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import functions
+
+END = "__end__"
+FAILED = "__failed__"
+CANCELLED = "__cancelled__"
+TERMINAL = (END, FAILED, CANCELLED)
+
+REFERENCE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+WHOLE_REFERENCE = re.compile(r"^\{\{\s*([^{}]*?)\s*\}\}$")
+
+PSEUDO_PARAMETERS = ("ACS::RegionId", "ACS::ExecutionId", "ACS::TaskLoopItem", "ACS::AccountId",
+                     "ACS::CurrentUTCTime", "ACS::CurrentDate", "ACS::ExecuteUser", "ACS::OOSUtilVersion",
+                     "ACS::TemplateName", "ACS::ParentExecutionId")
+
+
+class OosRuntimeError(ValueError):
+    """A reference or function could not be evaluated; the message says which and why."""
+
+
+def _lower_map(mapping) -> dict:
+    return {str(k).lower(): k for k in (mapping or {})}
+
+
+def lookup_ci(mapping, name):
+    """mapping[name], matching keys case-insensitively as OOS does; KeyError if absent."""
+    if name in mapping:
+        return mapping[name]
+    wanted = name.lower()
+    for key, value in mapping.items():
+        if str(key).lower() == wanted:
+            return value
+    raise KeyError(name)
+
+
+def resolve_reference(name: str, context: dict, loop_item=None):
+    """The value of ``{{ name }}``: parameter, task output, pseudo-parameter or parameter-store entry."""
+    lowered = name.lower()
+    if lowered.startswith(("oos:", "oos-secret:")):
+        key = name.split(":", 1)[1].strip()
+        try:
+            return (context.get("store") or {})[key]
+        except KeyError:
+            raise OosRuntimeError(f"parameter store value {name!r} was not fetched") from None
+    if "::" in name:
+        if lowered == "acs::taskloopitem":
+            if loop_item is None and "loop_item" not in context:
+                raise OosRuntimeError("{{ ACS::TaskLoopItem }} is only defined inside a Loop")
+            return loop_item if loop_item is not None else context.get("loop_item")
+        try:
+            return lookup_ci(context.get("pseudo") or {}, lowered)
+        except KeyError:
+            raise OosRuntimeError(f"unknown pseudo-parameter {{{{ {name} }}}}: supported are "
+                                  f"{', '.join(PSEUDO_PARAMETERS)}") from None
+    parameters = context.get("parameters") or {}
+    tasks = context.get("tasks") or {}
+    if "." in name:
+        task_name, output = name.split(".", 1)
+        try:
+            outputs = lookup_ci(tasks, task_name)
+        except KeyError:
+            outputs = None
+        if outputs is not None:
+            try:
+                return lookup_ci(outputs, output)
+            except (KeyError, AttributeError):
+                raise OosRuntimeError(f"task {task_name!r} has no output {output!r} "
+                                      f"(outputs: {', '.join(sorted(outputs)) or 'none'})") from None
+        try:
+            value = lookup_ci(parameters, task_name)
+            if isinstance(value, dict):
+                return lookup_ci(value, output)
+        except KeyError:
+            pass
+        raise OosRuntimeError(f"{{{{ {name} }}}} refers to task {task_name!r}, which has not run")
+    try:
+        return lookup_ci(parameters, name)
+    except KeyError:
+        pass
+    try:
+        return lookup_ci(tasks, name)
+    except KeyError:
+        raise OosRuntimeError(f"unknown reference {{{{ {name} }}}}: not a parameter, task or pseudo-parameter") from None
+
+
+def to_text(value) -> str:
+    """How OOS interpolates a value inside a longer string."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def render_string(text: str, context: dict, loop_item=None):
+    """Resolve the references of one string: a whole-value reference keeps its type."""
+    if "{{" not in text:
+        return text
+    whole = WHOLE_REFERENCE.match(text.strip()) if text.strip().startswith("{{") else None
+    if whole:
+        return copy.deepcopy(resolve_reference(whole.group(1), context, loop_item))
+    return REFERENCE.sub(lambda m: to_text(resolve_reference(m.group(1), context, loop_item)), text)
+
+
+def render(value, context: dict, loop_item=None):
+    """Resolve references and intrinsic functions everywhere in ``value`` (a template fragment)."""
+    if isinstance(value, str):
+        return render_string(value, context, loop_item)
+    if isinstance(value, list):
+        return [render(item, context, loop_item) for item in value]
+    if isinstance(value, dict):
+        if len(value) == 1:
+            key = next(iter(value))
+            if functions.is_function_key(key):
+                return call_function(key, value[key], context, loop_item)
+        return {render(k, context, loop_item) if isinstance(k, str) else k: render(v, context, loop_item)
+                for k, v in value.items()}
+    return value
+
+
+def call_function(key: str, argument, context: dict, loop_item=None):
+    name = functions.function_name(key)
+    if name is None:
+        raise OosRuntimeError(f"unsupported intrinsic function {key}")
+    try:
+        if name in functions.LAZY and isinstance(argument, list) and len(argument) == 3:
+            condition = render(argument[0], context, loop_item)
+            branch = argument[1] if functions.truthy(condition) else argument[2]
+            return render(branch, context, loop_item)
+        if name == "jq" and isinstance(argument, list) and len(argument) == 3:
+            # The program is text with embedded references (substituted first, as OOS does).
+            script = argument[1]
+            script = to_text(render(script, context, loop_item)) if not isinstance(script, str) else \
+                REFERENCE.sub(lambda m: to_text(resolve_reference(m.group(1), context, loop_item)), script)
+            return functions.fn_jq([render(argument[0], context, loop_item), script,
+                                    render(argument[2], context, loop_item)])
+        return functions.FUNCTIONS[name](render(argument, context, loop_item))
+    except functions.OosFunctionError as error:
+        raise OosRuntimeError(str(error)) from None
+
+
+def condition(value, context: dict, loop_item=None) -> bool:
+    """A task's When (or a Choice's When): a function, a boolean or a '{{ boolParam }}' string."""
+    if value is None:
+        return True
+    return functions.truthy(render(value, context, loop_item))
+
+
+# --------------------------------------------------------------------------------------------------
+# outputs
+
+OUTPUT_TYPES = ("String", "Number", "Boolean", "List", "Json")
+
+
+def coerce(value, output_type: str | None):
+    """OOS output type coercion (through the client layer, the one implementation)."""
+    from ansible_collections.alicloud.oos.plugins.module_utils.selectors import coerce_output
+    return coerce_output(value, output_type or "String")
+
+
+def select_value(selector, document, output_type, context: dict, loop_item=None):
+    """Apply a ValueSelector (jq; references substituted first) to ``document`` and coerce the result."""
+    from ansible_collections.alicloud.oos.plugins.module_utils.selectors import select_output
+    if isinstance(selector, dict):
+        selector = render(selector, context, loop_item)
+    selector = REFERENCE.sub(lambda m: to_text(resolve_reference(m.group(1), context, loop_item)), str(selector))
+    return select_output(selector, document, output_type or "String")
+
+
+def task_outputs(task: dict, document, context: dict, loop_item=None) -> dict:
+    """Evaluate a task's declared Outputs over ``document`` (API response or child template outputs)."""
+    outputs = {}
+    for name, spec in (task.get("Outputs") or {}).items():
+        spec = spec or {}
+        output_type = spec.get("Type", "String")
+        if "ValueSelector" in spec:
+            outputs[name] = select_value(spec["ValueSelector"], document, output_type, context, loop_item)
+        elif "Value" in spec:
+            outputs[name] = coerce(render(spec["Value"], context, loop_item), output_type)
+    return outputs
+
+
+def aggregate_loop(task: dict, iterations: list) -> dict:
+    """Loop.Outputs: Fn::ListJoin / Fn::Sum of one per-iteration output, in item order."""
+    aggregated = {}
+    for name, spec in ((task.get("Loop") or {}).get("Outputs") or {}).items():
+        field = spec.get("AggregateField")
+        values = [lookup_ci(item or {}, field) for item in iterations
+                  if item is not None and field is not None and _has_ci(item, field)]
+        kind = str(spec.get("AggregateType", "Fn::ListJoin")).lower()
+        if kind == "fn::sum":
+            aggregated[name] = functions.fn_sum(values) if values else 0
+        else:
+            aggregated[name] = values
+    return aggregated
+
+
+def _has_ci(mapping, name) -> bool:
+    try:
+        lookup_ci(mapping, name)
+    except KeyError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------------------------------
+# flow state
+
+def start(parameters: dict, pseudo_overrides: dict | None = None, first_task: str | None = None,
+          store: dict | None = None) -> dict:
+    """A fresh execution context (parameters already validated and coerced)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    overrides = {str(k).lower(): v for k, v in (pseudo_overrides or {}).items() if v not in (None, "")}
+    pseudo = {
+        "acs::regionid": os.environ.get("ALICLOUD_REGION") or os.environ.get("ALIBABA_CLOUD_REGION_ID") or "cn-hangzhou",
+        "acs::executionid": "exec-" + uuid.uuid4().hex[:20],
+        "acs::accountid": os.environ.get("ALICLOUD_ACCOUNT_ID", ""),
+        "acs::currentutctime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "acs::currentdate": now.strftime("%Y-%m-%d"),
+        "acs::executeuser": _user(),
+        "acs::oosutilversion": "latest",
+        "acs::templatename": "",
+    }
+    pseudo.update({k if k.startswith("acs::") else "acs::" + k: v for k, v in overrides.items()})
+    return {"parameters": dict(parameters), "pseudo": pseudo, "tasks": {}, "store": dict(store or {}),
+            "next": first_task or END, "status": "Running", "error": None}
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def advance(context: dict, target: str | None) -> dict:
+    """Set where the flow goes next: a task name, END, FAILED or CANCELLED."""
+    new = dict(context)
+    new["next"] = target or END
+    if target == END:
+        new["status"] = "Success" if context.get("status") == "Running" else context.get("status")
+    return new
+
+
+def record(context: dict, task_name: str, outputs: dict, target: str) -> dict:
+    new = advance(context, target)
+    new["tasks"] = dict(context.get("tasks") or {})
+    new["tasks"][task_name] = outputs
+    return new
+
+
+def fail(context: dict, task_name: str, message: str, target: str | None) -> dict:
+    """A task failed: jump to its OnError target, or end the execution as Failed."""
+    new = dict(context)
+    new["error"] = {"task": task_name, "message": message}
+    if target and target not in TERMINAL:
+        new["next"] = target
+        return new
+    new["next"] = FAILED if target in (None, FAILED) else END
+    new["status"] = "Failed"
+    return new
+
+
+def cancel(context: dict, task_name: str, message: str) -> dict:
+    new = dict(context)
+    new["next"] = CANCELLED
+    new["status"] = "Cancelled"
+    new["error"] = {"task": task_name, "message": message}
+    return new
+
+
+def error_message(result) -> str:
+    """The most useful text of a failed Ansible result (``ansible_failed_result``)."""
+    if not isinstance(result, dict):
+        return to_text(result)
+    parts = [to_text(result.get("msg") or "")]
+    for key in ("error", "code"):
+        if result.get(key) and to_text(result[key]) not in parts[0]:
+            parts.append(f"{key}: {to_text(result[key])}")
+    if not parts[0] and result.get("results"):
+        failed = [r for r in result["results"] if isinstance(r, dict) and r.get("failed")]
+        parts = [error_message(failed[0])] if failed else ["loop failed"]
+    return "; ".join(p for p in parts if p) or "task failed"
+
+
+def iso8601_seconds(duration) -> float:
+    """ISO-8601 duration (``PT1M30S``, ``P1D``) -> seconds, for ACS::Sleep."""
+    text = to_text(duration).strip().upper()
+    match = re.fullmatch(r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?", text)
+    if not match or text in ("P", "PT"):
+        raise OosRuntimeError(f"ACS::Sleep Duration {duration!r} is not an ISO-8601 duration such as PT30S")
+    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return days * 86400 + hours * 3600 + minutes * 60 + seconds
+
+
+def decode_output(value) -> str:
+    """Cloud Assistant returns Output base64-encoded; leave already-decoded text alone."""
+    if not isinstance(value, str):
+        return to_text(value)
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return value

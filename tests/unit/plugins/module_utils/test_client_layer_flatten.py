@@ -1,0 +1,56 @@
+"""Parameter flattening must match the SDK byte for byte, except the JSON parameters the API docs name."""
+from __future__ import annotations
+
+import pytest
+from alibabacloud_tea_openapi.utils import Utils
+
+from ansible_collections.alicloud.oos.plugins.module_utils.client import find_list_paths, flatten_parameters
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
+
+SAMPLES = [
+    {"RegionId": "cn-hangzhou", "PageSize": 100},
+    {"InstanceId": ["i-1", "i-2", "i-3"]},
+    {"Tag": [{"Key": "env", "Value": "prod test"}, {"Key": "team", "Value": "ops"}]},
+    {"DryRun": True, "ForceStop": False, "Amount": 3, "Ratio": 1.5},
+    {"Filter": {"Name": "x", "Values": ["a", "b"]}, "Skip": None},
+    {"Nested": [[1, 2], [3]]},
+]
+
+
+@pytest.mark.parametrize("params", SAMPLES)
+def test_flatten_matches_the_sdk(params):
+    assert flatten_parameters(params) == Utils.query(params)
+
+
+def test_booleans_are_sent_as_the_sdk_sends_them():
+    assert flatten_parameters({"DryRun": True}) == {"DryRun": "True"}
+
+
+def test_json_parameters_are_json_encoded_for_known_actions():
+    flat = flatten_parameters({"Parameters": {"regionId": "cn-hangzhou", "ids": ["i-1"]}, "Tags": {"k": "v"},
+                               "TemplateName": "t"}, "oos", "StartExecution")
+    assert flat == {"Parameters": '{"regionId":"cn-hangzhou","ids":["i-1"]}', "Tags": '{"k":"v"}', "TemplateName": "t"}
+    ecs = flatten_parameters({"InstanceIds": ["i-1", "i-2"], "Tag": [{"Key": "a", "Value": "b"}]}, "ecs", "DescribeInstances")
+    assert ecs == {"InstanceIds": '["i-1","i-2"]', "Tag.1.Key": "a", "Tag.1.Value": "b"}
+
+
+def test_json_parameter_given_as_string_passes_through():
+    assert flatten_parameters({"InstanceIds": '["i-1"]'}, "ecs", "DescribeInstances") == {"InstanceIds": '["i-1"]'}
+
+
+def test_unknown_action_flattens_everything():
+    assert flatten_parameters({"Parameters": {"a": 1}}, "ros", "CreateStack") == {"Parameters.a": "1"}
+
+
+@pytest.mark.parametrize("bad", [["RegionId", "cn-hangzhou"], "RegionId=cn-hangzhou", 3])
+def test_non_dict_parameters_name_the_option_and_the_fix(bad):
+    with pytest.raises(AlicloudInputError) as info:
+        flatten_parameters(bad)
+    assert info.value.field == "parameters"
+    assert "must be a dict" in str(info.value)
+
+
+def test_find_list_paths_finds_wrapped_and_top_level_lists():
+    body = {"RequestId": "r", "Instances": {"Instance": []}, "Executions": [], "Invocation": {"InvocationResults": {"InvocationResult": []}}}
+    assert sorted(find_list_paths(body)) == [("Executions",), ("Instances", "Instance"),
+                                             ("Invocation", "InvocationResults", "InvocationResult")]

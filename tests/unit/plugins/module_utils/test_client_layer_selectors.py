@@ -1,0 +1,105 @@
+"""OOS ValueSelector (jq) semantics, JMESPath, and OOS output type coercion."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.selectors import (
+    coerce_output,
+    jmespath_select,
+    jq_select,
+    normalize_jq,
+    select_output,
+)
+
+RESPONSE = {
+    "TotalCount": 2,
+    "Instances": {"Instance": [
+        {"InstanceId": "i-1", "Status": "Running", "Cpu": 2, "Tags": {"Tag": [{"TagKey": "env", "TagValue": "prod"}]}},
+        {"InstanceId": "i-2", "Status": "Stopped", "Cpu": 4, "Tags": {"Tag": []}},
+    ]},
+    "Outputs": '{"imageId": "m-1"}',
+    "Flag": "TRUE",
+}
+
+
+@pytest.mark.parametrize("expression, expected", [
+    ("Instances.Instance[].InstanceId", ".Instances.Instance[].InstanceId"),
+    ("InvokeId", ".InvokeId"),
+    (".Instances", ".Instances"),
+    ("length", "length"),
+    ("map(.a)", "map(.a)"),
+    ("if . then 1 else 2 end", "if . then 1 else 2 end"),
+    ("[.a]", "[.a]"),
+])
+def test_leading_dot_is_optional(expression, expected):
+    assert normalize_jq(expression) == expected
+
+
+def test_jq_select_returns_every_emitted_value():
+    assert jq_select("Instances.Instance[].InstanceId", RESPONSE) == ["i-1", "i-2"]
+    assert jq_select('.Instances.Instance[] | select(.Status == "Stopped") | .InstanceId', RESPONSE) == ["i-2"]
+
+
+@pytest.mark.parametrize("selector, output_type, expected", [
+    ("Instances.Instance[].InstanceId", "List", ["i-1", "i-2"]),
+    ("[.Instances.Instance[].InstanceId]", "List", ["i-1", "i-2"]),
+    (".Instances.Instance[] | select(.Status == \"Nope\") | .InstanceId", "List", []),
+    ("Instances.Instance[].InstanceId", "String", "i-1"),
+    ("TotalCount", "String", "2"),
+    ("Instances.Instance[0].Tags", "String", '{"Tag":[{"TagKey":"env","TagValue":"prod"}]}'),
+    ("TotalCount", "Number", 2),
+    ("Instances.Instance | map(.Cpu) | add", "Number", 6),
+    ("Flag", "Boolean", True),
+    ("TotalCount > 1", "Boolean", True),
+    ("Outputs", "Json", {"imageId": "m-1"}),
+    ("Instances.Instance[1]", "Json", RESPONSE["Instances"]["Instance"][1]),
+    ("Missing", "String", None),
+    ("Missing", "list", [None]),
+])
+def test_select_output_applies_oos_types(selector, output_type, expected):
+    assert select_output(selector, RESPONSE, output_type) == expected
+
+
+def test_numbers_parse_from_strings_and_reject_garbage():
+    assert coerce_output("42", "Number") == 42
+    assert coerce_output("4.5", "Number") == 4.5
+    with pytest.raises(AlicloudError) as info:
+        coerce_output("many", "Number", field="outputs.count")
+    assert "outputs.count" in str(info.value) and info.value.code == "OutputTypeMismatch"
+    with pytest.raises(AlicloudError):
+        coerce_output(True, "Number")
+
+
+def test_booleans_coerce_from_strings_only_when_unambiguous():
+    assert coerce_output("false", "Boolean") is False
+    assert coerce_output(1, "Boolean") is True
+    with pytest.raises(AlicloudError):
+        coerce_output("maybe", "Boolean")
+
+
+def test_unknown_output_type_names_the_field():
+    with pytest.raises(AlicloudInputError) as info:
+        coerce_output("x", "Text", field="outputs.name.type")
+    assert info.value.field == "outputs.name.type"
+    assert "String, List, Json, Number, Boolean" in str(info.value)
+
+
+@pytest.mark.parametrize("bad", ["Instances.Instance[", ".a | | .b", "", None])
+def test_invalid_jq_is_an_input_error_naming_the_field(bad):
+    with pytest.raises(AlicloudInputError) as info:
+        jq_select(bad, RESPONSE, field="outputs.ids.value_selector")
+    assert info.value.field == "outputs.ids.value_selector"
+
+
+def test_jq_runtime_failure_is_a_selector_error():
+    with pytest.raises(AlicloudError) as info:
+        jq_select("Instances.Instance[].Nope[]", RESPONSE)
+    assert info.value.code == "SelectorError"
+
+
+def test_jmespath_select_and_invalid_expression():
+    assert jmespath_select("Instances.Instance[?Status=='Running'].InstanceId", RESPONSE) == ["i-1"]
+    with pytest.raises(AlicloudInputError) as info:
+        jmespath_select("Instances.Instance[?", RESPONSE)
+    assert info.value.field == "query"
