@@ -42,6 +42,8 @@ RESULTS_PAGE_SIZE = 50           # DescribeInvocationResults MaxResults/PageSize
 MAX_CONTENT_BYTES = 24 * 1024    # Base64-encoded command content, KeepCommand=false
 MAX_PARAMETERS = 20
 PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Built-in environment parameters ({{ACS::InstanceId}}, ...) are filled only with EnableParameter.
+BUILTIN_PARAMETER = re.compile(r"\{\{\s*ACS::", re.IGNORECASE)
 # Seconds to keep polling after the command's own timeout, for delivery and reporting.
 WAIT_GRACE = 60
 
@@ -112,6 +114,8 @@ def command_spec(params: dict) -> dict:
         # The API takes Parameters as one JSON string (what the SDK sends for this shrink field).
         spec["Parameters"] = json.dumps({k: "" if v is None else str(v) for k, v in parameters.items()},
                                         separators=(",", ":"), ensure_ascii=False)
+    elif encoding == "PlainText" and BUILTIN_PARAMETER.search(content):
+        spec["EnableParameter"] = True
     for option, api_name in (("working_dir", "WorkingDir"), ("username", "Username")):
         if params.get(option):
             spec[api_name] = params[option]
@@ -230,36 +234,35 @@ def run_command(client, instances: list, params: dict, rate_control=None, check_
     wait = params.get("wait", True)
     fail_on_nonzero = params.get("fail_on_nonzero", True)
     order = [i["instance_id"] for i in instances]
+    status_of = {i["instance_id"]: i.get("status") for i in instances}
     results = {}
-    runnable = []
-    for instance in instances:
-        if instance.get("status") == "Running":
-            runnable.append(instance["instance_id"])
-        else:
-            results[instance["instance_id"]] = _placeholder(
-                instance["instance_id"], "Aborted", "InstanceNotRunning",
-                f"the instance is {instance.get('status')}; Cloud Assistant runs commands only on Running instances")
     allowed = errors_allowed(rate_control, len(instances))
     invoke_ids = []
-    if check_mode:
-        for iid in runnable:
-            results[iid] = _placeholder(iid, "Skipped", None, "check mode: the command was not run")
-    else:
-        groups = waves(rate_control, runnable)
-        failures = sum(is_failure(r, fail_on_nonzero) for r in results.values())
-        for index, group in enumerate(groups):
-            if failures > allowed:
-                for iid in group:
-                    results[iid] = _placeholder(iid, "Skipped", NOT_ATTEMPTED,
-                                                f"not run: more than {allowed} instance(s) failed (MaxErrors)")
-                continue
+    failures = 0
+    groups = waves(rate_control, order)
+    for index, group in enumerate(groups):
+        runnable = [iid for iid in group if status_of[iid] == "Running"]
+        for iid in group:
+            if status_of[iid] != "Running":
+                results[iid] = _placeholder(
+                    iid, "Aborted", "InstanceNotRunning",
+                    f"the instance is {status_of[iid]}; Cloud Assistant runs commands only on Running instances")
+        if check_mode:
+            for iid in runnable:
+                results[iid] = _placeholder(iid, "Skipped", None, "check mode: the command was not run")
+            continue
+        if failures > allowed:
+            for iid in runnable:
+                results[iid] = _placeholder(iid, "Skipped", NOT_ATTEMPTED,
+                                            f"not run: more than {allowed} instance(s) failed (MaxErrors)")
+            continue
+        if runnable:
             last = index == len(groups) - 1
-            invocations = _start_wave(client, spec, group, params.get("name"))
+            invocations = _start_wave(client, spec, runnable, params.get("name"))
             invoke_ids.extend(invocations)
             clock = clock_factory(spec["Timeout"] + WAIT_GRACE)
-            wave_results = _poll_wave(client, invocations, clock, wait=wait or not last)
-            results.update(wave_results)
-            failures += sum(is_failure(wave_results[i], fail_on_nonzero) for i in group)
+            results.update(_poll_wave(client, invocations, clock, wait=wait or not last))
+        failures += sum(is_failure(results[iid], fail_on_nonzero) for iid in group)
     ordered = [results[iid] for iid in order]
     failed = [r for r in ordered if is_failure(r, fail_on_nonzero) or r["error_code"] in ("WaitTimeout", NOT_ATTEMPTED)]
     return {

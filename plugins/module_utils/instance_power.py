@@ -182,7 +182,7 @@ def set_power_state(client, instances: list, state: str, *, force: bool = False,
     before = {i["instance_id"]: i["status"] for i in instances}
     run = PowerRun(client, state, force, stopped_mode, clock or PollClock(wait_timeout), before)
     todo = plan(before, state)
-    allowed = errors_allowed(rate_control, len(todo))
+    allowed = errors_allowed(rate_control, len(instances))
     skipped = []
     if not check_mode and todo:
         groups = waves(rate_control, todo)

@@ -181,7 +181,8 @@ def _started_before(execution: dict, called_at: float) -> bool:
         stamp = datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
     except ValueError:
         return False
-    return stamp < called_at - 2 or execution.get("Status") in TERMINAL
+    # CreateDate has one-second precision: anything older than the second before this call was not ours.
+    return stamp < int(called_at) - 1
 
 
 def execution_task(module) -> dict:

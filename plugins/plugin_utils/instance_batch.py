@@ -180,7 +180,7 @@ def looks_like_ip(value) -> bool:
 
 
 def resolve_ips(client, ips: list, root: str | None, timeout: float = 600) -> dict:
-    """``{ip: instance}`` for the addresses that belong to an instance of the client's region.
+    """``{ip: instance id}`` for the addresses that belong to an instance of the client's region.
 
     Private addresses first, then public ones, 100 addresses per DescribeInstances call. The mapping
     is cached for the run in ``root`` (shared by every worker and task), so each address costs one
@@ -214,7 +214,7 @@ def _describe_ips(client, ips: list) -> dict:
             break
         for instance in describe_instances(client, {filter_name: remaining}):
             if instance.get(attribute) in remaining:
-                found[instance[attribute]] = instance
+                found[instance[attribute]] = instance["instance_id"]
     return found
 
 
@@ -444,18 +444,22 @@ class InstanceActionBase(ActionBase):
         params = group["params"]
         client = self.client(params, group["region"])
         members = group["hosts"]
+        addresses = [addr for _, iid, addr in members if not iid]
+        # IPs map to ids through the per-run cache; statuses are always read fresh.
+        by_ip = resolve_ips(client, addresses, cache_root()) if addresses else {}
+        members = [(host, iid or by_ip.get(str(address)), address) for host, iid, address in members]
         ids = [iid for _, iid, _ in members if iid]
         found = {}
         if ids:
             found = {i["instance_id"]: i for i in describe_instances(client, {"InstanceIds": list(dict.fromkeys(ids))})}
-        addresses = [addr for _, iid, addr in members if not iid]
-        by_ip = resolve_ips(client, addresses, cache_root()) if addresses else {}
         results = {}
         host_instance = {}
         for host, iid, address in members:
-            instance = found.get(iid) if iid else by_ip.get(str(address))
+            instance = found.get(iid) if iid else None
             if instance is None:
                 what = f"instance {iid}" if iid else f"no instance with the IP address {address}"
+                if iid and address:
+                    what = f"instance {iid} (IP address {address})"
                 field = params.get("instance_id_var") or "instance_id"
                 results[host] = {"failed": True, "changed": False, "invalid_option": field,
                                  "msg": f"Invalid option {field}: {what} found in region {client.region} for host "

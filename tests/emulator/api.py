@@ -217,16 +217,19 @@ class Page:
     size: int
     token_mode: bool
     page_number: int = 1
+    salt: str = ""
 
     def slice(self, items: list) -> list:
         return items[self.start:self.start + self.size]
 
-    def fields(self, total: int, salt: str, *, with_page_fields: bool = True) -> dict:
+    def next_token(self, total: int) -> str:
+        return make_token(self.start + self.size, self.salt) if self.start + self.size < total else ""
+
+    def fields(self, total: int, *, with_page_fields: bool = True) -> dict:
         """``TotalCount``, ``NextToken`` and (page mode) ``PageNumber``/``PageSize``."""
         out = {"TotalCount": total}
-        has_more = self.start + self.size < total
         if self.token_mode:
-            out["NextToken"] = make_token(self.start + self.size, salt) if has_more else ""
+            out["NextToken"] = self.next_token(total)
             out["MaxResults"] = self.size
         else:
             out["NextToken"] = ""
@@ -238,13 +241,13 @@ class Page:
 
 def paging(request: Request, *, default_size: int = 10, max_size: int = 100, salt: str | None = None,
            size_error: str | None = None, number_error: str | None = None, max_results_error: str | None = None,
-           token_error: str = "InvalidParameter.NextToken", min_size: int = 1) -> Page:
+           token_error: str = "InvalidParameter.NextToken", min_size: int = 1, always_token: bool = False) -> Page:
     """Either ``PageNumber``/``PageSize`` or ``MaxResults``/``NextToken`` (the latter wins, as documented)."""
-    salt = salt or request.action
-    if request.has("MaxResults") or request.has("NextToken"):
+    salt = salt or f"{request.action}:{request.str('RegionId')}"
+    if always_token or request.has("MaxResults") or request.has("NextToken"):
         size = request.int("MaxResults", default_size, min_size, max_size, error=max_results_error)
         start = parse_token(request.str("NextToken"), salt, token_error) if request.has("NextToken") else 0
-        return Page(start=start, size=size, token_mode=True)
+        return Page(start=start, size=size, token_mode=True, salt=salt)
     size = request.int("PageSize", default_size, 1, max_size, error=size_error)
     number = request.int("PageNumber", 1, 1, None, error=number_error)
-    return Page(start=(number - 1) * size, size=size, token_mode=False, page_number=number)
+    return Page(start=(number - 1) * size, size=size, token_mode=False, page_number=number, salt=salt)

@@ -325,7 +325,13 @@ class CloudAssistant:
             record.process = process
             if record.stop_requested or generation != self.generation:
                 kill_process(process)
-        kept, total, timed_out = collect_output(process, invocation.timeout, lambda: record.stop_requested)
+        def partial_output(data: bytes) -> None:   # DescribeInvocationResults shows output while running
+            with world.lock:
+                if generation == self.generation:
+                    record.output = data
+
+        kept, total, timed_out = collect_output(process, invocation.timeout, lambda: record.stop_requested,
+                                                partial_output)
         exit_code = process.wait()
         with world.lock:
             record.process = None
@@ -378,7 +384,7 @@ def kill_process(process: subprocess.Popen | None) -> None:
         pass
 
 
-def collect_output(process: subprocess.Popen, timeout: float, stop_requested) -> tuple[bytes, int, bool]:
+def collect_output(process: subprocess.Popen, timeout: float, stop_requested, on_output=None) -> tuple[bytes, int, bool]:
     """Read merged output until EOF, timeout or stop; keep at most OUTPUT_LIMIT bytes, count the rest."""
     kept = bytearray()
     total = 0
@@ -402,6 +408,8 @@ def collect_output(process: subprocess.Popen, timeout: float, stop_requested) ->
             total += len(chunk)
             if len(kept) < OUTPUT_LIMIT:
                 kept.extend(chunk[:OUTPUT_LIMIT - len(kept)])
+                if on_output is not None:
+                    on_output(bytes(kept))
     process.stdout.close()
     return bytes(kept), total, timed_out
 
@@ -558,7 +566,7 @@ def DescribeCommands(request: Request):
                 and not request.has("Provider")
                 and (not tag_filters or tags_match(c.tags, tag_filters))]
     commands.sort(key=lambda c: -c.created_at)
-    body = page.fields(len(commands), f"DescribeCommands:{region}")
+    body = page.fields(len(commands))
     body["Commands"] = {"Command": [command_to_api(c, encoding) for c in page.slice(commands)]}
     return body
 
@@ -646,7 +654,7 @@ def DescribeInvocations(request: Request):
                                                                                       inv.overall_status()))
              and (not tag_filters or tags_match(inv.tags, tag_filters))]
     found.reverse()   # newest first
-    body = page.fields(len(found), f"DescribeInvocations:{region}")
+    body = page.fields(len(found))
     body["Invocations"] = {"Invocation": [
         invocation_to_api(inv, encoding=encoding, include_output=request.bool("IncludeOutput"), instance_id=instance_id)
         for inv in page.slice(found)]}
@@ -684,7 +692,7 @@ def DescribeInvocationResults(request: Request):
                      "OssOutputUri": "", "OssOutputErrorCode": "", "OssOutputErrorInfo": "",
                      "Tags": ecs_tags(invocation.tags)})
         results.append(item)
-    invocation_body = page.fields(len(rows), f"DescribeInvocationResults:{region}")
+    invocation_body = page.fields(len(rows))
     invocation_body["InvocationResults"] = {"InvocationResult": results}
     return {"Invocation": invocation_body}
 
@@ -729,7 +737,7 @@ def DescribeCloudAssistantStatus(request: Request):
             "InvocationCount": instance.invocation_count, "ActiveTaskCount": active.get(instance.id, 0),
             "LastInvokedTime": iso_seconds(instance.last_invoked_at), "SupportSessionManager": running,
         })
-    body = page.fields(len(instances), f"DescribeCloudAssistantStatus:{region}")
+    body = page.fields(len(instances))
     body["InstanceCloudAssistantStatusSet"] = {"InstanceCloudAssistantStatus": items}
     return body
 
@@ -825,7 +833,7 @@ def DescribeSendFileResults(request: Request):
                 "StartTime": iso_seconds(r.start_time), "FinishTime": iso_seconds(r.finish_time),
                 "UpdateTime": iso_seconds(r.update_time)} for r in records]},
         })
-    body = page.fields(len(found), f"DescribeSendFileResults:{region}")
+    body = page.fields(len(found))
     body["Invocations"] = {"Invocation": items}
     return body
 

@@ -313,7 +313,7 @@ def DescribeInstances(request: Request):
         candidates = [i for i in candidates if all(p(i) for p in predicates)]
     if request.bool("DryRun"):
         raise api_error("DryRunOperation")
-    body = page.fields(len(candidates), f"DescribeInstances:{region}")
+    body = page.fields(len(candidates))
     body["Instances"] = {"Instance": [instance_to_api(i, request.now) for i in page.slice(candidates)]}
     return body
 
@@ -332,7 +332,7 @@ def DescribeInstanceStatus(request: Request):
         candidates = list(world.by_region.get(region, {}).values())
     if request.has("ZoneId"):
         candidates = [i for i in candidates if i.zone == request.str("ZoneId")]
-    body = page.fields(len(candidates), f"DescribeInstanceStatus:{region}")
+    body = page.fields(len(candidates))
     body["InstanceStatuses"] = {"InstanceStatus": [{"InstanceId": i.id, "Status": i.status(request.now)}
                                                    for i in page.slice(candidates)]}
     return body
@@ -530,7 +530,7 @@ def DescribeImages(request: Request):
             continue
         images.append(image)
     images.sort(key=lambda img: (img.owner != "self", -img.created_at))
-    body = page.fields(len(images), f"DescribeImages:{region}")
+    body = page.fields(len(images))
     body["RegionId"] = region
     body["Images"] = {"Image": [image_to_api(img, now, world) for img in page.slice(images)]}
     return body
@@ -578,7 +578,7 @@ def DescribeDisks(request: Request):
              and (not request.has("ZoneId") or d.zone == request.str("ZoneId"))
              and (disk_type == "all" or d.type == disk_type)
              and (not tag_filters or tags_match(d.tags, tag_filters))]
-    body = page.fields(len(disks), f"DescribeDisks:{region}")
+    body = page.fields(len(disks))
     body["Disks"] = {"Disk": [disk_to_api(d, world) for d in page.slice(disks)]}
     return body
 
@@ -645,7 +645,7 @@ def DescribeSnapshots(request: Request):
                  and (not request.has("Usage") or s.usage == request.str("Usage"))
                  and (not tag_filters or tags_match(s.tags, tag_filters))]
     snapshots.sort(key=lambda s: -s.created_at)
-    body = page.fields(len(snapshots), f"DescribeSnapshots:{region}")
+    body = page.fields(len(snapshots))
     body["Snapshots"] = {"Snapshot": [snapshot_to_api(s, now) for s in page.slice(snapshots)]}
     return body
 
@@ -728,7 +728,7 @@ def ListTagResources(request: Request):
         rows.extend({"ResourceId": obj.id, "ResourceType": resource_type, "TagKey": k, "TagValue": v}
                     for k, v in obj.tags.items())
     page = paging(request, default_size=50, max_size=50, token_error="Invalid.NextToken")
-    body = page.fields(len(rows), f"ListTagResources:{resource_type}")
+    body = page.fields(len(rows))
     return {"NextToken": body["NextToken"], "TagResources": {"TagResource": page.slice(rows)}}
 
 

@@ -231,7 +231,7 @@ class Converter:
         looped["ignore_errors"] = True
         record = {"name": f"{step.task['Name']} | record the outputs of every item",
                   "ansible.builtin.set_fact": {step.ctx: expr(
-                      f"{step.ctx} | {F}oos_loop_done(oos_task, {step.register}.results | {F}oos_item_documents('{mapped.document.split('.', 1)[-1]}'), oos_next)")}}
+                      f"{step.ctx} | {F}oos_loop_documents_done(oos_task, {step.register}.results | {F}oos_item_documents('{mapped.document.split('.', 1)[-1]}'), oos_next)")}}
         return [looped, record]
 
     def replace_ctx(self, node, old: str, new: str):
@@ -415,7 +415,7 @@ def start_tasks(template: dict, first: str, store_refs: dict) -> list:
         values[name] = expr(f"{variable} | default(oos_parameter_overrides[{name!r}] | default(none))")
     tasks = [
         {"name": "Start the OOS execution: parameters, defaults and pseudo-parameters",
-         "vars": {"oos_parameter_values": protect(values)},
+         "vars": {"oos_parameter_values": values},
          "ansible.builtin.set_fact": {"oos": expr(
              f"oos_parameters | {F}oos_start(oos_parameter_values, '{first}', oos_pseudo_parameters | default({{}}))")}},
         {"name": "Check the template parameters",
@@ -474,7 +474,8 @@ def inventory_play(hosts: str, instance_id_var: str) -> dict:
 
 
 def loop_play(split: Split) -> dict:
-    serial = expr("hostvars['localhost']['oos_loop']['serial']")
+    # hostvars is undefined while the play is only syntax-checked.
+    serial = expr("hostvars['localhost']['oos_loop']['serial'] if hostvars is defined else 1")
     stop = {
         "name": f"{split.task['Name']} | stop launching items once MaxErrors is exceeded",
         "ansible.builtin.meta": "end_play",

@@ -27,8 +27,11 @@ FAILED = "__failed__"
 CANCELLED = "__cancelled__"
 TERMINAL = (END, FAILED, CANCELLED)
 
-REFERENCE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
-WHOLE_REFERENCE = re.compile(r"^\{\{\s*([^{}]*?)\s*\}\}$")
+# What OOS resolves: a parameter, task.output, ACS::Pseudo or oos:store/name. Anything else between
+# braces (e.g. Jinja such as {{ lookup('pipe', ...) }}) is not a reference and stays literal text.
+_NAME = r"(?:oos(?:-secret)?:[^{}\s]+|[A-Za-z][A-Za-z0-9]*::[A-Za-z0-9_]+|[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)?)"
+REFERENCE = re.compile(r"\{\{\s*(" + _NAME + r")\s*\}\}")
+WHOLE_REFERENCE = re.compile(r"^\{\{\s*(" + _NAME + r")\s*\}\}$")
 
 PSEUDO_PARAMETERS = ("ACS::RegionId", "ACS::ExecutionId", "ACS::TaskLoopItem", "ACS::AccountId",
                      "ACS::CurrentUTCTime", "ACS::CurrentDate", "ACS::ExecuteUser", "ACS::OOSUtilVersion",

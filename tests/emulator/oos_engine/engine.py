@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as _dt
+import itertools
 import json
 import math
 import os
@@ -66,8 +67,12 @@ def utcnow() -> str:
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_SEQUENCE = itertools.count(1)
+
+
 def new_id(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex[:17]}"
+    """Ids that sort in creation order (APIs break StartDate ties, which have one-second precision, by id)."""
+    return f"{prefix}{next(_SEQUENCE):08x}{uuid.uuid4().hex[:9]}"
 
 
 def api_error_text(error: Exception) -> tuple[str, str]:
@@ -184,8 +189,9 @@ class OOSEngine:
     def __init__(self, call_api: Callable, *, get_template: Callable | None = None,
                  on_execution: Callable | None = None, record_lock=None, action_templates=None,
                  time_scale: float = 0.02, account_id: str = "1234567890123456", default_region: str = "cn-hangzhou",
-                 executed_by: str = "emulator-user"):
+                 executed_by: str = "emulator-user", on_change: Callable | None = None):
         self.call_api = call_api
+        self.on_change = on_change
         self.get_template = get_template
         self.on_execution = on_execution
         self.record_lock = record_lock
@@ -343,6 +349,8 @@ class OOSEngine:
                 run.record.update(values)
         else:
             run.record.update(values)
+        if self.on_change is not None:
+            self.on_change(run.record)
 
     def _log(self, run: _Run, message: str, task_execution: dict | None = None, log_type: str = "Info") -> None:
         with self._lock:
@@ -480,6 +488,7 @@ class OOSEngine:
         positions = {task["Name"]: index for index, task in enumerate(tasks)}
         mode = run.root.record.get("Mode") or "Automatic"
         index = 0
+        handled_failure = None
         while 0 <= index < len(tasks):
             if run.is_cancelled:
                 raise ExecutionCancelled()
@@ -494,12 +503,17 @@ class OOSEngine:
                 handler = task.get("OnError")
                 if handler in (None, "ACS::END"):
                     raise TaskFailed(f"Task {task['Name']} failed: {message}")
+                if handler != "ACS::NEXT" and handled_failure is None:
+                    # A jump to a cleanup path still ends the execution Failed; ACS::NEXT ignores the error.
+                    handled_failure = f"Task {task['Name']} failed: {message} (OnError ran {handler})"
                 target = handler
             elif outcome == "Success" and target is None:
                 target = task.get("OnSuccess")
             if target == "ACS::END":
-                return
+                break
             index = index + 1 if target in (None, "ACS::NEXT") else positions[target]
+        if handled_failure:
+            raise TaskFailed(handled_failure)
 
     def _debug_step(self, run: _Run, task: dict, positions: dict) -> dict:
         marker = {"TaskExecutionId": new_id("debug-"), "TaskName": task["Name"]}
@@ -740,7 +754,8 @@ class OOSEngine:
             raise TaskFailed("ACS::ExecuteAPI needs Service and API properties")
         parameters = dict(properties.get("Parameters") or {})
         if run.root.record.get("SafetyCheck", "ConfirmEveryHighRiskAction") == "ConfirmEveryHighRiskAction" \
-                and api.startswith(RISKY_API_PREFIXES) and task_execution is not None:
+                and api.startswith(RISKY_API_PREFIXES) and task_execution is not None \
+                and str(properties.get("Risk", "High")).lower() != "normal":
             answer = self._wait_for_notification(run, "Approve", task_execution,
                                                  f"confirmation of the high-risk API {api}")
             if answer["type"] == "Reject":

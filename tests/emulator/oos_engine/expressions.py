@@ -111,6 +111,9 @@ def render(value, scope: Scope):
     if isinstance(value, dict):
         if len(value) == 1:
             name, argument = next(iter(value.items()))
+            if name == "Fn::If" and isinstance(argument, list) and len(argument) == 3:
+                # Only the chosen branch is evaluated: the other may name a task that was skipped.
+                return render(argument[1] if _truth(render(argument[0], scope)) else argument[2], scope)
             function = FUNCTIONS.get(name) if isinstance(name, str) else None
             if function is not None:
                 return function(render(argument, scope))

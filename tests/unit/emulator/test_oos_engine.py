@@ -281,9 +281,31 @@ Outputs:
   n: {Type: Number, Value: '{{ mark.n }}'}
 """
     record = wait_status(start(engine, content, {"id": "i-404"}), ("Success", "Failed"))
-    assert record["Status"] == "Success", record["StatusMessage"]
+    # The error path ran (never the skipped task), and the execution still ends Failed on the original error.
     statuses = {t["TaskName"]: t["Status"] for t in engine.task_executions(record["ExecutionId"])}
     assert statuses == {"stop": "Failed", "recover": "Success", "mark": "Success"}
+    assert record["Status"] == "Failed"
+    assert "Task stop failed" in record["StatusMessage"] and "OnError ran recover" in record["StatusMessage"]
+    assert [c[1] for c in ecs.calls] == ["StopInstance", "DescribeInstances"]
+
+
+def test_on_error_next_ignores_the_error(engine, ecs):
+    content = """
+FormatVersion: OOS-2019-06-01
+Tasks:
+- Name: stop
+  Action: ACS::ExecuteAPI
+  Properties: {Service: ECS, API: StopInstance, Parameters: {InstanceId: i-404}}
+  OnError: ACS::NEXT
+- Name: count
+  Action: ACS::ExecuteAPI
+  Properties: {Service: ECS, API: DescribeInstances, Parameters: {}}
+  Outputs: {n: {Type: Number, ValueSelector: TotalCount}}
+Outputs:
+  n: {Type: Number, Value: '{{ count.n }}'}
+"""
+    record = wait_status(start(engine, content), ("Success", "Failed"))
+    assert record["Status"] == "Success", record["StatusMessage"]
     assert json.loads(record["Outputs"]) == {"n": 3}
 
 

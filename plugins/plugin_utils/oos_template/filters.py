@@ -1,0 +1,383 @@
+"""The filters behind ``plugins/filter/oos_functions.py`` (pure functions; the plugin only registers them).
+
+Run-time filters take and return the execution context described in :mod:`runtime`.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import functions, parameters, runtime
+
+
+class FilterInputError(ValueError):
+    """Raised for bad filter input; the plugin turns it into AnsibleFilterError."""
+
+
+def _plain(value):
+    """Ansible 2.19 hands tagged/lazy containers to filters: make ordinary JSON-like data of them."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+        return value
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k) if isinstance(k, str) else k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+# ------------------------------------------------------------------------------------------------
+# intrinsic functions for hand-written playbooks
+
+def jq(data, expression):
+    return functions.jq_all(str(expression), _plain(data))
+
+
+def jq_first(data, expression):
+    results = jq(data, expression)
+    return results[0] if results else None
+
+
+def oos_fn(value, context=None):
+    """Evaluate a ``{'Fn::X': argument}`` structure (nested functions and references included)."""
+    return runtime.render(_plain(value), _plain(context) or {})
+
+
+def _function_filter(name):
+    def apply(argument):
+        return functions.FUNCTIONS[name](_plain(argument))
+    apply.__name__ = "fn_" + name
+    return apply
+
+
+# ------------------------------------------------------------------------------------------------
+# run time of converted templates
+
+def oos_render(value, context, loop_item=None):
+    return runtime.render(_plain(value), _plain(context), _plain(loop_item))
+
+
+def oos_condition(value, context):
+    return runtime.condition(_plain(value), _plain(context))
+
+
+def oos_start(specs, values, first_task, pseudo=None):
+    """Validate the parameters and build a fresh context; problems are returned for the assert task."""
+    specs, values, pseudo = _plain(specs) or {}, _plain(values) or {}, _plain(pseudo) or {}
+    context = runtime.start({}, pseudo, first_task)
+
+    def render_default(default, resolved):
+        try:
+            return runtime.render(default, dict(context, parameters=resolved))
+        except runtime.OosRuntimeError as error:
+            raise ValueError(str(error)) from None
+    resolved, problems = parameters.validate(specs, values, render_default)
+    context["parameters"] = resolved
+    context["problems"] = problems
+    return context
+
+
+def oos_child_start(specs, given, parent, first_task):
+    """Context of an inlined nested template: its parameters from the parent task's properties."""
+    specs, given, parent = _plain(specs) or {}, _plain(given) or {}, _plain(parent)
+    if not isinstance(given, dict):
+        raise FilterInputError("the nested template's Parameters must be a mapping")
+    unknown = [k for k in given if k not in specs]
+    context = {"parameters": {}, "pseudo": dict(parent.get("pseudo") or {}), "tasks": {},
+               "store": dict(parent.get("store") or {}), "next": first_task, "status": "Running", "error": None}
+
+    def render_default(default, resolved):
+        try:
+            return runtime.render(default, dict(context, parameters=resolved))
+        except runtime.OosRuntimeError as error:
+            raise ValueError(str(error)) from None
+    resolved, problems = parameters.validate(specs, given, render_default)
+    if unknown:
+        problems.append(f"unknown propert{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)} "
+                        f"(the action takes: {', '.join(specs)})")
+    if problems:
+        raise FilterInputError("; ".join(problems))
+    context["parameters"] = resolved
+    return context
+
+
+def oos_task_done(context, task, document, next_task):
+    context, task = _plain(context), _plain(task)
+    outputs = runtime.task_outputs(task, _plain(document), context, context.get("loop_item"))
+    return runtime.record(context, task["Name"], outputs, next_task)
+
+
+def oos_task_failed(context, task, failed_result, on_error):
+    context, task = _plain(context), _plain(task)
+    return runtime.fail(context, task["Name"], runtime.error_message(_plain(failed_result)),
+                        None if on_error == runtime.FAILED else _on_error(on_error))
+
+
+def _on_error(target):
+    return runtime.END if target == runtime.END else target
+
+
+def oos_skip(context, next_task):
+    return runtime.advance(_plain(context), next_task)
+
+
+def oos_choose(context, task):
+    context, task = _plain(context), _plain(task)
+    props = task.get("Properties") or {}
+    for choice in props.get("Choices") or []:
+        if runtime.condition(choice.get("When"), context):
+            return _goto(context, choice.get("NextTask"))
+    return _goto(context, props.get("DefaultTask"))
+
+
+def _goto(context, target):
+    target = runtime.END if target in (None, "ACS::END", runtime.END) else target
+    return runtime.advance(context, target)
+
+
+def oos_approval_done(context, task, approved, next_task):
+    context, task = _plain(context), _plain(task)
+    if approved in (True, "true", "True"):
+        return runtime.record(context, task["Name"], {}, next_task)
+    return runtime.cancel(context, task["Name"], f"approval {task['Name']} was rejected: execution cancelled")
+
+
+def oos_with_item(context, item):
+    new = dict(_plain(context))
+    new["loop_item"] = _plain(item)
+    return new
+
+
+def oos_loop_rate_control(loop, context):
+    """A Loop's RateControl (or its legacy flat keys) evaluated and validated, in OOS form."""
+    from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import rate_control_from_loop
+    loop = runtime.render(_plain(loop), _plain(context))
+    return rate_control_from_loop(loop).to_dict()
+
+
+def oos_loop_start(task, context):
+    """Items, serial and MaxErrors of a loop that runs as its own play."""
+    from ansible_collections.alicloud.oos.plugins.module_utils import rate_control as rc
+    task, context = _plain(task), _plain(context)
+    loop = task.get("Loop") or {}
+    items = runtime.render(loop.get("Items"), context)
+    if not isinstance(items, list):
+        raise FilterInputError(f"Loop.Items of {task['Name']} is not a list: {runtime.to_text(items)[:200]}")
+    if len(items) > 1000:
+        raise FilterInputError(f"Loop.Items of {task['Name']} has {len(items)} items: OOS allows at most 1000")
+    control = rc.rate_control_from_loop(runtime.render({k: v for k, v in loop.items() if k != "Items"}, context))
+    total = len(items)
+    return {"items": items, "serial": rc.to_serial(control, total) if total else 1,
+            "max_errors": rc.max_errors_allowed(control, total)}
+
+
+def oos_iteration_outputs(context, task, document):
+    context, task = _plain(context), _plain(task)
+    return {"outputs": runtime.task_outputs(task, _plain(document), context, context.get("loop_item"))}
+
+
+def oos_loop_done(context, task, iterations, next_task):
+    """Aggregate per-item results (``{'outputs': ..}`` or ``{'error': ..}``, None = never ran)."""
+    from ansible_collections.alicloud.oos.plugins.module_utils import rate_control as rc
+    context, task, iterations = _plain(context), _plain(task), _plain(iterations) or []
+    loop = runtime.render({k: v for k, v in (task.get("Loop") or {}).items() if k != "Items"}, context)
+    allowed = rc.max_errors_allowed(rc.rate_control_from_loop(loop), len(iterations))
+    errors = [i.get("error") for i in iterations if isinstance(i, dict) and i.get("error")]
+    skipped = sum(1 for i in iterations if not i)
+    if len(errors) > allowed:
+        raise FilterInputError(f"{len(errors)} of {len(iterations)} items failed (MaxErrors allows {allowed}"
+                               + (f"; {skipped} not started" if skipped else "") + f"): {errors[0]}")
+    outputs = [i.get("outputs") for i in iterations if isinstance(i, dict) and "outputs" in i]
+    return runtime.record(context, task["Name"], runtime.aggregate_loop(task, outputs), next_task)
+
+
+def oos_batch_done(context, task, documents, next_task):
+    """A module looped over the items itself: per-item outputs then Loop.Outputs aggregation."""
+    context, task = _plain(context), _plain(task)
+    per_item = [runtime.task_outputs(task, doc, context) for doc in _plain(documents) or []]
+    return runtime.record(context, task["Name"], runtime.aggregate_loop(task, per_item), next_task)
+
+
+def oos_item_documents(results, path):
+    """Per-item documents of a sequential Ansible loop (``results`` of the registered loop)."""
+    documents = []
+    for result in _plain(results) or []:
+        if result.get("failed"):
+            documents.append({"__error__": runtime.error_message(result)})
+            continue
+        value = result
+        for part in [p for p in str(path).split(".") if p]:
+            value = value.get(part) if isinstance(value, dict) else None
+        documents.append(value if value is not None else {})
+    return documents
+
+
+def oos_loop_documents_done(context, task, documents, next_task):
+    iterations = []
+    context_plain, task_plain = _plain(context), _plain(task)
+    for doc in documents:
+        if isinstance(doc, dict) and "__error__" in doc:
+            iterations.append({"error": doc["__error__"]})
+        else:
+            iterations.append({"outputs": runtime.task_outputs(task_plain, doc, context_plain)})
+    return oos_loop_done(context_plain, task_plain, iterations, next_task)
+
+
+def oos_finish(context, outputs_spec):
+    context = dict(_plain(context))
+    if context.get("status") in ("Failed", "Cancelled"):
+        context["outputs"] = {}
+        return context
+    outputs = {}
+    for name, spec in (_plain(outputs_spec) or {}).items():
+        spec = spec or {}
+        outputs[name] = runtime.coerce(runtime.render(spec.get("Value"), context), spec.get("Type", "String"))
+    context["outputs"] = outputs
+    if context.get("status") == "Running":
+        context["status"] = "Success"
+    return context
+
+
+def oos_error_text(context):
+    context = _plain(context)
+    error = context.get("error") or {}
+    status = context.get("status", "Failed")
+    if not error:
+        return f"OOS execution {status}"
+    return f"OOS execution {status}: task {error.get('task')} failed: {error.get('message')}" if status == "Failed" \
+        else f"OOS execution {status}: {error.get('message')}"
+
+
+def oos_error_message(result):
+    return runtime.error_message(_plain(result))
+
+
+def oos_store_value(context, name, response):
+    context, response = dict(_plain(context)), _plain(response) or {}
+    parameter = response.get("Parameter") or {}
+    value = parameter.get("Value")
+    if parameter.get("Type") == "StringList" and isinstance(value, str):
+        value = value.split(",")
+    context["store"] = dict(context.get("store") or {}, **{name: value})
+    return context
+
+
+def oos_duration_seconds(duration):
+    return int(math.ceil(runtime.iso8601_seconds(_plain(duration))))
+
+
+def oos_target_requests(props):
+    """SelectTargets properties -> DescribeInstances parameter sets (through the client layer's targets rules)."""
+    from ansible_collections.alicloud.oos.plugins.module_utils import ecs_instances
+    props = _plain(props) or {}
+    filters = props.get("Filters") or []
+    if not isinstance(filters, list):
+        filters = [filters]
+    requests = []
+    for target in filters or [{"Type": "All"}]:
+        user_filters = ecs_instances.filters_from_targets([target] if isinstance(target, dict) else target, "Filters")
+        region = ecs_instances.region_from_targets([target] if isinstance(target, dict) else target, "Filters") \
+            or props.get("RegionId")
+        for params in ecs_instances.describe_params(ecs_instances.validate_filters(user_filters, "Filters")):
+            if region:
+                params["RegionId"] = region
+            requests.append(params)
+    return requests
+
+
+def oos_merge_instances(results):
+    """Registered DescribeInstances loop results -> one DescribeInstances-shaped document."""
+    instances, seen = [], set()
+    for result in _plain(results) or []:
+        response = result.get("response") or {}
+        for instance in ((response.get("Instances") or {}).get("Instance") or []):
+            if instance.get("InstanceId") not in seen:
+                seen.add(instance.get("InstanceId"))
+                instances.append(instance)
+    return {"Instances": {"Instance": instances}, "TotalCount": len(instances)}
+
+
+def oos_inventory_instances(hosts, hostvars, id_var="instance_id"):
+    """Play hosts -> a DescribeInstances-shaped document (instance id from ``id_var``, else the host name)."""
+    instances = []
+    for host in _plain(hosts) or []:
+        variables = hostvars[host] if host in hostvars else {}
+        instance_id = variables.get(id_var) if hasattr(variables, "get") else None
+        instances.append({"InstanceId": str(instance_id or host), "InstanceName": str(variables.get("instance_name") or host)
+                          if hasattr(variables, "get") else host, "HostName": host})
+    return {"Instances": {"Instance": instances}, "TotalCount": len(instances)}
+
+
+def oos_command_documents(result):
+    """oos_run_command result -> per-instance ACS::ECS::RunCommand outputs ({invocationOutput})."""
+    result = _plain(result) or {}
+    return [{"invocationOutput": runtime.decode_output(item.get("output", "")), "instanceId": item.get("instance_id"),
+             "exitCode": item.get("exit_code")}
+            for item in result.get("results") or []]
+
+
+def oos_empty_document(_value):
+    return {}
+
+
+def oos_tags_dict(tags):
+    tags = _plain(tags)
+    if isinstance(tags, list):
+        return {t.get("Key"): t.get("Value") for t in tags if isinstance(t, dict)}
+    return tags or {}
+
+
+def oos_run_instances_request(props):
+    """ACS::ECS::RunInstances properties (camelCase) -> RunInstances API parameters."""
+    props = _plain(props) or {}
+    request = {}
+    for key, value in props.items():
+        if key == "regionId" or value in (None, ""):
+            continue
+        if key == "tags":
+            request["Tag"] = [{"Key": k, "Value": v} for k, v in oos_tags_dict(value).items()]
+            continue
+        request[key[:1].upper() + key[1:]] = value
+    return request
+
+
+def oos_json_value(value):
+    value = _plain(value)
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+RUNTIME = {f.__name__: f for f in (
+    jq, jq_first, oos_fn, oos_render, oos_condition, oos_start, oos_child_start, oos_task_done, oos_task_failed,
+    oos_skip, oos_choose, oos_approval_done, oos_with_item, oos_loop_rate_control, oos_loop_start,
+    oos_iteration_outputs, oos_loop_done, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,
+    oos_error_message, oos_store_value, oos_duration_seconds, oos_target_requests, oos_merge_instances,
+    oos_inventory_instances, oos_command_documents, oos_empty_document, oos_tags_dict, oos_run_instances_request,
+    oos_json_value)}
+
+
+def all_filters(error_class) -> dict:
+    """Every filter, wrapped so that any evaluation error becomes one ``error_class`` message."""
+    from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+
+    def wrap(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except (FilterInputError, runtime.OosRuntimeError, functions.OosFunctionError,
+                    AlicloudError, AlicloudInputError) as error:
+                raise error_class(f"{function.__name__}: {error}") from None
+        return wrapper
+
+    result = {name: wrap(f) for name, f in RUNTIME.items()}
+    for name in functions.FUNCTIONS:
+        result["fn_" + name] = wrap(_function_filter(name))
+    return result
+

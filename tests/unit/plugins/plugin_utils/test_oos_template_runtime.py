@@ -1,0 +1,94 @@
+"""Run-time OOS semantics: references, parameters and flow state (pure functions)."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import parameters, runtime
+
+CTX = {"parameters": {"regionId": "cn-beijing", "ids": ["i-1", "i-2"], "flag": True, "rc": {"Concurrency": 2}},
+       "pseudo": {"acs::regionid": "cn-hangzhou", "acs::executionid": "exec-1"},
+       "tasks": {"getInstance": {"instanceIds": ["i-9"], "invokeId": "t-1"}}}
+
+
+def test_whole_value_reference_keeps_type():
+    assert runtime.render("{{ ids }}", CTX) == ["i-1", "i-2"]
+    assert runtime.render("{{flag}}", CTX) is True
+    assert runtime.render("{{ rc }}", CTX) == {"Concurrency": 2}
+
+
+def test_embedded_reference_interpolates():
+    assert runtime.render("snap-{{ ACS::ExecutionId }}-{{ ids }}", CTX) == 'snap-exec-1-["i-1", "i-2"]'
+
+
+def test_references_are_case_insensitive():
+    assert runtime.render("{{ Acs::RegionID }}", CTX) == "cn-hangzhou"
+    assert runtime.render("{{ getinstance.InvokeId }}", CTX) == "t-1"
+    assert runtime.render("{{ REGIONID }}", CTX) == "cn-beijing"
+
+
+def test_jinja_that_is_not_a_reference_stays_literal():
+    text = "{{ lookup('pipe', 'id') }} {% if x %}{{ ''.__class__ }}"
+    assert runtime.render(text, CTX) == text
+
+
+def test_unknown_reference_is_one_clear_error():
+    with pytest.raises(runtime.OosRuntimeError, match="unknown reference"):
+        runtime.render("{{ nope }}", CTX)
+    with pytest.raises(runtime.OosRuntimeError, match="has no output"):
+        runtime.render("{{ getInstance.missing }}", CTX)
+
+
+def test_loop_item_and_functions_nest():
+    value = {"Fn::Join": ["/", [{"Fn::Select": [1, {"Fn::Split": [".", "a.b.c"]}]}, "{{ ACS::TaskLoopItem }}"]]}
+    assert runtime.render(value, CTX, loop_item="i-7") == "b/i-7"
+
+
+def test_if_evaluates_only_the_chosen_branch():
+    assert runtime.render({"Fn::If": [{"Fn::Equals": ["{{ flag }}", "true"]}, "yes", "{{ nope }}"]}, CTX) == "yes"
+
+
+def test_condition_accepts_boolean_strings():
+    assert runtime.condition("{{ flag }}", CTX) is True
+    assert runtime.condition({"Fn::Not": {"Fn::Equals": ["{{ ids }}", []]}}, CTX) is True
+
+
+def test_flow_state_transitions():
+    ctx = runtime.start({}, {"RegionId": "cn-x"}, "a")
+    assert ctx["pseudo"]["acs::regionid"] == "cn-x" and ctx["next"] == "a"
+    done = runtime.record(ctx, "a", {"o": 1}, "b")
+    assert done["tasks"]["a"] == {"o": 1} and done["next"] == "b"
+    jumped = runtime.fail(done, "b", "boom", "cleanup")
+    assert jumped["next"] == "cleanup" and jumped["status"] == "Running" and jumped["error"]["task"] == "b"
+    failed = runtime.fail(done, "b", "boom", None)
+    assert failed["next"] == runtime.FAILED and failed["status"] == "Failed"
+    assert runtime.cancel(done, "ok", "no")["status"] == "Cancelled"
+
+
+def test_iso8601_durations():
+    assert runtime.iso8601_seconds("PT1M30S") == 90
+    assert runtime.iso8601_seconds("P1DT1H") == 90000
+    with pytest.raises(runtime.OosRuntimeError, match="ISO-8601"):
+        runtime.iso8601_seconds("10 minutes")
+
+
+def test_parameters_validation_lists_every_problem():
+    specs = {"name": {"Type": "String", "AllowedPattern": "[a-z]+", "MaxLength": 5},
+             "count": {"Type": "Number", "MinValue": 1, "MaxValue": 3},
+             "mode": {"Type": "String", "AllowedValues": ["a", "b"]},
+             "needed": {"Type": "String"},
+             "region": {"Type": "String", "Default": "{{ ACS::RegionId }}"},
+             "flag": {"Type": "Boolean", "Default": False},
+             "items": {"Type": "List", "Default": []}}
+    values = {"name": "ABCDEFG", "count": "7", "mode": "c", "flag": "true", "items": '["x"]'}
+    resolved, problems = parameters.validate(specs, values, lambda d, r: runtime.render(d, CTX))
+    text = "\n".join(problems)
+    for needle in ("parameter name: 'ABCDEFG' does not match", "length 7 is above MaxLength 5", "count: 7 is above MaxValue 3",
+                   "mode: 'c' is not one of a, b", "parameter needed is required"):
+        assert needle in text
+    assert resolved["region"] == "cn-hangzhou" and resolved["flag"] is True and resolved["items"] == ["x"]
+
+
+def test_loop_aggregation():
+    task = {"Loop": {"Outputs": {"all": {"AggregateType": "Fn::ListJoin", "AggregateField": "out"},
+                                 "sum": {"AggregateType": "Fn::Sum", "AggregateField": "n"}}}}
+    assert runtime.aggregate_loop(task, [{"out": "a", "n": 1}, {"out": "b", "n": 2}]) == {"all": ["a", "b"], "sum": 3}
