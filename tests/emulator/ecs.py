@@ -201,20 +201,33 @@ def DeleteInstances(request: Request):
 
 # ----- describing instances ---------------------------------------------------------------------------
 def instance_to_api(instance: Instance, now: float) -> dict:
+    """The DescribeInstances item: a cached static part plus the fields that change over time."""
+    static = instance.api_static
+    if static is None:
+        static = instance.api_static = instance_static_fields(instance)
+    started = instance.started_at if instance.started_at and instance.started_at <= now else 0.0
+    return {
+        **static, "Status": instance.status(now), "StartTime": iso_minutes(started),
+        "StoppedMode": instance.stopped_mode, "DeletionProtection": instance.deletion_protection,
+        "OperationLocks": {"LockReason": ([{"LockReason": instance.lock_reason, "LockMsg": ""}]
+                                          if instance.lock_reason else [])},
+        "Tags": ecs_tags(instance.tags),
+    }
+
+
+def instance_static_fields(instance: Instance) -> dict:
+    """Fields no implemented API changes after creation (cached per instance)."""
     cpu, memory, family = instance.cpu_memory_family()
-    status = instance.status(now)
     os_name, os_name_en, _ = SYSTEM_IMAGES.get(instance.image_id, ("Linux", "Linux", ""))
     return {
         "InstanceId": instance.id, "InstanceName": instance.name, "HostName": instance.hostname,
-        "Description": instance.description, "Status": status, "RegionId": instance.region,
+        "Description": instance.description, "RegionId": instance.region,
         "ZoneId": instance.zone, "InstanceType": instance.instance_type, "InstanceTypeFamily": family,
         "Cpu": cpu, "Memory": memory, "ImageId": instance.image_id, "OSType": "linux", "OSName": os_name,
         "OSNameEn": os_name_en, "InstanceChargeType": instance.charge_type, "InternetChargeType": "PayByTraffic",
         "InternetMaxBandwidthOut": 5 if instance.public_ip else 0, "InternetMaxBandwidthIn": 100,
         "CreationTime": iso_minutes(instance.created_at),
-        "StartTime": iso_minutes(instance.started_at) if instance.started_at and instance.started_at <= now else "",
-        "ExpiredTime": "2099-12-31T15:59Z", "AutoReleaseTime": "", "StoppedMode": instance.stopped_mode,
-        "DeletionProtection": instance.deletion_protection, "InstanceNetworkType": "vpc", "IoOptimized": True,
+        "ExpiredTime": "2099-12-31T15:59Z", "AutoReleaseTime": "", "InstanceNetworkType": "vpc", "IoOptimized": True,
         "SerialNumber": instance.serial, "KeyPairName": instance.key_pair_name,
         "ResourceGroupId": instance.resource_group_id, "SpotStrategy": "NoSpot", "SpotPriceLimit": 0.0,
         "SpotDuration": 0, "DeviceAvailable": True, "Recyclable": False, "CreditSpecification": "",
@@ -231,9 +244,6 @@ def instance_to_api(instance: Instance, now: float) -> dict:
             "NetworkInterfaceId": instance.eni_id, "Type": "Primary", "MacAddress": instance.mac,
             "PrimaryIpAddress": instance.private_ip,
             "PrivateIpSets": {"PrivateIpSet": [{"PrivateIpAddress": instance.private_ip, "Primary": True}]}}]},
-        "OperationLocks": {"LockReason": ([{"LockReason": instance.lock_reason, "LockMsg": ""}]
-                                          if instance.lock_reason else [])},
-        "Tags": ecs_tags(instance.tags),
         "MetadataOptions": {"HttpEndpoint": "enabled", "HttpTokens": "optional", "HttpPutResponseHopLimit": 0},
         "CpuOptions": {"CoreCount": max(cpu // 2, 1), "ThreadsPerCore": 2, "Numa": ""},
         "HibernationOptions": {"Configured": False}, "DedicatedHostAttribute": {},
@@ -309,8 +319,8 @@ def DescribeInstances(request: Request):
                       if i in world.instances and world.instances[i].region == region]
     else:
         candidates = list(world.by_region.get(region, {}).values())
-    if predicates:
-        candidates = [i for i in candidates if all(p(i) for p in predicates)]
+    for predicate in predicates:   # one pass per filter: cheaper than all() over a generator
+        candidates = [i for i in candidates if predicate(i)]
     if request.bool("DryRun"):
         raise api_error("DryRunOperation")
     body = page.fields(len(candidates))

@@ -321,12 +321,9 @@ class Emulator:
             else:
                 self.stats.count("resets")
                 raise ConnectionDropped()
-        try:
-            body = self.execute(spec, params, request_id)
-        finally:
-            if reset_after:
-                self.stats.count("resets")
+        body = self.execute(spec, params, request_id)
         if reset_after:
+            self.stats.count("resets")
             raise ConnectionDropped()
         return 200, body, {}
 
@@ -522,7 +519,7 @@ class Handler(BaseHTTPRequestHandler):
         content_type = headers.get("content-type", "")
         body_pairs = []
         if body and content_type.startswith("application/x-www-form-urlencoded"):
-            body_pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+            body_pairs = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
         version = headers.get("x-acs-version") or dict(query_pairs).get("Version", "")
         action = headers.get("x-acs-action") or dict(query_pairs).get("Action", "")
         region = dict(query_pairs + body_pairs).get("RegionId") or emulator.world.default_region

@@ -78,7 +78,7 @@ class Instance:
         "resource_group_id", "created_at", "started_at", "charge_type", "deletion_protection",
         "key_pair_name", "stopped_mode", "settled", "phases", "agent_installed", "agent_pending",
         "lock_reason", "system_disk_id", "serial", "mac", "eni_id", "index", "last_invoked_at",
-        "invocation_count",
+        "invocation_count", "api_static",
     )
 
     def __init__(self, **fields):
@@ -94,6 +94,7 @@ class Instance:
         self.public_ip = ""
         self.last_invoked_at = 0.0
         self.invocation_count = 0
+        self.api_static = None
         for key, value in fields.items():
             setattr(self, key, value)
 

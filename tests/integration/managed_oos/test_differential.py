@@ -18,7 +18,8 @@ from tests.integration.managed_oos.differential_cases import ACTIONS, CASES, PUB
 FIDELITY = REPO_ROOT / "docs" / "fidelity.md"
 EMULATOR_ARGS = ("--instances", "12", "--seed", "5", "--transition-seconds", "0.1")
 # Ids that differ between two runs on identical fleets (generated ids, names derived from them, times).
-VOLATILE = re.compile(r"\b(?:exec|task-exec|m|s|t|c|d|i)-[0-9a-z]{8,}\b|\d{4}-\d\d-\d\d(?:T[\d:]+Z)?")
+VOLATILE = re.compile(r"(?<![0-9A-Za-z])(?:exec|task-exec|m|s|t|c|d|i)-[0-9a-z]{8,}(?![0-9a-z])"
+                      r"|\d{4}-\d\d-\d\d(?:T[\d:]+Z)?")
 
 if not (PUBLIC.is_dir() and ACTIONS.is_dir()):
     print("NOTICE: ../shared/oos-templates not found: differential OOS tests skipped", file=sys.stderr)

@@ -8,7 +8,6 @@ from alibabacloud_tea_openapi.exceptions import ClientException
 
 from tests.conftest import start_emulator
 
-from .conftest import SdkClient
 
 TEMPLATE = """
 FormatVersion: OOS-2019-06-01
