@@ -32,7 +32,7 @@ demo: setup
 	$(BIN)/python -m tests.demo
 
 test: setup
-	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests
+	$(BIN)/python -m pytest -n 2 tests
 
 bench: setup
 	$(BIN)/python -m bench

@@ -258,8 +258,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _populate(self, instances, settings):
         prefix, strict = settings["prefix"], settings["strict"]
-        taken = {}
+        compose, groups, keyed_groups = self.get_option("compose"), self.get_option("groups"), self.get_option("keyed_groups")
         default_groups = self.get_option("default_groups")
+        taken, known_groups = {}, set()
         for instance in instances:
             hostname = choose_hostname(instance, settings["hostnames"], taken)
             self.inventory.add_host(hostname)
@@ -271,9 +272,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.inventory.set_variable(hostname, key, value)
             if default_groups:
                 for name in default_group_names(instance):
-                    group = self.inventory.add_group(name)
-                    self.inventory.add_child(group, hostname)
-            self._set_composite_vars(self.get_option("compose"), hostvars, hostname, strict=strict)
-            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, hostname, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, hostname, strict=strict)
-
+                    if name not in known_groups:
+                        self.inventory.add_group(name)
+                        known_groups.add(name)
+                    self.inventory.add_child(name, hostname)
+            if compose:
+                self._set_composite_vars(compose, hostvars, hostname, strict=strict)
+            if groups:
+                self._add_host_to_composed_groups(groups, hostvars, hostname, strict=strict)
+            if keyed_groups:
+                self._add_host_to_keyed_groups(keyed_groups, hostvars, hostname, strict=strict)

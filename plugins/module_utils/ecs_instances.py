@@ -10,6 +10,8 @@ at 100 instances per call, and every instance is normalized to the inventory's h
 from __future__ import annotations
 
 import json
+import math
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
 
@@ -203,35 +205,49 @@ def normalize_instance(raw: dict) -> dict:
     }
 
 
-def describe_raw_pages(client, params: dict):
-    """Yield the instance list of each DescribeInstances page (PageSize 100).
+def describe_raw_pages(client, params: dict, page_workers: int = 1):
+    """Yield the instance list of each DescribeInstances page (PageSize 100), in page order.
 
-    Stops as soon as TotalCount instances were seen, so N instances cost ceil(N/100) calls
-    (one call when there are none).
+    N instances cost ceil(N/100) calls (one call when there are none): the first page's
+    TotalCount says how many pages follow. With ``page_workers`` > 1 those pages are fetched
+    concurrently (the client must be safe to share between threads).
     """
-    page_number = 1
-    seen = 0
-    while True:
+    def fetch(page_number):
         body = client.call("DescribeInstances", dict(params, PageNumber=page_number, PageSize=PAGE_SIZE), method="POST")
-        page = _collection((body or {}).get("Instances"), "Instance")
+        return body or {}
+
+    first = fetch(1)
+    page = _collection(first.get("Instances"), "Instance")
+    yield page
+    total = first.get("TotalCount")
+    if not page or len(page) < PAGE_SIZE or (isinstance(total, int) and total <= len(page)):
+        return
+    if isinstance(total, int) and page_workers > 1:
+        numbers = range(2, math.ceil(total / PAGE_SIZE) + 1)
+        with ThreadPoolExecutor(max_workers=min(page_workers, len(numbers))) as pool:
+            for body in pool.map(fetch, numbers):
+                yield _collection(body.get("Instances"), "Instance")
+        return
+    page_number, seen = 1, len(page)
+    while True:
+        page_number += 1
+        page = _collection(fetch(page_number).get("Instances"), "Instance")
         seen += len(page)
         yield page
-        total = (body or {}).get("TotalCount")
         if not page or len(page) < PAGE_SIZE or (isinstance(total, int) and seen >= total):
             return
-        page_number += 1
 
 
-def describe_instances(client, filters: dict | None = None, field_name: str = "filters") -> list:
+def describe_instances(client, filters: dict | None = None, field_name: str = "filters", page_workers: int = 1) -> list:
     """DescribeInstances in the client's region with user-facing ``filters``, normalized.
 
     Bad filters raise AlicloudInputError before any request. Instances are returned once each,
-    in API order.
+    in API order. ``page_workers``: see describe_raw_pages.
     """
     validated = validate_filters(filters, field_name)
     instances = {}
     for params in describe_params(validated):
-        for page in describe_raw_pages(client, params):
+        for page in describe_raw_pages(client, params, page_workers):
             for raw in page:
                 if isinstance(raw, dict) and raw.get("InstanceId"):
                     instances.setdefault(raw["InstanceId"], normalize_instance(raw))

@@ -24,6 +24,7 @@ REGION_ID = re.compile(r"^[a-z]{2,4}(-[a-z0-9]+)+$")
 # API error codes that mean "this region id is wrong", not "this region is having trouble".
 BAD_REGION_CODES = ("InvalidRegionId.NotFound", "InvalidRegionId.Malformed", "InvalidRegionId")
 MAX_REGION_WORKERS = 8
+PAGE_WORKERS = 4   # concurrent DescribeInstances pages per region once the first page gave TotalCount
 
 
 def validate_preferences(value, option: str, allow_empty: bool = False) -> tuple:
@@ -136,12 +137,12 @@ def load_region(client, region: str, filters: dict, include_filters: list, exclu
     """Instances of one region: ``filters``, plus any ``include_filters`` match, minus ``exclude_filters`` matches."""
     found = {}
     for filter_set in [filters] + list(include_filters):
-        for instance in describe_instances(client, filter_set):
+        for instance in describe_instances(client, filter_set, page_workers=PAGE_WORKERS):
             found.setdefault(instance["instance_id"], instance)
     for filter_set in exclude_filters:
         if not found:
             break
-        for instance in describe_instances(client, filter_set):
+        for instance in describe_instances(client, filter_set, page_workers=PAGE_WORKERS):
             found.pop(instance["instance_id"], None)
     for instance in found.values():
         # The region we asked is authoritative (the API's RegionId, never the zone).
