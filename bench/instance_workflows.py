@@ -22,6 +22,7 @@ import json
 import math
 import os
 import subprocess
+import sys
 import tempfile
 import textwrap
 import time
@@ -66,8 +67,9 @@ def playbook(task: str, extra: str) -> str:
 
 def write_inventory(workdir: Path, instances: list) -> Path:
     path = workdir / "hosts.ini"
-    lines = ["[fleet]"] + [f"h{n:04d} instance_id={i['InstanceId']} ansible_connection=local"
-                           for n, i in enumerate(instances)]
+    lines = ["[fleet]"] + [f"h{n:04d} instance_id={i['InstanceId']}" for n, i in enumerate(instances)]
+    # Module processes (patterns b and c) run on the controller with the benchmark's own Python.
+    lines += ["", "[fleet:vars]", "ansible_connection=local", f"ansible_python_interpreter={sys.executable}"]
     path.write_text("\n".join(lines) + "\n")
     return path
 

@@ -26,7 +26,8 @@ options:
     description:
       - The script. Plain text unless O(content_encoding=Base64).
       - With O(parameters), C({{name}}) placeholders in it are filled by Cloud Assistant on the instance;
-        quote them in YAML with C(!unsafe) or C({% raw %}) so Ansible does not template them.
+        built-in parameters such as C({{ACS::InstanceId}}) are filled too (C(EnableParameter) is set when
+        they appear). Quote them with C(!unsafe) or C({% raw %}) so Ansible does not template them.
     type: str
     required: true
   command_type:

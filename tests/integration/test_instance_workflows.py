@@ -288,3 +288,19 @@ def test_instance_id_hostvars_and_run_once_fleet_pattern(emu, tmp_path):
     for n, iid in enumerate(fleet):
         mine = results["per_host"][f"web{n}"]
         assert mine["instance_id"] == iid and mine["output"].strip() == "fleet-42"
+
+
+def test_per_host_check_mode_diff_and_limit(emu, tmp_path):
+    fleet = running(emu, 3)
+    inventory = write_inventory(tmp_path, {f"web{n}": {"instance_id": iid} for n, iid in enumerate(fleet)})
+    emu.control("stats/reset", {}, method="POST")
+    checked = play("per_host_stop.yml", emu, inventory=inventory, args=("--check", "--diff"))
+    assert mutating(emu) == 0 and all(status_of(emu)[i] == "Running" for i in fleet)
+    for n, iid in enumerate(fleet):
+        mine = checked[f"web{n}"]
+        assert mine["changed"] and mine["diff"] == {"before": {iid: "Running"}, "after": {iid: "Stopped"}}
+
+    limited = play("per_host_stop.yml", emu, inventory=inventory, args=("--limit", "web0,web2"))
+    assert sorted(limited) == ["web0", "web2"] and limited["web0"]["batch"]["hosts"] == 2
+    assert calls(emu, "StopInstances") == 1
+    assert [status_of(emu)[i] for i in fleet] == ["Stopped", "Running", "Stopped"]

@@ -278,12 +278,21 @@ def test_bad_configuration_is_one_clear_error(emu, tmp_path, body, words):
         assert stats["total_calls"] == 0                        # nothing sent
 
 
-def test_unreadable_credentials_file(emu, tmp_path):
+@pytest.mark.parametrize("content,words", [
+    (None, ["does not exist"]),
+    ("[default\ngarbage", ["is not a valid INI file"]),
+])
+def test_unreadable_credentials_file(emu, tmp_path, content, words):
     env = {k: v for k, v in emu.env.items() if k not in ("ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY")}
-    source = write_config(tmp_path, f"regions: [cn-hangzhou]\ncredentials_file: {tmp_path / 'missing.ini'}\n")
+    credentials = tmp_path / "credentials.ini"
+    if content is not None:
+        credentials.write_text(content)
+    source = write_config(tmp_path, f"regions: [cn-hangzhou]\ncredentials_file: {credentials}\n")
     proc = inventory(source, env, "--list")
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
-    assert "invalid option credentials_file" in proc.stderr and "missing.ini" in proc.stderr
+    assert "invalid option credentials_file" in proc.stderr and str(credentials) in proc.stderr
+    for word in words:
+        assert word in proc.stderr
     assert emu.stats()["total_calls"] == 0
 
 

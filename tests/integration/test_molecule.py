@@ -6,6 +6,7 @@ emulator in `cleanup`.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -40,5 +41,4 @@ def test_molecule_scenario(scenario):
 
 def _plain(text: str) -> str:
     """Molecule colours its log even without a terminal."""
-    import re
     return re.sub(r"\x1b\[[0-9;]*m", "", text)

@@ -111,8 +111,9 @@ def oos_task_done(context, task, document, next_task):
 
 def oos_task_failed(context, task, failed_result, on_error):
     context, task = _plain(context), _plain(task)
+    ignore = str(task.get("OnError", "")).strip().upper() == "ACS::NEXT"
     return runtime.fail(context, task["Name"], runtime.error_message(_plain(failed_result)),
-                        None if on_error == runtime.FAILED else _on_error(on_error))
+                        None if on_error == runtime.FAILED else _on_error(on_error), ignore=ignore)
 
 
 def _on_error(target):
@@ -227,6 +228,8 @@ def oos_loop_documents_done(context, task, documents, next_task):
 
 def oos_finish(context, outputs_spec):
     context = dict(_plain(context))
+    if context.get("failed_after_cleanup") and context.get("status") == "Running":
+        context["status"] = "Failed"  # the OnError cleanup path ran; the execution still failed
     if context.get("status") in ("Failed", "Cancelled"):
         context["outputs"] = {}
         return context

@@ -277,14 +277,23 @@ def record(context: dict, task_name: str, outputs: dict, target: str) -> dict:
     return new
 
 
-def fail(context: dict, task_name: str, message: str, target: str | None) -> dict:
-    """A task failed: jump to its OnError target, or end the execution as Failed."""
+def fail(context: dict, task_name: str, message: str, target: str | None, ignore: bool = False) -> dict:
+    """A task failed: jump to its OnError target, or end the execution as Failed.
+
+    As OOS does, a jump to a cleanup task (``OnError: deleteInstance``) runs the cleanup and still ends
+    the execution Failed; only ``OnError: ACS::NEXT`` (``ignore``) treats the error as handled.
+    """
     new = dict(context)
-    new["error"] = {"task": task_name, "message": message}
+    if ignore:
+        new["ignored_errors"] = list(context.get("ignored_errors") or []) + [{"task": task_name, "message": message}]
+        new["next"] = target or END
+        return new
+    new["error"] = context.get("error") or {"task": task_name, "message": message}
     if target and target not in TERMINAL:
         new["next"] = target
+        new["failed_after_cleanup"] = True
         return new
-    new["next"] = FAILED if target in (None, FAILED) else END
+    new["next"] = FAILED
     new["status"] = "Failed"
     return new
 

@@ -68,12 +68,12 @@ class FakeEcs:
                 "Instances": {"Instance": chunk}}
 
 
+@pytest.mark.parametrize("page_workers", [1, 4])
 @pytest.mark.parametrize("count", [0, 1, 99, 100, 101, 250, 1000])
-def test_paging_costs_ceil_n_over_100_calls(count):
+def test_paging_costs_ceil_n_over_100_calls(count, page_workers):
     ecs = FakeEcs([raw_instance(n) for n in range(count)])
-    instances = describe_instances(ecs, {})
-    assert len(instances) == count
-    assert len({i["instance_id"] for i in instances}) == count
+    instances = describe_instances(ecs, {}, page_workers=page_workers)
+    assert [i["instance_id"] for i in instances] == [f"i-hou{n:06d}" for n in range(count)]  # API order
     assert len(ecs.calls) == max(1, math.ceil(count / 100))
     assert all(c["PageSize"] == 100 for c in ecs.calls)
 
