@@ -272,7 +272,7 @@ class InstanceActionBase(ActionBase):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         args = dict(self._task.args)
-        explicit = any(args.get(name) not in (None, "", []) for name in self.selection_options())
+        explicit = any(args.get(name) is not None for name in self.selection_options())
         try:
             if explicit and self._connection_is_local():
                 # The module path: the module runs where the task runs (localhost or delegate_to).

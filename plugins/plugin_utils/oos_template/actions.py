@@ -226,6 +226,8 @@ def map_run_command(step: Step) -> Mapped:
     for key, name in (("workingDir", "working_dir"), ("timeout", "timeout"), ("username", "username")):
         if key in props:
             args[name] = prop(step, key)
+    # ACS::ECS::RunCommand waits 600 s by default; the module's own default is shorter.
+    args.setdefault("timeout", 600)
     if "parameters" in props:
         args["parameters"] = prop_ref(step, "parameters", "omit")
     if "regionId" in props:

@@ -195,9 +195,13 @@ def oos_loop_done(context, task, iterations, next_task):
 
 
 def oos_batch_done(context, task, documents, next_task):
-    """A module looped over the items itself: per-item outputs then Loop.Outputs aggregation."""
+    """A module looped over the items itself: per-item outputs then Loop.Outputs aggregation.
+
+    Items that failed within MaxErrors (documents with ``__error__``) have no outputs, as in OOS.
+    """
     context, task = _plain(context), _plain(task)
-    per_item = [runtime.task_outputs(task, doc, context) for doc in _plain(documents) or []]
+    per_item = [runtime.task_outputs(task, doc, context) for doc in _plain(documents) or []
+                if not (isinstance(doc, dict) and "__error__" in doc)]
     return runtime.record(context, task["Name"], runtime.aggregate_loop(task, per_item), next_task)
 
 
@@ -314,11 +318,20 @@ def oos_inventory_instances(hosts, hostvars, id_var="instance_id"):
 
 
 def oos_command_documents(result):
-    """oos_run_command result -> per-instance ACS::ECS::RunCommand outputs ({invocationOutput})."""
+    """oos_run_command result -> per-instance ACS::ECS::RunCommand outputs ({invocationOutput}).
+
+    Instances whose command failed (tolerated by MaxErrors) get ``{'__error__': ...}`` instead.
+    """
     result = _plain(result) or {}
-    return [{"invocationOutput": runtime.decode_output(item.get("output", "")), "instanceId": item.get("instance_id"),
-             "exitCode": item.get("exit_code")}
-            for item in result.get("results") or []]
+    failed = {item.get("instance_id") for item in result.get("failed_instances") or [] if isinstance(item, dict)}
+    documents = []
+    for item in result.get("results") or []:
+        if item.get("instance_id") in failed:
+            documents.append({"__error__": f"{item.get('status')} {item.get('error_code') or ''}".strip()})
+            continue
+        documents.append({"invocationOutput": runtime.decode_output(item.get("output", "")),
+                          "instanceId": item.get("instance_id"), "exitCode": item.get("exit_code")})
+    return documents
 
 
 def oos_empty_document(_value):
