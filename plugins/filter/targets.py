@@ -72,30 +72,33 @@ def targets_to_pattern(targets):
 
 def hosts_to_targets(hosts, region=None):
     """Instance ids, or host variable mappings of the inventory, -> ``{Type: ResourceIds, ...}``."""
-    hosts = _plain(hosts)
     if isinstance(hosts, (str, Mapping)):
         hosts = [hosts]
-    if not isinstance(hosts, list) or not hosts:
+    if not isinstance(hosts, (list, tuple)) or not hosts:
         raise AnsibleFilterError("hosts_to_targets: give a non-empty list of instance ids or of host variables "
                                  "(for example ansible_play_hosts | map('extract', hostvars))")
     ids, regions = [], set()
     for index, host in enumerate(hosts):
         if isinstance(host, Mapping):
+            # Read only the two keys: hostvars mappings template every value they are asked for.
             instance_id = host.get("instance_id")
-            if host.get("region_id"):
-                regions.add(host["region_id"])
+            host_region = host.get("region_id")
+            if host_region:
+                regions.add(str(host_region))
         else:
             instance_id = host
         if not isinstance(instance_id, str) or not instance_id.startswith("i-"):
-            raise AnsibleFilterError(f"hosts_to_targets: entry {index} has no instance id (i-...): {host!r}; "
+            shown = instance_id if isinstance(host, Mapping) else host
+            raise AnsibleFilterError(f"hosts_to_targets: entry {index} has no instance id (i-...): {shown!r}; "
                                      "pass instance ids or host variables that contain instance_id")
+        instance_id = str(instance_id)
         if instance_id not in ids:
             ids.append(instance_id)
     if region is None and len(regions) > 1:
         raise AnsibleFilterError(f"hosts_to_targets: the hosts are in {len(regions)} regions ({', '.join(sorted(regions))}) "
                                  "but Targets names one region: group them by region_id first")
     targets = {"Type": "ResourceIds", "ResourceIds": ids}
-    region = region or (regions.pop() if regions else None)
+    region = str(region) if region else (regions.pop() if regions else None)
     if region:
         targets["RegionId"] = region
     return targets

@@ -125,16 +125,16 @@ cache_timeout: 600
 """
 
 import difflib
-import os
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.display import Display
 
-from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTIONS, resolve_auth
+from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTIONS
 from ansible_collections.alicloud.oos.plugins.module_utils.client import AlicloudClient
 from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import validate_filters
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.plugin_utils.base import auth_settings_from_options
 from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (
     choose_hostname, default_group_names, is_bad_region_error, list_regions, load_fleet, preferred_value,
     sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
@@ -158,7 +158,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         config = self._read_config_data(path)
         try:
             self._check_option_names(config)
-            settings = self._settings(config)
+            settings = self._settings()
             cache_key = self.get_cache_key(path)
             use_cache = self.get_option("cache")
             instances = None
@@ -193,17 +193,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AlicloudInputError(unknown[0], f"unknown option(s) {', '.join(hints)}; valid options are "
                                      f"{', '.join(sorted(k for k in self._options if not k.startswith('_')))}")
 
-    def _settings(self, config) -> dict:
-        # Auth: only what the file sets, then the same environment fallbacks as the modules, so the
-        # file always wins over the environment.
-        auth_options = {}
-        for name, option in AUTH_OPTIONS.items():
-            for key in (name, *option.get("aliases", ())):
-                if config.get(key) not in (None, ""):
-                    auth_options[name] = config[key]
-                    break
+    def _settings(self) -> dict:
         return {
-            "auth": resolve_auth(auth_options, os.environ),
+            # The file's values win; the environment is the fallback (same resolution as lookups).
+            "auth": auth_settings_from_options(self.get_option),
             "regions": validate_regions(self.get_option("regions")),
             "filters": validate_filters(self.get_option("filters"), "filters"),
             "include_filters": validate_filter_sets(self.get_option("include_filters"), "include_filters"),

@@ -299,6 +299,30 @@ def test_unreadable_credentials_file(emu, tmp_path, content, words):
 MODULES = REPO_ROOT / "plugins" / "modules"
 
 
+def test_targets_filters_select_the_same_hosts_as_the_inventory(emu, playbook):
+    """An OOS Targets value as a play's host pattern, back to Targets, and as inventory filters."""
+    targets = {"Type": "Tags", "Tags": [{"Key": "App", "Value": "db"}], "RegionId": "cn-shanghai"}
+    result = playbook("""
+        - hosts: "{{ targets | alicloud.oos.targets_to_pattern }}"
+          gather_facts: false
+          tasks:
+            - name: Keep what the test checks
+              ansible.builtin.copy:
+                dest: "{{ results_file }}"
+                content: "{{ {'hosts': ansible_play_hosts_all,
+                              'targets': ansible_play_hosts_all | map('extract', hostvars) | alicloud.oos.hosts_to_targets,
+                              'filters': targets | alicloud.oos.targets_to_filters} | to_json }}"
+              run_once: true
+              delegate_to: localhost
+        """, emu.env, extra_vars={"targets": targets}, inventory=DEMO)
+    assert result.rc == 0, result.output
+    expected = [i["InstanceId"] for i in emu.instances() if i["RegionId"] == "cn-shanghai" and i["Tags"]["App"] == "db"]
+    assert expected and sorted(result.results["hosts"]) == sorted(expected)
+    assert result.results["targets"]["Type"] == "ResourceIds" and result.results["targets"]["RegionId"] == "cn-shanghai"
+    assert sorted(result.results["targets"]["ResourceIds"]) == sorted(expected)
+    assert result.results["filters"] == {"tags": {"App": "db"}}
+
+
 @pytest.mark.skipif(not ((MODULES / "oos_instance.py").exists() and (MODULES / "oos_run_command.py").exists()),
                     reason="needs the instance modules oos_instance and oos_run_command (instance-workflow issue)")
 def test_playbook_over_inventory_group(emulator_factory, playbook, tmp_path):
@@ -345,3 +369,26 @@ def test_playbook_over_inventory_group(emulator_factory, playbook, tmp_path):
     assert sorted(len(inv["Instances"]) for inv in invocations) == [2, 2]
     assert {r["InstanceId"] for inv in invocations for r in inv["Instances"]} == dev_hz
     assert all(r["InvocationStatus"] == "Success" for inv in invocations for r in inv["Instances"])
+
+
+@pytest.mark.skipif(not (MODULES / "oos_instance.py").exists(),
+                    reason="needs the instance module oos_instance (instance-workflow issue)")
+def test_module_targets_option_means_the_same_instances_as_the_inventory(emu, playbook, tmp_path):
+    targets = {"Type": "Tags", "Tags": {"Env": "prod", "App": "web"}, "RegionId": "cn-shanghai"}
+    result = playbook("""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - alicloud.oos.oos_instance:
+                targets: "{{ targets }}"
+                region: "{{ targets.RegionId }}"
+                state: present
+              register: described
+            - ansible.builtin.copy:
+                dest: "{{ results_file }}"
+                content: "{{ {'ids': described.instance_ids, 'filters': targets | alicloud.oos.targets_to_filters} | to_json }}"
+        """, emu.env, extra_vars={"targets": targets})
+    assert result.rc == 0, result.output
+    source = write_config(tmp_path, f"regions: [cn-shanghai]\nfilters: {json.dumps(result.results['filters'])}\n")
+    listed = inventory_list(source, emu.env)["_meta"]["hostvars"]
+    assert listed and sorted(result.results["ids"]) == sorted(listed)

@@ -50,7 +50,7 @@ def test_ansible_test_sanity_offline(tmp_path):
 def test_ansible_lint_production_profile():
     targets = sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "roles").iterdir() if p.is_dir())
     targets += sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "playbooks").glob("*.yml"))
-    proc = subprocess.run([str(BIN / "ansible-lint"), "-c", "tests/sanity/ansible-lint.yml", "--nocolor", *targets],
+    proc = subprocess.run([str(BIN / "ansible-lint"), "--nocolor", *targets],
                           cwd=REPO_ROOT, env=_env(), capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
     assert "Profile 'production' was required, and it passed" in proc.stdout + proc.stderr

@@ -211,6 +211,15 @@ def _loop_item_only(step: Step, key: str) -> bool:
     return "taskloopitem" not in repr(others).lower()
 
 
+def _batch_step(step: Step) -> bool:
+    """True when the module iterates Loop.Items itself; the other properties then render without the item."""
+    batch = bool(step.task.get("Loop")) and _loop_item_only(step, "instanceId")
+    if batch:
+        # instanceId (the only property using the item) is replaced by instance_ids: render it as ''.
+        step.props_expr = step.props_expr.replace(f"oos_render({step.ctx})", f"oos_render({step.ctx}, '')")
+    return batch
+
+
 def _instance_selection(step: Step, batch: bool) -> dict:
     if batch:
         return {"instance_ids": expr(f"oos_task.Loop.Items | {F}oos_render({step.ctx})"),
@@ -219,7 +228,7 @@ def _instance_selection(step: Step, batch: bool) -> dict:
 
 
 def map_run_command(step: Step) -> Mapped:
-    batch = bool(step.task.get("Loop")) and _loop_item_only(step, "instanceId")
+    batch = _batch_step(step)
     args = dict(_instance_selection(step, batch))
     args.update({"command_content": prop(step, "commandContent"), "command_type": prop(step, "commandType", "RunShellScript")})
     props = step.task.get("Properties") or {}
@@ -241,7 +250,7 @@ def map_run_command(step: Step) -> Mapped:
 
 def _power(state: str):
     def mapper(step: Step) -> Mapped:
-        batch = bool(step.task.get("Loop")) and _loop_item_only(step, "instanceId")
+        batch = _batch_step(step)
         args = dict(_instance_selection(step, batch))
         args["state"] = state
         props = step.task.get("Properties") or {}
