@@ -37,7 +37,8 @@ def _fragment(with_env: bool) -> str:
         if "default" in spec:
             doc["default"] = spec["default"]
         if with_env and spec.get("env"):
-            doc["env"] = [{"name": v} for v in spec["env"]]
+            # Ansible's config system lets the LAST set variable win; modules let the first win.
+            doc["env"] = [{"name": v} for v in reversed(spec["env"])]
         options[name] = doc
     return yaml.safe_dump({"notes": _PRECEDENCE, "requirements": ["alibabacloud-tea-openapi >= 0.4.6",
                                                                   "alibabacloud-credentials >= 1.0.12"],

@@ -94,7 +94,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - alicloud.oos.auth.PLUGINS
+  - alicloud.oos.auth.plugins
   - constructed
   - inventory_cache
 """

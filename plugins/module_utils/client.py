@@ -17,6 +17,12 @@
   ``(merged_body, pages)``: PageNumber/PageSize or NextToken/MaxResults paging, wrapped lists
   (``Instances.Instance``) concatenated like OOS AutoPaging. Page size is raised to the API maximum
   when the docs give one and the caller did not set it.
+* ``call_roa(action, uri, method="GET", params=None, body=None, headers=None, idempotent=None)``:
+  a ROA-style API (CS and the other products whose APIs are paths, such as ``GET /clusters/{id}``).
+  ``uri`` is the path (an optional ``?a=b`` part joins the query); ``params`` become query
+  parameters; ``body`` (dict, list or JSON text) is sent as JSON. V3 signing covers the path, the
+  query and the SHA-256 of the body. Returns the decoded answer (a dict, or a list for the few APIs
+  that answer a JSON array; ``{}`` for an empty answer). ``prepare_roa`` validates without sending.
 * Bookkeeping for module results: ``request_ids`` (every successful request), ``attempts`` (HTTP
   requests sent), ``last_attempts`` (requests of the latest ``call``).
 
@@ -28,6 +34,7 @@ import copy
 import json
 import time
 import uuid
+from urllib.parse import parse_qsl, quote
 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import (
     AlicloudError,
@@ -58,6 +65,11 @@ except ImportError as exc:  # reported by AlicloudModule / the plugin base as a 
 SDK_LIBRARY = "alibabacloud-tea-openapi"
 USER_AGENT = "AnsibleCollection/alicloud.oos"
 DEFAULT_MAX_PAGES = 1000
+ROA_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
+# Headers the SDK computes and signs itself: a caller's value would break the signature or the request.
+RESERVED_HEADERS = ("host", "authorization", "content-length", "user-agent", "x-acs-action", "x-acs-version",
+                    "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256", "x-acs-security-token",
+                    "x-acs-accesskey-id", "x-acs-signature-type", "x-acs-bearer-token")
 
 
 def _flatten_into(key: str, value, out: dict) -> None:
@@ -130,6 +142,57 @@ def _parse_list_path(list_path):
     raise AlicloudInputError("list_path", f"{list_path!r} is not a dotted path such as Instances.Instance")
 
 
+def roa_body(body, field: str = "body"):
+    """A ROA request body as the SDK sends it with ``req_body_type='json'``: dicts and lists are
+    JSON-encoded by the SDK, text is sent as is and must already be JSON."""
+    if body is None or isinstance(body, (dict, list)):
+        return body
+    if isinstance(body, str):
+        try:
+            json.loads(body)
+        except ValueError as exc:
+            raise AlicloudInputError(field, f"is not JSON text ({exc}); give a dict, a list, or JSON text such as "
+                                     '\'{"deletion_protection": true}\'')
+        return body
+    raise AlicloudInputError(field, f"must be a dict, a list or JSON text, got {type(body).__name__}")
+
+
+def roa_headers(headers, field: str = "headers") -> dict:
+    """Extra request headers, names lower-cased (the SDK's own ``content-type`` must win, not duplicate)."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, dict):
+        raise AlicloudInputError(field, f"must be a dict of header names to values, got {type(headers).__name__}")
+    out = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not name.strip() or any(c in name for c in " :\r\n"):
+            raise AlicloudInputError(field, f"{name!r} is not a header name")
+        lowered = name.strip().lower()
+        if lowered in RESERVED_HEADERS:
+            raise AlicloudInputError(f"{field}.{name}", "is computed and signed by the client; remove it")
+        if value is None:
+            continue
+        if isinstance(value, (dict, list)):
+            raise AlicloudInputError(f"{field}.{name}", "must be a string")
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        if "\n" in text or "\r" in text:
+            raise AlicloudInputError(f"{field}.{name}", "must be a single line")
+        out[lowered] = text
+    return out
+
+
+def roa_path(uri, field: str = "uri") -> tuple:
+    """``/clusters/c 1?a=b`` -> (``/clusters/c%201``, ``[("a", "b")]``): the path percent-encoded as the
+    SDK's generated clients encode it (what is signed is exactly what is sent)."""
+    if not isinstance(uri, str) or not uri.startswith("/"):
+        raise AlicloudInputError(field, f"{uri!r} is not a ROA path; it must start with '/', e.g. /clusters/c-123 "
+                                 "(OSS-style sub-resources such as ?acl are not supported)")
+    if "#" in uri or any(c in uri for c in "\r\n"):
+        raise AlicloudInputError(field, f"{uri!r} must not contain '#' or line breaks")
+    path, _, query = uri.partition("?")
+    return quote(path, safe="/~"), parse_qsl(query, keep_blank_values=True)
+
+
 class AlicloudClient:
     """Client for one product in one region (see the module docstring)."""
 
@@ -195,6 +258,49 @@ class AlicloudClient:
             raise AlicloudInputError("method", f"{method!r} is not supported; use POST or GET")
         query = self.prepare(action, params, client_token)
         safe = is_read_only(action) or "ClientToken" in query or bool(idempotent)
+        return self._body(self._with_retries(action, lambda: self._send(action, query, method), safe))
+
+    def prepare_roa(self, action, uri, method="GET", params=None, body=None, headers=None) -> dict:
+        """Validate a ROA call and build what ``call_roa`` sends, without sending anything."""
+        if not isinstance(action, str) or not action or not action[0].isalpha() or not action.isalnum():
+            raise AlicloudInputError("api", f"{action!r} is not an API action name; use one like DescribeClusterDetail")
+        method = (method or "GET").upper()
+        if method not in ROA_METHODS:
+            raise AlicloudInputError("method", f"{method!r} is not supported for ROA calls; use one of {', '.join(ROA_METHODS)}")
+        pathname, uri_query = roa_path(uri)
+        query = dict(uri_query)
+        for key, value in flatten_parameters(params).items():
+            if key in query and query[key] != value:
+                raise AlicloudInputError("parameters", f"{key} is given both in uri and in parameters; keep one")
+            query[key] = value
+        body = roa_body(body)
+        if body is not None and method == "GET":
+            raise AlicloudInputError("body", "is not sent with GET; use POST, PUT, PATCH or DELETE")
+        return {"action": action, "method": method, "pathname": pathname, "query": query, "body": body,
+                "headers": roa_headers(headers)}
+
+    def call_roa(self, action, uri, method="GET", params=None, body=None, headers=None, idempotent=None):
+        """Send one ROA call (with retries); returns the decoded answer. See the module docstring."""
+        request = self.prepare_roa(action, uri, method, params, body, headers)
+        # No ClientToken convention exists for ROA paths: only reads and declared-idempotent calls are repeated.
+        safe = request["method"] == "GET" or bool(idempotent)
+        response = self._with_retries(action, lambda: self._send_roa(request), safe)
+        return self._roa_body(response)
+
+    def _send_roa(self, request):
+        # body_type 'string' rather than 'json': ROA answers may be empty (202/204), which the SDK's JSON
+        # reader rejects; the text is decoded in _roa_body.
+        params = open_api_models.Params(
+            action=request["action"], version=self.version, protocol=self.endpoint.protocol.upper(),
+            pathname=request["pathname"], method=request["method"], auth_type="AK", style="ROA",
+            req_body_type="json", body_type="string")
+        sdk_request = open_api_models.OpenApiRequest(query=request["query"] or None, body=request["body"],
+                                                     headers=request["headers"] or None)
+        runtime = RuntimeOptions(ignore_ssl=not self.auth.validate_certs)
+        return self._sdk_client().call_api(params, sdk_request, runtime)
+
+    def _with_retries(self, action, send, safe):
+        """Run ``send()`` with the retry policy; SDK/network/credential failures become AlicloudError."""
         started = self._clock()
         attempt = 0
         while True:
@@ -202,7 +308,7 @@ class AlicloudClient:
             self.attempts += 1
             self.last_attempts = attempt
             try:
-                response = self._send(action, query, method)
+                return send()
             except (AlicloudError, AlicloudInputError):
                 raise
             except Exception as exc:  # every SDK/network/credential failure, mapped once
@@ -214,7 +320,25 @@ class AlicloudClient:
                         continue
                 error.details.setdefault("attempts", attempt)
                 raise error
-            return self._body(response)
+
+    def _roa_body(self, response):
+        text = response.get("body") if isinstance(response, dict) else None
+        headers = (response.get("headers") or {}) if isinstance(response, dict) else {}
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", errors="replace")
+        if text is None or not str(text).strip():
+            body = {}
+        else:
+            try:
+                body = json.loads(text)
+            except ValueError:
+                body = {"Body": text}  # not JSON: keep the text rather than fail after the call succeeded
+        request_id = headers.get("x-acs-request-id")
+        if not request_id and isinstance(body, dict):
+            request_id = body.get("RequestId") or body.get("requestId") or body.get("request_id")
+        if request_id:
+            self.request_ids.append(request_id)
+        return body
 
     def _body(self, response) -> dict:
         body = response.get("body") if isinstance(response, dict) else None

@@ -6,6 +6,8 @@
 * ``execute_api_argument_spec()``: the module's own options (the common ones come from ``auth``).
 * ``parse_request(options) -> ApiRequest``: validates everything (product, action, parameters,
   selectors, outputs, wait/check specs) and raises ``AlicloudInputError`` before anything is sent.
+  ``uri`` selects the ROA style (OOS ``URI``/``Method``/``Headers``/``Body``): a path such as
+  ``/clusters/{id}``, ``parameters`` in the query, ``body`` sent as JSON; RPC otherwise.
 * ``execute(client_factory, request, check_mode=False) -> dict``: runs it; the dict is the module
   result (``changed``, ``response``, ``outputs``, ``query_result``, ``request_ids``, ``pages``,
   ``attempts``, ``polls``).
@@ -14,9 +16,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ansible_collections.alicloud.oos.plugins.module_utils.client import flatten_parameters
+from ansible_collections.alicloud.oos.plugins.module_utils.client import (
+    ROA_METHODS,
+    flatten_parameters,
+    roa_body,
+    roa_headers,
+    roa_path,
+)
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
-from ansible_collections.alicloud.oos.plugins.module_utils.products import is_read_only, normalize_product, resolve_endpoint
+from ansible_collections.alicloud.oos.plugins.module_utils.products import (
+    api_style,
+    is_read_only,
+    normalize_product,
+    resolve_endpoint,
+)
 from ansible_collections.alicloud.oos.plugins.module_utils.selectors import (
     compile_jmespath,
     compile_jq,
@@ -25,11 +38,23 @@ from ansible_collections.alicloud.oos.plugins.module_utils.selectors import (
     select_output,
 )
 from ansible_collections.alicloud.oos.plugins.module_utils.waiter import (
+    WaitFailed,
+    as_comparable,
     check_for,
     poll_argument_spec,
     validate_wait_spec,
     wait_for,
 )
+
+RPC_METHODS = ("POST", "GET")
+STOP_RETRY_VALUES = "stop_retry_values"
+
+
+def wait_for_argument_spec() -> dict:
+    """``wait_for`` suboptions: the waiter's, plus OOS ``StopRetryValues``."""
+    spec = poll_argument_spec(single_check=False)
+    spec[STOP_RETRY_VALUES] = {"type": "list", "elements": "raw"}
+    return spec
 
 
 def execute_api_argument_spec() -> dict:
@@ -38,12 +63,15 @@ def execute_api_argument_spec() -> dict:
         "api": {"type": "str", "required": True, "aliases": ["action"]},
         "parameters": {"type": "raw", "default": {}},
         "version": {"type": "str"},
-        "method": {"type": "str", "default": "POST", "choices": ["POST", "GET"]},
+        "method": {"type": "str", "choices": list(ROA_METHODS)},
+        "uri": {"type": "str"},
+        "body": {"type": "raw"},
+        "headers": {"type": "dict"},
         "auto_paging": {"type": "bool", "default": True},
         "list_path": {"type": "str"},
         "outputs": {"type": "raw"},
         "query": {"type": "str"},
-        "wait_for": {"type": "dict", "options": poll_argument_spec(single_check=False)},
+        "wait_for": {"type": "dict", "options": wait_for_argument_spec()},
         "check_for": {"type": "dict", "options": poll_argument_spec(single_check=True)},
         "idempotent": {"type": "bool", "default": False},
     }
@@ -63,10 +91,18 @@ class ApiRequest:
     wait_for: dict | None = None
     check_for: dict | None = None
     idempotent: bool = False
+    uri: str | None = None
+    body: object = None
+    headers: dict = field(default_factory=dict)
+
+    @property
+    def roa(self) -> bool:
+        return self.uri is not None
 
     @property
     def read_only(self) -> bool:
-        return is_read_only(self.api)
+        # ROA APIs say what they do with the HTTP method, whatever their name.
+        return self.method == "GET" if self.roa else is_read_only(self.api)
 
 
 def parse_outputs(outputs, field_name="outputs") -> dict:
@@ -92,6 +128,57 @@ def parse_outputs(outputs, field_name="outputs") -> dict:
     return parsed
 
 
+def _parse_style(options: dict, service: str) -> dict:
+    """The RPC/ROA-specific options, checked; the presence of ``uri`` selects ROA."""
+    uri = options.get("uri")
+    style = api_style(service)
+    method = options.get("method")
+    method = method.upper() if isinstance(method, str) else method
+    if uri is None:
+        if style == "ROA":
+            raise AlicloudInputError("uri", f"{normalize_product(service).upper()} APIs are ROA style: set uri to the "
+                                     "API's path (e.g. /clusters/c-123) and method")
+        for name in ("body", "headers"):
+            if options.get(name) not in (None, {}):
+                raise AlicloudInputError(name, "is only for ROA calls (set uri to the API's path); RPC parameters "
+                                         "go in parameters")
+        method = method or "POST"
+        if method not in RPC_METHODS:
+            raise AlicloudInputError("method", f"{method!r} is only for ROA calls (with uri); RPC actions use POST or GET")
+        return {"method": method, "uri": None, "body": None, "headers": {}}
+    if style == "RPC":
+        raise AlicloudInputError("uri", f"{normalize_product(service).upper()} APIs are RPC style: remove uri and "
+                                 "give the action's parameters in parameters")
+    roa_path(uri)
+    method = method or "GET"
+    if method not in ROA_METHODS:
+        raise AlicloudInputError("method", f"{method!r} is not supported; use one of {', '.join(ROA_METHODS)}")
+    body = roa_body(options.get("body"))
+    if body is not None and method == "GET":
+        raise AlicloudInputError("body", "is not sent with GET; use POST, PUT, PATCH or DELETE")
+    if options.get("list_path") is not None:
+        raise AlicloudInputError("list_path", "ROA calls (with uri) are not paged; remove list_path")
+    return {"method": method, "uri": uri, "body": body, "headers": roa_headers(options.get("headers"))}
+
+
+def _parse_wait_for(spec: dict, request: ApiRequest) -> dict:
+    spec = {k: v for k, v in spec.items() if v is not None}
+    stop = spec.pop(STOP_RETRY_VALUES, None)
+    parsed = validate_wait_spec(spec, "wait_for")
+    if stop is not None:
+        if isinstance(stop, (str, int, float, bool)):
+            stop = [stop]
+        if not isinstance(stop, (list, tuple)):
+            raise AlicloudInputError(f"wait_for.{STOP_RETRY_VALUES}", f"must be a list of values, got {type(stop).__name__}")
+        parsed[STOP_RETRY_VALUES] = list(stop)
+    if not request.read_only and not request.idempotent:
+        what = f"{request.method} {request.uri}" if request.roa else request.api
+        raise AlicloudInputError("wait_for", f"polls by repeating {what}, which may change resources; use wait_for on a "
+                                 "read-only call (Describe*, List*, Get*, Query*, Check*, or a ROA GET) in a following "
+                                 "task, or set idempotent=true if repeating it is safe")
+    return parsed
+
+
 def parse_request(options: dict, region=None, endpoint=None) -> ApiRequest:
     """Validate module/lookup options (see the module docstring). Nothing is sent."""
     service = options.get("service")
@@ -105,22 +192,17 @@ def parse_request(options: dict, region=None, endpoint=None) -> ApiRequest:
     flatten_parameters(parameters, service, api)  # raises the clear error for non-dicts
     if options.get("query") is not None:
         compile_jmespath(options["query"], "query")
+    style = _parse_style(options, service)
     request = ApiRequest(
         service=service, api=api, parameters=parameters, version=options.get("version"),
-        method=(options.get("method") or "POST").upper(),
         auto_paging=options.get("auto_paging", True) is not False, list_path=options.get("list_path"),
         outputs=parse_outputs(options.get("outputs")), query=options.get("query"),
-        idempotent=bool(options.get("idempotent")),
+        idempotent=bool(options.get("idempotent")), **style,
     )
-    if request.method not in ("POST", "GET"):
-        raise AlicloudInputError("method", f"{request.method!r} is not supported; use POST or GET")
     if options.get("wait_for") is not None:
-        spec = {k: v for k, v in options["wait_for"].items() if v is not None}
-        request.wait_for = validate_wait_spec(spec, "wait_for")
-        if not request.read_only and not request.idempotent:
-            raise AlicloudInputError("wait_for", f"polls by repeating {api}, which may change resources; use wait_for on a "
-                                     "read-only action (Describe*, List*, Get*, Query*, Check*) in a following task, "
-                                     "or set idempotent=true if repeating it is safe")
+        if not isinstance(options["wait_for"], dict):
+            raise AlicloudInputError("wait_for", "must be a dict with property_selector and desired_values")
+        request.wait_for = _parse_wait_for(options["wait_for"], request)
     if options.get("check_for") is not None:
         spec = {k: v for k, v in options["check_for"].items() if v is not None}
         request.check_for = validate_wait_spec(spec, "check_for", single_check=True)
@@ -128,10 +210,27 @@ def parse_request(options: dict, region=None, endpoint=None) -> ApiRequest:
 
 
 def _fetch(client, request):
+    if request.roa:
+        return client.call_roa(request.api, request.uri, method=request.method, params=request.parameters,
+                               body=request.body, headers=request.headers, idempotent=request.idempotent), 1
     if request.auto_paging and request.read_only:
         return client.paginate(request.api, request.parameters, list_path=request.list_path, method=request.method,
                                idempotent=request.idempotent)
     return client.call(request.api, request.parameters, method=request.method, idempotent=request.idempotent), 1
+
+
+def _check_stop_retry_values(data, spec: dict, polls: int) -> None:
+    """OOS ``StopRetryValues``: a selected value among them ends the wait at once, as a failure."""
+    stop = spec.get(STOP_RETRY_VALUES)
+    if not stop:
+        return
+    try:
+        check_for(data, spec["property_selector"], None, stop, field="wait_for")
+    except WaitFailed as failed:
+        seen = [as_comparable(v) for v in failed.values]
+        raise WaitFailed(f"stopped waiting: {spec['property_selector']} yielded {seen}, a value of "
+                         f"stop_retry_values {sorted({as_comparable(v) for v in stop})}", failed.values, polls, 0.0,
+                         "StopRetryValue") from None
 
 
 def execute(client, request: ApiRequest, check_mode: bool = False) -> dict:
@@ -151,15 +250,23 @@ def _execute(client, request: ApiRequest, check_mode: bool) -> dict:
     result = {"changed": not request.read_only, "response": {}, "outputs": {}, "request_ids": [], "pages": 0,
               "attempts": 0, "polls": 0}
     if check_mode and not request.read_only:
-        client.prepare(request.api, request.parameters)  # full validation, nothing sent
+        # Full validation, nothing sent.
+        if request.roa:
+            client.prepare_roa(request.api, request.uri, request.method, request.parameters, request.body,
+                               request.headers)
+        else:
+            client.prepare(request.api, request.parameters)
         result["msg"] = f"Would call {normalize_product(request.service).upper()} {request.api} (check mode: not sent)"
         return result
 
-    state = {"pages": 0}
+    state = {"pages": 0, "polls": 0}
 
     def fetch():
         body, pages = _fetch(client, request)
         state["pages"] = pages
+        state["polls"] += 1
+        if request.wait_for:
+            _check_stop_retry_values(body, request.wait_for, state["polls"])
         return body
 
     if request.wait_for:

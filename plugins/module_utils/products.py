@@ -10,6 +10,8 @@ known; this table only saves users from looking them up for common products.
   (``host``, ``protocol``, ``version``). ``endpoint`` is a URL (``http://127.0.0.1:8080``) or a
   bare host; it overrides the table (``ALICLOUD_ENDPOINT`` points every product at one gateway).
 * ``is_read_only(action)``: Describe*/List*/Get*/Query*/Check* never change anything.
+* ``api_style(product)``: ``"ROA"`` for products whose APIs are paths (CS), ``"RPC"`` for the table's
+  other products, None for products outside the table.
 * ``accepts_client_token(product, action)``, ``page_size_limit(product, action)`` and
   ``json_parameters(product, action)``: generated from
   the API docs by ``tests/unit/plugins/module_utils/api_tables.py`` (never read at runtime).
@@ -41,13 +43,19 @@ PRODUCTS = {
     "tag": Product("tag", "2018-08-28", "tag.{region}.aliyuncs.com"),
     "resourcemanager": Product("resourcemanager", "2020-03-31", "resourcemanager.aliyuncs.com"),
     "actiontrail": Product("actiontrail", "2020-07-06", "actiontrail.{region}.aliyuncs.com"),
+    # ROA products (see ROA_PRODUCTS): OOS templates call them with URI/Method/Body.
+    "cs": Product("cs", "2015-12-15", "cs.{region}.aliyuncs.com"),
 }
+# Products of the table whose APIs are ROA style (a method and a path per API, JSON bodies).
+ROA_PRODUCTS = frozenset({"cs"})
 # Spellings users and OOS templates use for the same products.
 PRODUCT_ALIASES = {
     "resource-manager": "resourcemanager",
     "resource_manager": "resourcemanager",
     "cloudmonitor": "cms",
     "autoscaling": "ess",
+    "ack": "cs",
+    "container-service": "cs",
 }
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Query", "Check")
@@ -66,6 +74,14 @@ def normalize_product(product) -> str:
 
 def known_products() -> list:
     return sorted(PRODUCTS)
+
+
+def api_style(product: str):
+    """``"ROA"``, ``"RPC"``, or None when the product is not in the table (either style may be right)."""
+    code = normalize_product(product)
+    if code not in PRODUCTS:
+        return None
+    return "ROA" if code in ROA_PRODUCTS else "RPC"
 
 
 def is_read_only(action: str) -> bool:

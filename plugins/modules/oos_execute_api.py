@@ -5,12 +5,15 @@
 
 DOCUMENTATION = r"""
 module: oos_execute_api
-short_description: Call any Alibaba Cloud RPC API action, the way OOS ACS::ExecuteAPI does
+short_description: Call any Alibaba Cloud API action (RPC or ROA), the way OOS ACS::ExecuteAPI does
 version_added: 1.0.0
 description:
   - Calls one API action of any Alibaba Cloud product (ECS, OOS, VPC, SLB, ALB, RDS, RAM, STS, ESS, CMS, Tag,
-    ResourceManager, ActionTrail are built in; any other with O(version) and O(endpoint)).
-  - Read-only actions (C(Describe*), C(List*), C(Get*), C(Query*), C(Check*)) are paged through automatically
+    ResourceManager, ActionTrail and CS are built in; any other with O(version) and O(endpoint)).
+  - RPC-style APIs (most products) take O(parameters). ROA-style APIs (CS, the Container Service for Kubernetes, and
+    other products whose APIs are paths) are called with O(uri), O(method), O(body) and O(headers), as the C(URI),
+    C(Method), C(Body) and C(Headers) properties of an OOS C(ACS::ExecuteAPI) task.
+  - Read-only RPC actions (C(Describe*), C(List*), C(Get*), C(Query*), C(Check*)) are paged through automatically
     (C(PageNumber)/C(PageSize) or C(NextToken)/C(MaxResults)), merging wrapped lists such as C(Instances.Instance)
     like OOS C(AutoPaging).
   - Selects values from the response with OOS C(ValueSelector) jq programs (O(outputs)) or JMESPath (O(query)),
@@ -43,6 +46,8 @@ options:
         ECS C(DescribeInstances) C(InstanceIds), ECS C(RunCommand) C(Parameters)) are JSON-encoded when given as a
         list or dict.
       - C(RegionId) defaults to O(region). A C(ClientToken) is generated for mutating actions that accept one.
+      - For ROA calls (O(uri) set) they are query parameters, flattened the same way; no C(RegionId) is added (the
+        region is the endpoint's).
     type: raw
     default: {}
   version:
@@ -50,15 +55,36 @@ options:
       - API version (C(YYYY-MM-DD)). Defaults to the built-in table's version for the product.
     type: str
   method:
-    description: HTTP method. A few APIs (for example OOS C(GetServiceSettings)) want V(GET).
+    description:
+      - HTTP method. RPC actions take V(POST) (the default) or V(GET); a few (for example OOS C(GetServiceSettings))
+        want V(GET).
+      - ROA calls take the method of the API (default V(GET)). A ROA V(GET) is read-only (RV(changed=false)); any other
+        method reports RV(changed=true).
     type: str
-    choices: [POST, GET]
-    default: POST
+    choices: [GET, POST, PUT, DELETE, PATCH]
+  uri:
+    description:
+      - Path of a ROA-style API, for example V(/clusters/c82e6987e2961451182edacd74faf****) for CS
+        C(DescribeClusterDetail). Setting it makes the call ROA style; O(api) still names the action.
+      - Must start with V(/). Characters outside C(A-Za-z0-9-_.~/) are percent-encoded; a C(?name=value) part is added
+        to the query. OSS-style sub-resources (V(?acl)) are not supported.
+      - Required for the built-in ROA products (CS); refused for the built-in RPC products.
+    type: str
+  body:
+    description:
+      - Request body of a ROA call, sent as JSON (C(Content-Type application/json)) and covered by the signature.
+      - "A dict or a list, or JSON text such as V({\"deletion_protection\":true}). Not sent with V(GET)."
+    type: raw
+  headers:
+    description:
+      - Extra HTTP headers of a ROA call, for example C(Content-Type). Header names are case-insensitive. Headers the
+        client signs itself (C(Host), C(Authorization), C(x-acs-date)...) are refused.
+    type: dict
   auto_paging:
     description:
       - Page through read-only actions and merge every page into RV(response). The page size is raised to the
         API maximum when the API documents one and O(parameters) does not set it.
-      - Mutating actions are never paged.
+      - Mutating actions and ROA calls are sent once, never paged.
     type: bool
     default: true
   list_path:
@@ -96,7 +122,9 @@ attributes:
     support: none
 notes:
   - O(wait_for) polls by repeating the call, so it is meant for read-only actions (a C(Describe*) after a
-    C(Stop*) task), as C(ACS::WaitFor) is.
+    C(Stop*) task, or a ROA V(GET)), as C(ACS::WaitFor) is.
+  - ROA requests are signed with C(ACS3-HMAC-SHA256) over the method, the encoded path, the query, the headers and
+    the SHA-256 of the JSON body.
   - Order of work - call (or poll with O(wait_for)), then O(check_for), then O(outputs) and O(query) on the last response.
 author:
   - alicloud.oos contributors
@@ -159,6 +187,38 @@ EXAMPLES = r"""
     query: "Executions[].ExecutionId"
   register: running
 
+- name: Read a Kubernetes cluster (CS is a ROA product - its APIs are paths)
+  alicloud.oos.oos_execute_api:
+    service: cs
+    api: DescribeClusterDetail
+    method: GET
+    uri: "/clusters/{{ cluster_id }}"
+    outputs:
+      state:
+        value_selector: .state
+        type: String
+  register: cluster
+
+- name: Turn on deletion protection (ROA PUT with a JSON body)
+  alicloud.oos.oos_execute_api:
+    service: cs
+    api: ModifyCluster
+    method: PUT
+    uri: "/api/v2/clusters/{{ cluster_id }}"
+    body:
+      deletion_protection: true
+
+- name: Wait for a CS task, failing at once when it fails (StopRetryValues)
+  alicloud.oos.oos_execute_api:
+    service: cs
+    api: DescribeTaskInfo
+    method: GET
+    uri: "/tasks/{{ task_id }}"
+    wait_for:
+      property_selector: .state
+      desired_values: [success]
+      stop_retry_values: [fail]
+
 - name: A product outside the built-in table
   alicloud.oos.oos_execute_api:
     service: ros
@@ -173,9 +233,12 @@ changed:
   returned: always
   type: bool
 response:
-  description: The response body (every page merged when paged). Empty in check mode for mutating actions.
+  description:
+    - The response body (every page merged when paged). Empty in check mode for mutating actions.
+    - For ROA calls, the decoded JSON answer as the API gives it (a list for the few APIs that answer a JSON array,
+      V({}) for an empty answer).
   returned: always
-  type: dict
+  type: raw
   sample: {"RequestId": "4C6B9E1A-...", "TotalCount": 1, "Instances": {"Instance": [{"InstanceId": "i-bp1...", "Status": "Running"}]}}
 outputs:
   description: Values of O(outputs), by name, converted to their OOS type.

@@ -6,6 +6,7 @@ it can be unit tested: loading a fleet from several regions at once, host names,
 """
 from __future__ import annotations
 
+import functools
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -78,6 +79,7 @@ def choose_hostname(instance: dict, preferences, taken: dict) -> str:
     return instance["instance_id"]
 
 
+@functools.lru_cache(maxsize=8192)  # the same region/zone/tag names come back for every host
 def sanitize_group_name(name: str) -> str:
     """Ansible's own group name sanitizer, always applied and silent: ``region_cn-hangzhou`` ->
     ``region_cn_hangzhou`` whatever TRANSFORM_INVALID_GROUP_CHARS says, so names are predictable

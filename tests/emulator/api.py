@@ -3,11 +3,18 @@
 Each handler is registered for one (API version, action) with its required parameters, so
 ``MissingParameter`` is answered generically before the handler runs. Handlers receive a
 ``Request`` and return the response body (without ``RequestId``) or raise ``ApiError``.
+
+ROA-style APIs (CS) are registered with :meth:`Registry.route` for an HTTP method and a path
+template (``/clusters/{ClusterId}``); the server dispatches them on the path, as the ROA gateway
+does. Their handlers see path and query parameters in ``request.params`` and the decoded JSON body
+in ``request.body``.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+from urllib.parse import unquote
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -34,10 +41,45 @@ class Action:
     mutating: bool = field(default=False)
 
 
+@dataclass
+class Route:
+    """One ROA API: ``method`` + a path pattern, for one API version."""
+    product: str
+    version: str
+    method: str
+    path: str
+    name: str
+    handler: Callable
+    pattern: re.Pattern
+    mutating: bool
+
+
 class Registry:
     def __init__(self):
         self.actions: dict[tuple[str, str], Action] = {}
         self.products: dict[str, str] = {}
+        self.routes: list[Route] = []
+
+    def route(self, product: str, version: str, method: str, path: str, name: str | None = None):
+        """Register a ROA handler for ``method path`` (``{Name}`` segments become path parameters)."""
+        def decorate(handler):
+            action_name = name or handler.__name__
+            pattern = re.compile("^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
+            self.products[version] = product
+            self.routes.append(Route(product=product, version=version, method=method.upper(), path=path,
+                                     name=action_name, handler=handler, pattern=pattern,
+                                     mutating=method.upper() != "GET"))
+            return handler
+        return decorate
+
+    def match_route(self, version: str, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+        """The route for a request and its (percent-decoded) path parameters; (None, {}) if none matches."""
+        for route in self.routes:
+            if route.version == version and route.method == method.upper():
+                found = route.pattern.match(path)
+                if found:
+                    return route, {k: unquote(v) for k, v in found.groupdict().items()}
+        return None, {}
 
     def action(self, product: str, version: str, name: str | None = None, *, required=(), missing=None,
                client_token: bool = False, token_mismatch: str = "IdempotentParameterMismatch"):
@@ -62,9 +104,10 @@ class Request:
     """One API call as a handler sees it: merged parameters plus the world and the call's context."""
 
     def __init__(self, world, params: dict[str, str], *, action: str, version: str, request_id: str, now: float,
-                 emulator=None):
+                 emulator=None, body=None):
         self.world = world
         self.params = params
+        self.body = body  # ROA: the decoded JSON body (None for RPC calls and empty bodies)
         self.action = action
         self.version = version
         self.request_id = request_id

@@ -22,12 +22,17 @@ from pathlib import Path
 from . import OOS_VERSION
 from .api import REGISTRY, Page, Request, paging
 from .errors import ApiError, api_error, invalid_parameter
-from .state import EXECUTED_BY, iso_seconds
+from .state import ACCOUNT_ID, EXECUTED_BY, iso_seconds
 
 try:
     import yaml
 except ImportError:  # pragma: no cover - pyyaml is in the test requirements
     yaml = None
+
+try:  # the reference engine's template checks (it needs the jq package); lighter local checks without it
+    from .oos_engine.template import TemplateError, resolve_parameters, validate_document
+except ImportError:  # pragma: no cover - jq is in the test requirements
+    TemplateError = resolve_parameters = validate_document = None
 
 TERMINAL_STATUSES = ("Success", "Failed", "Cancelled")
 MODES = ("Automatic", "FailurePause", "Debug")
@@ -45,8 +50,12 @@ def oos(name: str | None = None, **options):
 
 
 # ----- templates (pure helpers) -----------------------------------------------------------------------
-def parse_template(content: str) -> tuple[dict, str]:
-    """Template text -> (document, ``JSON``|``YAML``). Data only: ``yaml.safe_load``, nothing evaluated."""
+def parse_template(content: str, strict: bool = True) -> tuple[dict, str]:
+    """Template text -> (document, ``JSON``|``YAML``). Data only: ``yaml.safe_load``, nothing evaluated.
+
+    ``strict`` adds the engine's full validation (task names unique, jump targets, parameter and output
+    types...), answered as ``InvalidTemplate`` with the reason, as CreateTemplate and ValidateTemplateContent do.
+    """
     text = content.strip()
     try:
         if text.startswith("{"):
@@ -69,6 +78,11 @@ def parse_template(content: str) -> tuple[dict, str]:
             raise api_error("InvalidTemplate", reason=f"Tasks[{index}] needs a Name and an Action")
     if "Parameters" in document and not isinstance(document["Parameters"], (dict, type(None))):
         raise api_error("InvalidTemplate", reason="Parameters must be a mapping")
+    if strict and validate_document is not None:
+        try:
+            validate_document(document)
+        except TemplateError as error:
+            raise api_error("InvalidTemplate", reason=error.message) from None
     return document, fmt
 
 
@@ -201,7 +215,8 @@ class ExecutionEngine:
         self.oos = oos_service
 
     def start(self, execution: Execution) -> None:
-        """A new execution (status ``Queued``). The default engine leaves it there."""
+        """A new execution (status ``Queued``), not stored yet: raise ``ApiError`` to refuse it (StartExecution
+        then answers that error and stores nothing). The default engine leaves it ``Queued``."""
 
     def notify(self, execution: Execution, notify_type: str, request: Request) -> None:
         """NotifyExecution. Default semantics: Reject cancels, CompleteExecution sets the final status."""
@@ -273,7 +288,8 @@ class Oos:
                 continue
             content = path.read_text(encoding="utf-8")
             try:
-                document, fmt = parse_template(content)
+                # Not strict: these are templates the real service accepted (one uses a 'States' section).
+                document, fmt = parse_template(content, strict=False)
             except ApiError:
                 continue   # a directory of real templates may hold a few this emulator cannot parse
             template = Template(name=path.stem, id=f"t-{hashlib.md5(path.stem.encode()).hexdigest()[:20]}",
@@ -433,8 +449,18 @@ def ValidateTemplateContent(request: Request):
 
 
 # ----- API: executions ----------------------------------------------------------------------------------
-def check_execution_parameters(document: dict, values: dict) -> dict:
-    """Required parameters present, no undeclared ones, AllowedValues respected; defaults filled in."""
+def check_execution_parameters(document: dict, values: dict, pseudo: dict) -> dict:
+    """Required parameters present, no undeclared ones, values valid; Defaults filled in and rendered.
+
+    With the engine package, this is its ``resolve_parameters``: types, AllowedValues, AllowedPattern,
+    lengths and ranges are checked, and Defaults such as ``{{ ACS::RegionId }}`` are rendered with
+    ``pseudo`` (so ListExecutions shows the values the execution runs with).
+    """
+    if resolve_parameters is not None:
+        try:
+            return resolve_parameters(document, values, pseudo)
+        except TemplateError as error:
+            raise ApiError("InvalidParameter", error.message, 400) from None
     declared = template_parameters(document)
     unknown = sorted(set(values) - set(declared))
     if unknown:
@@ -452,6 +478,12 @@ def check_execution_parameters(document: dict, values: dict) -> dict:
         else:
             raise invalid_parameter("Parameters", f"The parameter {name} is required.")
     return resolved
+
+
+def pseudo_parameters(execution_id: str, region: str, now: float) -> dict:
+    """``{{ ACS::... }}`` values known when an execution starts."""
+    return {"RegionId": region, "ExecutionId": execution_id, "AccountId": ACCOUNT_ID, "ExecuteUser": EXECUTED_BY,
+            "CurrentUTCTime": iso_seconds(now), "CurrentDate": iso_seconds(now)[:10], "OOSUtilVersion": "v1"}
 
 
 @oos(client_token=True)
@@ -485,17 +517,19 @@ def StartExecution(request: Request):
     parent = request.str("ParentExecutionId")
     if parent and parent not in cloud.executions:
         raise api_error("EntityNotExists.Execution")
-    resolved = check_execution_parameters(document, values)
+    execution_id = f"exec-{request.world.rng.getrandbits(80):020x}"
+    resolved = check_execution_parameters(document, values, pseudo_parameters(execution_id, region, now))
     execution = Execution(
-        id=f"exec-{request.world.rng.getrandbits(80):020x}", region=region, mode=mode, loop_mode=loop_mode,
+        id=execution_id, region=region, mode=mode, loop_mode=loop_mode,
         safety_check=safety_check, parameters=resolved, description=request.str("Description"),
         tags=tags_param(request), parent_execution_id=parent, resource_group_id=request.str("ResourceGroupId"),
         ram_role=str(document.get("RamRole", "")), content=content, document=document, create_date=now,
         start_date=now, update_date=now, **template_fields)
+    # The engine may refuse the execution (ApiError): then nothing is stored and nothing is counted.
+    cloud.engine.start(execution)
     cloud.executions[execution.id] = execution
     if template is not None:
         template.total_execution_count += 1
-    cloud.engine.start(execution)
     return {"Execution": execution.to_api(parameters_as_string=True)}
 
 

@@ -1,6 +1,7 @@
 """HTTP front end: signature checks, dispatch on (API version, action), faults, stats, control API.
 
-Request flow for a cloud API call (``POST /`` or ``GET /``, RPC style):
+Request flow for a cloud API call (``POST /`` or ``GET /``, RPC style; any other path is a ROA call,
+dispatched on its method and path, see ``handle_roa``):
 
 1. parameters = URL query + form body; the signature (V3 ``Authorization`` header or V2
    ``Signature`` query parameter) is verified against the configured key pair;
@@ -26,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from . import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, ECS_VERSION, OOS_VERSION
-from . import cloud_assistant, ecs, oos  # noqa: F401  (importing registers the actions)
+from . import cloud_assistant, cs, ecs, oos  # noqa: F401  (importing registers the actions)
 from .api import REGISTRY, Request, is_mutating
 from .errors import ApiError, api_error
 from .signing import (EMPTY_SHA256, V3_ALGORITHM, parse_authorization, signatures_equal, v2_signature,
@@ -35,7 +36,8 @@ from .state import INSTANCE_STATUSES, World, iso_minutes
 
 NONCE_WINDOW_SECONDS = 15 * 60
 MAX_CLOCK_SKEW_SECONDS = 15 * 60
-HOSTS = {ECS_VERSION: "ecs.{region}.aliyuncs.com", OOS_VERSION: "oos.{region}.aliyuncs.com"}
+HOSTS = {ECS_VERSION: "ecs.{region}.aliyuncs.com", OOS_VERSION: "oos.{region}.aliyuncs.com",
+         cs.CS_VERSION: "cs.{region}.aliyuncs.com"}
 PRODUCTS = {"ecs": "Ecs", "oos": "Oos"}
 
 
@@ -302,6 +304,8 @@ class Emulator:
         """Returns (HTTP status, body, extra headers); raises ConnectionDropped for the reset fault."""
         all_pairs = query_pairs + body_pairs
         action, version = self.authenticate(method, path, query_pairs, all_pairs, headers, body)
+        if path != "/":
+            return self.handle_roa(method, path, query_pairs, body, request_id, action, version)
         params = {k: v for k, v in all_pairs
                   if k not in ("Action", "Version", "Signature", "SignatureMethod", "SignatureVersion",
                                "SignatureNonce", "Timestamp", "AccessKeyId", "SecurityToken", "Format")}
@@ -326,6 +330,41 @@ class Emulator:
             self.stats.count("resets")
             raise ConnectionDropped()
         return 200, body, {}
+
+    def handle_roa(self, method: str, path: str, query_pairs: list, body: bytes, request_id: str, action: str,
+                   version: str) -> tuple[int, dict, dict]:
+        """A ROA call: the route comes from the method and the path, as the ROA gateway routes it."""
+        route, path_params = REGISTRY.match_route(version, method, path)
+        name = route.name if route else action
+        self.stats.count_call(REGISTRY.products.get(version, version), name)
+        if route is None:
+            if version not in REGISTRY.products:
+                raise api_error("InvalidVersion")
+            raise api_error("InvalidAction.NotFound")
+        params = dict(query_pairs)
+        params.update(path_params)
+        document = None
+        if body.strip():
+            try:
+                document = json.loads(body)
+            except ValueError:
+                raise api_error("InvalidParameter", name="body") from None
+        self.inject_faults(name, params)
+        reset_after = False
+        if self.faults.applies_to(name) and self.chance(self.faults.reset_rate):
+            if route.mutating and self.chance(0.5):
+                reset_after = True
+            else:
+                self.stats.count("resets")
+                raise ConnectionDropped()
+        with self.world.lock:
+            request = Request(self.world, params, action=route.name, version=version, request_id=request_id,
+                              now=time.time(), emulator=self, body=document)
+            answer = route.handler(request)
+        if reset_after:
+            self.stats.count("resets")
+            raise ConnectionDropped()
+        return 200, answer, {}
 
     def inject_faults(self, action: str, params: dict) -> None:
         faults = self.faults
@@ -385,6 +424,8 @@ class Emulator:
                 return 200, cloud_assistant.invocations_view(self.cloud_assistant)
             if parts == ["executions"]:
                 return 200, oos.executions_view(self.oos)
+            if parts == ["clusters"]:
+                return 200, cs.clusters_view(self.world)
             if parts == ["templates"]:
                 with self.world.lock:
                     return 200, [t.to_api(listing=True) | {"RegionId": getattr(t, "region", "")}
@@ -460,7 +501,7 @@ def new_request_id() -> str:
 
 
 def error_body(error: ApiError, request_id: str, version: str, region: str) -> dict:
-    product = {ECS_VERSION: "Ecs", OOS_VERSION: "Oos"}.get(version, "Ecs")
+    product = {ECS_VERSION: "Ecs", OOS_VERSION: "Oos", cs.CS_VERSION: "CS"}.get(version, "Ecs")
     host = HOSTS.get(version, "ecs.{region}.aliyuncs.com").format(region=region)
     return {"RequestId": request_id, "HostId": host, "Code": error.code, "Message": error.message,
             "Recommend": f"https://api.aliyun.com/troubleshoot?q={error.code}&product={product}&requestId={request_id}"}
@@ -523,12 +564,17 @@ class Handler(BaseHTTPRequestHandler):
         version = headers.get("x-acs-version") or dict(query_pairs).get("Version", "")
         action = headers.get("x-acs-action") or dict(query_pairs).get("Action", "")
         region = dict(query_pairs + body_pairs).get("RegionId") or emulator.world.default_region
+        roa = (split.path or "/") != "/"
         try:
             status, answer, extra_headers = emulator.handle_api(self.command, split.path or "/", query_pairs,
                                                                 body_pairs, headers, body, request_id)
-            answer = {"RequestId": request_id, **answer}
+            if not roa:  # ROA answers carry their request id in the x-acs-request-id header only
+                answer = {"RequestId": request_id, **answer}
         except ConnectionDropped:
             return self.drop_connection()
+        except cs.RoaError as error:
+            emulator.stats.count_error(error.code)
+            status, answer, extra_headers = error.status, error.body(request_id), error.headers
         except ApiError as error:
             emulator.stats.count_error(error.code)
             status, answer, extra_headers = error.status, error_body(error, request_id, version, region), error.headers

@@ -225,6 +225,7 @@ class World:
             self.snapshots: dict[str, Snapshot] = {}
             self.idempotency: dict[tuple, tuple[str, dict]] = {}
             self.networks: dict[str, dict] = {}
+            self.clusters = None  # CS clusters, seeded on first use by cs.clusters()
             self.next_ip_index = instances
             self._seed_images()
             self._seed_fleet(instances)

@@ -5,6 +5,7 @@ Seeds (read from ../shared/seeds, skipped when absent): 000 lab describe/stop/st
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
@@ -12,6 +13,7 @@ import re
 import select
 import subprocess
 import sys
+import termios
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -176,6 +178,12 @@ def test_approval_timeout_rejects(tmp_path, emulator6, webhook):
     assert reboot_calls(emulator6) == 0
 
 
+def _controlling_terminal():
+    """In the child: a new session whose controlling terminal is the pty on stdin (as a login shell has)."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 def _read_until(fd: int, pattern: bytes, deadline: float, seen: bytearray) -> bool:
     while time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 0.5)
@@ -199,7 +207,8 @@ def test_approval_at_the_interactive_prompt(tmp_path, emulator6, webhook):
     evars = approval_vars(webhook)
     master, slave = pty.openpty()
     proc = subprocess.Popen([str(BIN / "ansible-playbook"), str(pb), "-e", json.dumps(evars)], cwd=REPO_ROOT,
-                            env=emulator6.env, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+                            env=emulator6.env, stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+                            preexec_fn=_controlling_terminal)
     os.close(slave)
     seen = bytearray()
     try:

@@ -293,3 +293,44 @@ def test_unknown_product_without_endpoint(emu):
     assert result["failed"] is True
     assert "endpoint" in result["msg"] and "ros" in result["msg"]
     assert emu.stats()["total_calls"] == 0
+
+
+def test_roa_calls_with_selectors_body_wait_and_not_found(emu):
+    results = ok(play("roa.yml", emu.env))
+    clusters = emu.control("clusters")
+    listed, detail = results["listed"], results["detail"]
+    assert listed["changed"] is False and listed["pages"] == 1
+    assert listed["outputs"] == {"ids": [c["cluster_id"] for c in clusters], "total": len(clusters)}
+    assert detail["changed"] is False
+    assert detail["outputs"] == {"state": "running", "protected": False}
+    assert detail["response"]["cluster_id"] == clusters[0]["cluster_id"]
+    assert results["modify_check"]["changed"] is True and results["modify_check"]["request_ids"] == []
+    modified = results["modified"]
+    assert modified["changed"] is True and modified["outputs"]["task_id"].startswith("T-")
+    assert clusters[0]["deletion_protection"] is True  # the signed PUT body reached the service
+    assert results["waited"]["polls"] == 1 and results["waited"]["response"]["deletion_protection"] is True
+    stopped = results["stopped"]
+    assert stopped["failed"] is True and "stop_retry_values" in stopped["msg"] and "running" in stopped["msg"]
+    assert stopped["wait"]["attempts"] == 1 and stopped["error"]["code"] == "StopRetryValue"
+    missing = results["missing"]
+    assert missing["failed"] is True
+    assert "ErrorClusterNotFound" in missing["msg"] and "c0000000000000000000000000000dead" in missing["msg"]
+    assert missing["error"]["http_status"] == 404 and missing["error"]["product"] == "cs"
+    assert missing["error"]["request_id"]
+    calls = emu.stats()["calls_by_product"]["cs"]
+    assert calls == {"DescribeClustersV1": 1, "DescribeClusterDetail": 4, "ModifyCluster": 1}
+
+
+def test_roa_bad_input_names_the_option_and_sends_nothing(emu):
+    results = ok(play("roa_bad_input.yml", emu.env))
+    messages = results["bad"]
+    assert all(results["failed"])
+    expected = [("uri", "must start with '/'"), ("uri", "?acl"), ("uri", "CS APIs are ROA style"),
+                ("uri", "ECS APIs are RPC style"), ("body", "only for ROA calls"), ("method", "only for ROA calls"),
+                ("body", "not sent with GET"), ("body", "not JSON text"), ("headers.Authorization", "signed by the client"),
+                ("list_path", "not paged"), ("wait_for", "PUT /api/v2/clusters/c1"), ("stop_retry_values", "")]
+    assert len(messages) == len(expected)
+    for message, (field, text) in zip(messages, expected):
+        assert field in message and text in message, (field, text, message)
+        assert "Traceback" not in message
+    assert emu.stats()["total_calls"] == 0

@@ -60,7 +60,7 @@ def prop_ref(step: Step, name: str, default_expr: str = "omit") -> str:
 
 
 def _prefixed_name(step: Step, what: str) -> str:
-    return f"{step.task['Name']} | {what}"
+    return f"OOS {step.task['Name']} | {what}"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -77,6 +77,15 @@ def _api_args(step: Step) -> dict:
         args["method"] = prop(step, "Method")
     if "AutoPaging" in props:
         args["auto_paging"] = prop(step, "AutoPaging")
+    if "URI" in props:
+        # ROA style (CS, ...): the path selects it; Body and Headers go with the request as OOS sends them.
+        args["uri"] = prop(step, "URI")
+        if props.get("Body") is not None:
+            args["body"] = prop_ref(step, "Body", "omit")
+        if props.get("Headers") is not None:
+            args["headers"] = prop_ref(step, "Headers", "omit")
+        if props.get("Parameters") is None:
+            args["parameters"] = {}
     return args
 
 
@@ -84,9 +93,12 @@ def _wait_args(step: Step, single_check: bool) -> dict:
     task = step.task
     props = task.get("Properties") or {}
     spec = {"property_selector": prop(step, "PropertySelector")}
-    for key, name in (("DesiredValues", "desired_values"), ("NotDesiredValues", "not_desired_values")):
-        if key in props:
-            spec[name] = prop_ref(step, key, "[]")
+    if "DesiredValues" in props:
+        spec["desired_values"] = prop_ref(step, "DesiredValues", "[]")
+    # StopRetryValues stop the polling and fail the task, exactly what not_desired_values do.
+    stop = [k for k in ("NotDesiredValues", "StopRetryValues") if props.get(k) is not None]
+    if stop:
+        spec["not_desired_values"] = expr(" + ".join(f"({step.props_expr}[{k!r}] | default([]) | list)" for k in stop))
     if not single_check:
         for key, name in (("Retries", "retries"), ("Delay", "delay"), ("DelayType", "delay_type"),
                           ("BackOff", "backoff"), ("MaxRetryInterval", "max_retry_interval")):
@@ -124,8 +136,9 @@ def map_select_targets(step: Step, inventory_bound: bool) -> Mapped:
                 "register": step.register}
         return Mapped([note], document="oos_inventory_targets", loopable=False)
     describe = {
-        "name": _prefixed_name(step, "describe the target instances"),
-        F + "oos_execute_api": {"service": "ECS", "api": "DescribeInstances", "parameters": expr("oos_request"),
+        "name": _prefixed_name(step, "list the target resources"),
+        F + "oos_execute_api": {"service": expr("oos_request.service"), "version": expr("oos_request.version | default(omit, true)"),
+                                "api": expr("oos_request.api"), "parameters": expr("oos_request.parameters"),
                                 "auto_paging": True},
         "loop": expr(f"{step.props_expr} | {F}oos_target_requests"),
         "loop_control": {"loop_var": "oos_request"},
@@ -306,6 +319,16 @@ def map_delete_instance(step: Step) -> Mapped:
                                     "parameters": {"InstanceId": prop(step, "instanceId"), "Force": True}},
             "register": step.register}
     return Mapped([call])
+
+
+def map_delegated_loop(step: Step) -> Mapped:
+    """A loop inside a loop (or inside a nested template's loop): OOS runs the looped task itself."""
+    call = {"name": _prefixed_name(step, "run the loop as an OOS execution"),
+            F + "oos_execution": {"template_content": expr(f"oos_task | {F}oos_delegated_template({step.ctx})"),
+                                  "wait": True},
+            "register": step.register}
+    return Mapped([call], record=f"{step.ctx} | {F}oos_delegated_done(oos_task, {step.register}, oos_next)",
+                  loopable=False)
 
 
 BUILTIN = {

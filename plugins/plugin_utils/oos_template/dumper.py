@@ -1,6 +1,8 @@
 """Readable YAML for generated playbooks, with every template-provided Jinja-looking string tagged !unsafe."""
 from __future__ import annotations
 
+import re
+
 import yaml
 
 _MARKERS = ("{{", "{%", "{#")
@@ -44,22 +46,56 @@ class _Dumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
         return super().increase_indent(flow, False)
 
 
+_LONG = 100
+
+
+def _style(value: str, default):
+    if "\n" in value:
+        return "|"
+    # Double-quoted scalars can be folded anywhere (even inside words): no line exceeds the lint limit.
+    return '"' if len(value) > _LONG else default
+
+
 def _represent_str(dumper, value):
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=_style(value, None))
 
 
 def _represent_unsafe(dumper, value):
-    style = "|" if "\n" in value else "'"
-    return dumper.represent_scalar("!unsafe", str(value), style=style)
+    return dumper.represent_scalar("!unsafe", str(value), style=_style(value, "'"))
 
 
 _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(Unsafe, _represent_unsafe)
 
+_NAME_LINE = re.compile(r"^(\s*)- name: ")
+# ansible-lint's jinja rule parses every string that contains braces, even !unsafe ones that Ansible never
+# templates; template data is not Jinja, so the task (or play) that carries it says so.
+_NOQA_UNSAFE = "  # noqa: jinja[invalid] jinja[spacing] - !unsafe OOS template data, never templated"
+
+
+def _mark_unsafe_owners(lines: list) -> list:
+    owners = set()
+    for index, line in enumerate(lines):
+        if "!unsafe" not in line:
+            continue
+        indent = len(line) - len(line.lstrip())
+        for back in range(index - 1, -1, -1):
+            candidate = lines[back]
+            stripped = candidate.lstrip()
+            if not stripped:
+                continue
+            level = len(candidate) - len(stripped)
+            if level < indent:
+                indent = level
+                if _NAME_LINE.match(candidate):
+                    owners.add(back)
+                    break
+    return [line + _NOQA_UNSAFE if index in owners else line for index, line in enumerate(lines)]
+
 
 def dump(data, header: str = "") -> str:
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=150, default_flow_style=False)
+    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
     # Lines Ansible must keep as they are (lint suppressions the data model cannot express).
     body = body.replace("ignore_errors: true\n", "ignore_errors: true  # noqa: ignore-errors\n")
-    return header + "---\n" + body
+    lines = _mark_unsafe_owners(body.split("\n"))
+    return header + "---\n" + "\n".join(lines)

@@ -275,33 +275,92 @@ def oos_duration_seconds(duration):
     return int(math.ceil(runtime.iso8601_seconds(_plain(duration))))
 
 
+# ACS::SelectTargets resource types: (service, API version, API, list path, id field, name field).
+# Whatever the type, OOS hands the task a DescribeInstances-shaped document (Instances.Instance[].InstanceId).
+SELECT_TARGET_RESOURCES = {
+    "aliyun::ecs::instance": ("ECS", None, "DescribeInstances", ("Instances", "Instance"), "InstanceId", "InstanceName"),
+    "aliyun::redis::instance": ("R-kvstore", "2015-01-01", "DescribeInstances", ("Instances", "KVStoreInstance"),
+                                "InstanceId", "InstanceName"),
+    "aliyun::rds::instance": ("Rds", "2014-08-15", "DescribeDBInstances", ("Items", "DBInstance"),
+                              "DBInstanceId", "DBInstanceDescription"),
+}
+
+
+def _resource(resource_type):
+    key = str(resource_type or "ALIYUN::ECS::Instance").strip().lower()
+    if key not in SELECT_TARGET_RESOURCES:
+        raise FilterInputError(f"ACS::SelectTargets ResourceType {resource_type!r} is not supported: use one of "
+                               + ", ".join(k.upper() for k in SELECT_TARGET_RESOURCES))
+    return key, SELECT_TARGET_RESOURCES[key]
+
+
+def _product_params(resource: str, filters: dict) -> dict:
+    """Targets filters (ecs_instances.filters_from_targets form) -> the list API parameters of a non-ECS product."""
+    from ansible_collections.alicloud.oos.plugins.module_utils import ecs_instances
+    params = {}
+    ids = filters.get("InstanceIds")
+    tags = filters.get(ecs_instances.TAGS_FILTER) or {}
+    if filters.get("ResourceGroupId"):
+        params["ResourceGroupId"] = filters["ResourceGroupId"]
+    if resource == "aliyun::rds::instance":
+        if ids:
+            params["DBInstanceId"] = ",".join(ids)
+        if tags:
+            params["Tags"] = json.dumps(tags)
+    else:
+        if ids:
+            params["InstanceIds"] = ",".join(ids)
+        for index, (key, value) in enumerate(tags.items(), start=1):
+            params[f"Tag.{index}.Key"] = key
+            if value is not None:
+                params[f"Tag.{index}.Value"] = value
+    return params
+
+
 def oos_target_requests(props):
-    """SelectTargets properties -> DescribeInstances parameter sets (through the client layer's targets rules)."""
+    """SelectTargets properties -> list API requests ({service, version, api, parameters, resource}).
+
+    ECS targets go through the client layer's Targets rules; other resource types map the same
+    Targets (ResourceIds, Tags, ResourceGroup, All) onto their product's list API.
+    """
     from ansible_collections.alicloud.oos.plugins.module_utils import ecs_instances
     props = _plain(props) or {}
+    resource, (service, version, api, _path, _id, _name) = _resource(props.get("ResourceType"))
     filters = props.get("Filters") or []
     if not isinstance(filters, list):
         filters = [filters]
     requests = []
     for target in filters or [{"Type": "All"}]:
-        user_filters = ecs_instances.filters_from_targets([target] if isinstance(target, dict) else target, "Filters")
-        region = ecs_instances.region_from_targets([target] if isinstance(target, dict) else target, "Filters") \
-            or props.get("RegionId")
-        for params in ecs_instances.describe_params(ecs_instances.validate_filters(user_filters, "Filters")):
+        target = [target] if isinstance(target, dict) else target
+        user_filters = ecs_instances.filters_from_targets(target, "Filters")
+        region = ecs_instances.region_from_targets(target, "Filters") or props.get("RegionId")
+        if resource == "aliyun::ecs::instance":
+            parameter_sets = ecs_instances.describe_params(ecs_instances.validate_filters(user_filters, "Filters"))
+        else:
+            parameter_sets = [_product_params(resource, user_filters)]
+        for params in parameter_sets:
             if region:
                 params["RegionId"] = region
-            requests.append(params)
+            requests.append({"service": service, "version": version, "api": api, "parameters": params,
+                             "resource": resource})
     return requests
 
 
 def oos_merge_instances(results):
-    """Registered DescribeInstances loop results -> one DescribeInstances-shaped document."""
+    """Registered list-API loop results -> one DescribeInstances-shaped document, whatever the resource type."""
     instances, seen = [], set()
     for result in _plain(results) or []:
-        response = result.get("response") or {}
-        for instance in ((response.get("Instances") or {}).get("Instance") or []):
-            if instance.get("InstanceId") not in seen:
-                seen.add(instance.get("InstanceId"))
+        request = result.get("oos_request") or {}
+        _key, (_service, _version, _api, path, id_field, name_field) = _resource(request.get("resource"))
+        items = result.get("response") or {}
+        for part in path:
+            items = (items or {}).get(part) if isinstance(items, dict) else None
+        for item in items or []:
+            instance = dict(item)
+            instance.setdefault("InstanceId", item.get(id_field))
+            instance.setdefault("InstanceName", item.get(name_field))
+            if instance["InstanceId"] not in seen:
+                seen.add(instance["InstanceId"])
                 instances.append(instance)
     return {"Instances": {"Instance": instances}, "TotalCount": len(instances)}
 
@@ -359,6 +418,39 @@ def oos_run_instances_request(props):
     return request
 
 
+LOOP_ITEM_REFERENCE = "{{ ACS::TaskLoopItem }}"
+_DELEGATED_TASK_KEYS = ("Name", "Action", "Description", "Outputs", "Retries", "Delay", "DelayType", "BackOff",
+                        "MaxRetryInterval")
+
+
+def oos_delegated_template(task, context):
+    """A looped task that cannot run as local plays (a loop inside a loop): a one-task template for OOS itself.
+
+    Everything the task reads from this execution (parameters, earlier outputs) is resolved here;
+    ``{{ ACS::TaskLoopItem }}`` is left for OOS, which runs the Loop with its RateControl.
+    """
+    task, context = _plain(task), _plain(context)
+    loop = dict(task.get("Loop") or {})
+    body = {k: task[k] for k in _DELEGATED_TASK_KEYS if k in task}
+    body["Properties"] = runtime.render(task.get("Properties") or {}, context, LOOP_ITEM_REFERENCE)
+    rendered_loop = runtime.render({k: v for k, v in loop.items() if k != "Outputs"}, context)
+    if "Outputs" in loop:
+        rendered_loop["Outputs"] = loop["Outputs"]
+    body["Loop"] = rendered_loop
+    outputs = {}
+    for name, spec in (loop.get("Outputs") or {}).items():
+        kind = "Number" if str((spec or {}).get("AggregateType", "")).lower() == "fn::sum" else "List"
+        outputs[name] = {"Type": kind, "Value": "{{ %s.%s }}" % (task["Name"], name)}
+    return {"FormatVersion": "OOS-2019-06-01", "Description": f"{task['Name']}: loop delegated by alicloud.oos",
+            "Tasks": [body], "Outputs": outputs}
+
+
+def oos_delegated_done(context, task, result, next_task):
+    """Record the Loop.Outputs an OOS execution of :func:`oos_delegated_template` returned."""
+    context, task, result = _plain(context), _plain(task), _plain(result) or {}
+    return runtime.record(context, task["Name"], dict(result.get("outputs") or {}), next_task)
+
+
 def oos_json_value(value):
     value = _plain(value)
     if isinstance(value, str):
@@ -375,7 +467,7 @@ RUNTIME = {f.__name__: f for f in (
     oos_iteration_outputs, oos_loop_done, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,
     oos_error_message, oos_store_value, oos_duration_seconds, oos_target_requests, oos_merge_instances,
     oos_inventory_instances, oos_command_documents, oos_empty_document, oos_tags_dict, oos_run_instances_request,
-    oos_json_value)}
+    oos_json_value, oos_delegated_template, oos_delegated_done)}
 
 
 def all_filters(error_class) -> dict:

@@ -18,6 +18,7 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import a
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step, expr
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import protect
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime import END, FAILED, REFERENCE
 
 NEXT_END = "__end_ok__"   # OnError ACS::NEXT on the last task: the execution still ends successfully
@@ -55,6 +56,12 @@ class Split:
     body: list
     on_success: str
     on_error: str
+
+
+def display_name(text: str, limit: int) -> str:
+    """A task or play name from template text: one line, no braces (Ansible templates names), capitalised."""
+    text = " ".join(str(text).translate({ord("{"): "(", ord("}"): ")"}).split())[:limit]
+    return text[:1].upper() + text[1:]
 
 
 def variable_for(parameter: str) -> str:
@@ -171,13 +178,17 @@ class Converter:
         key = action.lower()
         description = loader.localized(task.get("Description"))
         title = f"OOS {task['Name']} ({action})" + (f": {description}" if description else "")
-        title = " ".join(title.split())[:150]
+        title = display_name(title, 150)
         data = self.normalised_task(task, names, following)
         self.collect_store_refs(task)
         loop = task.get("Loop")
         step = Step(task=data, index_label=label, ctx=ctx, register=self.unique("oos_result"),
                     props_expr=f"(oos_task.Properties | default({{}}) | {F}oos_render({ctx}))")
-        mapped = self.map_action(step, key, depth)
+        nested = key == "acs::template" or (key.count("::") == 2 and key not in actions.ECS_NATIVE)
+        if loop and nested and not allow_split:
+            mapped = actions.map_delegated_loop(step)
+        else:
+            mapped = self.map_action(step, key, depth)
         if mapped is None:
             return []
         if loop and key in actions.TRIGGERS + ("acs::choice", "acs::sleep", "acs::approve", "acs::pause"):
@@ -188,30 +199,34 @@ class Converter:
         when_extra = []
         if "When" in task:
             when_extra.append(f"oos_task.When | {F}oos_condition({ctx})")
-        rescue = [{"name": f"{task['Name']} | record the error",
+        rescue = [{"name": f"OOS {task['Name']} | record the error",
                    "ansible.builtin.set_fact": {ctx: expr(f"{ctx} | {F}oos_task_failed(oos_task, ansible_failed_result, oos_on_error)")}}]
 
         if loop and not mapped.native_batch:
-            if mapped.loopable and len(mapped.tasks) == 1 and not (allow_split and self.needs_play(mapped)):
+            if mapped.record and "oos_delegated_done" in mapped.record:
+                body = list(mapped.tasks) + [{"name": f"OOS {task['Name']} | record the outputs",
+                                              "ansible.builtin.set_fact": {ctx: expr(mapped.record)}}]
+            elif mapped.loopable and len(mapped.tasks) == 1 and not (allow_split and self.needs_play(mapped)):
                 body = self.sequential_loop(step, mapped)
             elif allow_split:
                 return self.split_loop(task, data, step, title, guard, when_extra, block_vars, mapped, ctx,
                                        on_success, on_error, rescue)
             else:
-                self.problem(label, task, f"unsupported Loop over {action} inside a nested template or loop")
-                return []
+                mapped = actions.map_delegated_loop(step)
+                body = list(mapped.tasks) + [{"name": f"OOS {task['Name']} | record the outputs",
+                                              "ansible.builtin.set_fact": {ctx: expr(mapped.record)}}]
         elif mapped.native_batch:
             body = list(mapped.tasks) + [{
-                "name": f"{task['Name']} | record the outputs of every item",
+                "name": f"OOS {task['Name']} | record the outputs of every item",
                 "ansible.builtin.set_fact": {ctx: expr(f"{ctx} | {F}oos_batch_done(oos_task, {mapped.batch_documents}, oos_next)")}}]
         else:
             record = mapped.record or f"{ctx} | {F}oos_task_done(oos_task, {mapped.document}, oos_next)"
-            body = list(mapped.tasks) + [{"name": f"{task['Name']} | record the outputs",
+            body = list(mapped.tasks) + [{"name": f"OOS {task['Name']} | record the outputs",
                                           "ansible.builtin.set_fact": {ctx: expr(record)}}]
         unit = {"name": title, "when": [guard] + when_extra, "vars": block_vars, "block": body, "rescue": rescue}
         result = [unit]
         if when_extra:
-            result.append({"name": f"{task['Name']} | skipped: When is false",
+            result.append({"name": f"OOS {task['Name']} | skipped: When is false",
                            "when": guard, "vars": {"oos_next": on_success},
                            "ansible.builtin.set_fact": {ctx: expr(f"{ctx} | {F}oos_skip(oos_next)")}})
         return result
@@ -229,7 +244,7 @@ class Converter:
         looped["loop"] = expr(f"oos_task.Loop.Items | {F}oos_render({step.ctx})")
         looped["loop_control"] = {"loop_var": "oos_item"}
         looped["ignore_errors"] = True
-        record = {"name": f"{step.task['Name']} | record the outputs of every item",
+        record = {"name": f"OOS {step.task['Name']} | record the outputs of every item",
                   "ansible.builtin.set_fact": {step.ctx: expr(
                       f"{step.ctx} | {F}oos_loop_documents_done(oos_task, {step.register}.results | {F}oos_item_documents('{mapped.document.split('.', 1)[-1]}'), oos_next)")}}
         return [looped, record]
@@ -253,9 +268,9 @@ class Converter:
         prepare = {
             "name": title + " [loop: add one host per item]", "when": [guard] + when_extra, "vars": block_vars,
             "block": [
-                {"name": f"{task['Name']} | evaluate the items and the rate control",
+                {"name": f"OOS {task['Name']} | evaluate the items and the rate control",
                  "ansible.builtin.set_fact": {"oos_loop": expr(f"oos_task | {F}oos_loop_start({ctx})")}},
-                {"name": f"{task['Name']} | add one in-memory host per item",
+                {"name": f"OOS {task['Name']} | add one in-memory host per item",
                  "ansible.builtin.add_host": {"name": expr(f"'{group}_' ~ oos_index"), "groups": group,
                                               "ansible_connection": "local",
                                               "ansible_python_interpreter": expr("ansible_playbook_python"),
@@ -268,19 +283,19 @@ class Converter:
         record = f"oos | {F}oos_iteration_outputs(oos_task, {mapped.document})"
         iteration = {
             "name": title + " [one item]", "vars": {"oos_task": block_vars["oos_task"]},
-            "block": [{"name": f"{task['Name']} | context of this item",
+            "block": [{"name": f"OOS {task['Name']} | context of this item",
                        "ansible.builtin.set_fact": {"oos": expr(f"hostvars['localhost']['oos'] | {F}oos_with_item("
                                                                  f"hostvars['localhost']['oos_loop']['items'][oos_loop_index])")}}]
             + list(mapped.tasks)
-            + [{"name": f"{task['Name']} | record the outputs of this item",
+            + [{"name": f"OOS {task['Name']} | record the outputs of this item",
                 "ansible.builtin.set_fact": {"oos_iteration": expr(record)}}],
-            "rescue": [{"name": f"{task['Name']} | record the error of this item",
+            "rescue": [{"name": f"OOS {task['Name']} | record the error of this item",
                         "ansible.builtin.set_fact": {"oos_iteration": expr(f"{{'error': ansible_failed_result | {F}oos_error_message}}")}}],
         }
         split = Split(group=group, task=data, label=title, body=[iteration], on_success=on_success, on_error=on_error)
         collect = {
-            "name": f"{task['Name']} | collect the loop results", "when": guard, "vars": block_vars,
-            "block": [{"name": f"{task['Name']} | aggregate the outputs and check MaxErrors",
+            "name": f"OOS {task['Name']} | collect the loop results", "when": guard, "vars": block_vars,
+            "block": [{"name": f"OOS {task['Name']} | aggregate the outputs and check MaxErrors",
                        "ansible.builtin.set_fact": {"oos": expr(
                            f"oos | {F}oos_loop_done(oos_task, groups['{group}'] | default([]) | map('extract', hostvars) "
                            f"| map(attribute='oos_iteration', default=None) | list, oos_next)")}}],
@@ -296,13 +311,14 @@ class Converter:
             return None
         if key == "acs::selecttargets":
             resource = str((task.get("Properties") or {}).get("ResourceType", "ALIYUN::ECS::Instance"))
-            if resource.upper() != "ALIYUN::ECS::INSTANCE":
-                self.problem(step.index_label, task, f"unsupported SelectTargets ResourceType {resource}")
+            computed = "{{" in resource
+            if not computed and resource.lower() not in SELECT_TARGET_RESOURCES:
+                self.problem(step.index_label, task, f"unsupported SelectTargets ResourceType {resource} (supported: "
+                             + ", ".join(k.upper() for k in SELECT_TARGET_RESOURCES) + ")")
                 return None
-            return actions.map_select_targets(step, self.inventory_bound)
-        if key == "acs::executeapi" and "URI" in (task.get("Properties") or {}):
-            self.problem(step.index_label, task, "unsupported ROA-style ExecuteAPI (URI/Body)")
-            return None
+            # Only static ECS targets can be bound to inventory hosts; other types are listed through their API.
+            inventory = self.inventory_bound and not computed and resource.lower() == "aliyun::ecs::instance"
+            return actions.map_select_targets(step, inventory)
         if key in actions.BUILTIN:
             return actions.BUILTIN[key](step)
         if key in actions.ECS_NATIVE:
@@ -363,14 +379,14 @@ class Converter:
         if any(isinstance(u, Split) for u in units):
             return None
         first = child["Tasks"][0]["Name"] if child["Tasks"] else END
-        enter = {"name": f"{task['Name']} | start the nested template",
+        enter = {"name": f"OOS {task['Name']} | start the nested template",
                  "vars": {"oos_child_parameters": protect(child.get("Parameters") or {})},
                  "ansible.builtin.set_fact": {child_ctx: expr(
                      f"oos_child_parameters | {F}oos_child_start({parameters_expr}, {step.ctx}, '{first}')")}}
-        finish = {"name": f"{task['Name']} | evaluate the nested template outputs",
+        finish = {"name": f"OOS {task['Name']} | evaluate the nested template outputs",
                   "vars": {"oos_outputs_spec": protect(child.get("Outputs") or {})},
                   "ansible.builtin.set_fact": {child_ctx: expr(f"{child_ctx} | {F}oos_finish(oos_outputs_spec)")}}
-        check = {"name": f"{task['Name']} | fail when the nested template failed",
+        check = {"name": f"OOS {task['Name']} | fail when the nested template failed",
                  "ansible.builtin.fail": {"msg": expr(f"{child_ctx} | {F}oos_error_text")},
                  "when": f"{child_ctx}.status in ['Failed', 'Cancelled']"}
         return Mapped([enter] + units + [finish, check], document=f"{child_ctx}.outputs", loopable=False)
@@ -477,7 +493,7 @@ def loop_play(split: Split) -> dict:
     # hostvars is undefined while the play is only syntax-checked.
     serial = expr("hostvars['localhost']['oos_loop']['serial'] if hostvars is defined else 1")
     stop = {
-        "name": f"{split.task['Name']} | stop launching items once MaxErrors is exceeded",
+        "name": f"OOS {split.task['Name']} | stop launching items once MaxErrors is exceeded",
         "ansible.builtin.meta": "end_play",
         "run_once": True,
         "when": (f"(ansible_play_hosts_all | map('extract', hostvars) | map(attribute='oos_iteration', default={{}}) "
@@ -496,7 +512,7 @@ def build(template: dict, options: Options) -> Conversion:
     store_refs.update(find_store_refs(template.get("Parameters") or {}))
     store_refs.update(find_store_refs(template.get("Outputs") or {}))
     description = loader.localized(template.get("Description")) or "OOS template"
-    title = options.name or " ".join(description.split())[:120]
+    title = display_name(options.name or description, 120)
     notes = [f"Trigger {t['Name']}: {t['Action']}" for t in template["Tasks"]
              if str(t.get("Action", "")).lower() in actions.TRIGGERS]
     plays = []

@@ -265,8 +265,8 @@ def advance(context: dict, target: str | None) -> dict:
     """Set where the flow goes next: a task name, END, FAILED or CANCELLED."""
     new = dict(context)
     new["next"] = target or END
-    if target == END:
-        new["status"] = "Success" if context.get("status") == "Running" else context.get("status")
+    if target == END and context.get("status") == "Running":
+        new["status"] = "Failed" if context.get("failed_after_cleanup") else "Success"
     return new
 
 

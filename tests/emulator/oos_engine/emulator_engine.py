@@ -39,24 +39,18 @@ def create_engine(oos_service):
 
         # -- called by oos.py with the world lock held: never block
         def start(self, execution) -> None:
-            self.records[execution.id] = execution
-            # oos.py stores Defaults unrendered ('{{ ACS::RegionId }}'): give the engine only the values that
-            # differ from them, and let it apply (and render) the Defaults itself.
-            specs = (execution.document or {}).get("Parameters") or {}
-            given = {name: value for name, value in execution.parameters.items()
-                     if not (isinstance(specs.get(name), dict) and "Default" in specs[name]
-                             and specs[name]["Default"] == value)}
+            # oos.py has already resolved the parameters (Defaults rendered); it stores the execution only
+            # after this returns, so a refusal leaves nothing behind.
             record = {"ExecutionId": execution.id, "TemplateName": execution.template_name,
                       "TemplateId": execution.template_id, "TemplateVersion": execution.template_version,
                       "Mode": execution.mode, "LoopMode": execution.loop_mode, "SafetyCheck": execution.safety_check,
-                      "Status": execution.status, "Parameters": given, "RegionId": execution.region,
-                      "ParentExecutionId": execution.parent_execution_id}
+                      "Status": execution.status, "Parameters": dict(execution.parameters),
+                      "RegionId": execution.region, "ParentExecutionId": execution.parent_execution_id}
+            self.records[execution.id] = execution
             try:
                 self.engine.start(record, execution.content)
             except (TemplateError, EngineError) as error:
-                # Refuse the StartExecution: the record must not stay behind Queued.
-                self.oos.executions.pop(execution.id, None)
-                self.records.pop(execution.id, None)
+                del self.records[execution.id]
                 from ..errors import ApiError
                 raise ApiError(error.code, error.message, error.http_status) from None
             execution.task_executions = self.engine._tasks[execution.id]

@@ -82,7 +82,16 @@ def api_error_text(error: Exception) -> tuple[str, str]:
 
 
 def flatten_api_parameters(product: str, api: str, parameters: dict) -> dict[str, str]:
-    """ExecuteAPI Parameters → the query a real client would send (repeatList ``X.N``, JSON strings)."""
+    """ExecuteAPI Parameters → the query a real client would send (repeatList ``X.N``, JSON strings).
+
+    Templates name a repeatList parameter ``X`` either ``X`` or ``Xs``: OOS's own ``ACS::ECS::RunCommand``
+    passes ``InstanceIds: [id]`` to RunCommand, whose documented parameter is ``InstanceId`` with style
+    ``repeatList`` (ecs_api_docs.json), and public templates pass ``ResourceIds``/``Tags`` to TagResources
+    (``ResourceId.N``, ``Tag.N``) and ``DataDisks`` to RunInstances. Those plural names are the classic SDKs'
+    request setters (``set_InstanceIds`` writes ``InstanceId.N``), so ExecuteAPI serializes ``Xs`` as ``X.N``
+    when the API documents ``X`` as a list and has no parameter ``Xs`` of its own (no ECS or OOS API has both).
+    The API itself stays strict: RunCommand never reads ``InstanceIds``.
+    """
     styles = _PARAM_STYLES.get(product.lower(), {}).get(api, {})
     flat: dict[str, str] = {}
 
@@ -100,6 +109,9 @@ def flatten_api_parameters(product: str, api: str, parameters: dict) -> dict[str
         if value is None or value == "":
             # OOS drops empty optional parameters instead of sending ``X=``.
             continue
+        if name not in styles and name.endswith("s") and styles.get(name[:-1]) in ("repeatList", "flat") \
+                and isinstance(value, list):
+            name = name[:-1]
         if isinstance(value, (list, dict)) and styles.get(name) in ("repeatList", "flat"):
             put(name, value)
         elif isinstance(value, (list, dict)):

@@ -118,3 +118,58 @@ def test_list_executions_paging(sdk):
     ids = [e["ExecutionId"] for e in first["Executions"] + second["Executions"]]
     assert len(ids) == len(set(ids)) == 12 and second["NextToken"] == ""
     assert error_of(sdk.oos, "ListExecutions", MaxResults=5).code == "InvalidParameter"
+
+
+@pytest.mark.parametrize("tasks, reason", [
+    ("[{Name: a, Action: ACS::Sleep, OnSuccess: nowhere, Properties: {Duration: PT1S}}]", "'nowhere'"),
+    ("[{Name: a, Action: ACS::Sleep}, {Name: a, Action: ACS::Sleep}]", "more than one task"),
+    ("[{Name: a, Action: ACS::Choice, Properties: {DefaultTask: gone, Choices: []}}]", "'gone'"),
+])
+def test_validation_reports_jump_targets_and_duplicate_names(sdk, tasks, reason):
+    content = f"FormatVersion: OOS-2019-06-01\nTasks: {tasks}\n"
+    for call in (lambda: sdk.oos("ValidateTemplateContent", Content=content),
+                 lambda: sdk.oos("CreateTemplate", TemplateName="bad-jump", Content=content)):
+        error = error_of(call)
+        assert error.code == "InvalidTemplate" and reason in error.message, error.message
+    bad_type = "FormatVersion: OOS-2019-06-01\nParameters: {n: {Type: Integer}}\nTasks: [{Name: a, Action: ACS::Sleep}]\n"
+    error = error_of(sdk.oos, "ValidateTemplateContent", Content=bad_type)
+    assert error.code == "InvalidTemplate" and "Parameters.n.Type" in error.message
+
+
+def test_defaults_are_rendered_when_the_execution_starts(sdk):
+    content = TEMPLATE.replace("Tasks:", "  region:\n    Type: String\n    Default: '{{ ACS::RegionId }}'\nTasks:")
+    execution = sdk.oos("StartExecution", TemplateContent=content, RegionId="cn-hangzhou",
+                        Parameters=json.dumps({"instanceId": "i-1"}))["Execution"]
+    expected = {"instanceId": "i-1", "mode": "Soft", "region": "cn-hangzhou"}
+    assert json.loads(execution["Parameters"]) == expected
+    listed = sdk.oos("ListExecutions", ExecutionId=execution["ExecutionId"])["Executions"][0]
+    assert listed["Parameters"] == expected
+
+
+def test_an_engine_refusal_stores_and_counts_nothing():
+    """oos.py's StartExecution contract, in process: the engine is asked before the execution is stored."""
+    from tests.emulator import OOS_VERSION
+    from tests.emulator.errors import ApiError
+    from tests.emulator.oos import ExecutionEngine
+    from tests.emulator.server import Emulator
+
+    class RefusingEngine(ExecutionEngine):
+        def start(self, execution):
+            raise ApiError("InvalidParameter", "refused by the engine", 400)
+
+    emulator = Emulator(oos_engine="queued")
+    try:
+        emulator.call(OOS_VERSION, "CreateTemplate", {"TemplateName": "my-stop", "Content": TEMPLATE})
+        emulator.oos.engine = RefusingEngine(emulator.oos)
+        with pytest.raises(ApiError, match="refused by the engine"):
+            emulator.call(OOS_VERSION, "StartExecution", {"TemplateName": "my-stop",
+                                                          "Parameters": json.dumps({"instanceId": "i-1"})})
+        assert emulator.oos.executions == {}
+        assert emulator.oos.find_template("cn-hangzhou", "my-stop").total_execution_count == 0
+        emulator.oos.engine = ExecutionEngine(emulator.oos)
+        emulator.call(OOS_VERSION, "StartExecution", {"TemplateName": "my-stop",
+                                                      "Parameters": json.dumps({"instanceId": "i-1"})})
+        assert len(emulator.oos.executions) == 1
+        assert emulator.oos.find_template("cn-hangzhou", "my-stop").total_execution_count == 1
+    finally:
+        emulator.close()

@@ -182,6 +182,19 @@ def test_flattening_follows_the_api_metadata():
         "InstanceId.1": "i-1", "InstanceId.2": "i-2", "Parameters": '{"a":1}'}
 
 
+def test_plural_names_of_repeat_lists_are_serialized_as_the_documented_parameter():
+    # ACS::ECS::RunCommand passes InstanceIds: ['{{instanceId}}'] to RunCommand (documented: InstanceId.N).
+    assert flatten_api_parameters("ecs", "RunCommand", {"InstanceIds": ["i-1", "i-2"]}) == {
+        "InstanceId.1": "i-1", "InstanceId.2": "i-2"}
+    assert flatten_api_parameters("ecs", "TagResources", {"ResourceIds": ["i-1"], "Tags": [
+        {"Key": "k", "Value": "v"}]}) == {"ResourceId.1": "i-1", "Tag.1.Key": "k", "Tag.1.Value": "v"}
+    # A real plural parameter keeps its name (RunInstances SecurityGroupIds.N; DescribeInstances InstanceIds JSON).
+    assert flatten_api_parameters("ecs", "RunInstances", {"SecurityGroupIds": ["sg-1"]}) == {"SecurityGroupIds.1": "sg-1"}
+    assert flatten_api_parameters("ecs", "DescribeInstances", {"InstanceIds": ["i-1"]}) == {"InstanceIds": '["i-1"]'}
+    # A scalar under the plural name is passed through unchanged.
+    assert flatten_api_parameters("ecs", "RunCommand", {"InstanceIds": "i-1"}) == {"InstanceIds": "i-1"}
+
+
 # ------------------------------------------------------------------ execution
 
 SELECT_AND_STOP = """
