@@ -56,6 +56,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="auto: use tests.emulator.oos_engine when present; queued: executions stay Queued")
     parser.add_argument("--workers", type=int, default=16, help="Cloud Assistant worker threads (default 16)")
     parser.add_argument("--verbose", action="store_true", help="log every HTTP request to stderr")
+    parser.add_argument("--state-file", default=None,
+                        help="keep instance power states and the mutation log in this JSON file across restarts")
     return parser.parse_args(argv)
 
 
@@ -68,7 +70,7 @@ def main(argv=None) -> int:
         access_key_id=args.access_key_id, access_key_secret=args.access_key_secret,
         security_token=args.security_token, instances=args.instances, seed=args.seed, regions=args.regions,
         transition_seconds=args.transition_seconds, action_templates=args.action_templates, workers=args.workers,
-        oos_engine=args.oos_engine,
+        oos_engine=args.oos_engine, state_file=args.state_file,
         faults=Faults(throttle_rate=args.throttle_rate, error_rate=args.error_rate, reset_rate=args.reset_rate,
                       latency_ms=args.latency_ms))
     server = make_server(emulator, args.host, args.port)

@@ -57,6 +57,7 @@ def apply_power(request: Request, instance: Instance, operation: str) -> tuple[s
     instance.begin([(status, fraction * seconds) for status, fraction in phases], settled, now)
     if operation == "stop":
         instance.stopped_mode = request.str("StoppedMode", "KeepCharging")
+    request.world.record_mutation(request.action, instance.id, request.str("ClientToken"), now)
     return previous, instance.status(now)
 
 
@@ -178,6 +179,7 @@ def DeleteInstance(request: Request):
     if request.bool("DryRun"):
         raise api_error("DryRunOperation")
     request.world.remove_instance(instance)
+    request.world.record_mutation(request.action, instance.id, request.str("ClientToken"), request.now)
     return {}
 
 
@@ -196,6 +198,7 @@ def DeleteInstances(request: Request):
         raise api_error("DRYRUN.SUCCESS")
     for instance in instances:
         request.world.remove_instance(instance)
+        request.world.record_mutation(request.action, instance.id, request.str("ClientToken"), request.now)
     return {}
 
 
@@ -409,6 +412,7 @@ def RunInstances(request: Request):
         seconds = world.transition_seconds
         instance.begin([("Pending", seconds / 2), ("Starting", seconds / 2)], "Running", now)
         world.add_instance(instance)
+        world.record_mutation(request.action, instance_id, request.str("ClientToken"), now)
         created.append(instance_id)
     body = {"InstanceIdSets": {"InstanceIdSet": created}, "TradePrice": round(0.165 * amount, 3)}
     if charge_type == "PrePaid":
@@ -484,6 +488,7 @@ def CreateImage(request: Request):
         resource_group_id=request.str("ResourceGroupId"), snapshot_ids=snapshot_ids,
         source_instance_id=source_instance, size=40)
     world.add_image(image)
+    world.record_mutation(request.action, source_instance or image_id, request.str("ClientToken"), now)
     return {"ImageId": image_id}
 
 

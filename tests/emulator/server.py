@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import socket
 import struct
@@ -24,7 +25,7 @@ import uuid
 from collections import Counter, OrderedDict
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from . import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, ECS_VERSION, OOS_VERSION
 from . import cloud_assistant, cs, ecs, oos  # noqa: F401  (importing registers the actions)
@@ -134,12 +135,17 @@ class Emulator:
                  access_key_secret: str = DEFAULT_ACCESS_KEY_SECRET, security_token: str | None = None,
                  instances: int = 0, seed: int = 0, regions: list[str] | None = None, transition_seconds: float = 1.0,
                  faults: Faults | None = None, action_templates: str | None = None, workers: int = 16,
-                 oos_engine: str = "auto"):
+                 oos_engine: str = "auto", state_file: str | None = None):
         self.access_key_id = access_key_id
         self.access_key_secret = access_key_secret
         self.security_token = security_token
         self.start_options = {"instances": instances, "seed": seed, "regions": regions}
         self.world = World(instances=instances, seed=seed, regions=regions, transition_seconds=transition_seconds)
+        # --state-file: the cloud side outlives an emulator restart (instance power states and the mutation log).
+        self.state_file = state_file
+        if state_file and os.path.exists(state_file):
+            with open(state_file, encoding="utf-8") as handle:
+                self.world.restore_power_state(json.load(handle))
         self.cloud_assistant = cloud_assistant.CloudAssistant(self.world, workers=workers)
         self.oos = oos.Oos(self.world, emulator=self, action_templates=action_templates, engine=oos_engine)
         self.initial_faults = (faults or Faults()).to_dict()
@@ -167,7 +173,17 @@ class Emulator:
         with self.nonce_lock:
             self.nonces.clear()
 
+    def save_state(self) -> None:
+        """Write the power state atomically, so a kill at any moment leaves the last complete one."""
+        with self.world.lock:
+            temporary = f"{self.state_file}.tmp"
+            with open(temporary, "w", encoding="utf-8") as handle:
+                json.dump(self.world.power_state(), handle)
+            os.replace(temporary, self.state_file)
+
     def close(self) -> None:
+        if self.state_file:
+            self.save_state()
         self.oos.close()
         self.cloud_assistant.close()
 
@@ -184,6 +200,18 @@ class Emulator:
         if spec is None:
             raise api_error("InvalidAction.NotFound")
         return self.execute(spec, {k: str(v) for k, v in params.items()}, request_id or new_request_id())
+
+    def call_roa(self, version: str, method: str, path: str, query: dict, body=None) -> dict:
+        """Run one ROA API in process (no signature, no faults, not counted): for the OOS engine."""
+        route, path_params = REGISTRY.match_route(version, method, quote(path, safe="/~"))
+        if route is None:
+            raise api_error("InvalidAction.NotFound")
+        params = {k: str(v) for k, v in query.items()}
+        params.update(path_params)
+        with self.world.lock:
+            request = Request(self.world, params, action=route.name, version=version, request_id=new_request_id(),
+                              now=time.time(), emulator=self, body=body)
+            return route.handler(request)
 
     def execute(self, spec, params: dict[str, str], request_id: str) -> dict:
         """Validate generic parameters, honour ClientToken, and run the handler under the world lock."""
@@ -208,6 +236,8 @@ class Emulator:
             body = spec.handler(request) or {}
             if token:
                 self.world.idempotency[key] = (request.fingerprint(), json.loads(json.dumps(body)))
+            if self.state_file and spec.mutating:
+                self.save_state()
             return body
 
     # ----- authentication ----------------------------------------------------------------------------
@@ -402,6 +432,9 @@ class Emulator:
                 return 200, self.stats.to_dict()
             if parts == ["faults"]:
                 return 200, self.faults.to_dict()
+            if parts == ["mutations"]:
+                with self.world.lock:
+                    return 200, list(self.world.mutations)
             if parts == ["instances"]:
                 with self.world.lock:
                     return 200, [instance_view(i, now) for i in self.world.instances.values()]

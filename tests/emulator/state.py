@@ -226,6 +226,8 @@ class World:
             self.idempotency: dict[tuple, tuple[str, dict]] = {}
             self.networks: dict[str, dict] = {}
             self.clusters = None  # CS clusters, seeded on first use by cs.clusters()
+            # Every applied change, in order: what GET /_emulator/mutations shows (replays are not applied).
+            self.mutations: list[dict] = []
             self.next_ip_index = instances
             self._seed_images()
             self._seed_fleet(instances)
@@ -319,6 +321,27 @@ class World:
 
     def add_image(self, image: Image) -> None:
         self.images[image.id] = image
+
+    # ----- the mutation log and the persisted power state (--state-file) ---------------------
+    def record_mutation(self, action: str, resource_id: str, client_token: str, now: float) -> None:
+        self.mutations.append({"action": action, "instance_id": resource_id, "client_token": client_token,
+                               "applied_at": now})
+
+    def power_state(self) -> dict:
+        """What survives a restart: each instance's power timeline, and the mutation log."""
+        return {"instances": {i.id: {"settled": i.settled, "phases": [list(p) for p in i.phases],
+                                     "stopped_mode": i.stopped_mode} for i in self.instances.values()},
+                "mutations": self.mutations}
+
+    def restore_power_state(self, state: dict) -> None:
+        """Apply ``power_state()`` to the same seeded fleet (instances created since are not restored)."""
+        for instance_id, saved in state.get("instances", {}).items():
+            instance = self.instances.get(instance_id)
+            if instance is not None:
+                instance.settled = saved["settled"]
+                instance.phases = tuple((status, until) for status, until in saved["phases"])
+                instance.stopped_mode = saved["stopped_mode"]
+        self.mutations = list(state.get("mutations", []))
 
 
 def _random_suffix(rng: random.Random, length: int, alphabet: str = string.ascii_lowercase + string.digits) -> str:

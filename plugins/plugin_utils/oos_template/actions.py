@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import protect
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime import WHOLE_REFERENCE
 
 F = "alicloud.oos."
@@ -205,8 +206,9 @@ def map_trigger(step: Step) -> Mapped:
     else:
         what = f"{kind}: runs when the event arrives; pass the event as -e oos_trigger_event=<json>"
     note = {"name": _prefixed_name(step, "trigger (run this playbook from a schedule)"),
-            "ansible.builtin.debug": {"msg": f"OOS {kind}: {what}. This playbook runs the body once; "
-                                              "see docs/converter.md for AWX schedules."}}
+            # The expression is template text: never let Ansible template it.
+            "ansible.builtin.debug": {"msg": protect(f"OOS {kind}: {what}. This playbook runs the body once; "
+                                                      "see docs/converter.md for AWX schedules.")}}
     return Mapped([note], document="oos_trigger_event | default({})", loopable=False)
 
 

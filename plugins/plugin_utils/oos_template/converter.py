@@ -24,6 +24,7 @@ class Result:
         header += "# resolve OOS references at run time. Parameters are variables under their OOS names (-e name=value).\n"
         for note in self.notes:
             header += f"# {note}: schedule this playbook (cron, AWX schedule) instead of an OOS trigger.\n"
+        header += dumper.HEADER_NOTE
         header += "#\n" + mermaid.as_comment(self.flowchart)
         return dumper.dump(self.plays, header)
 

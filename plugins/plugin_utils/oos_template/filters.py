@@ -286,11 +286,14 @@ SELECT_TARGET_RESOURCES = {
 }
 
 
+SELECT_TARGET_TYPES = ("ALIYUN::ECS::Instance", "ALIYUN::Redis::Instance", "ALIYUN::RDS::Instance")
+
+
 def _resource(resource_type):
     key = str(resource_type or "ALIYUN::ECS::Instance").strip().lower()
     if key not in SELECT_TARGET_RESOURCES:
         raise FilterInputError(f"ACS::SelectTargets ResourceType {resource_type!r} is not supported: use one of "
-                               + ", ".join(k.upper() for k in SELECT_TARGET_RESOURCES))
+                               + ", ".join(SELECT_TARGET_TYPES))
     return key, SELECT_TARGET_RESOURCES[key]
 
 

@@ -18,7 +18,7 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import a
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step, expr
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import protect
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES, SELECT_TARGET_TYPES
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime import END, FAILED, REFERENCE
 
 NEXT_END = "__end_ok__"   # OnError ACS::NEXT on the last task: the execution still ends successfully
@@ -178,7 +178,7 @@ class Converter:
         key = action.lower()
         description = loader.localized(task.get("Description"))
         title = f"OOS {task['Name']} ({action})" + (f": {description}" if description else "")
-        title = display_name(title, 150)
+        title = display_name(title, 80)
         data = self.normalised_task(task, names, following)
         self.collect_store_refs(task)
         loop = task.get("Loop")
@@ -314,7 +314,7 @@ class Converter:
             computed = "{{" in resource
             if not computed and resource.lower() not in SELECT_TARGET_RESOURCES:
                 self.problem(step.index_label, task, f"unsupported SelectTargets ResourceType {resource} (supported: "
-                             + ", ".join(k.upper() for k in SELECT_TARGET_RESOURCES) + ")")
+                             + ", ".join(SELECT_TARGET_TYPES) + ")")
                 return None
             # Only static ECS targets can be bound to inventory hosts; other types are listed through their API.
             inventory = self.inventory_bound and not computed and resource.lower() == "aliyun::ecs::instance"
@@ -512,7 +512,7 @@ def build(template: dict, options: Options) -> Conversion:
     store_refs.update(find_store_refs(template.get("Parameters") or {}))
     store_refs.update(find_store_refs(template.get("Outputs") or {}))
     description = loader.localized(template.get("Description")) or "OOS template"
-    title = display_name(options.name or description, 120)
+    title = display_name(options.name or description, 80)
     notes = [f"Trigger {t['Name']}: {t['Action']}" for t in template["Tasks"]
              if str(t.get("Action", "")).lower() in actions.TRIGGERS]
     plays = []

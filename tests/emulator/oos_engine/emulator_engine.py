@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from .engine import TERMINAL, EngineError, OOSEngine
 from .template import TemplateError
 
-VERSIONS = {"ecs": "2014-05-26", "oos": "2019-06-01"}
+VERSIONS = {"ecs": "2014-05-26", "oos": "2019-06-01", "cs": "2015-12-15"}
 TIME_SCALE = 0.02  # OOS delays (WaitFor Delay, Sleep Duration) run 50 times faster in the emulator
 
 
@@ -35,7 +35,7 @@ def create_engine(oos_service):
             self.engine = OOSEngine(
                 self._call_api, get_template=self._get_template, on_execution=self._child_started,
                 action_templates=service.action_templates, time_scale=TIME_SCALE,
-                default_region=service.world.default_region, on_change=self._sync)
+                default_region=service.world.default_region, on_change=self._sync, call_roa=self._call_roa)
 
         # -- called by oos.py with the world lock held: never block
         def start(self, execution) -> None:
@@ -83,6 +83,12 @@ def create_engine(oos_service):
             query = dict(params)
             query.setdefault("RegionId", region)
             return self.oos.emulator.call(VERSIONS[product], action, query)
+
+        def _call_roa(self, product, action, method, path, query, body):
+            if product not in VERSIONS:
+                from ..errors import api_error
+                raise api_error("InvalidAction.NotFound")
+            return self.oos.emulator.call_roa(VERSIONS[product], method, path, query, body)
 
         def _get_template(self, name, version):
             with self.oos.world.lock:

@@ -15,6 +15,7 @@ import os
 import re
 import threading
 import time
+import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,6 +193,8 @@ class _Run:
 class OOSEngine:
     """Runs OOS executions against the emulator.
 
+    ``call_roa(product, action, method, path, query, body) -> dict`` (optional) serves the ROA form of
+    ExecuteAPI (``URI``, ``Method``, ``Body``); without it such tasks fail as unsupported.
     ``call_api(product, action, params, region) -> dict`` is the emulator's handler table (raises an
     exception with ``code``/``message`` on API errors); ``get_template(name, version) -> (content, meta)``
     returns a stored template or None; ``on_execution(record)`` is told about child executions so
@@ -201,8 +204,10 @@ class OOSEngine:
     def __init__(self, call_api: Callable, *, get_template: Callable | None = None,
                  on_execution: Callable | None = None, record_lock=None, action_templates=None,
                  time_scale: float = 0.02, account_id: str = "1234567890123456", default_region: str = "cn-hangzhou",
-                 executed_by: str = "emulator-user", on_change: Callable | None = None):
+                 executed_by: str = "emulator-user", on_change: Callable | None = None,
+                 call_roa: Callable | None = None):
         self.call_api = call_api
+        self.call_roa = call_roa
         self.on_change = on_change
         self.get_template = get_template
         self.on_execution = on_execution
@@ -765,6 +770,8 @@ class OOSEngine:
         if not service or not api:
             raise TaskFailed("ACS::ExecuteAPI needs Service and API properties")
         parameters = dict(properties.get("Parameters") or {})
+        if properties.get("URI") is not None:
+            return self._execute_roa(service, api, properties, parameters)
         if run.root.record.get("SafetyCheck", "ConfirmEveryHighRiskAction") == "ConfirmEveryHighRiskAction" \
                 and api.startswith(RISKY_API_PREFIXES) and task_execution is not None \
                 and str(properties.get("Risk", "High")).lower() != "normal":
@@ -779,6 +786,28 @@ class OOSEngine:
                 {"PageNumber", "NextToken", "MaxResults"} & set(parameters)):
             response = self._page_through(run, service, api, parameters, response)
         return response
+
+    def _execute_roa(self, service: str, api: str, properties: dict, parameters: dict) -> dict:
+        """The ROA form: ``Method`` + ``URI`` (path, optional ``?query``), Parameters in the query, ``Body`` as JSON."""
+        if self.call_roa is None:
+            raise TaskFailed("ROA-style ExecuteAPI (URI) is not supported by this engine host")
+        method = str(properties.get("Method") or "GET").upper()
+        path, _, query_text = str(properties["URI"]).partition("?")
+        query = dict(urllib.parse.parse_qsl(query_text, keep_blank_values=True))
+        query.update(flatten_api_parameters(service, api, parameters))
+        body = properties.get("Body")
+        if isinstance(body, str) and body.strip():
+            try:
+                body = json.loads(body)
+            except ValueError:
+                raise TaskFailed(f"{service.upper()} {api}: Body is not JSON") from None
+        elif body == "":
+            body = None
+        try:
+            return self.call_roa(service.lower(), api, method, path, query, body)
+        except Exception as exc:  # the emulator's API error type is not ours to import
+            code, message = api_error_text(exc)
+            raise TaskFailed(f"{service.upper()} {api} failed: {code}: {message}") from None
 
     def _page_through(self, run, service, api, parameters, first: dict) -> dict:
         merged = json.loads(json.dumps(first))

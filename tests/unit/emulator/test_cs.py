@@ -13,6 +13,7 @@ from alibabacloud_tea_openapi.utils_models import OpenApiRequest, Params
 from darabonba.runtime import RuntimeOptions
 
 from tests.emulator.signing import V3_ALGORITHM, v3_canonical_request, v3_signature, v3_string_to_sign
+from tests.unit.emulator.conftest import wait_until
 
 CS_VERSION = "2015-12-15"
 
@@ -107,3 +108,54 @@ def test_signature_covers_the_path_and_the_body(emu):
     status, answer = hand_signed(emu, "PUT", path, tampered, signed_body=body)
     assert status == 400 and answer["Code"] == "SignatureDoesNotMatch"
     assert emu.control("clusters")[0]["deletion_protection"] is True
+
+
+ROA_TEMPLATE = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  clusterId: {Type: String}
+Tasks:
+  - Name: protect
+    Action: ACS::ExecuteAPI
+    Properties:
+      Service: CS
+      API: ModifyCluster
+      Method: PUT
+      URI: /api/v2/clusters/{{ clusterId }}
+      Parameters: null
+      Body: '{"deletion_protection":true}'
+    Outputs:
+      taskId: {Type: String, ValueSelector: .task_id}
+  - Name: describe
+    Action: ACS::ExecuteAPI
+    Properties:
+      Service: CS
+      API: DescribeClusterDetail
+      Method: GET
+      Headers: {Content-Type: application/json}
+      URI: '/clusters/{{ clusterId }}'
+    Outputs:
+      protected: {Type: Boolean, ValueSelector: .deletion_protection}
+Outputs:
+  protected: {Type: Boolean, Value: '{{ describe.protected }}'}
+"""
+
+
+def test_the_engine_runs_roa_execute_api_tasks(sdk, emu):
+    cluster_id = emu.control("clusters")[0]["cluster_id"]
+
+    def run(cluster):
+        execution_id = sdk.oos("StartExecution", TemplateContent=ROA_TEMPLATE, SafetyCheck="Skip",
+                               Parameters=json.dumps({"clusterId": cluster}))["Execution"]["ExecutionId"]
+
+        def finished():
+            found = sdk.oos("ListExecutions", ExecutionId=execution_id)["Executions"][0]
+            return found if found["Status"] in ("Success", "Failed", "Cancelled") else None
+        return wait_until(finished, timeout=30)
+
+    execution = run(cluster_id)
+    assert execution["Status"] == "Success", execution.get("StatusMessage")
+    assert json.loads(execution["Outputs"]) == {"protected": True}
+    assert emu.control("clusters")[0]["deletion_protection"] is True
+    failed = run("cnothere")
+    assert failed["Status"] == "Failed" and "ErrorClusterNotFound" in failed["StatusMessage"]

@@ -43,5 +43,6 @@ def test_module_docs_match_the_argument_spec():
 
 def test_lookup_docs_render_with_env_entries():
     doc = ansible_doc("lookup", "alicloud.oos.oos_api")
-    assert [e["name"] for e in doc["options"]["secret_key"]["env"]] == ["ALICLOUD_SECRET_KEY", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"]
+    # The last variable set wins in Ansible's config system, so ALICLOUD_SECRET_KEY (listed last) has precedence.
+    assert [e["name"] for e in doc["options"]["secret_key"]["env"]] == ["ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY"]
     assert doc["options"]["service"]["required"] is True

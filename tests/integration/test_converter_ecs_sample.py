@@ -1,0 +1,118 @@
+"""A sample of public ECS templates (../shared, skipped when absent), converted and run end to end.
+
+Each template is converted with its parameters baked in (the lookup's ``parameters=``); one
+ansible-playbook process imports them all in order (one start-up instead of twenty), against one
+emulator with a small fleet and fast transitions. Every template must end Success, and the emulator
+state must have changed as each template says.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, SHARED, run_playbook
+
+sys.path.insert(0, str(REPO_ROOT / ".collections"))
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert  # noqa: E402
+
+PUBLIC = SHARED / "oos-templates" / "PublicTemplates"
+ACTIONS = SHARED / "oos-templates" / "CloudProductActions"
+
+
+def ids(*instances) -> dict:
+    return {"Type": "ResourceIds", "ResourceIds": [i["InstanceId"] for i in instances]}
+
+
+def tags(**pairs) -> dict:
+    return {"Type": "Tags", "Tags": [{"Key": k, "Value": v} for k, v in pairs.items()]}
+
+
+def sample(fleet: dict, disk_id: str) -> list:
+    """(template, parameters, extra vars) in run order; instance names are the emulator's seeded fleet."""
+    f = fleet
+    return [
+        ("ACS-ECS-BulkyStopInstances", {"targets": tags(App="db", Env="dev")}, {}),            # 0003, 0007 stop
+        ("ACS-ECS-BulkyStartInstances", {"targets": ids(f["db-dev-0003"])}, {}),               # 0003 back
+        ("ACS-ECS-BulkyStopClassicInstances", {"targets": ids(f["web-prod-0006"])}, {}),       # 0006 stops
+        ("ACS-ECS-ScheduleToStopInstances", {"targets": ids(f["db-prod-0008"]), "endDate": "2099-01-01T00:00:00Z"}, {}),
+        ("ACS-ECS-ScheduleToStartInstances", {"targets": ids(f["db-prod-0008"]), "endDate": "2099-01-01T00:00:00Z"}, {}),
+        ("ACS-ECS-BulkyRebootInstances", {"targets": tags(App="web", Env="dev")}, {}),
+        ("ACS-ECS-ScheduleToRebootInstances", {"targets": ids(f["web-prod-0002"]), "endDate": "2099-01-01T00:00:00Z"}, {}),
+        ("ACS-ECS-ScheduleToRebootInstancesWithSLR", {"targets": ids(f["db-prod-0004"])}, {}),
+        ("ACS-ECS-BulkyRunCommand", {"targets": tags(App="web", Env="dev"), "commandContent": "echo bulky > bulky.txt"}, {}),
+        ("ACS-ECS-RunShellScript", {"instanceId": f["web-dev-0001"]["InstanceId"], "workingDir": "/root",
+                                    "commandContent": "echo shell > shell.txt"}, {}),
+        ("ACS-ECS-BulkyRunCommandAcrossRegions", {"instanceInfos": [
+            {"regionId": "cn-hangzhou", "instanceId": f["web-prod-0002"]["InstanceId"]}],
+            "commandContent": "echo across > across.txt"}, {}),
+        ("ACS-ECS-BulkyTagInstanceByRunCommandResult", {"targets": tags(App="web", Env="dev"), "tagKey": "role",
+                                                        "commandContent": "echo frontend"}, {}),
+        ("ACS-ECS-BulkyTagInstanceByLinuxKernelVersion", {"targets": ids(f["db-dev-0003"])}, {}),
+        ("ACS-ECS-BulkyDescribeDisks", {"targets": tags(App="web", Env="dev")}, {}),
+        ("ACS-ECS-BulkyCreateSnapshot", {"diskIds": [disk_id]}, {}),
+        ("ACS-ECS-InheritDiskTagToSnapshot", {"tagKeys": ["App"], "OOSAssumeRole": ""}, {}),
+        ("ACS-ECS-CreateImage", {"instanceId": f["db-dev-0003"]["InstanceId"], "imageName": "sample-image"}, {}),
+        ("ACS-ECS-BulkyDeleteExpiredImage", {"expiredDays": 1}, {}),
+        ("ACS-ECS-AutoStartECSWhenStoppedByTags", {}, {
+            "oos_trigger_event": {"content": {"resourceId": f["db-dev-0007"]["InstanceId"], "state": "Stopped"}}}),
+        ("ACS-ECS-RebootInstanceAtHighCpuByTags", {"threshold": 80}, {
+            "oos_trigger_event": {"content": {"resourceId": f["web-dev-0005"]["InstanceId"]}}}),
+    ]
+
+
+@pytest.mark.skipif(not PUBLIC.is_dir(), reason="../shared/oos-templates absent: ECS sample skipped")
+def test_sample_of_public_ecs_templates_runs_end_to_end(tmp_path, emulator_factory):
+    emulator = emulator_factory("--instances", "8", "--seed", "5", "--transition-seconds", "0.1")
+    fleet = {i["InstanceName"]: i for i in emulator.instances()}
+    disk_id = emulator.control(f"instances/{fleet['web-dev-0001']['InstanceId']}")["SystemDiskId"]
+    cases = sample(fleet, disk_id)
+    assert len(cases) >= 20
+    index = ["---"]
+    for position, (name, parameters, extra) in enumerate(cases):
+        result = convert(str(PUBLIC / f"{name}.yml"), action_templates_path=str(ACTIONS), parameters=parameters,
+                         name=f"{name}")
+        path = tmp_path / f"{position:02d}-{name}.yml"
+        path.write_text(result.playbook_yaml(name))
+        index.append(f"- name: Run {name}\n  ansible.builtin.import_playbook: {path.name}")
+        if extra:
+            index.append("  vars: " + json.dumps(extra))
+    (tmp_path / "sample.yml").write_text("\n".join(index) + "\n")
+
+    run = run_playbook(tmp_path / "sample.yml", emulator.env, timeout=900)
+    summaries = [json.loads(m) for m in re.findall(r'TASK \[Show the template outputs\].*?"msg": (\{.*?\n    \})',
+                                                    run.stdout, re.S)]
+    assert run.rc == 0, run.output[-4000:]
+    assert [s["status"] for s in summaries] == ["Success"] * len(cases)
+    outputs = dict(zip([c[0] for c in cases], [s["outputs"] for s in summaries]))
+
+    state = {i["InstanceName"]: i for i in emulator.instances()}
+    calls = emulator.stats()["calls"]
+    # Power: stopped and not restarted stays stopped; restarted ones run again.
+    assert state["web-prod-0006"]["Status"] == "Stopped"
+    for name in ("db-dev-0003", "db-prod-0008", "db-dev-0007", "web-dev-0001", "web-dev-0005"):
+        assert state[name]["Status"] == "Running", name
+    assert calls.get("StopInstances", 0) + calls.get("StopInstance", 0) >= 4
+    assert calls.get("StartInstances", 0) + calls.get("StartInstance", 0) >= 3
+    assert calls.get("RebootInstances", 0) + calls.get("RebootInstance", 0) >= 4
+    # Cloud Assistant scripts really ran, in each instance's own home.
+    def home(name):
+        return Path(emulator.control(f"instances/{fleet[name]['InstanceId']}")["FileRoot"]) / "root"
+    assert (home("web-dev-0001") / "bulky.txt").read_text() == "bulky\n"
+    assert (home("web-dev-0005") / "bulky.txt").read_text() == "bulky\n"
+    assert (home("web-dev-0001") / "shell.txt").read_text() == "shell\n"
+    assert (home("web-prod-0002") / "across.txt").read_text() == "across\n"
+    # Tags written from command output and from the kernel version.
+    assert state["web-dev-0001"]["Tags"].get("role") == "frontend" and state["web-dev-0005"]["Tags"].get("role") == "frontend"
+    assert state["db-dev-0003"]["Tags"].get("KernelVersion")
+    # Disks described, a snapshot and an image created; the new image is not expired, so it stays.
+    assert {d["DiskId"] for d in outputs["ACS-ECS-BulkyDescribeDisks"]["diskInfos"]} >= {disk_id}
+    assert [s for s in emulator.control("snapshots") if s.get("SourceDiskId") == disk_id]
+    images = [i for i in emulator.control("images") if i.get("ImageName") == "sample-image"]
+    assert len(images) == 1 and outputs["ACS-ECS-CreateImage"]["imageId"] == images[0]["ImageId"]
+    assert outputs["ACS-ECS-BulkyDeleteExpiredImage"]["deletedImageIds"] == []
+    # Event and alarm triggers: the body ran once for the event passed in.
+    assert outputs["ACS-ECS-AutoStartECSWhenStoppedByTags"]["instanceId"] == fleet["db-dev-0007"]["InstanceId"]

@@ -1,0 +1,146 @@
+"""Constructs added to reach the corpus: ROA ExecuteAPI, SelectTargets of other products, loops in loops,
+OnError semantics, names and YAML that pass ansible-lint."""
+from __future__ import annotations
+
+import yaml
+
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import dumper, filters, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
+
+
+def _calls(result, module):
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if module in node:
+                found.append(node[module])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(result.plays)
+    return found
+
+
+ROA = """
+FormatVersion: OOS-2019-06-01
+Parameters: {clusterId: {Type: String}}
+Tasks:
+  - Name: protect
+    Action: ACS::ExecuteAPI
+    Properties:
+      Service: CS
+      API: ModifyCluster
+      Method: PUT
+      URI: /api/v2/clusters/{{ clusterId }}
+      Parameters: null
+      Headers: {Content-Type: application/json}
+      Body: '{"deletion_protection": true}'
+  - Name: waitRunning
+    Action: ACS::WaitFor
+    Retries: 5
+    Properties:
+      Service: CS
+      API: DescribeClusterDetail
+      Method: GET
+      URI: /clusters/{{ clusterId }}
+      PropertySelector: .state
+      DesiredValues: [running]
+      NotDesiredValues: [failed]
+      StopRetryValues: [deleted]
+"""
+
+
+def test_roa_execute_api_uses_uri_body_headers():
+    result = convert(content=ROA)
+    first, second = _calls(result, "alicloud.oos.oos_execute_api")
+    assert first["method"] == "PUT" and first["uri"].startswith("{{ ") and "['URI']" in first["uri"]
+    assert "['Body']" in first["body"] and "['Headers']" in first["headers"] and first["parameters"] == {}
+    wait = second["wait_for"]
+    assert wait["retries"] == 5 and "['DesiredValues']" in wait["desired_values"]
+    # StopRetryValues fail at once, like NotDesiredValues.
+    assert "['NotDesiredValues']" in wait["not_desired_values"] and "['StopRetryValues']" in wait["not_desired_values"]
+
+
+def test_select_targets_of_other_products_are_listed_through_their_api():
+    requests = filters.oos_target_requests({"ResourceType": "ALIYUN::RDS::Instance", "RegionId": "cn-beijing",
+                                            "Filters": [{"Type": "ResourceIds", "ResourceIds": ["rm-1", "rm-2"]}]})
+    assert requests == [{"service": "Rds", "version": "2014-08-15", "api": "DescribeDBInstances",
+                         "parameters": {"DBInstanceId": "rm-1,rm-2", "RegionId": "cn-beijing"},
+                         "resource": "aliyun::rds::instance"}]
+    redis = filters.oos_target_requests({"ResourceType": "ALIYUN::Redis::Instance",
+                                         "Filters": [{"Type": "Tags", "Tags": [{"Key": "env", "Value": "prod"}]}]})
+    assert redis[0]["parameters"] == {"Tag.1.Key": "env", "Tag.1.Value": "prod"}
+    merged = filters.oos_merge_instances([{"oos_request": requests[0], "response": {
+        "Items": {"DBInstance": [{"DBInstanceId": "rm-1", "DBInstanceDescription": "db one"}]}}}])
+    assert merged["Instances"]["Instance"][0]["InstanceId"] == "rm-1"
+    assert merged["Instances"]["Instance"][0]["InstanceName"] == "db one"
+
+
+def test_computed_resource_type_converts_and_unknown_static_type_is_refused():
+    template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {"kind": {"Type": "String"}},
+                "Tasks": [{"Name": "pick", "Action": "ACS::SelectTargets",
+                           "Properties": {"ResourceType": "{{ kind }}", "Filters": [{"Type": "All"}]}}]}
+    assert _calls(convert(content=template), "alicloud.oos.oos_execute_api")
+    template["Tasks"][0]["Properties"]["ResourceType"] = "ALIYUN::SLB::LoadBalancer"
+    try:
+        convert(content=template)
+    except Exception as error:  # noqa: BLE001 - ConversionError
+        assert "unsupported SelectTargets ResourceType ALIYUN::SLB::LoadBalancer (supported: ALIYUN::ECS::Instance" in str(error)
+        assert str(error).endswith("at Tasks[0] (pick)")
+    else:
+        raise AssertionError("an unknown resource type must be refused")
+
+
+def test_loop_inside_a_loop_is_delegated_to_oos_with_the_item_left_for_oos():
+    task = {"Name": "snap", "Action": "ACS::ECS::CreateSnapshot",
+            "Properties": {"diskId": "{{ ACS::TaskLoopItem }}", "name": "s-{{ prefix }}-{{ ACS::TaskLoopItem }}"},
+            "Loop": {"Items": "{{ disks }}", "RateControl": {"Mode": "Concurrency", "Concurrency": 2, "MaxErrors": 0},
+                     "Outputs": {"snapshotIds": {"AggregateType": "Fn::ListJoin", "AggregateField": "snapshotId"}}}}
+    context = {"parameters": {"prefix": "p", "disks": ["d-1", "d-2"]}, "pseudo": {}, "tasks": {}}
+    template = filters.oos_delegated_template(task, context)
+    body = template["Tasks"][0]
+    assert body["Properties"] == {"diskId": "{{ ACS::TaskLoopItem }}", "name": "s-p-{{ ACS::TaskLoopItem }}"}
+    assert body["Loop"]["Items"] == ["d-1", "d-2"] and body["Loop"]["RateControl"]["Concurrency"] == 2
+    assert template["Outputs"] == {"snapshotIds": {"Type": "List", "Value": "{{ snap.snapshotIds }}"}}
+    done = filters.oos_delegated_done(dict(context, next="snap", status="Running"), task,
+                                      {"outputs": {"snapshotIds": ["s-1", "s-2"]}}, "after")
+    assert done["tasks"]["snap"] == {"snapshotIds": ["s-1", "s-2"]} and done["next"] == "after"
+
+
+def test_on_error_cleanup_still_fails_the_execution_and_next_ignores_the_error():
+    context = runtime.start({}, first_task="a")
+    cleaned = runtime.fail(context, "a", "boom", "cleanup")
+    assert cleaned["next"] == "cleanup" and cleaned["status"] == "Running"
+    finished = runtime.record(cleaned, "cleanup", {}, runtime.END)
+    assert finished["status"] == "Failed" and finished["error"]["task"] == "a"
+    ignored = runtime.fail(context, "a", "boom", "b", ignore=True)
+    assert ignored["next"] == "b" and not ignored.get("error")
+    assert runtime.record(ignored, "b", {}, runtime.END)["status"] == "Success"
+    assert runtime.fail(context, "a", "boom", None)["status"] == "Failed"
+
+
+def test_names_never_carry_jinja_and_template_text_in_notes_is_unsafe():
+    template = {"FormatVersion": "OOS-2019-06-01", "Description": "{{ lookup('pipe', 'id') }} run",
+                "Tasks": [{"Name": "tick", "Action": "ACS::TimerTrigger", "Description": "{% if x %}",
+                           "Properties": {"Type": "cron", "Expression": "{{ lookup('pipe', 'id') }}"}}]}
+    result = convert(content=template)
+    text = result.playbook_yaml()
+    for line in text.splitlines():
+        if line.strip().startswith(("- name:", "name:")):
+            assert "{{" not in line and "{%" not in line, line
+    notes = _calls(result, "ansible.builtin.debug")
+    trigger = [n for n in notes if "TimerTrigger" in str(n.get("msg"))]
+    assert trigger and isinstance(trigger[0]["msg"], dumper.Unsafe)
+
+
+def test_dumped_playbooks_keep_lines_short_and_values_exact():
+    value = {"jq": ".A|map(select(.B==\"x\"))" * 12, "cjk": "中文" * 120, "script": "echo " + "x" * 200 + "\nexit 0",
+             "unsafe": dumper.Unsafe("{{ a }}" + "k" * 300)}
+    text = dumper.dump([{"name": "Play", "vars": value}])
+    assert max(len(line) for line in text.splitlines()) <= 160
+    loaded = yaml.safe_load(text.replace("!unsafe", ""))
+    assert loaded[0]["vars"] == {k: str(v) for k, v in value.items()}
+    assert "# noqa: jinja" in text.splitlines()[1]   # the play that carries !unsafe data says so
