@@ -47,6 +47,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.products import (
     json_parameters,
     normalize_product,
     page_size_limit,
+    plural_repeat_list,
     resolve_endpoint,
 )
 from ansible_collections.alicloud.oos.plugins.module_utils.retries import is_retryable
@@ -93,7 +94,9 @@ def flatten_parameters(params, product=None, action=None) -> dict:
 
     Parameters the API takes as a JSON string (known from the API docs for ECS and OOS, e.g. OOS
     ``StartExecution.Parameters``, ECS ``DescribeInstances.InstanceIds``) are JSON-encoded with
-    compact separators when given as a list or dict; everything else is flattened.
+    compact separators when given as a list or dict; everything else is flattened. A list under the
+    plural name of a repeatList parameter (RunCommand ``InstanceIds``, TagResources ``ResourceIds``/``Tags``,
+    as OOS templates write them) is sent as that parameter (``InstanceId.N``), as OOS ExecuteAPI does.
     """
     if params is None:
         return {}
@@ -107,8 +110,10 @@ def flatten_parameters(params, product=None, action=None) -> dict:
             raise AlicloudInputError("parameters", f"parameter names must be non-empty strings, got {key!r}")
         if key in as_json and isinstance(value, (dict, list, tuple)):
             out[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-        else:
-            _flatten_into(key, value, out)
+            continue
+        if isinstance(value, (list, tuple)) and product and action:
+            key = plural_repeat_list(product, action, key) or key
+        _flatten_into(key, value, out)
     return out
 
 

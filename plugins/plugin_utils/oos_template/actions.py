@@ -235,6 +235,11 @@ def _batch_step(step: Step) -> bool:
     return batch
 
 
+def _has_items(step: Step) -> str:
+    # An OOS loop over no items succeeds without doing anything; the modules refuse an empty id list.
+    return f"(oos_task.Loop.Items | {F}oos_render({step.ctx}) | length) > 0"
+
+
 def _instance_selection(step: Step, batch: bool) -> dict:
     if batch:
         return {"instance_ids": expr(f"oos_task.Loop.Items | {F}oos_render({step.ctx})"),
@@ -259,6 +264,7 @@ def map_run_command(step: Step) -> Mapped:
     call = {"name": _prefixed_name(step, "run the command with Cloud Assistant"),
             F + "oos_run_command": args, "register": step.register}
     if batch:
+        call["when"] = _has_items(step)
         return Mapped([call], native_batch=True, batch_documents=f"{step.register} | {F}oos_command_documents")
     return Mapped([call], document=f"({step.register} | {F}oos_command_documents)[0]")
 
@@ -278,6 +284,7 @@ def _power(state: str):
         call = {"name": _prefixed_name(step, f"make the instance {state}"), F + "oos_instance": args,
                 "register": step.register}
         if batch:
+            call["when"] = _has_items(step)
             return Mapped([call], native_batch=True,
                           batch_documents=f"{step.register}.instance_ids | default([]) | map('alicloud.oos.oos_empty_document') | list")
         return Mapped([call])

@@ -14,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, parameters
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step, expr
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import protect
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
@@ -380,7 +380,7 @@ class Converter:
             return None
         first = child["Tasks"][0]["Name"] if child["Tasks"] else END
         enter = {"name": f"OOS {task['Name']} | start the nested template",
-                 "vars": {"oos_child_parameters": protect(child.get("Parameters") or {})},
+                 "vars": {"oos_child_parameters": protect(parameters.runtime_specs(child.get("Parameters")))},
                  "ansible.builtin.set_fact": {child_ctx: expr(
                      f"oos_child_parameters | {F}oos_child_start({parameters_expr}, {step.ctx}, '{first}')")}}
         finish = {"name": f"OOS {task['Name']} | evaluate the nested template outputs",
@@ -440,11 +440,11 @@ def start_tasks(template: dict, first: str, store_refs: dict) -> list:
     ]
     for name, secret in sorted(store_refs.items()):
         api = "GetSecretParameter" if secret else "GetParameter"
-        parameters = {"Name": name}
+        request = {"Name": name}
         if secret:
-            parameters["WithDecryption"] = True
+            request["WithDecryption"] = True
         fetch = {"name": f"Read the parameter store value {name}",
-                 F + "oos_execute_api": {"service": "OOS", "api": api, "parameters": parameters},
+                 F + "oos_execute_api": {"service": "OOS", "api": api, "parameters": request},
                  "register": "oos_store_value"}
         if secret:
             fetch["no_log"] = True
@@ -519,7 +519,7 @@ def build(template: dict, options: Options) -> Conversion:
     if converter.inventory_bound and options.hosts and any(
             str(t.get("Action", "")).lower() == "acs::selecttargets" for t in template["Tasks"]):
         plays.append(inventory_play(options.hosts, options.instance_id_var))
-    first_vars = {"oos_parameters": protect(template.get("Parameters") or {}),
+    first_vars = {"oos_parameters": protect(parameters.runtime_specs(template.get("Parameters"))),
                   "oos_parameter_overrides": protect(dict(options.parameters or {}))}
     current = start_tasks(template, template["Tasks"][0]["Name"], store_refs)
     current_name, current_vars = title, first_vars

@@ -18,6 +18,16 @@ def _json(value, name, expected):
                          f"e.g. -e '{{\"{name}\": {'[...]' if expected == 'list' else '{...}'}}}'") from None
 
 
+RUNTIME_KEYS = ("Type", "Default", "AllowedValues", "AllowedPattern", "MinLength", "MaxLength", "MinValue", "MaxValue",
+                "ConstraintDescription")
+
+
+def runtime_specs(specs) -> dict:
+    """What validation needs of each parameter spec (labels, descriptions and console metadata dropped)."""
+    return {name: {k: v for k, v in (spec or {}).items() if k in RUNTIME_KEYS and not (
+        k == "ConstraintDescription" and not isinstance(v, str))} for name, spec in (specs or {}).items()}
+
+
 def coerce(name: str, spec: dict, value):
     """The value converted to the parameter's Type; ValueError names the parameter and the fix."""
     kind = spec.get("Type", "String")

@@ -29,6 +29,7 @@ def build_tables() -> dict:
     page_size = {}
     endpoints = {}
     json_parameters = {}
+    repeat_list_plurals = {}
     for product in sorted(DOC_FILES):
         docs = load_docs(product)
         client_token[product] = tuple(sorted(a for a, api in docs["apis"].items() if "ClientToken" in parameter_names(api)))
@@ -51,10 +52,21 @@ def build_tables() -> dict:
             if names:
                 json_params[action] = tuple(names)
         json_parameters[product] = json_params
+        # repeatList parameters X (sent X.N) that templates may name Xs, the classic SDK setter name
+        # (RunCommand InstanceIds -> InstanceId.N), when the API has no parameter Xs of its own.
+        plurals = {}
+        for action, api in sorted(docs["apis"].items()):
+            params = parameter_names(api)
+            names = sorted(p["name"] for p in api.get("parameters", [])
+                           if p.get("style") == "repeatList" and not p["name"].endswith("s")
+                           and p["name"] + "s" not in params)
+            if names:
+                plurals[action] = tuple(names)
+        repeat_list_plurals[product] = plurals
         endpoints[product] = {e["regionId"]: e["endpoint"] for e in docs["endpoints"]
                               if e["endpoint"] != f"{product}.{e['regionId']}.aliyuncs.com"}
     return {"CLIENT_TOKEN_ACTIONS": client_token, "PAGE_SIZE_LIMITS": page_size, "ENDPOINT_EXCEPTIONS": endpoints,
-            "JSON_PARAMETERS": json_parameters}
+            "JSON_PARAMETERS": json_parameters, "REPEAT_LIST_PLURALS": repeat_list_plurals}
 
 
 def render(tables: dict) -> str:

@@ -111,3 +111,18 @@ def test_stop_retry_values_fail_at_once_and_only_on_a_match():
         "property_selector": ".on", "desired_values": [True], "stop_retry_values": [False]}).wait_for
     with pytest.raises(WaitFailed):
         _check_stop_retry_values({"on": False}, booleans, 1)
+
+
+def test_plural_names_of_repeat_lists_are_sent_as_the_documented_parameter():
+    from ansible_collections.alicloud.oos.plugins.module_utils.client import flatten_parameters
+
+    # As OOS templates write them: ACS::ECS::RunCommand, and TagResources in the public templates.
+    assert flatten_parameters({"InstanceIds": ["i-1", "i-2"]}, "ecs", "RunCommand") == {
+        "InstanceId.1": "i-1", "InstanceId.2": "i-2"}
+    assert flatten_parameters({"ResourceIds": ["i-1"], "Tags": [{"Key": "k", "Value": "v"}]}, "ECS",
+                              "TagResources") == {"ResourceId.1": "i-1", "Tag.1.Key": "k", "Tag.1.Value": "v"}
+    # Real parameters keep their names: DescribeInstances InstanceIds is JSON, RunInstances SecurityGroupIds.N.
+    assert flatten_parameters({"InstanceIds": ["i-1"]}, "ecs", "DescribeInstances") == {"InstanceIds": '["i-1"]'}
+    assert flatten_parameters({"SecurityGroupIds": ["sg-1"]}, "ecs", "RunInstances") == {"SecurityGroupIds.1": "sg-1"}
+    assert flatten_parameters({"InstanceIds": "i-1"}, "ecs", "RunCommand") == {"InstanceIds": "i-1"}
+    assert flatten_parameters({"InstanceIds": ["i-1"]}) == {"InstanceIds.1": "i-1"}  # no product: no table
