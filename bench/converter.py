@@ -22,12 +22,13 @@ def run(rounds: int = 3) -> dict:
         print("converter bench skipped: ../shared/oos-templates is absent")
         return {}
     actions = str(CORPUS / "CloudProductActions")
+    public = str(CORPUS / "PublicTemplates")   # templates that call other public templates by name
     def one_pass(write_yaml: bool):
         converted = 0
         start = time.perf_counter()
         for path in files:
             try:
-                result = convert(str(path), action_templates_path=actions)
+                result = convert(str(path), action_templates_path=actions, template_paths=[public])
                 if write_yaml:
                     result.playbook_yaml()
                 converted += 1

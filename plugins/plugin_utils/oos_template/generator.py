@@ -10,6 +10,8 @@ with their own context fact.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -107,6 +109,7 @@ class Converter:
         self.counter = 0
         self.store_refs: dict = {}
         self.mermaid_edges: list = []
+        self.digest = hashlib.sha1(json.dumps(template, sort_keys=True, default=str).encode()).hexdigest()[:6]
         self.inventory_bound = options.select_targets == "inventory" or (
             options.select_targets == "auto" and bool(options.hosts))
 
@@ -198,7 +201,11 @@ class Converter:
         block_vars = {"oos_task": protect(data), "oos_next": on_success, "oos_on_error": on_error}
         when_extra = []
         if "When" in task:
-            when_extra.append(f"oos_task.When | {F}oos_condition({ctx})")
+            # Blocks pass their `when` down to every task inside; a nested template's tasks bind their own
+            # oos_task, so the condition reads a variable of its own.
+            when_var = self.unique("oos_when")
+            block_vars[when_var] = protect(task["When"])
+            when_extra.append(f"{when_var} | {F}oos_condition({ctx})")
         rescue = [{"name": f"OOS {task['Name']} | record the error",
                    "ansible.builtin.set_fact": {ctx: expr(f"{ctx} | {F}oos_task_failed(oos_task, ansible_failed_result, oos_on_error)")}}]
 
@@ -264,7 +271,8 @@ class Converter:
                     self.replace_ctx(value, old, new)
 
     def split_loop(self, task, data, step, title, guard, when_extra, block_vars, mapped, ctx, on_success, on_error, rescue):
-        group = "oos_loop_" + re.sub(r"[^A-Za-z0-9_]", "_", task["Name"]) + f"_{self.counter}"
+        # Distinct templates never share a group, even when one ansible-playbook run imports several.
+        group = f"oos_loop_{self.digest}_" + re.sub(r"[^A-Za-z0-9_]", "_", task["Name"]) + f"_{self.counter}"
         prepare = {
             "name": title + " [loop: add one host per item]", "when": [guard] + when_extra, "vars": block_vars,
             "block": [
@@ -274,7 +282,8 @@ class Converter:
                  "ansible.builtin.add_host": {"name": expr(f"'{group}_' ~ oos_index"), "groups": group,
                                               "ansible_connection": "local",
                                               "ansible_python_interpreter": expr("ansible_playbook_python"),
-                                              "oos_loop_index": expr("oos_index")},
+                                              "oos_loop_index": expr("oos_index"),
+                                              "oos_loop_execution": expr(f"{ctx}.pseudo['acs::executionid']")},
                  "loop": expr("range(oos_loop['items'] | length) | list"),
                  "loop_control": {"loop_var": "oos_index"}},
             ],
@@ -298,6 +307,7 @@ class Converter:
             "block": [{"name": f"OOS {task['Name']} | aggregate the outputs and check MaxErrors",
                        "ansible.builtin.set_fact": {"oos": expr(
                            f"oos | {F}oos_loop_done(oos_task, groups['{group}'] | default([]) | map('extract', hostvars) "
+                           f"| selectattr('oos_loop_execution', 'equalto', oos.pseudo['acs::executionid']) "
                            f"| map(attribute='oos_iteration', default=None) | list, oos_next)")}}],
             "rescue": rescue,
         }
@@ -496,11 +506,16 @@ def loop_play(split: Split) -> dict:
         "name": f"OOS {split.task['Name']} | stop launching items once MaxErrors is exceeded",
         "ansible.builtin.meta": "end_play",
         "run_once": True,
-        "when": (f"(ansible_play_hosts_all | map('extract', hostvars) | map(attribute='oos_iteration', default={{}}) "
+        "when": (f"(ansible_play_hosts_all | map('extract', hostvars) | selectattr('oos_loop_execution', 'equalto', "
+                 f"hostvars['localhost']['oos']['pseudo']['acs::executionid']) | map(attribute='oos_iteration', default={{}}) "
                  f"| selectattr('error', 'defined') | list | length) > hostvars['localhost']['oos_loop']['max_errors']"),
     }
+    # Hosts left by an earlier execution of the same template in this ansible-playbook run sit this one out.
+    stale = {"name": f"OOS {split.task['Name']} | skip items of another execution",
+             "ansible.builtin.meta": "end_host",
+             "when": "oos_loop_execution != hostvars['localhost']['oos']['pseudo']['acs::executionid']"}
     return {"name": split.label + " [loop]", "hosts": split.group, "gather_facts": False, "serial": serial,
-            "tasks": split.body + [stop]}
+            "tasks": [stale] + split.body + [stop]}
 
 
 def build(template: dict, options: Options) -> Conversion:

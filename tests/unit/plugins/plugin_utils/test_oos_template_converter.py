@@ -57,7 +57,7 @@ def test_generic_loop_becomes_a_play_over_in_memory_hosts(tmp_path):
         "Properties: {Service: ECS, API: RebootInstance, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}")
     plays = convert(content=template).plays
     assert [p["hosts"] for p in plays] == ["localhost", plays[1]["hosts"], "localhost"]
-    assert plays[1]["hosts"].startswith("oos_loop_reboot") and "serial" in plays[1]
+    assert plays[1]["hosts"].startswith("oos_loop_") and "_reboot_" in plays[1]["hosts"] and "serial" in plays[1]
     assert plays[1]["tasks"][-1]["ansible.builtin.meta"] == "end_play"
 
 
