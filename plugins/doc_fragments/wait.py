@@ -12,24 +12,14 @@ import yaml
 from ansible_collections.alicloud.oos.plugins.module_utils import waiter
 
 
-def _wait_for_options() -> dict:
-    options = waiter.poll_option_docs(single_check=False)
-    options["stop_retry_values"] = {
-        "description": ["OOS C(StopRetryValues): when any selected value is one of these, stop polling at once and "
-                        "fail (for example V([fail]) for a task whose state is C(fail)). Compared as strings, like "
-                        "O(wait_for.desired_values)."],
-        "type": "list", "elements": "raw",
-    }
-    return options
-
-
 def _fragment() -> str:
     return yaml.safe_dump({"options": {
         "wait_for": {
             "description": ["Poll the same call (ACS::WaitFor) until O(wait_for.property_selector) yields only "
-                            "O(wait_for.desired_values); fail at once on O(wait_for.not_desired_values) and when retries "
-                            "or the timeout run out."],
-            "type": "dict", "suboptions": _wait_for_options(),
+                            "O(wait_for.desired_values) (or none of O(wait_for.not_desired_values) when only those are "
+                            "given); fail at once on O(wait_for.stop_retry_values), and when retries or the timeout run "
+                            "out."],
+            "type": "dict", "suboptions": waiter.poll_option_docs(single_check=False),
         },
         "check_for": {
             "description": ["Check the response once (ACS::CheckFor) and fail unless every selected value is desired "

@@ -38,8 +38,6 @@ from ansible_collections.alicloud.oos.plugins.module_utils.selectors import (
     select_output,
 )
 from ansible_collections.alicloud.oos.plugins.module_utils.waiter import (
-    WaitFailed,
-    as_comparable,
     check_for,
     poll_argument_spec,
     validate_wait_spec,
@@ -47,14 +45,11 @@ from ansible_collections.alicloud.oos.plugins.module_utils.waiter import (
 )
 
 RPC_METHODS = ("POST", "GET")
-STOP_RETRY_VALUES = "stop_retry_values"
 
 
 def wait_for_argument_spec() -> dict:
-    """``wait_for`` suboptions: the waiter's, plus OOS ``StopRetryValues``."""
-    spec = poll_argument_spec(single_check=False)
-    spec[STOP_RETRY_VALUES] = {"type": "list", "elements": "raw"}
-    return spec
+    """``wait_for`` suboptions (the waiter's table, OOS ``StopRetryValues`` included)."""
+    return poll_argument_spec(single_check=False)
 
 
 def execute_api_argument_spec() -> dict:
@@ -163,14 +158,7 @@ def _parse_style(options: dict, service: str) -> dict:
 
 def _parse_wait_for(spec: dict, request: ApiRequest) -> dict:
     spec = {k: v for k, v in spec.items() if v is not None}
-    stop = spec.pop(STOP_RETRY_VALUES, None)
     parsed = validate_wait_spec(spec, "wait_for")
-    if stop is not None:
-        if isinstance(stop, (str, int, float, bool)):
-            stop = [stop]
-        if not isinstance(stop, (list, tuple)):
-            raise AlicloudInputError(f"wait_for.{STOP_RETRY_VALUES}", f"must be a list of values, got {type(stop).__name__}")
-        parsed[STOP_RETRY_VALUES] = list(stop)
     if not request.read_only and not request.idempotent:
         what = f"{request.method} {request.uri}" if request.roa else request.api
         raise AlicloudInputError("wait_for", f"polls by repeating {what}, which may change resources; use wait_for on a "
@@ -219,20 +207,6 @@ def _fetch(client, request):
     return client.call(request.api, request.parameters, method=request.method, idempotent=request.idempotent), 1
 
 
-def _check_stop_retry_values(data, spec: dict, polls: int) -> None:
-    """OOS ``StopRetryValues``: a selected value among them ends the wait at once, as a failure."""
-    stop = spec.get(STOP_RETRY_VALUES)
-    if not stop:
-        return
-    try:
-        check_for(data, spec["property_selector"], None, stop, field="wait_for")
-    except WaitFailed as failed:
-        seen = [as_comparable(v) for v in failed.values]
-        raise WaitFailed(f"stopped waiting: {spec['property_selector']} yielded {seen}, a value of "
-                         f"stop_retry_values {sorted({as_comparable(v) for v in stop})}", failed.values, polls, 0.0,
-                         "StopRetryValue") from None
-
-
 def execute(client, request: ApiRequest, check_mode: bool = False) -> dict:
     """Run ``request`` with ``client`` (an ``AlicloudClient`` for ``request.service``).
 
@@ -259,22 +233,20 @@ def _execute(client, request: ApiRequest, check_mode: bool) -> dict:
         result["msg"] = f"Would call {normalize_product(request.service).upper()} {request.api} (check mode: not sent)"
         return result
 
-    state = {"pages": 0, "polls": 0}
+    state = {"pages": 0}
 
     def fetch():
         body, pages = _fetch(client, request)
         state["pages"] = pages
-        state["polls"] += 1
-        if request.wait_for:
-            _check_stop_retry_values(body, request.wait_for, state["polls"])
         return body
 
     if request.wait_for:
         spec = request.wait_for
-        waited = wait_for(fetch, spec["property_selector"], spec["desired_values"], spec.get("not_desired_values"),
+        waited = wait_for(fetch, spec["property_selector"], spec.get("desired_values"), spec.get("not_desired_values"),
                           retries=spec["retries"], delay=spec["delay"], delay_type=spec["delay_type"],
                           backoff=spec["backoff"], max_retry_interval=spec["max_retry_interval"],
-                          timeout=spec.get("timeout"), field="wait_for")
+                          timeout=spec.get("timeout"), field="wait_for",
+                          stop_retry_values=spec.get("stop_retry_values"))
         response = waited.data
         result["polls"] = waited.attempts
     else:

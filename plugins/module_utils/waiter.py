@@ -8,8 +8,12 @@ delay_type="Exponential", backoff=2, max_retry_interval=1800, timeout=None)`` ca
 callable returning data, e.g. one batched Describe for a whole fleet), applies ``selector`` (a jq
 string, OOS syntax, or a callable ``data -> value(s)``) and:
 
-* succeeds when the selector yields at least one value and **every** value is in ``desired_values``;
-* fails at once (``WaitFailed``) when any value is in ``not_desired_values``;
+* fails at once (``WaitFailed``) when any value is in ``stop_retry_values`` (OOS ``StopRetryValues``);
+* with ``desired_values``: succeeds when the selector yields at least one value and **every** value is
+  desired, and fails at once when any value is in ``not_desired_values``;
+* with only ``not_desired_values`` (OOS allows either list): succeeds when the selector yields at least
+  one value and **none** is not-desired, as in ACS::ECS::RemoveEipFromCommonBandwidthPackage, which
+  waits with ``NotDesiredValues: [[]]`` until a list is no longer empty;
 * otherwise sleeps and polls again, at most ``retries`` more times and within ``timeout`` seconds.
 
 Values are compared as OOS does, as strings (``true``/``false`` for booleans). Delays follow OOS
@@ -130,14 +134,18 @@ def check_for(data, selector, desired_values=None, not_desired_values=None, fiel
     return WaitResult(values, data, 1, 0.0)
 
 
-def wait_for(fetch, selector, desired_values, not_desired_values=None, retries=DEFAULT_RETRIES, delay=DEFAULT_DELAY,
-             delay_type=DEFAULT_DELAY_TYPE, backoff=DEFAULT_BACKOFF, max_retry_interval=DEFAULT_MAX_RETRY_INTERVAL,
-             timeout=None, field="wait_for", sleep=time.sleep, clock=time.monotonic) -> WaitResult:
+def wait_for(fetch, selector, desired_values=None, not_desired_values=None, retries=DEFAULT_RETRIES,
+             delay=DEFAULT_DELAY, delay_type=DEFAULT_DELAY_TYPE, backoff=DEFAULT_BACKOFF,
+             max_retry_interval=DEFAULT_MAX_RETRY_INTERVAL, timeout=None, field="wait_for", sleep=time.sleep,
+             clock=time.monotonic, stop_retry_values=None) -> WaitResult:
     """ACS::WaitFor (see the module docstring). Raises ``WaitFailed`` or the fetch's own errors."""
     desired = _as_set(desired_values, f"{field}.desired_values")
     not_desired = _as_set(not_desired_values, f"{field}.not_desired_values")
-    if not desired:
-        raise AlicloudInputError(f"{field}.desired_values", "set at least one value to wait for, e.g. [Stopped]")
+    stop = _as_set(stop_retry_values, f"{field}.stop_retry_values")
+    if not desired and not not_desired:
+        raise AlicloudInputError(f"{field}.desired_values", "set the values to wait for (e.g. [Stopped]) or "
+                                 "not_desired_values to wait until none of them is seen")
+    expectation = f"waiting for {sorted(desired)}" if desired else f"waiting until none is in {sorted(not_desired)}"
     delay_type = normalize_delay_type(delay_type, f"{field}.delay_type")
     if not callable(selector):
         compile_jq(selector, f"{field}.property_selector")
@@ -149,19 +157,27 @@ def wait_for(fetch, selector, desired_values, not_desired_values=None, retries=D
         values = _selected_values(selector, data, f"{field}.property_selector")
         shown = [as_comparable(v) for v in values]
         elapsed = clock() - started
-        bad = [v for v in shown if v in not_desired]
-        if bad:
-            raise WaitFailed(f"stopped waiting: {_describe(selector)} yielded not-desired value(s) {sorted(set(bad))}",
-                             values, attempt, elapsed, "NotDesiredValue")
-        if shown and all(v in desired for v in shown):
+        stopped = sorted({v for v in shown if v in stop})
+        if stopped:
+            raise WaitFailed(f"stopped waiting: {_describe(selector)} yielded {shown}, a value of "
+                             f"stop_retry_values {sorted(stop)}", values, attempt, elapsed, "StopRetryValue")
+        if desired:
+            bad = sorted({v for v in shown if v in not_desired})
+            if bad:
+                raise WaitFailed(f"stopped waiting: {_describe(selector)} yielded not-desired value(s) {bad}",
+                                 values, attempt, elapsed, "NotDesiredValue")
+            reached = bool(shown) and all(v in desired for v in shown)
+        else:
+            reached = bool(shown) and not any(v in not_desired for v in shown)
+        if reached:
             return WaitResult(values, data, attempt, elapsed)
         if attempt > retries:
-            raise WaitFailed(f"gave up after {attempt} polls: {_describe(selector)} yielded {shown}, "
-                             f"waiting for {sorted(desired)}", values, attempt, elapsed, "WaitRetriesExhausted")
+            raise WaitFailed(f"gave up after {attempt} polls: {_describe(selector)} yielded {shown}, {expectation}",
+                             values, attempt, elapsed, "WaitRetriesExhausted")
         pause = next_delay(attempt - 1, delay, delay_type, backoff, max_retry_interval)
         if timeout is not None and elapsed + pause > timeout:
             raise WaitFailed(f"timed out after {elapsed:.1f}s ({attempt} polls): {_describe(selector)} yielded {shown}, "
-                             f"waiting for {sorted(desired)}", values, attempt, elapsed, "WaitTimeout")
+                             f"{expectation}", values, attempt, elapsed, "WaitTimeout")
         sleep(pause)
 
 
@@ -179,13 +195,20 @@ def poll_option_docs(single_check: bool) -> dict:
             "type": "list", "elements": "raw",
         },
         "not_desired_values": {
-            "description": ["Values that fail at once when any selected value is one of them."],
+            "description": ["With O(wait_for.desired_values)/O(check_for.desired_values): values that fail at once "
+                            "when any selected value is one of them. Alone (OOS allows either list): a wait succeeds "
+                            "once no selected value is one of them, and a check fails if any is."],
             "type": "list", "elements": "raw",
         },
     }
     if not single_check:
-        options["desired_values"]["required"] = True
         options.update({
+            "stop_retry_values": {
+                "description": ["OOS C(StopRetryValues): when any selected value is one of these, stop polling at "
+                                "once and fail (for example V([fail]) for a task whose state is C(fail)). Compared "
+                                "as strings, like O(wait_for.desired_values)."],
+                "type": "list", "elements": "raw",
+            },
             "retries": {"description": ["Polls after the first one."], "type": "int", "default": DEFAULT_RETRIES},
             "delay": {"description": ["Base delay in seconds between polls."], "type": "float", "default": DEFAULT_DELAY},
             "delay_type": {
@@ -210,8 +233,8 @@ def poll_argument_spec(single_check: bool) -> dict:
     return spec
 
 
-WAIT_SPEC_KEYS = ("property_selector", "desired_values", "not_desired_values", "retries", "delay", "delay_type",
-                  "backoff", "max_retry_interval", "timeout")
+WAIT_SPEC_KEYS = ("property_selector", "desired_values", "not_desired_values", "stop_retry_values", "retries", "delay",
+                  "delay_type", "backoff", "max_retry_interval", "timeout")
 
 
 def validate_wait_spec(spec, field: str, single_check: bool = False) -> dict:
@@ -226,10 +249,11 @@ def validate_wait_spec(spec, field: str, single_check: bool = False) -> dict:
     compile_jq(spec["property_selector"], f"{field}.property_selector")
     desired = _as_set(spec.get("desired_values"), f"{field}.desired_values")
     not_desired = _as_set(spec.get("not_desired_values"), f"{field}.not_desired_values")
-    if single_check and not desired and not not_desired:
-        raise AlicloudInputError(field, "set desired_values or not_desired_values")
-    if not single_check and not desired:
-        raise AlicloudInputError(f"{field}.desired_values", "set at least one value to wait for, e.g. [Stopped]")
+    if not desired and not not_desired:
+        raise AlicloudInputError(f"{field}.desired_values", "set the values to reach (e.g. [Stopped]) or not_desired_values")
+    if single_check and spec.get("stop_retry_values") is not None:
+        raise AlicloudInputError(f"{field}.stop_retry_values", "only applies to wait_for; use not_desired_values")
+    _as_set(spec.get("stop_retry_values"), f"{field}.stop_retry_values")
     result = dict(spec)
     result["delay_type"] = normalize_delay_type(spec.get("delay_type"), f"{field}.delay_type")
     for key, default, minimum in (("retries", DEFAULT_RETRIES, 0), ("delay", DEFAULT_DELAY, 0),

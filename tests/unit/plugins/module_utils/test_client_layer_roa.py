@@ -7,8 +7,8 @@ from ansible_collections.alicloud.oos.plugins.module_utils import products
 from ansible_collections.alicloud.oos.plugins.module_utils.auth import resolve_auth
 from ansible_collections.alicloud.oos.plugins.module_utils.client import AlicloudClient, roa_headers, roa_path
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
-from ansible_collections.alicloud.oos.plugins.module_utils.execute_api import _check_stop_retry_values, parse_request
-from ansible_collections.alicloud.oos.plugins.module_utils.waiter import WaitFailed
+from ansible_collections.alicloud.oos.plugins.module_utils.execute_api import parse_request
+from ansible_collections.alicloud.oos.plugins.module_utils.waiter import WaitFailed, wait_for
 
 ENDPOINT = "http://127.0.0.1:9"
 
@@ -97,20 +97,38 @@ def test_prepare_roa_merges_uri_query_and_parameters():
     assert client.attempts == 0
 
 
+def _poll(spec, *responses):
+    """Run the waiter over canned responses, as execute_api does, without sleeping."""
+    answers = iter(responses)
+    return wait_for(lambda: next(answers), spec["property_selector"], spec.get("desired_values"),
+                    spec.get("not_desired_values"), retries=len(responses) - 1, delay=0, sleep=lambda _: None,
+                    stop_retry_values=spec.get("stop_retry_values"))
+
+
 def test_stop_retry_values_fail_at_once_and_only_on_a_match():
     spec = request(service="cs", api="DescribeTaskInfo", uri="/tasks/T-1",
                    wait_for={"property_selector": ".state", "desired_values": ["success"],
                              "stop_retry_values": ["fail"]}).wait_for
     assert spec["stop_retry_values"] == ["fail"] and spec["desired_values"] == ["success"]
-    _check_stop_retry_values({"state": "running"}, spec, 1)
-    _check_stop_retry_values({}, spec, 1)
+    assert _poll(spec, {"state": "running"}, {}, {"state": "success"}).attempts == 3
     with pytest.raises(WaitFailed) as info:
-        _check_stop_retry_values({"state": "fail"}, spec, 3)
+        _poll(spec, {"state": "running"}, {"state": "running"}, {"state": "fail"}, {"state": "success"})
     assert info.value.code == "StopRetryValue" and info.value.attempts == 3 and "fail" in str(info.value)
     booleans = request(service="cs", api="X", uri="/x", wait_for={
         "property_selector": ".on", "desired_values": [True], "stop_retry_values": [False]}).wait_for
     with pytest.raises(WaitFailed):
-        _check_stop_retry_values({"on": False}, booleans, 1)
+        _poll(booleans, {"on": False}, {"on": True})
+
+
+def test_not_desired_values_alone_wait_until_none_is_seen():
+    """OOS WaitFor with only NotDesiredValues (ACS::ECS::RemoveEipFromCommonBandwidthPackage waits on [[]])."""
+    spec = request(service="ecs", api="DescribeEipAddresses",
+                   wait_for={"property_selector": ".EipAddresses.EipAddress", "not_desired_values": [[]]}).wait_for
+    done = _poll(spec, {"EipAddresses": {"EipAddress": []}}, {"EipAddresses": {"EipAddress": [{"IpAddress": "1.2.3.4"}]}})
+    assert done.attempts == 2
+    with pytest.raises(WaitFailed) as info:
+        _poll(spec, {"EipAddresses": {"EipAddress": []}}, {"EipAddresses": {"EipAddress": []}})
+    assert info.value.code == "WaitRetriesExhausted"
 
 
 def test_plural_names_of_repeat_lists_are_sent_as_the_documented_parameter():
