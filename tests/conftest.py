@@ -35,6 +35,9 @@ def clean_environment() -> dict:
     env["ANSIBLE_CONFIG"] = str(REPO_ROOT / "ansible.cfg")
     env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO_ROOT / ".collections")
     env["ANSIBLE_NOCOLOR"] = "1"
+    # Emulated instances have addresses no one owns: a task that would connect to one must run
+    # locally instead of reaching for the network.
+    env["ANSIBLE_TRANSPORT"] = "local"
     env["ANSIBLE_LOCAL_TEMP"] = tempfile.gettempdir()
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env

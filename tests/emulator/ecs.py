@@ -10,7 +10,7 @@ import re
 from . import ECS_VERSION
 from .api import REGISTRY, Request, ecs_tags, paging, tags_match
 from .errors import ApiError, api_error, invalid_parameter
-from .state import INSTANCE_STATUSES, INSTANCE_TYPES, SYSTEM_IMAGES, Disk, Image, Instance, Snapshot, iso_minutes, iso_seconds
+from .state import INSTANCE_STATUSES, INSTANCE_TYPES, SYSTEM_IMAGES, Disk, Image, Instance, Snapshot, iso_minutes, iso_seconds, public_ip_address
 
 MAX_BATCH_IDS = 100
 
@@ -401,7 +401,7 @@ def RunInstances(request: Request):
             id=instance_id, name=name, hostname=hostname, description=request.str("Description"), region=region,
             zone=zone, instance_type=instance_type, image_id=image_id, vpc_id=net["vpc_id"], vswitch_id=vswitch_id,
             security_group_ids=groups, private_ip=world.allocate_private_ip(),
-            public_ip=(f"47.{100 + world.rng.randrange(8)}.{world.rng.randrange(256)}.{1 + world.rng.randrange(254)}"
+            public_ip=(public_ip_address(world.rng)
                        if bandwidth else ""),
             tags=dict(tags), resource_group_id=request.str("ResourceGroupId", net["resource_groups"][0]),
             created_at=now, started_at=0.0, settled="Pending", index=len(world.instances),

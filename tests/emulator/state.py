@@ -57,6 +57,12 @@ SEED_ENVS = ("dev", "prod")
 SEED_APPS = ("web", "db")
 
 
+def public_ip_address(rng: random.Random) -> str:
+    """A "public" IP from 198.18.0.0/15 (RFC 2544, benchmarking): never routed, so a playbook that
+    mistakenly connects to an emulated instance reaches nobody's real machine."""
+    return str(ipaddress.IPv4Address("198.18.0.0") + rng.randrange(1, 2 ** 17 - 1))
+
+
 def iso_seconds(ts: float | None) -> str:
     """Cloud Assistant, images, snapshots and OOS: second precision."""
     if not ts:
@@ -275,7 +281,7 @@ class World:
                 image_id=images[rng.randrange(len(images))], vpc_id=net["vpc_id"],
                 vswitch_id=net["vswitches"][zone], security_group_ids=[net["security_group_id"]],
                 private_ip=str(ipaddress.IPv4Address(base_ip + index)),
-                public_ip=(f"47.{96 + rng.randrange(8)}.{rng.randrange(256)}.{1 + rng.randrange(254)}"
+                public_ip=(public_ip_address(rng)
                            if app == "web" else ""),
                 tags={"Env": env, "App": app}, resource_group_id=net["resource_groups"][0 if env == "dev" else 1],
                 created_at=created, started_at=created + 60, settled="Running", index=index,
