@@ -5,25 +5,13 @@
 images its own instance (from hostvars, or found by IP with the shared per-run IP cache)."""
 from __future__ import annotations
 
-from ansible_collections.alicloud.oos.plugins.module_utils.images import image_argument_spec, image_task
+from ansible_collections.alicloud.oos.plugins.module_utils import images
 from ansible_collections.alicloud.oos.plugins.plugin_utils.instance_batch import InstanceActionBase
 
 
 class ActionModule(InstanceActionBase):
     MODULE = "alicloud.oos.oos_create_image"
+    ARGUMENT_SPEC = staticmethod(images.image_argument_spec)
+    TASK = staticmethod(images.image_task)
+    SELECTION_OPTIONS = ("instance_id", "snapshot_id", "disk_device_mapping", "image_id")
     BATCHABLE = False  # one image per host: nothing to share but the instance lookup
-    REQUIRED_IF = (("state", "absent", ("image_id",)),)
-
-    def selection_options(self):
-        return ("instance_id", "snapshot_id", "disk_device_mapping", "image_id")
-
-    def argument_spec(self) -> dict:
-        return image_argument_spec()
-
-    def task(self, client, params, check_mode, instances):
-        if instances is not None:
-            params = dict(params, instance_id=instances[0]["instance_id"])
-        return image_task(client, params, check_mode=check_mode)
-
-    def split(self, output, instance_id, batch_size):
-        return output

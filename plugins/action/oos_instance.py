@@ -5,27 +5,19 @@
 of a play batch share batched Start/Stop/RebootInstances calls (see plugin_utils/instance_batch.py)."""
 from __future__ import annotations
 
-from ansible_collections.alicloud.oos.plugins.module_utils.instance_power import (
-    instance_argument_spec,
-    instance_task,
-)
+from ansible_collections.alicloud.oos.plugins.module_utils import instance_power
 from ansible_collections.alicloud.oos.plugins.plugin_utils.instance_batch import InstanceActionBase
 
 
 class ActionModule(InstanceActionBase):
     MODULE = "alicloud.oos.oos_instance"
+    ARGUMENT_SPEC = staticmethod(instance_power.instance_argument_spec)
+    TASK = staticmethod(instance_power.instance_task)
+    DESCRIBE_FAILURE = staticmethod(instance_power.describe_failure)
     LIST_KEY = "instances"
-
-    def argument_spec(self) -> dict:
-        return instance_argument_spec()
-
-    def task(self, client, params, check_mode, instances):
-        return instance_task(client, params, check_mode=check_mode, instances=instances)
 
     def add_host_fields(self, result, output, entry):
         result["instance_ids"] = [entry["instance_id"]]
         result["counts"] = {"total": 1, "changed": int(entry["changed"]), "failed": int(bool(entry["error_code"])),
                             "unchanged": int(not entry["changed"] and not entry["error_code"])}
-        if self.diff_mode:
-            result["diff"] = {"before": {entry["instance_id"]: entry["before"]},
-                              "after": {entry["instance_id"]: entry["after"]}}
+        result["diff"] = instance_power.power_diff(result)

@@ -5,37 +5,22 @@
 of a play batch share RunCommand/DescribeInvocationResults calls (see plugin_utils/instance_batch.py)."""
 from __future__ import annotations
 
-from ansible_collections.alicloud.oos.plugins.module_utils.cloud_assistant import (
-    WAIT_GRACE,
-    run_command_argument_spec,
-    run_command_task,
-)
-from ansible_collections.alicloud.oos.plugins.plugin_utils.instance_batch import InstanceActionBase
+from ansible_collections.alicloud.oos.plugins.module_utils import cloud_assistant
+from ansible_collections.alicloud.oos.plugins.plugin_utils.instance_batch import InstanceActionBase, option_seconds
 
 
 class ActionModule(InstanceActionBase):
     MODULE = "alicloud.oos.oos_run_command"
+    ARGUMENT_SPEC = staticmethod(cloud_assistant.run_command_argument_spec)
+    TASK = staticmethod(cloud_assistant.run_command_task)
+    DESCRIBE_FAILURE = staticmethod(cloud_assistant.describe_failure)
     LIST_KEY = "results"
 
-    def argument_spec(self) -> dict:
-        return run_command_argument_spec()
-
-    def task(self, client, params, check_mode, instances):
-        return run_command_task(client, params, check_mode=check_mode, instances=instances)
-
-    def wait_budget(self, params):
+    def wait_budget(self, args):
         # Every wave may take the command timeout; the batch has at most one wave per host.
-        return float((params.get("timeout") or 60) + WAIT_GRACE) * 2
+        return float(option_seconds(args.get("timeout"), cloud_assistant.DEFAULT_TIMEOUT) + cloud_assistant.WAIT_GRACE) * 2
 
     def add_host_fields(self, result, output, entry):
         result["changed"] = entry.get("invoke_id") is not None
         result["invoke_ids"] = [entry["invoke_id"]] if entry.get("invoke_id") else []
         result["counts"] = {"total": 1, "failed": len(result["failed_instances"]), "by_status": {entry["status"]: 1}}
-
-    def failure_text(self, entry):
-        detail = entry.get("error_code") or ""
-        if entry.get("exit_code") not in (None, 0):
-            detail = f"{detail} exit code {entry['exit_code']}".strip()
-        if entry.get("error_info"):
-            detail = f"{detail}: {entry['error_info']}" if detail else entry["error_info"]
-        return f"the command {entry['status']} on {entry['instance_id']}" + (f" ({detail})" if detail else "")

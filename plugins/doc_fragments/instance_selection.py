@@ -2,7 +2,8 @@
 # Copyright: alicloud.oos contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Options shared by the instance workflow modules: which instances, how many at a time, and how
-the action plugin finds the instance of an inventory host."""
+the action plugin finds the instance of an inventory host (``ACTION_PLUGIN``, also used by
+oos_create_image, which has its own instance options)."""
 
 
 class ModuleDocFragment:
@@ -42,15 +43,6 @@ options:
         instance.
       - Without it all instances are handled at once and any failure fails the task.
     type: raw
-  instance_id_var:
-    description:
-      - Action plugin only. Name of the host variable that holds the host's instance id, when no
-        instance option is set.
-      - Hosts without it are matched by IP address (C(ansible_host), else the inventory hostname) with
-        one batched C(DescribeInstances) call per 100 addresses (private, then public IPs); the mapping
-        is cached for the rest of the run.
-    type: str
-    default: instance_id
   batch:
     description:
       - Action plugin only. With V(true), the first host of the play batch to run the task does the work
@@ -60,4 +52,18 @@ options:
       - With V(false) each host calls the API for its own instance.
     type: bool
     default: true
+"""
+
+    # alicloud.oos.instance_selection.action_plugin
+    ACTION_PLUGIN = r"""
+options:
+  instance_id_var:
+    description:
+      - Action plugin only. Name of the host variable that holds the host's instance id, when the task
+        names no instance (or image source) itself and runs over inventory hosts.
+      - Hosts without it are matched by IP address (C(ansible_host), else the inventory hostname) with
+        one batched C(DescribeInstances) call per 100 addresses (private, then public IPs); the mapping
+        is cached for the rest of the run.
+    type: str
+    default: instance_id
 """

@@ -23,9 +23,11 @@ import uuid
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
     PollClock,
+    all_pages,
     chunked,
     count_by,
     errors_allowed,
+    max_errors_message,
     select_instances,
     task_argument_spec,
     validate_rate_control,
@@ -157,19 +159,12 @@ def _placeholder(instance_id, status, error_code, error_info, invoke_id=None) ->
 
 def invocation_results(client, invoke_id: str) -> list:
     """Every per-instance result of one invocation (pages of 50)."""
-    results = []
-    page = 1
-    while True:
-        body = client.call("DescribeInvocationResults",
-                           {"InvokeId": invoke_id, "PageNumber": page, "PageSize": RESULTS_PAGE_SIZE,
-                            "ContentEncoding": "Base64"}) or {}
+    def items_of(body):
         invocation = body.get("Invocation") or {}
-        items = (invocation.get("InvocationResults") or {}).get("InvocationResult") or []
-        results.extend(items)
-        total = invocation.get("TotalCount")
-        if len(items) < RESULTS_PAGE_SIZE or (isinstance(total, int) and len(results) >= total):
-            return results
-        page += 1
+        return (invocation.get("InvocationResults") or {}).get("InvocationResult") or [], invocation.get("TotalCount")
+
+    return all_pages(client, "DescribeInvocationResults", {"InvokeId": invoke_id, "ContentEncoding": "Base64"},
+                     RESULTS_PAGE_SIZE, items_of)
 
 
 def is_failure(result: dict, fail_on_nonzero: bool) -> bool:
@@ -275,24 +270,19 @@ def run_command(client, instances: list, params: dict, rate_control=None, check_
     }
 
 
+def describe_failure(entry: dict) -> str:
+    """``i-... Failed (ExitCodeNonzero exit code 3: details)`` of one failed instance."""
+    detail = entry.get("error_code") or ""
+    if entry.get("exit_code") not in (None, 0):
+        detail = f"{detail} exit code {entry['exit_code']}".strip()
+    if entry.get("error_info"):
+        detail = f"{detail}: {entry['error_info']}" if detail else entry["error_info"]
+    return f"{entry['instance_id']} {entry['status']}" + (f" ({detail})" if detail else "")
+
+
 def failure_message(result: dict) -> str | None:
     """One message naming each failed instance and its error, when failures exceed MaxErrors."""
-    failed = result["failed_instances"]
-    if len(failed) <= result["max_errors"]:
-        return None
-
-    def describe(item):
-        detail = item.get("error_code") or ""
-        if item.get("exit_code") not in (None, 0):
-            detail = f"{detail} exit code {item['exit_code']}".strip()
-        if item.get("error_info"):
-            detail = f"{detail}: {item['error_info']}" if detail else item["error_info"]
-        return f"{item['instance_id']} {item['status']} ({detail})" if detail else f"{item['instance_id']} {item['status']}"
-
-    shown = "; ".join(describe(f) for f in failed[:20])
-    more = f"; and {len(failed) - 20} more" if len(failed) > 20 else ""
-    return (f"the command failed on {len(failed)} instance(s), more than MaxErrors ({result['max_errors']}) allows: "
-            f"{shown}{more}")
+    return max_errors_message(result, "the command", describe_failure)
 
 
 def run_command_argument_spec() -> dict:

@@ -19,6 +19,7 @@ import re
 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
+    all_pages,
     find_instances,
     task_argument_spec,
 )
@@ -30,6 +31,7 @@ ALL_IMAGE_STATUSES = "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprec
 LIVE_STATUSES = ("Creating", "Waiting", "Available")
 IMAGE_NAME = re.compile(r"^[A-Za-z\u4e00-\u9fa5][A-Za-z0-9\u4e00-\u9fa5.:_-]{1,127}$")
 MAX_TAGS = 20
+IMAGES_PAGE_SIZE = 100
 
 IMAGE_ARGUMENT_SPEC = {
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
@@ -105,17 +107,11 @@ def normalize_image(raw: dict) -> dict:
 
 
 def _describe(client, params: dict) -> list:
-    params = dict(params, Status=ALL_IMAGE_STATUSES, PageSize=100)
-    images = []
-    page = 1
-    while True:
-        body = client.call("DescribeImages", dict(params, PageNumber=page)) or {}
-        items = (body.get("Images") or {}).get("Image") or []
-        images.extend(items)
-        total = body.get("TotalCount")
-        if len(items) < 100 or (isinstance(total, int) and len(images) >= total):
-            return [normalize_image(i) for i in images]
-        page += 1
+    def items_of(body):
+        return (body.get("Images") or {}).get("Image") or [], body.get("TotalCount")
+
+    images = all_pages(client, "DescribeImages", dict(params, Status=ALL_IMAGE_STATUSES), IMAGES_PAGE_SIZE, items_of)
+    return [normalize_image(i) for i in images]
 
 
 def find_image(client, image_id: str) -> dict | None:
@@ -244,14 +240,19 @@ def delete_image(client, image_id: str, force: bool = False, check_mode: bool = 
 
 def image_argument_spec() -> dict:
     spec = task_argument_spec(IMAGE_ARGUMENT_SPEC)
-    # An image has one source instance: the fleet options do not apply.
-    for name in ("instance_ids", "targets", "rate_control"):
+    # An image has one source instance: the fleet options (and batching over them) do not apply.
+    for name in ("instance_ids", "targets", "rate_control", "batch"):
         spec.pop(name, None)
     return spec
 
 
-def image_task(client, params: dict, check_mode: bool = False) -> dict:
-    """oos_create_image: validate, then create (idempotent by name) or delete by id."""
+def image_task(client, params: dict, check_mode: bool = False, instances: list | None = None) -> dict:
+    """oos_create_image: validate, then create (idempotent by name) or delete by id.
+
+    ``instances`` (the action plugin's host instance, normalized) replaces ``instance_id``.
+    """
+    if instances:
+        params = dict(params, instance_id=instances[0]["instance_id"])
     validate_image_params(params)
     if params.get("state") == "absent":
         return delete_image(client, params["image_id"], force=params.get("force_delete", False), check_mode=check_mode)

@@ -2,7 +2,8 @@
 # Copyright: alicloud.oos contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the instance workflow modules share: which instances a task means, how a fleet is cut into
-waves by an OOS RateControl, and the polling clock.
+waves by an OOS RateControl, the polling clock, the MaxErrors failure message, and how a task's
+result is finished (diff, request ids) and run as a module.
 
 Used by ``oos_run_command``, ``oos_instance`` and ``oos_create_image`` (module path) and by their
 action plugins (controller path), so both paths select and batch instances the same way.
@@ -16,7 +17,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import 
     describe_instances,
     resolve_targets,
 )
-from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import (
     MODE_BATCH,
     batch_sizes,
@@ -84,6 +85,19 @@ def find_instances(client, field_name: str, value) -> list:
         shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
         raise AlicloudInputError(field_name, f"instance(s) not found in {where}: {shown}; check the ids and the region")
     return [found[i] for i in value]
+
+
+def all_pages(client, action: str, params: dict, page_size: int, items_of) -> list:
+    """Every item of a PageNumber/PageSize list action; ``items_of(body) -> (page items, TotalCount)``."""
+    items = []
+    page = 1
+    while True:
+        body = client.call(action, dict(params, PageNumber=page, PageSize=page_size)) or {}
+        page_items, total = items_of(body)
+        items.extend(page_items)
+        if len(page_items) < page_size or (isinstance(total, int) and len(items) >= total):
+            return items
+        page += 1
 
 
 def validate_rate_control(value):
@@ -191,3 +205,48 @@ def select_instances(client, params: dict) -> list:
     """The instances the selection options of ``params`` mean (see find_instances)."""
     field_name, value = selection_from_params(params)
     return find_instances(client, field_name, value)
+
+
+def max_errors_message(result: dict, what: str, describe) -> str | None:
+    """One message naming each failed instance (``describe(entry)``) when failures exceed MaxErrors."""
+    failed = result["failed_instances"]
+    if len(failed) <= result["max_errors"]:
+        return None
+    shown = "; ".join(describe(f) for f in failed[:20])
+    more = f"; and {len(failed) - 20} more" if len(failed) > 20 else ""
+    return (f"{what} failed on {len(failed)} instance(s), more than MaxErrors ({result['max_errors']}) allows: "
+            f"{shown}{more}")
+
+
+def run_task(task, client, params: dict, check_mode: bool = False, instances: list | None = None) -> dict:
+    """``task(client, params, check_mode, instances)``; an API error keeps the request ids sent so far."""
+    try:
+        return task(client, params, check_mode=check_mode, instances=instances)
+    except AlicloudError as error:
+        error.details.setdefault("request_ids", list(client.request_ids))
+        raise
+
+
+def finish_result(output: dict, request_ids, diff_mode: bool) -> dict:
+    """The task result as returned to the user: ``diff`` only with --diff, and the request ids."""
+    diff = output.pop("diff", None)
+    if diff is not None and diff_mode:
+        output["diff"] = diff
+    output["request_ids"] = list(request_ids)
+    return output
+
+
+def run_instance_module(argument_spec: dict, task, required_if=None) -> None:
+    """``main()`` of oos_instance, oos_run_command and oos_create_image: run ``task`` with one ECS client."""
+    from ansible_collections.alicloud.oos.plugins.module_utils.modules import AlicloudModule
+
+    module = AlicloudModule(argument_spec=argument_spec, supports_check_mode=True, required_if=required_if)
+
+    def handler(mod):
+        client = mod.client("ecs")
+        result = finish_result(run_task(task, client, mod.params, mod.check_mode), client.request_ids, mod.diff_mode)
+        if result.get("failed"):
+            mod.fail_json(**result)
+        return result
+
+    module.run(handler)

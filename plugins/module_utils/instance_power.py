@@ -21,6 +21,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import
     PollClock,
     chunked,
     errors_allowed,
+    max_errors_message,
     select_instances,
     task_argument_spec,
     validate_rate_control,
@@ -232,15 +233,9 @@ def power_diff(result: dict) -> dict:
             "after": {r["instance_id"]: r["after"] for r in result["instances"]}}
 
 
-def failure_message(result: dict, what: str) -> str | None:
-    """One message naming each failed instance and its error, when failures exceed MaxErrors."""
-    failed = result["failed_instances"]
-    if len(failed) <= result["max_errors"]:
-        return None
-    shown = "; ".join(f"{f['instance_id']}: {f['error_code']} {f['error_message'] or ''}".strip() for f in failed[:20])
-    more = f"; and {len(failed) - 20} more" if len(failed) > 20 else ""
-    return (f"{what} failed on {len(failed)} instance(s), more than MaxErrors ({result['max_errors']}) allows: "
-            f"{shown}{more}")
+def describe_failure(entry: dict) -> str:
+    """``i-...: ErrorCode message`` of one failed instance."""
+    return f"{entry['instance_id']}: {entry['error_code']} {entry['error_message'] or ''}".strip()
 
 
 def instance_argument_spec() -> dict:
@@ -264,7 +259,7 @@ def instance_task(client, params: dict, check_mode: bool = False, instances: lis
                              check_mode=check_mode)
     result["instance_ids"] = [i["instance_id"] for i in result["instances"]]
     result["diff"] = power_diff(result)
-    message = failure_message(result, f"state={state}")
+    message = max_errors_message(result, f"state={state}", describe_failure)
     if message:
         result["failed"] = True
         result["msg"] = message

@@ -75,18 +75,9 @@ options:
     description: Seconds to wait for the instance to stop and the image to become C(Available).
     type: int
     default: 3600
-  instance_id_var:
-    description:
-      - Action plugin only. Host variable that holds the host's instance id when O(instance_id),
-        O(snapshot_id) and O(disk_device_mapping) are not set (hosts without it are matched by IP).
-    type: str
-    default: instance_id
-  batch:
-    description: Action plugin only. Resolve the instances of all hosts of the play batch with shared calls.
-    type: bool
-    default: true
 extends_documentation_fragment:
   - alicloud.oos.auth
+  - alicloud.oos.instance_selection.action_plugin
 attributes:
   check_mode:
     support: full
@@ -150,16 +141,22 @@ stopped_instance:
   description: Whether O(instance_id) was stopped by this task (predicted in check mode).
   returned: when state=present
   type: bool
+request_ids:
+  description:
+    - Request ids of every successful API request the task sent (to correlate with ActionTrail).
+    - Over inventory hosts, the requests that concerned this host's instance (a batched call serves several hosts).
+  returned: always
+  type: list
+  elements: str
+  sample: [4C6B9E1A-2F3D-4E5F-8A9B-0C1D2E3F4A5B]
 """
 
 from ansible_collections.alicloud.oos.plugins.module_utils.images import image_argument_spec, image_task
-from ansible_collections.alicloud.oos.plugins.module_utils.modules import AlicloudModule
+from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import run_instance_module
 
 
 def main():
-    module = AlicloudModule(argument_spec=image_argument_spec(), supports_check_mode=True,
-                            required_if=[("state", "absent", ("image_id",))])
-    module.run(lambda mod: image_task(mod.client("ecs"), mod.params, check_mode=mod.check_mode))
+    run_instance_module(image_argument_spec(), image_task)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ options:
 extends_documentation_fragment:
   - alicloud.oos.auth
   - alicloud.oos.instance_selection
+  - alicloud.oos.instance_selection.action_plugin
 attributes:
   check_mode:
     support: full
@@ -138,25 +139,22 @@ max_errors:
   description: How many failed instances O(rate_control) tolerates (0 without rate control).
   returned: always
   type: int
+request_ids:
+  description:
+    - Request ids of every successful API request the task sent (to correlate with ActionTrail).
+    - Over inventory hosts, the requests that concerned this host's instance (a batched call serves several hosts).
+  returned: always
+  type: list
+  elements: str
+  sample: [4C6B9E1A-2F3D-4E5F-8A9B-0C1D2E3F4A5B]
 """
 
+from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import run_instance_module
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_power import instance_argument_spec, instance_task
-from ansible_collections.alicloud.oos.plugins.module_utils.modules import AlicloudModule
 
 
 def main():
-    module = AlicloudModule(argument_spec=instance_argument_spec(), supports_check_mode=True)
-
-    def handler(mod):
-        result = instance_task(mod.client("ecs"), mod.params, check_mode=mod.check_mode)
-        diff = result.pop("diff")
-        if mod.diff_mode:
-            result["diff"] = diff
-        if result.get("failed"):
-            mod.fail_json(**result)
-        return result
-
-    module.run(handler)
+    run_instance_module(instance_argument_spec(), instance_task)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,13 @@ give different keys. A leader that fails stores its error for the others; one th
 released with no result) is reported, never waited on forever. A host the leader left out (its
 ``when`` was false or could not be decided for it) does its own work when it arrives. A host that
 already consumed its result starts a new generation (the same task run again).
+
+Followers do as little as possible (they are most of the hosts): no argument validation when the
+leader stored their result, three small file operations under the lock. Each host's result carries
+the request ids of the calls that concerned its instance (``CallRecorder``).
+
+Credentials come from the task's ``environment:`` (templated like the module path does) over the
+controller's own environment.
 """
 from __future__ import annotations
 
@@ -27,16 +34,19 @@ import ipaddress
 import json
 import os
 import time
+from collections import ChainMap
 from contextlib import contextmanager
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.alicloud.oos.plugins.module_utils.auth import resolve_auth
 from ansible_collections.alicloud.oos.plugins.module_utils.client import AlicloudClient
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
-    ACTION_ARGUMENT_SPEC,
     SELECTION_OPTIONS,
+    finish_result,
+    run_task,
 )
 from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import describe_instances
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
@@ -83,16 +93,17 @@ def file_lock(path: str, timeout: float):
 
 
 def _write_json(path: str, data) -> None:
+    """Write ``data`` atomically (readers that do not hold the lock never see half a file)."""
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, default=str)
+        handle.write(json.dumps(data, default=str))
     os.replace(tmp, path)
 
 
 def _read_json(path: str):
     try:
         with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+            return json.loads(handle.read())
     except FileNotFoundError:
         return None
 
@@ -101,7 +112,8 @@ class BatchCache:
     """Results of one batched task for the hosts of one play batch.
 
     Layout under ``root/<key>/``: ``lock``, ``state.json`` (status, hosts, leader, error,
-    generation), ``r-<host digest>.json`` (one result per host), ``c-<host digest>`` (consumed).
+    generation), ``r-<host digest>.json`` (one result per host), renamed ``c-<host digest>`` once
+    that host consumed it. Every file is read and written with the lock held.
     """
 
     def __init__(self, root: str, key: str, timeout: float):
@@ -123,19 +135,21 @@ class BatchCache:
             state = _read_json(state_path)
             consumed = os.path.exists(self._path("c", host))
             if state is not None and not consumed:
+                if state["status"] == "done":
+                    result = _read_json(self._path("r", host) + ".json")
+                    if result is not None:
+                        self._consume(host)
+                        return result
+                    # Left out by the leader: do this host alone, without touching the batch state.
+                    return compute([host])[host]
                 if state["status"] == "running":
                     # We hold the lock, so the leader that wrote "running" is gone.
                     raise BatchLeaderError(f"the batch leader ({state['leader']}) exited before storing results; "
                                            "see its own error above")
-                if state["status"] == "error" and host in state["hosts"]:
+                if host in state["hosts"]:
                     self._consume(host)
                     raise BatchLeaderError(f"the batch leader ({state['leader']}) failed for the whole batch: "
                                            f"{state['error']}")
-                result = _read_json(self._path("r", host) + ".json") if state["status"] == "done" else None
-                if result is not None:
-                    self._consume(host)
-                    return result
-                # Left out by the leader: do this host alone, without touching the batch state.
                 return compute([host])[host]
             generation = (state or {}).get("generation", 0) + 1
             if consumed:
@@ -153,15 +167,22 @@ class BatchCache:
                 self._consume(host)
                 raise
             for other, result in results.items():
-                _write_json(self._path("r", other) + ".json", result)
+                if other != host:
+                    # Plain writes: followers read them only after the state says "done", under the lock.
+                    with open(self._path("r", other) + ".json", "w", encoding="utf-8") as handle:
+                        handle.write(json.dumps(result, default=str))
             _write_json(state_path, {"status": "done", "leader": host, "hosts": sorted(results),
                                      "generation": generation})
             self._consume(host)
             return results[host]
 
     def _consume(self, host: str) -> None:
-        with open(self._path("c", host), "w", encoding="utf-8"):
-            pass
+        """Mark this host's result as taken (a later run of the same task starts a new generation)."""
+        try:
+            os.replace(self._path("r", host) + ".json", self._path("c", host))
+        except FileNotFoundError:
+            with open(self._path("c", host), "w", encoding="utf-8"):
+                pass
 
 
 def batch_key(task_uuid: str, play_batch: list, loop_marker=None) -> str:
@@ -191,7 +212,10 @@ def resolve_ips(client, ips: list, root: str | None, timeout: float = 600) -> di
     wanted = list(dict.fromkeys(str(ip) for ip in ips))
     if root is None:
         return _describe_ips(client, wanted)
-    path = os.path.join(root, f"ipmap-{_digest(region)}.json")
+    # One map per region, endpoint and account: a task environment may point elsewhere.
+    account = (getattr(getattr(client, "endpoint", None), "host", None),
+               getattr(getattr(client, "auth", None), "access_key", None))
+    path = os.path.join(root, f"ipmap-{_digest(region, account)}.json")
     with file_lock(path + ".lock", timeout):
         cached = _read_json(path) or {}
         missing = [ip for ip in wanted if ip not in cached]
@@ -219,6 +243,52 @@ def _describe_ips(client, ips: list) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------
+# Which calls served which host?
+
+def _instance_ids_in(value) -> set:
+    """Every ``i-...`` string anywhere in a request's parameters or an answer."""
+    found = set()
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if item.startswith("i-"):
+                found.add(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
+    return found
+
+
+class CallRecorder:
+    """An ``AlicloudClient`` that also remembers which instances each successful call concerned.
+
+    A call concerns the instances named in its parameters or in its answer; a call that names none
+    (an image lookup, an IP lookup that found nothing) concerns every instance of the batch.
+    """
+
+    def __init__(self, client):
+        self.client = client
+        self._mentions = {}
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def call(self, action, params=None, *args, **kwargs):
+        body = self.client.call(action, params, *args, **kwargs)
+        request_id = body.get("RequestId") if isinstance(body, dict) else None
+        if request_id:
+            self._mentions[request_id] = _instance_ids_in(params) | _instance_ids_in(body)
+        return body
+
+    def request_ids_for(self, instance_id: str) -> list:
+        """Request ids, in order, of the calls that concerned ``instance_id``."""
+        return [rid for rid in self.client.request_ids
+                if not self._mentions.get(rid) or instance_id in self._mentions[rid]]
+
+
+# --------------------------------------------------------------------------------------------------
 # The action plugin base shared by oos_instance, oos_run_command and oos_create_image
 
 TEMPLATE_MARKERS = ("{{", "{%")
@@ -241,29 +311,36 @@ def _plain(value):
     return json.loads(json.dumps(value, default=str))
 
 
+def option_seconds(value, default: int) -> int:
+    """A time option before validation (validation is skipped on the follower fast path)."""
+    try:
+        return int(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
 class InstanceActionBase(ActionBase):
     """Run an instance workflow on the controller, batching the hosts of a play batch.
 
-    Subclasses set ``MODULE`` (FQCN), ``argument_spec()``, ``task(client, params, check_mode,
-    instances)``, ``LIST_KEY`` (the per-instance list of the result) and ``failure_text(entry)``.
+    Subclasses set ``MODULE`` (FQCN), ``ARGUMENT_SPEC`` (a function returning the module's argument
+    spec), ``TASK`` (the module_utils ``task(client, params, check_mode, instances)``), ``LIST_KEY``
+    (the per-instance list of the result, None for one-instance results) and ``DESCRIBE_FAILURE``
+    (one failed entry as text).
     """
 
     MODULE = None
+    ARGUMENT_SPEC = None
+    TASK = None
     LIST_KEY = None
+    DESCRIBE_FAILURE = None
+    SELECTION_OPTIONS = SELECTION_OPTIONS
     BATCHABLE = True
-    REQUIRED_IF = ()
     _requires_connection = False
     TRANSFERS_FILES = False
 
-    # --- per module -------------------------------------------------------------------------------
-    def argument_spec(self) -> dict:
-        raise NotImplementedError
-
-    def task(self, client, params: dict, check_mode: bool, instances: list | None) -> dict:
-        raise NotImplementedError
-
-    def wait_budget(self, params: dict) -> float:
-        return float(params.get("wait_timeout") or params.get("timeout") or 600)
+    def wait_budget(self, args: dict) -> float:
+        """Seconds the task may take (``args`` not validated yet)."""
+        return float(option_seconds(args.get("wait_timeout"), 600))
 
     # --- entry point ------------------------------------------------------------------------------
     def run(self, tmp=None, task_vars=None):
@@ -272,28 +349,24 @@ class InstanceActionBase(ActionBase):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         args = dict(self._task.args)
-        explicit = any(args.get(name) is not None for name in self.selection_options())
+        explicit = any(args.get(name) is not None for name in self.SELECTION_OPTIONS)
         try:
             if explicit and self._connection_is_local():
-                # The module path: the module runs where the task runs (localhost or delegate_to).
-                module_args = {k: v for k, v in args.items() if k not in ACTION_ARGUMENT_SPEC}
-                result.update(self._execute_module(module_name=self.MODULE, module_args=module_args,
-                                                   task_vars=task_vars))
+                # The module path: the module runs where the task runs (localhost or delegate_to),
+                # with the task environment like any module.
+                result.update(self._execute_module(module_name=self.MODULE, module_args=args, task_vars=task_vars))
                 return result
-            params = self.validate(args)
+            environment = self.task_environment(self._templar)
             if explicit:
-                result.update(self.run_explicit(params))
+                result.update(self.run_explicit(self.validate(args), environment))
             else:
-                result.update(self.run_for_host(params, task_vars))
+                result.update(self.run_for_host(args, task_vars, environment))
         except (AlicloudError, AlicloudInputError) as error:
             result.update(error.to_dict())
             result["failed"] = True
         except (BatchLeaderError, TimeoutError) as error:
             result.update({"failed": True, "msg": str(error)})
         return result
-
-    def selection_options(self) -> tuple:
-        return SELECTION_OPTIONS
 
     def _connection_is_local(self) -> bool:
         return getattr(self._connection, "transport", None) == "local"
@@ -308,68 +381,94 @@ class InstanceActionBase(ActionBase):
 
     def validate(self, args: dict) -> dict:
         """Module argument spec validation on the controller: the module's own errors, nothing sent."""
-        validator = ArgumentSpecValidator(self.argument_spec(), required_if=list(self.REQUIRED_IF))
+        validator = getattr(self, "_validator", None)
+        if validator is None:
+            validator = self._validator = ArgumentSpecValidator(self.ARGUMENT_SPEC())
         outcome = validator.validate(_plain(args))
         if outcome.error_messages:
             raise AlicloudInputError(_error_field(outcome.errors[0]), outcome.error_messages[0])
         return outcome.validated_parameters
 
-    def client(self, params: dict, region: str | None = None) -> AlicloudClient:
+    def task_environment(self, templar) -> dict:
+        """The task's ``environment:`` (play, block and task levels, templated), as a module would get it."""
+        environments = self._task.environment
+        if not environments:
+            return {}
+        if not isinstance(environments, list):
+            environments = [environments]
+        merged = {}
+        for environment in environments:
+            if not environment:
+                continue
+            value = templar.template(environment)
+            if not isinstance(value, dict):
+                # The value itself may hold credentials: name only its type.
+                raise AlicloudInputError("environment", f"must be a mapping of variable names to values, not a "
+                                         f"{type(value).__name__}")
+            merged.update(value)
+        return {str(name): str(value) for name, value in merged.items() if value is not None}
+
+    def client(self, params: dict, environment: dict, region: str | None = None) -> CallRecorder:
+        """An ECS client with the task's credentials: options, then the task environment, then the controller's."""
         options = dict(params)
         if region:
             options["region"] = region
-        return AlicloudClient(resolve_auth(options), "ecs")
+        environ = ChainMap(environment, os.environ) if environment else os.environ
+        return CallRecorder(AlicloudClient(resolve_auth(options, environ=environ), "ecs"))
 
     # --- explicit instance options: one call, in this process ---------------------------------------
-    def run_explicit(self, params: dict) -> dict:
-        output = self.task(self.client(params), params, self.check_mode, None)
-        return self.finish(output)
-
-    def finish(self, output: dict) -> dict:
-        diff = output.pop("diff", None)
-        if diff is not None and self.diff_mode:
-            output["diff"] = diff
-        return output
+    def run_explicit(self, params: dict, environment: dict) -> dict:
+        client = self.client(params, environment)
+        output = run_task(self.TASK, client, params, self.check_mode)
+        return finish_result(output, client.request_ids, self.diff_mode)
 
     # --- instance from hostvars ---------------------------------------------------------------------
-    def run_for_host(self, params: dict, task_vars: dict) -> dict:
+    def run_for_host(self, args: dict, task_vars: dict, environment: dict) -> dict:
         host = task_vars.get("inventory_hostname")
         loop_var = (self._task.loop_control.loop_var if self._task.loop_control else None) or "item"
         in_loop = self._task.loop is not None or bool(getattr(self._task, "loop_with", None))
-        if not params.get("batch", True) or not self.BATCHABLE or self._task.run_once or in_loop:
-            return self.compute(params, task_vars, [host], {host: params})[host]
+        batched = self.BATCHABLE and boolean(args.get("batch", True), strict=False)
+        if not batched or self._task.run_once or in_loop:
+            return self.compute(task_vars, [host], {host: (self.validate(args), environment)})[host]
         play_batch = list(task_vars.get("ansible_play_batch") or [host])
         if host not in play_batch:
             play_batch.append(host)
         key = batch_key(self._task._uuid, play_batch, task_vars.get(loop_var) if in_loop else None)
-        cache = BatchCache(cache_root(), key, self.wait_budget(params) + FOLLOWER_GRACE)
+        cache = BatchCache(cache_root(), key, self.wait_budget(args) + FOLLOWER_GRACE)
 
         def compute(hosts):
+            # Validated only here: a follower whose result the leader stored never needs it.
+            own = (self.validate(args), environment)
             if hosts == [host]:
-                return self.compute(params, task_vars, hosts, {host: params})
-            host_params = self.params_per_host(params, task_vars, hosts, host)
-            return self.compute(params, task_vars, [h for h in hosts if h in host_params], host_params)
+                return self.compute(task_vars, hosts, {host: own})
+            requests = self.requests_per_host(own, task_vars, hosts, host)
+            return self.compute(task_vars, [h for h in hosts if h in requests], requests)
 
-        return cache.obtain(host, play_batch, compute)
+        try:
+            return cache.obtain(host, play_batch, compute)
+        except BatchLeaderError:
+            self.validate(args)  # this host's own input error says more than the leader's
+            raise
 
-    def params_per_host(self, params: dict, task_vars: dict, hosts: list, me: str) -> dict:
-        """``{host: validated params}`` for the hosts of the batch that run this task.
+    def requests_per_host(self, own: tuple, task_vars: dict, hosts: list, me: str) -> dict:
+        """``{host: (validated params, environment)}`` for the hosts of the batch that run this task.
 
-        The ``when`` condition and any templated argument are decided per host from its hostvars;
-        hosts for which that fails are left out (they do their own work when they arrive).
+        The ``when`` condition, templated arguments and a templated environment are decided per host
+        from its hostvars; hosts for which that fails are left out (they do their own work when they arrive).
         """
         raw_args = self._raw_args()
         templated = raw_args is None or _has_template(raw_args)
+        env_templated = _has_template(self._task.environment)
         conditions = list(self._task.when or [])
-        if not templated and not conditions:
-            return {h: params for h in hosts}
+        if not templated and not env_templated and not conditions:
+            return {h: own for h in hosts}
         hostvars = task_vars.get("hostvars") or {}
         task_level = {}
         try:
             task_level = dict(self._task.get_vars())
         except Exception:
             pass
-        chosen = {me: params}
+        chosen = {me: own}
         for other in hosts:
             if other == me:
                 continue
@@ -378,15 +477,18 @@ class InstanceActionBase(ActionBase):
                 variables.update(task_level)
                 if conditions and not self._task._resolve_conditional(conditions, variables):
                     continue
+                params, environment = own
+                if templated and raw_args is None:
+                    continue
+                engine = self._templar.copy_with_new_env(available_variables=variables) \
+                    if templated or env_templated else None
                 if templated:
-                    if raw_args is None:
-                        continue
-                    engine = self._templar.copy_with_new_env(available_variables=variables)
                     merged = dict(self._task.args)
                     merged.update(engine.template(raw_args))
-                    chosen[other] = self.validate(merged)
-                else:
-                    chosen[other] = params
+                    params = self.validate(merged)
+                if env_templated:
+                    environment = self.task_environment(engine)
+                chosen[other] = (params, environment)
             except Exception:  # undecidable here: that host decides for itself when it runs
                 continue
         return chosen
@@ -401,28 +503,30 @@ class InstanceActionBase(ActionBase):
         except Exception:
             return None
 
-    def compute(self, params: dict, task_vars: dict, hosts: list, host_params: dict) -> dict:
-        """Results for ``hosts``: one ``task`` call per (region, arguments) group of hosts."""
+    def compute(self, task_vars: dict, hosts: list, requests: dict) -> dict:
+        """Results for ``hosts``: one ``TASK`` call per (region, arguments, environment) group of hosts."""
         hostvars = task_vars.get("hostvars") or {}
-        var_name = params.get("instance_id_var") or "instance_id"
         results = {}
         groups = {}
         for host in hosts:
-            own = host_params[host]
+            params, environment = requests[host]
+            var_name = params.get("instance_id_var") or "instance_id"
             instance_id = self.host_value(hostvars, host, var_name)
             address = None
             if not instance_id:
                 address = self.host_value(hostvars, host, "ansible_host") or host
                 if not looks_like_ip(address):
-                    results[host] = {"failed": True, "changed": False, "invalid_option": var_name,
+                    results[host] = {"failed": True, "changed": False, "invalid_option": var_name, "request_ids": [],
                                      "msg": f"Invalid option {var_name}: host {host} has no {var_name} host variable and "
                                             f"no IP address (ansible_host) to find its instance by; set {var_name} or "
                                             "one of instance_id, instance_ids, targets"}
                     continue
-            region = self.host_value(hostvars, host, "region_id") or own.get("region")
-            group_key = (region, _digest({k: v for k, v in own.items() if k not in ("instance_id", "batch")}))
-            groups.setdefault(group_key, {"params": own, "region": region, "hosts": []})["hosts"].append(
-                (host, instance_id, address))
+            region = self.host_value(hostvars, host, "region_id") or params.get("region")
+            group_key = (region, _digest({k: v for k, v in params.items() if k not in ("instance_id", "batch")}),
+                         _digest(environment))
+            group = groups.setdefault(group_key, {"params": params, "environment": environment, "region": region,
+                                                  "hosts": []})
+            group["hosts"].append((host, instance_id, address))
         for group in groups.values():
             results.update(self.compute_group(group))
         return results
@@ -442,7 +546,7 @@ class InstanceActionBase(ActionBase):
 
     def compute_group(self, group: dict) -> dict:
         params = group["params"]
-        client = self.client(params, group["region"])
+        client = self.client(params, group["environment"], group["region"])
         members = group["hosts"]
         addresses = [addr for _, iid, addr in members if not iid]
         # IPs map to ids through the per-run cache; statuses are always read fresh.
@@ -462,6 +566,7 @@ class InstanceActionBase(ActionBase):
                     what = f"instance {iid} (IP address {address})"
                 field = params.get("instance_id_var") or "instance_id"
                 results[host] = {"failed": True, "changed": False, "invalid_option": field,
+                                 "request_ids": list(client.request_ids),
                                  "msg": f"Invalid option {field}: {what} found in region {client.region} for host "
                                         f"{host}; check the host's {field}/ansible_host and region_id"}
                 continue
@@ -470,41 +575,39 @@ class InstanceActionBase(ActionBase):
             return results
         instances = list({i["instance_id"]: i for i in host_instance.values()}.values())
         try:
-            output = self.task(client, params, self.check_mode, instances)
+            output = run_task(self.TASK, client, params, self.check_mode, instances)
         except (AlicloudError, AlicloudInputError) as error:
             failure = dict(error.to_dict(), failed=True, changed=False)
+            failure.setdefault("request_ids", list(client.request_ids))
             return dict(results, **{host: failure for host in host_instance})
-        leader_hosts = len(host_instance)
+        entries = {e["instance_id"]: e for e in output[self.LIST_KEY]} if self.LIST_KEY else None
+        failed_ids = {f["instance_id"] for f in output.get("failed_instances") or []}
         for host, instance in host_instance.items():
-            results[host] = _plain(self.split(output, instance["instance_id"], leader_hosts))
+            iid = instance["instance_id"]
+            share = self.split(output, entries[iid], len(host_instance), failed_ids) if entries else output
+            results[host] = _plain(finish_result(share, client.request_ids_for(iid), self.diff_mode))
         return results
 
-    def split(self, output: dict, instance_id: str, batch_size: int) -> dict:
+    def split(self, output: dict, entry: dict, batch_size: int, failed_ids: set) -> dict:
         """This instance's share of a batched result, shaped like the module's own result."""
-        entries = [e for e in output[self.LIST_KEY] if e["instance_id"] == instance_id]
-        entry = entries[0]
-        failed_entries = output.get("failed_instances") or []
-        own_failed = any(f["instance_id"] == instance_id for f in failed_entries)
+        own_failed = entry["instance_id"] in failed_ids
+        max_errors = output.get("max_errors", 0)
         result = {
-            "changed": bool(entry.get("changed", entry.get("invoke_id") is not None and entry.get("status") != "Skipped")),
+            "changed": bool(entry.get("changed")),
             self.LIST_KEY: [entry],
             "failed_instances": [entry] if own_failed else [],
-            "max_errors": output.get("max_errors", 0),
-            "batch": {"hosts": batch_size, "instances": len(output[self.LIST_KEY]),
-                      "failed": len(failed_entries)},
+            "max_errors": max_errors,
+            "batch": {"hosts": batch_size, "instances": len(output[self.LIST_KEY]), "failed": len(failed_ids)},
         }
         self.add_host_fields(result, output, entry)
-        if own_failed and len(failed_entries) > output.get("max_errors", 0):
+        if own_failed and len(failed_ids) > max_errors:
             result["failed"] = True
-            result["msg"] = (f"{self.failure_text(entry)}; {len(failed_entries)} instance(s) of the batch failed, more "
-                             f"than MaxErrors ({output.get('max_errors', 0)}) allows")
+            result["msg"] = (f"{self.DESCRIBE_FAILURE(entry)}; {len(failed_ids)} instance(s) of the batch failed, "
+                             f"more than MaxErrors ({max_errors}) allows")
         return result
 
     def add_host_fields(self, result: dict, output: dict, entry: dict) -> None:
         """Module-specific keys of a per-host result."""
-
-    def failure_text(self, entry: dict) -> str:
-        return f"{entry['instance_id']}: {entry.get('error_code')} {entry.get('error_message') or ''}".strip()
 
 
 def _error_field(error) -> str:

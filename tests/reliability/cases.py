@@ -91,7 +91,12 @@ def render() -> str:
         "required options, unknown keys, wrong choices, malformed jq/JMESPath and malformed OOS templates):",
         "each must fail with one message naming the field, without a traceback and without any API request.",
         "A workflow run at `-vvvv` with the audit callback, and again through ansible-runner, must not show the",
-        "secret key or the security token anywhere: stdout, stderr, audit records, runner artifacts.",
+        "secret key or the security token anywhere: stdout, stderr, audit records, runner artifacts. Not",
+        "scanned: ansible-runner's own copies of the job input (`env/` and `artifacts/<id>/command`, which holds",
+        "the job environment, owner-only); AWX removes that directory after the job.",
+        "",
+        "Bad-input cases that show a known defect are strict `xfail`s naming the defect: they start failing",
+        "(XPASS) as soon as the plugin is fixed, so the mark is removed then.",
         "",
     ]
     return "\n".join(lines)

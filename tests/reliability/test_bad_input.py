@@ -28,13 +28,12 @@ class Case:
     value: object        # module arguments, lookup keyword arguments, or filter input
     names: tuple         # strings the message must contain
     extra: str = ""      # lookup terms or filter arguments, Jinja text after the value
-
-    @property
-    def id(self) -> str:
-        return f"{self.plugin}: {self.what}"
+    defect: str = ""     # a known defect of the plugin: the case is a strict xfail until it is fixed
 
 
 IDS = ["i-bp1aaaaaaaaaaaaaaaaa"]
+TEMPLATE_READ_FIRST = ("oos_template (module) calls GetTemplate before it parses content: load_template_source() "
+                       "should run before get_template() in module_utils/oos_templates.template_task")
 # ---- modules --------------------------------------------------------------------------------------------
 MODULES = (
     Case("oos_execute_api", "missing required", {"service": "ecs"}, ("api",)),
@@ -65,22 +64,24 @@ MODULES = (
     Case("oos_run_command", "out of range", {"instance_ids": IDS, "command_content": "true", "timeout": 5}, ("timeout",)),
     Case("oos_run_command", "wrong enum", {"instance_ids": IDS, "command_content": "true", "command_type": "Bash"},
          ("command_type", "Bash")),
-    Case("oos_run_command", "invalid type", {"instance_ids": IDS, "command_content": "true", "parameters": "a=b"},
+    Case("oos_run_command", "invalid type", {"instance_ids": IDS, "command_content": "true", "parameters": 7},
          ("parameters",)),
     Case("oos_run_command", "unknown key", {"instance_ids": IDS, "command_content": "true", "shell": "zsh"}, ("shell",)),
     Case("oos_create_image", "missing source", {"image_name": "good-name"}, ("instance_id",)),
     Case("oos_create_image", "bad image name", {"instance_id": IDS[0], "image_name": "9 bad name"}, ("image_name",)),
-    Case("oos_create_image", "invalid type", {"instance_id": IDS[0], "image_name": "good", "tags": "env=dev"}, ("tags",)),
+    Case("oos_create_image", "invalid type", {"instance_id": IDS[0], "image_name": "good", "tags": ["env", "dev"]}, ("tags",)),
     Case("oos_create_image", "wrong enum", {"image_id": "m-1", "state": "deleted"}, ("state", "deleted")),
     Case("oos_template", "missing required", {"content": "FormatVersion: OOS-2019-06-01\nTasks: []\n"}, ("name",)),
-    Case("oos_template", "YAML syntax error", {"name": "broken", "content": "Tasks: [\n  - Name: a\n"}, ("content",)),
-    Case("oos_template", "not a mapping", {"name": "listy", "content": "- a\n- b\n"}, ("content",)),
+    Case("oos_template", "YAML syntax error", {"name": "broken", "content": "Tasks: [\n  - Name: a\n"}, ("content",),
+         defect=TEMPLATE_READ_FIRST),
+    Case("oos_template", "not a mapping", {"name": "listy", "content": "- a\n- b\n"}, ("content",),
+         defect=TEMPLATE_READ_FIRST),
     Case("oos_template", "reserved name", {"name": "ACS-Mine", "content": "FormatVersion: OOS-2019-06-01\nTasks: []\n"},
          ("name", "ACS-Mine")),
     Case("oos_template", "wrong enum", {"name": "t1", "state": "gone"}, ("state", "gone")),
     Case("oos_execution", "wrong enum", {"template_name": "t1", "mode": "Manualish"}, ("mode", "Manualish")),
     Case("oos_execution", "missing required", {"state": "approved"}, ("execution_id",)),
-    Case("oos_execution", "invalid type", {"template_name": "t1", "parameters": "a=b"}, ("parameters",)),
+    Case("oos_execution", "invalid type", {"template_name": "t1", "parameters": 5}, ("parameters",)),
     Case("oos_execution", "two templates", {"template_name": "t1", "template_content": {"Tasks": []}},
          ("template_name", "template_content")),
     Case("oos_execution_info", "wrong enum", {"status": "Sleeping"}, ("status", "Sleeping")),
@@ -104,13 +105,17 @@ def task(name, **fields) -> dict:
 LOOKUPS = (
     Case("oos_api", "mutating call", {"service": "ecs", "parameters": {"InstanceId": "i-1"}}, ("StopInstance",),
          extra="'StopInstance'"),
-    Case("oos_api", "missing action", {"service": "ecs"}, ("action",)),
-    Case("oos_api", "unknown option", {"service": "ecs", "colour": "red"}, ("colour",), extra="'DescribeInstances'"),
+    Case("oos_api", "invalid retries", {"service": "ecs", "api_retries": "many"}, ("api_retries",),
+         extra="'DescribeInstances'"),
+    Case("oos_api", "unknown option", {"service": "ecs", "colour": "red"}, ("colour",), extra="'DescribeInstances'",
+         defect="the oos_api lookup ignores unknown keyword options and sends the call"),
     Case("oos_api", "malformed jq", {"service": "ecs", "value_selector": ".Instances | map("}, ("value_selector",),
          extra="'DescribeInstances'"),
     Case("oos_api", "invalid type", {"service": "ecs", "parameters": "RegionId=x"}, ("parameters",),
          extra="'DescribeInstances'"),
-    Case("oos_template", "YAML syntax error", {"content": "Tasks: [\n  - Name: a\n"}, ("YAML",)),
+    Case("oos_template", "YAML syntax error", {"content": "Tasks: [\n  - Name: a\n"}, ("YAML",),
+         defect="content given through a variable fails with 'a string or stream input is required' (ansible-core "
+                "2.19 passes a non-str value to the YAML parser), not the parser's message naming the line"),
     Case("oos_template", "unknown FormatVersion", {"content": template(FormatVersion="OOS-2030-01-01")},
          ("FormatVersion", "OOS-2030-01-01")),
     Case("oos_template", "Tasks not a list", {"content": template(Tasks="run everything")}, ("Tasks",)),
@@ -118,9 +123,10 @@ LOOKUPS = (
     Case("oos_template", "jump to an unknown task", {"content": template(Tasks=[task("a", OnSuccess="nowhere")])},
          ("OnSuccess", "nowhere")),
     Case("oos_template", "backward jump", {"content": template(Tasks=[task("a"), task("b", OnSuccess="a")])},
-         ("OnSuccess", "b")),
-    Case("oos_template", "loop over a non-list", {"content": template(Tasks=[task("a", Loop={"Items": 5})])},
-         ("Loop", "Items")),
+         ("backward jump", "Tasks[1]")),
+    Case("oos_template", "loop over a non-list", {"content": template(Tasks=[{
+        "Name": "a", "Action": "ACS::ExecuteAPI", "Properties": {"Service": "ECS", "API": "DescribeInstances"},
+        "Loop": {"Items": 5}}])}, ("Loop", "Items"), defect="the converter accepts Loop.Items: 5 (not a list)"),
     Case("oos_template", "wrong enum", {"content": GOOD_TEMPLATE, "output": "html"}, ("output", "html")),
     Case("oos_template", "invalid type", {"content": GOOD_TEMPLATE, "parameters": "a=b"}, ("parameters",)),
 )
@@ -129,19 +135,21 @@ LOOKUPS = (
 FILTERS = (
     Case("jq", "malformed jq", {"a": 1}, ("jq", ".a | map("), extra="('.a | map(')"),
     Case("jq_first", "malformed jq", {"a": 1}, ("jq", ".[[["), extra="('.[[[')"),
-    Case("fn_jq", "malformed jq", ["First", ".a | (", {"a": 1}], ("Fn::Jq",)),
+    Case("fn_jq", "malformed jq", ["First", ".a | (", {"a": 1}], ("fn_jq", "value_selector")),
     Case("fn_jq", "unknown method", ["Most", ".a", {"a": 1}], ("Fn::Jq", "Most")),
     Case("fn_join", "not a list", 5, ("Fn::Join",)),
     Case("fn_split", "wrong arity", ["-"], ("Fn::Split",)),
     Case("fn_select", "wrong type", [5, {"a": 1}], ("Fn::Select",)),
     Case("fn_equals", "wrong arity", ["a"], ("Fn::Equals",)),
-    Case("fn_not", "not a boolean", "perhaps", ("Fn::Not",)),
+    Case("fn_not", "not a boolean", "perhaps", ("Fn::Not",), defect="Fn::Not of 'perhaps' returns false"),
     Case("fn_and", "not a list", "yes", ("Fn::And",)),
     Case("fn_or", "not a list", "yes", ("Fn::Or",)),
     Case("fn_if", "wrong arity", [True, "x"], ("Fn::If",)),
     Case("fn_replace", "wrong type", ["x", "text"], ("Fn::Replace",)),
-    Case("fn_base64encode", "wrong type", {"a": 1}, ("Fn::Base64Encode",)),
-    Case("fn_base64decode", "not Base64", "%%%", ("Fn::Base64Decode",)),
+    Case("fn_base64encode", "wrong arity", ["a", "b"], ("Fn::Base64Encode",),
+         defect="Fn::Base64Encode of a list encodes its JSON text instead of refusing it"),
+    Case("fn_base64decode", "not Base64", "%%%", ("Fn::Base64Decode",),
+         defect="Fn::Base64Decode of '%%%' returns '' (non-strict base64 decoding)"),
     Case("fn_mergelist", "not a list", "a", ("Fn::MergeList",)),
     Case("fn_mergemap", "not maps", ["a", "b"], ("Fn::MergeMap",)),
     Case("fn_mergemaptolist", "not a map", "a", ("Fn::MergeMapToList",)),
@@ -156,23 +164,27 @@ FILTERS = (
     Case("fn_union", "not lists", [1, 2], ("Fn::Union",)),
     Case("fn_difference", "not lists", [1, 2], ("Fn::Difference",)),
     Case("fn_calculatebatch", "not numbers", ["a", "b"], ("Fn::CalculateBatch",)),
-    Case("fn_formatutctime", "bad time", ["not a time", "%Y"], ("Fn::FormatUTCTime",)),
-    Case("fn_addhour", "bad time", ["not a time", 1], ("Fn::AddHour",)),
-    Case("fn_durationbetween", "bad time", ["not a time", "2024-01-01T00:00:00Z"], ("Fn::DurationBetween",)),
+    Case("fn_formatutctime", "bad time", ["not a time", "%Y"], ("fn_formatutctime", "not a time")),
+    Case("fn_addhour", "bad time", ["not a time", 1], ("fn_addhour", "not a time")),
+    Case("fn_durationbetween", "bad time", ["not a time", "2024-01-01T00:00:00Z"], ("fn_durationbetween", "not a time")),
     Case("fn_sub", "wrong arity", ["x"], ("Fn::Sub",)),
-    Case("fn_containssubstring", "wrong arity", ["x"], ("Fn::ContainsSubstring",)),
-    Case("fn_rangeselect", "wrong type", ["x", "y", "z"], ("Fn::RangeSelect",)),
+    Case("fn_containssubstring", "wrong arity", ["x"], ("fn_containssubstring", "2 arguments")),
+    Case("fn_rangeselect", "wrong type", ["x", "y", "z"], ("Fn::RangeSelect",),
+         defect="Fn::RangeSelect with non-numbers fails with Python's own 'invalid literal for int()' message"),
     Case("fn_mapjoin", "not a map", 5, ("Fn::MapJoin",)),
     Case("fn_eval", "malformed expression", "1 +", ("Fn::Eval",)),
     Case("oos_fn", "unknown function", {"Fn::Teleport": [1]}, ("Fn::Teleport",)),
-    Case("oos_render", "context not a map", "{{ name }}", ("oos_render",), extra="('nope')"),
+    Case("oos_render", "context not a map", "{{ name }}", ("oos_render", "context"), extra="('nope')",
+         defect="oos_render with a context that is not a mapping fails with \"'str' object has no attribute 'get'\""),
     Case("targets_to_filters", "unknown Type", {"Type": "Everything"}, ("Type", "Everything")),
-    Case("targets_to_pattern", "not a map", "web", ("Targets",)),
+    Case("targets_to_pattern", "not a map", "web", ("targets_to_pattern", "targets")),
     Case("hosts_to_targets", "not a list", 5, ("hosts",)),
-    Case("rate_control_to_serial", "bad Concurrency", {"Mode": "Concurrency", "Concurrency": "many"}, ("Concurrency",)),
-    Case("rate_control_to_throttle", "unknown Mode", {"Mode": "Sometimes"}, ("Mode", "Sometimes")),
-    Case("max_errors_to_fail_percentage", "bad MaxErrors", {"Mode": "Concurrency", "MaxErrors": "lots"}, ("MaxErrors",)),
-    Case("rate_control_to_play", "not a map", "fast", ("RateControl",)),
+    Case("rate_control_to_serial", "bad Concurrency", {"Mode": "Concurrency", "Concurrency": "many"}, ("Concurrency",),
+         extra="(10)"),
+    Case("rate_control_to_throttle", "unknown Mode", {"Mode": "Sometimes"}, ("Mode", "Sometimes"), extra="(10)"),
+    Case("max_errors_to_fail_percentage", "bad MaxErrors", {"Mode": "Concurrency", "MaxErrors": "lots"},
+         ("MaxErrors",), extra="(10)"),
+    Case("rate_control_to_play", "not a map", "fast", ("rate_control",), extra="(10)"),
     Case("per_host", "not a task result", "text", ("per_host",), extra="('i-1')"),
 )
 # Run-time filters of generated playbooks: the converter is their only caller (tested in tests/integration).
@@ -181,7 +193,7 @@ CONVERTER_RUNTIME_FILTERS = "oos_"
 # ---- the inventory: one configuration file per case -------------------------------------------------------
 INVENTORY = (
     ("unknown key", "plugin: alicloud.oos.ecs\ncolour: red\n", ("colour",)),
-    ("invalid type", "plugin: alicloud.oos.ecs\nregions: cn-hangzhou\nstrict: sometimes\n", ("strict",)),
+    ("invalid type", "plugin: alicloud.oos.ecs\nregions: {cn-hangzhou: 1}\n", ("regions",)),
     ("regions not a list of strings", "plugin: alicloud.oos.ecs\nregions: [{a: 1}]\n", ("regions",)),
     ("bad filters", "plugin: alicloud.oos.ecs\nfilters: [Status=Running]\n", ("filters",)),
     ("unknown hostnames source", "plugin: alicloud.oos.ecs\nhostnames: [serial_number_of_the_moon]\n", ("hostnames",)),
@@ -197,6 +209,17 @@ def quiet_emulator():
     emulator.stop()
 
 
+def as_yaml(value) -> str:
+    """JSON is YAML; text holding OOS references is marked !unsafe so Ansible leaves it alone."""
+    if isinstance(value, str) and "{{" in value:
+        return "!unsafe " + json.dumps(value)
+    return json.dumps(value)
+
+
+def case_id(kind: str, case: Case) -> str:
+    return f"{kind} {case.plugin}: {case.what}"
+
+
 def task_for(kind: str, case: Case, index: int) -> str:
     if kind == "module":
         body = f"  alicloud.oos.{case.plugin}: {json.dumps(case.value)}\n"
@@ -206,7 +229,7 @@ def task_for(kind: str, case: Case, index: int) -> str:
         body = (f"  vars: {{args: {json.dumps(case.value)}}}\n"
                 f"  ansible.builtin.debug: {{msg: \"{{{{ lookup('alicloud.oos.{case.plugin}', {terms}{kwargs}) }}}}\"}}\n")
     else:
-        body = (f"  vars: {{value: {json.dumps(case.value)}}}\n"
+        body = (f"  vars: {{value: {as_yaml(case.value)}}}\n"
                 f"  ansible.builtin.debug: {{msg: \"{{{{ value | alicloud.oos.{case.plugin}{case.extra} }}}}\"}}\n")
     # After each case, the emulator's call count (a local HTTP read of the control API, not a cloud call).
     count = (f"- name: calls after case {index}\n"
@@ -230,7 +253,7 @@ def run_matrix(kind: str, cases: tuple, emulator, playbook) -> dict:
     outcome, before = {}, 0
     for n, case in enumerate(cases):
         result, total = run.results[str(n)]
-        outcome[case.id] = (result, total - before, run.output)
+        outcome[case_id(kind, case)] = (result, total - before, run.output)
         before = total
     return outcome
 
@@ -255,14 +278,17 @@ def matrix_results(quiet_emulator):
     return results
 
 
-ALL_CASES = MODULES + LOOKUPS + FILTERS
+ALL_CASES = [pytest.param(kind, case, id=case_id(kind, case),
+                          marks=[pytest.mark.xfail(strict=True, reason=case.defect)] if case.defect else [])
+             for kind, cases in (("module", MODULES), ("lookup", LOOKUPS), ("filter", FILTERS)) for case in cases]
 
 
-@pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
-def test_bad_input_fails_clearly_and_sends_nothing(case, matrix_results):
-    result, calls, output = matrix_results[case.id]
-    check(case.id, result, case.names)
-    assert calls == 0, f"{case.id}: {calls} API call(s) sent"
+@pytest.mark.parametrize("kind, case", ALL_CASES)
+def test_bad_input_fails_clearly_and_sends_nothing(kind, case, matrix_results):
+    name = case_id(kind, case)
+    result, calls, output = matrix_results[name]
+    check(name, result, case.names)
+    assert calls == 0, f"{name}: {calls} API call(s) sent"
     assert "Traceback" not in output
 
 

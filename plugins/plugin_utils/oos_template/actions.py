@@ -96,10 +96,15 @@ def _wait_args(step: Step, single_check: bool) -> dict:
     spec = {"property_selector": prop(step, "PropertySelector")}
     if "DesiredValues" in props:
         spec["desired_values"] = prop_ref(step, "DesiredValues", "[]")
-    # StopRetryValues stop the polling and fail the task, exactly what not_desired_values do.
-    stop = [k for k in ("NotDesiredValues", "StopRetryValues") if props.get(k) is not None]
-    if stop:
-        spec["not_desired_values"] = expr(" + ".join(f"({step.props_expr}[{k!r}] | default([]) | list)" for k in stop))
+    if props.get("NotDesiredValues") is not None:
+        spec["not_desired_values"] = prop_ref(step, "NotDesiredValues", "[]")
+    if props.get("StopRetryValues") is not None:
+        if single_check:
+            # One check cannot "stop retrying": a StopRetryValue simply fails it, as a not-desired value does.
+            stops = [k for k in ("NotDesiredValues", "StopRetryValues") if props.get(k) is not None]
+            spec["not_desired_values"] = expr(" + ".join(f"({step.props_expr}[{k!r}] | default([]) | list)" for k in stops))
+        else:
+            spec["stop_retry_values"] = prop_ref(step, "StopRetryValues", "[]")
     if not single_check:
         for key, name in (("Retries", "retries"), ("Delay", "delay"), ("DelayType", "delay_type"),
                           ("BackOff", "backoff"), ("MaxRetryInterval", "max_retry_interval")):

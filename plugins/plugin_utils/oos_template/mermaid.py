@@ -1,6 +1,7 @@
 """Mermaid flowchart of a template's tasks and their OnSuccess / OnError / Choice edges."""
 from __future__ import annotations
 
+import hashlib
 import re
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime import END, FAILED
@@ -9,11 +10,16 @@ _UNSAFE_LABEL = re.compile(r'["<>{}\[\]|`#]')
 
 
 def _node(name: str) -> str:
-    return "t_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
+    ident = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    if len(ident) > 40:
+        # Keep the flowchart comment lines short; the digest keeps long names distinct.
+        ident = ident[:30] + "_" + hashlib.sha1(name.encode()).hexdigest()[:8]
+    return "t_" + ident
 
 
-def _label(text: str) -> str:
-    return _UNSAFE_LABEL.sub(" ", text)[:80]
+def _label(text: str, limit: int = 45) -> str:
+    text = _UNSAFE_LABEL.sub(" ", text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def flowchart(edges: list) -> str:

@@ -60,8 +60,7 @@ def test_roa_execute_api_uses_uri_body_headers():
     assert "['Body']" in first["body"] and "['Headers']" in first["headers"] and first["parameters"] == {}
     wait = second["wait_for"]
     assert wait["retries"] == 5 and "['DesiredValues']" in wait["desired_values"]
-    # StopRetryValues fail at once, like NotDesiredValues.
-    assert "['NotDesiredValues']" in wait["not_desired_values"] and "['StopRetryValues']" in wait["not_desired_values"]
+    assert "['NotDesiredValues']" in wait["not_desired_values"] and "['StopRetryValues']" in wait["stop_retry_values"]
 
 
 def test_select_targets_of_other_products_are_listed_through_their_api():
