@@ -14,7 +14,7 @@ Steps, each run as its own ``ansible-playbook`` (or ``ansible-inventory``) proce
 Per run: wall seconds, controller CPU seconds (user + system of ansible and every process it started), the
 largest resident set of any controller process, and the API calls the emulator counted (``/_emulator/stats``,
 by action). The naive pattern starts a module process per host and step, so it is measured on a sample of
-``BENCH_NAIVE_SAMPLE`` hosts (default 50) and scaled to N - those rows say ``extrapolated``; their call counts
+``BENCH_NAIVE_SAMPLE`` hosts (default 20) and scaled to N - those rows say ``extrapolated``; their call counts
 scale exactly (one call per host), their times and CPU linearly. Minimum calls: ceil(N/100) per batched
 mutation and per status-poll round (one round per wait interval); the table shows how many poll rounds ran.
 
@@ -238,7 +238,7 @@ def ratios(rows: list[dict]) -> dict:
 
 def run() -> dict:
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "100,1000,5000").split(",")]
-    sample = int(os.environ.get("BENCH_NAIVE_SAMPLE", "50"))
+    sample = int(os.environ.get("BENCH_NAIVE_SAMPLE", "20"))
     transition = float(os.environ.get("BENCH_TRANSITION", "1.0"))
     rows = []
     for size in sizes:

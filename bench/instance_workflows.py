@@ -13,6 +13,9 @@ Targets (issue #4): (b) uses at most ceil(N/100) mutating calls per step and fin
 transition times plus 5 s of controller overhead; (a) uses the same mutating calls as (b) within
 3x its wall time. Figures are reported, never asserted.
 
+Also measured once: Ansible's own per-host floor, an ``ansible.builtin.debug`` task over the same
+hosts (no API call). What (a) takes beyond that floor is the part of its cost that is ours.
+
 Environment: BENCH_INSTANCE_N (default 1000), BENCH_NAIVE_N (default N; (c) is slow: about
 0.15 s of module process per host and step), BENCH_TRANSITION (seconds, default 1.0).
 """
@@ -115,6 +118,22 @@ def measure(pattern: str, size: int, transition: float) -> list:
         emu.stop()
 
 
+def measure_floor(size: int) -> float:
+    """Wall seconds of a per-host task that does nothing but exist (Ansible's per-host overhead)."""
+    emu = start_emulator("--instances", str(size), "--seed", "1")
+    try:
+        workdir = Path(tempfile.mkdtemp(prefix="bench-floor-"))
+        inventory = write_inventory(workdir, emu.instances())
+        book = workdir / "floor.yml"
+        book.write_text(playbook("ansible.builtin.debug: {msg: ok}", ""))
+        started = time.monotonic()
+        subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), str(book)], cwd=REPO_ROOT, env=emu.env,
+                       capture_output=True, text=True, timeout=3600, check=True)
+        return round(time.monotonic() - started, 2)
+    finally:
+        emu.stop()
+
+
 def run() -> dict:
     size = int(os.environ.get("BENCH_INSTANCE_N", "1000"))
     naive_size = int(os.environ.get("BENCH_NAIVE_N", str(size)))
@@ -122,6 +141,7 @@ def run() -> dict:
     rows = []
     for pattern in PATTERNS:
         rows.extend(measure(pattern, naive_size if pattern.startswith("c_") else size, transition))
+    floor = measure_floor(size)
     print(f"{'pattern':<22}{'step':<7}{'hosts':>6}{'rc':>4}{'wall s':>9}{'mutating':>10}{'total':>8}")
     for row in rows:
         print(f"{row['pattern']:<22}{row['step']:<7}{row['hosts']:>6}{row['rc']:>4}{row['wall_seconds']:>9}"
@@ -130,11 +150,13 @@ def run() -> dict:
             print("   failed:", row["error_tail"].replace("\n", " ")[-300:])
     by = {(r["pattern"], r["step"]): r for r in rows}
     summary = {"n": size, "naive_n": naive_size, "transition_seconds": transition,
-               "batched_mutating_target_per_step": math.ceil(size / 100), "steps": {}}
+               "batched_mutating_target_per_step": math.ceil(size / 100), "ansible_per_host_floor_seconds": floor,
+               "steps": {}}
     for step in STEPS:
         a, b = by[("a_per_host_action", step)], by[("b_batched_run_once", step)]
         summary["steps"][step] = {
             "per_host_over_batched_wall": round(a["wall_seconds"] / b["wall_seconds"], 2) if b["wall_seconds"] else None,
+            "per_host_beyond_floor_seconds": round(a["wall_seconds"] - floor, 2),
             "per_host_mutating": a["mutating_calls"], "batched_mutating": b["mutating_calls"],
             "batched_within_target_seconds": b["wall_seconds"] <= 2 * transition + 5,
         }

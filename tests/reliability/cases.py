@@ -90,16 +90,21 @@ def render() -> str:
         "A table of bad values for every module, lookup, filter and the inventory (wrong types, missing",
         "required options, unknown keys, wrong choices, malformed jq/JMESPath and malformed OOS templates):",
         "each must fail with one message naming the field, without a traceback and without any API request.",
-        "A workflow run at `-vvvv` with the audit callback, and again through ansible-runner, must not show the",
+        "A workflow run through ansible-runner at `-vvvv` with the audit callback must not show the",
         "secret key or the security token anywhere: stdout, stderr, audit records, runner artifacts. Not",
         "scanned: ansible-runner's own copies of the job input (`env/` and `artifacts/<id>/command`, which holds",
         "the job environment, owner-only); AWX removes that directory after the job.",
         "",
-        "Bad-input cases that show a known defect are strict `xfail`s naming the defect: they start failing",
-        "(XPASS) as soon as the plugin is fixed, so the mark is removed then.",
+        "Cases that show a known defect are expected to fail, with the defect named; the test fails as soon as",
+        "one of them passes, so the note is removed when the plugin is fixed. Known defects:",
         "",
+        "| case | defect |",
+        "|---|---|",
     ]
-    return "\n".join(lines)
+    from tests.reliability.test_bad_input import KINDS, case_id
+    lines += [f"| `{case_id(kind, case)}` | {case.defect} |" for kind, cases in KINDS.items() for case in cases
+              if case.defect]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
