@@ -115,9 +115,7 @@ LOOKUPS = (
          extra="'DescribeInstances'"),
     Case("oos_api", "invalid type", {"service": "ecs", "parameters": "RegionId=x"}, ("parameters",),
          extra="'DescribeInstances'"),
-    Case("oos_template", "YAML syntax error", {"content": "Tasks: [\n  - Name: a\n"}, ("YAML",),
-         defect="YAML text given as content= fails with 'a string or stream input is required': libyaml's "
-                "CSafeLoader refuses ansible-core 2.19's str subclass (oos_template/loader.py should parse str(text))"),
+    Case("oos_template", "YAML syntax error", {"content": "Tasks: [\n  - Name: a\n"}, ("YAML",)),
     Case("oos_template", "unknown FormatVersion", {"content": template(FormatVersion="OOS-2030-01-01")},
          ("FormatVersion", "OOS-2030-01-01")),
     Case("oos_template", "Tasks not a list", {"content": template(Tasks="run everything")}, ("Tasks",)),

@@ -32,7 +32,8 @@ def parse_text(text: str, source: str = "template"):
         except ValueError:
             pass
     try:
-        return yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+        # str(): libyaml refuses ansible-core's tagged str subclass that lookups receive as content=.
+        return yaml.load(str(text), Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
