@@ -13,5 +13,9 @@ class ActionModule(InstanceActionBase):
     MODULE = "alicloud.oos.oos_create_image"
     ARGUMENT_SPEC = staticmethod(images.image_argument_spec)
     TASK = staticmethod(images.image_task)
-    SELECTION_OPTIONS = ("instance_id", "snapshot_id", "disk_device_mapping", "image_id")
+    SELECTION_OPTIONS = ("instance_id", "snapshot_id", "disk_device_mapping")
     BATCHABLE = False  # one image per host: nothing to share but the instance lookup
+
+    def instance_from_host(self, args):
+        # Deleting names the image only: no host instance is involved.
+        return args.get("state") != "absent" and super().instance_from_host(args)

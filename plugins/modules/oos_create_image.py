@@ -16,8 +16,9 @@ description:
     C(changed=false); one that is still C(Creating) is waited on instead of being created twice.
   - The C(ClientToken) is derived from the inputs, so a retried request cannot create a second image.
   - With O(state=absent) the image O(image_id) is deleted. Images are never deleted by name.
-  - Over inventory hosts without O(instance_id), the action plugin takes the host's instance from its
-    hostvars; each host creates its own image (use a per-host O(image_name)).
+  - Over inventory hosts without O(instance_id), O(snapshot_id) or O(disk_device_mapping), the action plugin
+    takes the host's instance from its hostvars; each host creates its own image (use a per-host
+    O(image_name)). O(state=absent) never involves the host's instance.
 options:
   state:
     description: V(present) creates the image, V(absent) deletes O(image_id).

@@ -23,7 +23,9 @@ leader stored their result, three small file operations under the lock. Each hos
 the request ids of the calls that concerned its instance (``CallRecorder``).
 
 Credentials come from the task's ``environment:`` (templated like the module path does) over the
-controller's own environment.
+controller's own environment. The leader templates it for every host; a follower takes a stored
+result only if it was computed for the account, endpoint and region its own environment names
+(``environment_variant``), else it does its own work.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import time
 from collections import ChainMap
 from contextlib import contextmanager
@@ -41,7 +44,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.alicloud.oos.plugins.module_utils.auth import resolve_auth
+from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTIONS, resolve_auth
 from ansible_collections.alicloud.oos.plugins.module_utils.client import AlicloudClient
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
     SELECTION_OPTIONS,
@@ -112,8 +115,12 @@ class BatchCache:
     """Results of one batched task for the hosts of one play batch.
 
     Layout under ``root/<key>/``: ``lock``, ``state.json`` (status, hosts, leader, error,
-    generation), ``r-<host digest>.json`` (one result per host), renamed ``c-<host digest>`` once
-    that host consumed it. Every file is read and written with the lock held.
+    generation), ``r-<host+variant digest>.json`` (one result per host), renamed ``c-<host digest>``
+    once that host consumed it. Every file is read and written with the lock held.
+
+    A *variant* says what a result was computed with (the action plugins: which account, endpoint
+    and region): a host takes a stored result only if it was computed with its own variant, else it
+    does its own work.
     """
 
     def __init__(self, root: str, key: str, timeout: float):
@@ -121,24 +128,29 @@ class BatchCache:
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         self.timeout = timeout
 
-    def _path(self, prefix: str, host: str) -> str:
-        return os.path.join(self.dir, f"{prefix}-{_digest(host)}")
+    def _consumed(self, host: str) -> str:
+        return os.path.join(self.dir, f"c-{_digest(host)}")
 
-    def obtain(self, host: str, hosts: list, compute) -> dict:
+    def _result(self, host: str, variant: str) -> str:
+        return os.path.join(self.dir, f"r-{_digest(host, variant)}.json")
+
+    def obtain(self, host: str, hosts: list, compute, variant: str = "", variant_of=None) -> dict:
         """This host's result: computed for every host of ``hosts`` by whoever comes first.
 
         ``compute(hosts) -> {host: result}`` runs in the leader's process with the lock held; hosts it
-        leaves out of its answer do their own ``compute([host])`` when they arrive.
+        leaves out of its answer do their own ``compute([host])`` when they arrive. ``variant`` is
+        this host's variant; ``variant_of(other)``, asked after ``compute``, the one the leader
+        computed another host's result with.
         """
         state_path = os.path.join(self.dir, "state.json")
         with file_lock(os.path.join(self.dir, "lock"), self.timeout):
             state = _read_json(state_path)
-            consumed = os.path.exists(self._path("c", host))
+            consumed = os.path.exists(self._consumed(host))
             if state is not None and not consumed:
                 if state["status"] == "done":
-                    result = _read_json(self._path("r", host) + ".json")
+                    result = _read_json(self._result(host, variant))
                     if result is not None:
-                        self._consume(host)
+                        self._consume(host, variant)
                         return result
                     # Left out by the leader: do this host alone, without touching the batch state.
                     return compute([host])[host]
@@ -147,7 +159,7 @@ class BatchCache:
                     raise BatchLeaderError(f"the batch leader ({state['leader']}) exited before storing results; "
                                            "see its own error above")
                 if host in state["hosts"]:
-                    self._consume(host)
+                    self._consume(host, variant)
                     raise BatchLeaderError(f"the batch leader ({state['leader']}) failed for the whole batch: "
                                            f"{state['error']}")
                 return compute([host])[host]
@@ -164,29 +176,32 @@ class BatchCache:
                 message = exc.to_dict()["msg"] if isinstance(exc, (AlicloudError, AlicloudInputError)) else str(exc)
                 _write_json(state_path, {"status": "error", "leader": host, "hosts": hosts, "error": message,
                                          "generation": generation})
-                self._consume(host)
+                self._consume(host, variant)
                 raise
             for other, result in results.items():
                 if other != host:
                     # Plain writes: followers read them only after the state says "done", under the lock.
-                    with open(self._path("r", other) + ".json", "w", encoding="utf-8") as handle:
+                    path = self._result(other, variant_of(other) if variant_of else variant)
+                    with open(path, "w", encoding="utf-8") as handle:
                         handle.write(json.dumps(result, default=str))
-            _write_json(state_path, {"status": "done", "leader": host, "hosts": sorted(results),
-                                     "generation": generation})
-            self._consume(host)
+            # No host list once done: every follower reads this file, and only its own result matters.
+            _write_json(state_path, {"status": "done", "leader": host, "generation": generation})
+            self._consume(host, variant)
             return results[host]
 
-    def _consume(self, host: str) -> None:
+    def _consume(self, host: str, variant: str) -> None:
         """Mark this host's result as taken (a later run of the same task starts a new generation)."""
         try:
-            os.replace(self._path("r", host) + ".json", self._path("c", host))
+            os.replace(self._result(host, variant), self._consumed(host))
         except FileNotFoundError:
-            with open(self._path("c", host), "w", encoding="utf-8"):
+            with open(self._consumed(host), "w", encoding="utf-8"):
                 pass
 
 
 def batch_key(task_uuid: str, play_batch: list, loop_marker=None) -> str:
-    return _digest(task_uuid, sorted(play_batch), loop_marker)
+    # Every host computes it over the whole batch: plain string hashing, no JSON of the host list.
+    hosts = hashlib.sha256("\0".join(sorted(map(str, play_batch))).encode()).hexdigest()
+    return _digest(task_uuid, hosts, loop_marker)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -245,20 +260,14 @@ def _describe_ips(client, ips: list) -> dict:
 # --------------------------------------------------------------------------------------------------
 # Which calls served which host?
 
-def _instance_ids_in(value) -> set:
-    """Every ``i-...`` string anywhere in a request's parameters or an answer."""
-    found = set()
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if item.startswith("i-"):
-                found.add(item)
-        elif isinstance(item, dict):
-            pending.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            pending.extend(item)
-    return found
+# An ``i-...`` value in JSON text, also inside JSON-string parameters (``InstanceIds='["i-1"]'``).
+INSTANCE_ID_IN_JSON = re.compile(r'"(i-[A-Za-z0-9-]+)')
+
+
+def _instance_ids_in(*values) -> set:
+    """Every ``i-...`` string value in a request's parameters and its answer (scanned as JSON text:
+    a DescribeInstances page is large, and the leader scans every one)."""
+    return set(INSTANCE_ID_IN_JSON.findall(json.dumps(values, default=str)))
 
 
 class CallRecorder:
@@ -279,7 +288,7 @@ class CallRecorder:
         body = self.client.call(action, params, *args, **kwargs)
         request_id = body.get("RequestId") if isinstance(body, dict) else None
         if request_id:
-            self._mentions[request_id] = _instance_ids_in(params) | _instance_ids_in(body)
+            self._mentions[request_id] = _instance_ids_in(params, body)
         return body
 
     def request_ids_for(self, instance_id: str) -> list:
@@ -309,6 +318,16 @@ def _has_template(value) -> bool:
 def _plain(value):
     """Tagged/lazy Ansible containers -> plain JSON-able Python (for the cache and the client)."""
     return json.loads(json.dumps(value, default=str))
+
+
+# Environment variables that choose the account, endpoint and region (not the secrets themselves).
+PUBLIC_AUTH_VARIABLES = frozenset(name for option in AUTH_OPTIONS.values() if not option.get("no_log")
+                                  for name in option.get("env") or ())
+
+
+def environment_variant(environment: dict) -> str:
+    """Which account, endpoint and region a task environment points at, as a digest without secrets."""
+    return _digest(sorted((name, value) for name, value in environment.items() if name in PUBLIC_AUTH_VARIABLES))
 
 
 def option_seconds(value, default: int) -> int:
@@ -349,7 +368,7 @@ class InstanceActionBase(ActionBase):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         args = dict(self._task.args)
-        explicit = any(args.get(name) is not None for name in self.SELECTION_OPTIONS)
+        explicit = not self.instance_from_host(args)
         try:
             if explicit and self._connection_is_local():
                 # The module path: the module runs where the task runs (localhost or delegate_to),
@@ -367,6 +386,10 @@ class InstanceActionBase(ActionBase):
         except (BatchLeaderError, TimeoutError) as error:
             result.update({"failed": True, "msg": str(error)})
         return result
+
+    def instance_from_host(self, args: dict) -> bool:
+        """Does the task take its instance from the inventory host (it names none itself)?"""
+        return not any(args.get(name) is not None for name in self.SELECTION_OPTIONS)
 
     def _connection_is_local(self) -> bool:
         return getattr(self._connection, "transport", None) == "local"
@@ -389,9 +412,13 @@ class InstanceActionBase(ActionBase):
             raise AlicloudInputError(_error_field(outcome.errors[0]), outcome.error_messages[0])
         return outcome.validated_parameters
 
-    def task_environment(self, templar) -> dict:
-        """The task's ``environment:`` (play, block and task levels, templated), as a module would get it."""
-        environments = self._task.environment
+    def task_environment(self, templar, environments=None) -> dict:
+        """The task's ``environment:`` (play, block and task levels, templated), as a module would get it.
+
+        ``environments``: raw entries to template for another host (default: this task's own).
+        """
+        if environments is None:
+            environments = self._task.environment
         if not environments:
             return {}
         if not isinstance(environments, list):
@@ -436,16 +463,19 @@ class InstanceActionBase(ActionBase):
         key = batch_key(self._task._uuid, play_batch, task_vars.get(loop_var) if in_loop else None)
         cache = BatchCache(cache_root(), key, self.wait_budget(args) + FOLLOWER_GRACE)
 
+        requests = {}
+
         def compute(hosts):
             # Validated only here: a follower whose result the leader stored never needs it.
             own = (self.validate(args), environment)
-            if hosts == [host]:
-                return self.compute(task_vars, hosts, {host: own})
-            requests = self.requests_per_host(own, task_vars, hosts, host)
+            requests.update(self.requests_per_host(own, task_vars, hosts, host) if hosts != [host] else {host: own})
             return self.compute(task_vars, [h for h in hosts if h in requests], requests)
 
+        def variant_of(other):
+            return environment_variant(requests[other][1])
+
         try:
-            return cache.obtain(host, play_batch, compute)
+            return cache.obtain(host, play_batch, compute, environment_variant(environment), variant_of)
         except BatchLeaderError:
             self.validate(args)  # this host's own input error says more than the leader's
             raise
@@ -458,7 +488,9 @@ class InstanceActionBase(ActionBase):
         """
         raw_args = self._raw_args()
         templated = raw_args is None or _has_template(raw_args)
-        env_templated = _has_template(self._task.environment)
+        # Unreadable: every host is assumed to share this one's (a follower checks the variant anyway).
+        raw_environment = self._raw_environment()
+        env_templated = _has_template(raw_environment)
         conditions = list(self._task.when or [])
         if not templated and not env_templated and not conditions:
             return {h: own for h in hosts}
@@ -487,11 +519,31 @@ class InstanceActionBase(ActionBase):
                     merged.update(engine.template(raw_args))
                     params = self.validate(merged)
                 if env_templated:
-                    environment = self.task_environment(engine)
+                    environment = self.task_environment(engine, raw_environment)
                 chosen[other] = (params, environment)
             except Exception:  # undecidable here: that host decides for itself when it runs
                 continue
         return chosen
+
+    def _raw_environment(self):
+        """The ``environment:`` entries of the play, blocks and task before templating (Ansible
+        templates them for the current host only), or None when they cannot be read."""
+        from ansible.playbook.block import Block
+
+        try:
+            parent = self._task._parent
+            if parent is not None and not isinstance(parent, Block):
+                return None
+            # The attribute itself reads the finalized (own) value only; this walks blocks, roles and play.
+            inherited = parent._get_parent_attribute("environment") if parent is not None else None
+            own = self._task.get_ds().get("environment")
+        except Exception:
+            return None
+        entries = [entry for entry in (inherited if isinstance(inherited, list) else [inherited])
+                   if isinstance(entry, (dict, str))]
+        if own:
+            entries.extend(own if isinstance(own, list) else [own])
+        return entries
 
     def _raw_args(self):
         """The task's module arguments before templating, or None when they cannot be read."""
@@ -508,41 +560,51 @@ class InstanceActionBase(ActionBase):
         hostvars = task_vars.get("hostvars") or {}
         results = {}
         groups = {}
+        digests = {}
         for host in hosts:
-            params, environment = requests[host]
+            request = requests[host]
+            params, environment = request
             var_name = params.get("instance_id_var") or "instance_id"
-            instance_id = self.host_value(hostvars, host, var_name)
+            known = self.host_values(hostvars, host, (var_name, "ansible_host", "region_id"))
+            instance_id = known.get(var_name)
             address = None
             if not instance_id:
-                address = self.host_value(hostvars, host, "ansible_host") or host
+                address = known.get("ansible_host") or host
                 if not looks_like_ip(address):
                     results[host] = {"failed": True, "changed": False, "invalid_option": var_name, "request_ids": [],
                                      "msg": f"Invalid option {var_name}: host {host} has no {var_name} host variable and "
                                             f"no IP address (ansible_host) to find its instance by; set {var_name} or "
-                                            "one of instance_id, instance_ids, targets"}
+                                            f"one of {', '.join(self.SELECTION_OPTIONS)}"}
                     continue
-            region = self.host_value(hostvars, host, "region_id") or params.get("region")
-            group_key = (region, _digest({k: v for k, v in params.items() if k not in ("instance_id", "batch")}),
-                         _digest(environment))
-            group = groups.setdefault(group_key, {"params": params, "environment": environment, "region": region,
-                                                  "hosts": []})
+            region = known.get("region_id") or params.get("region")
+            if id(request) not in digests:  # hosts usually share one request object: digest it once
+                digests[id(request)] = (_digest({k: v for k, v in params.items() if k not in ("instance_id", "batch")}),
+                                        _digest(environment))
+            group = groups.setdefault((region,) + digests[id(request)], {
+                "params": params, "environment": environment, "region": region, "hosts": []})
             group["hosts"].append((host, instance_id, address))
         for group in groups.values():
             results.update(self.compute_group(group))
         return results
 
-    def host_value(self, hostvars, host: str, name: str):
-        """A host variable: the inventory's own host vars first (cheap), then full hostvars."""
+    def host_values(self, hostvars, host: str, names: tuple) -> dict:
+        """Host variables among ``names``: the inventory's own host vars first (cheap); the others from
+        the host's full variables (group vars, vars plugins), computed at most once per host."""
+        values = {}
         inventory = getattr(hostvars, "_inventory", None)
-        if inventory is not None:
-            inventory_host = inventory.get_host(host)
-            if inventory_host is not None and name in inventory_host.vars:
-                return _plain(inventory_host.vars[name])
-        try:
-            value = hostvars[host].get(name) if host in hostvars else None
-        except Exception:
-            return None
-        return _plain(value) if value is not None else None
+        inventory_host = inventory.get_host(host) if inventory is not None else None
+        own = inventory_host.vars if inventory_host is not None else {}
+        for name in names:
+            if name in own:
+                values[name] = own[name]
+        missing = [name for name in names if name not in own]
+        if missing:
+            try:
+                full = hostvars[host] if host in hostvars else {}
+                values.update({name: full[name] for name in missing if name in full})
+            except Exception:  # an undefined or broken variable counts as not set
+                pass
+        return {name: _plain(value) for name, value in values.items() if value is not None}
 
     def compute_group(self, group: dict) -> dict:
         params = group["params"]

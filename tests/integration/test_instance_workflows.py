@@ -1,16 +1,18 @@
 """oos_run_command, oos_instance and oos_create_image against the emulator, through ansible-playbook.
 
 Covers the module path (localhost), the per-host action plugin pattern over an inventory (hosts
-known by instance_id or only by IP address) and the run_once fleet pattern with the per_host filter.
+known by instance_id or only by IP address) and the run_once fleet pattern with the per_host filter,
+the request ids of every result (and in the audit record), and credentials given by `environment:`.
 """
 from __future__ import annotations
 
 import concurrent.futures
+import json
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_playbook, start_emulator
+from tests.conftest import clean_environment, run_playbook, start_emulator
 
 HERE = Path(__file__).resolve().parent / "instance_workflows"
 FAST_RETRIES = {"ALICLOUD_API_RETRY_DELAY": "0.02", "ALICLOUD_API_RETRIES": "12"}
@@ -304,3 +306,52 @@ def test_per_host_check_mode_diff_and_limit(emu, tmp_path):
     assert sorted(limited) == ["web0", "web2"] and limited["web0"]["batch"]["hosts"] == 2
     assert calls(emu, "StopInstances") == 1
     assert [status_of(emu)[i] for i in fleet] == ["Stopped", "Running", "Stopped"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Request ids and the task environment
+
+def test_request_ids_in_module_and_per_host_results_and_in_the_audit_record(emu, tmp_path):
+    one = running(emu, 1)[0]
+    emu.control("stats/reset", {}, method="POST")
+    out = play("run_command.yml", emu, extra_vars={"instance_id": one, "content": "echo hi"})["out"]
+    # DescribeInstances, RunCommand and at least one DescribeInvocationResults: one id per request.
+    assert len(out["request_ids"]) == emu.stats()["total_calls"] >= 3
+    assert len(set(out["request_ids"])) == len(out["request_ids"])
+
+    fleet = running(emu, 3)
+    inventory = write_inventory(tmp_path, {f"web{n}": {"instance_id": iid} for n, iid in enumerate(fleet)})
+    audit_dir = tmp_path / "executions"
+    env = dict(emu.env, ANSIBLE_CALLBACKS_ENABLED="alicloud.oos.oos_audit", ALICLOUD_OOS_AUDIT_DIR=str(audit_dir))
+    emu.control("stats/reset", {}, method="POST")
+    result = run_playbook(HERE / "per_host_stop.yml", env, inventory=inventory)
+    assert result.rc == 0 and "Traceback" not in result.output, result.output[-3000:]
+    per_host = {host: set(mine["request_ids"]) for host, mine in result.results.items()}
+    assert sorted(per_host) == ["web0", "web1", "web2"]
+    every_request = set().union(*per_host.values())
+    assert len(every_request) == emu.stats()["total_calls"]
+    # The batched StopInstances (and status polls) served every host: their ids are in each result.
+    assert set.intersection(*per_host.values())
+    [record] = [json.loads(path.read_text()) for path in audit_dir.glob("exec-*.json")]
+    assert every_request <= set(record["request_ids"])
+
+
+def test_credentials_only_from_environment_work_in_both_patterns(emulator_factory, tmp_path):
+    emu = emulator_factory("--instances", "4", "--seed", "3", "--regions", "cn-hangzhou,cn-shanghai",
+                           "--transition-seconds", "0.2")
+    fleet = emu.instances()
+    inventory = write_inventory(tmp_path, {f"web{n}": {"instance_id": i["InstanceId"], "alicloud_region": i["RegionId"]}
+                                           for n, i in enumerate(fleet)})
+    env = clean_environment()  # no ALICLOUD_* / ALIBABA_CLOUD_* variable at all
+    result = run_playbook(HERE / "environment.yml", env, inventory=inventory, extra_vars={
+        "alicloud_endpoint": emu.url, "alicloud_access_key": emu.access_key_id,
+        "alicloud_secret_key": emu.access_key_secret, "fleet_region": "cn-shanghai"})
+    assert result.rc == 0 and "Traceback" not in result.output, result.output[-3000:]
+    assert emu.access_key_secret not in result.output
+    for n, instance in enumerate(fleet):
+        [entry] = result.results["per_host"][f"web{n}"]["instances"]
+        assert (entry["instance_id"], entry["before"]) == (instance["InstanceId"], instance["Status"])
+    shanghai = [i["InstanceId"] for i in fleet if i["RegionId"] == "cn-shanghai"]
+    assert shanghai and result.results["fleet"]["instance_ids"] == shanghai
+    # The batch leader templated each host's environment: one lookup per region, plus the fleet task's.
+    assert calls(emu, "DescribeInstances") == 3

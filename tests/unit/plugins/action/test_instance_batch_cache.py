@@ -97,6 +97,21 @@ def test_host_left_out_by_the_leader_does_its_own_work(tmp_path):
     assert seen == [["web0", "web1"], ["web1"]]
 
 
+def test_host_whose_variant_differs_from_the_leaders_does_its_own_work(tmp_path):
+    cache = BatchCache(str(tmp_path), "k5", timeout=5)
+    seen = []
+
+    def compute(hosts):
+        seen.append(list(hosts))
+        return {h: {"for": h, "computed_with": len(hosts)} for h in hosts}
+
+    # The leader (web0) computed every result for account A, but web2 runs with account B.
+    cache.obtain("web0", ["web0", "web1", "web2"], compute, "A", lambda host: "A")
+    assert cache.obtain("web1", ["web0", "web1", "web2"], compute, "A")["computed_with"] == 3
+    assert cache.obtain("web2", ["web0", "web1", "web2"], compute, "B")["computed_with"] == 1
+    assert seen == [["web0", "web1", "web2"], ["web2"]]
+
+
 def test_dead_leader_is_reported_not_waited_on(tmp_path):
     cache = BatchCache(str(tmp_path), "k4", timeout=5)
     state = os.path.join(cache.dir, "state.json")
