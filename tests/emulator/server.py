@@ -305,12 +305,7 @@ class Emulator:
             raise api_error("SignatureDoesNotMatch", "Specified signature is not matched with our calculation. "
                             f"server string to sign is:{string_to_sign}")
         self._check_nonce_and_time(headers.get("x-acs-signature-nonce", ""), headers.get("x-acs-date", ""))
-        action, version = headers.get("x-acs-action", ""), headers.get("x-acs-version", "")
-        if not action:
-            raise api_error("MissingParameter", name="x-acs-action")
-        if not version:
-            raise api_error("MissingParameter", name="x-acs-version")
-        return action, version
+        return _required_pair(headers, "x-acs-action", "x-acs-version")
 
     def _verify_v2(self, method, params, query) -> tuple[str, str]:
         if query.get("SignatureMethod", "HMAC-SHA1") != "HMAC-SHA1":
@@ -321,12 +316,7 @@ class Emulator:
             raise api_error("SignatureDoesNotMatch", "Specified signature is not matched with our calculation. "
                             f"server string to sign is:{string_to_sign}")
         self._check_nonce_and_time(query.get("SignatureNonce", ""), query.get("Timestamp", ""))
-        action, version = params.get("Action", ""), params.get("Version", "")
-        if not action:
-            raise api_error("MissingParameter", name="Action")
-        if not version:
-            raise api_error("MissingParameter", name="Version")
-        return action, version
+        return _required_pair(params, "Action", "Version")
 
     # ----- one API request ---------------------------------------------------------------------------
     def handle_api(self, method: str, path: str, query_pairs: list, body_pairs: list, headers: dict,
@@ -655,3 +645,11 @@ class EmulatorServer(ThreadingHTTPServer):
 def make_server(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
     handler = type("BoundHandler", (Handler,), {"emulator": emulator})
     return EmulatorServer((host, port), handler)
+
+
+def _required_pair(source: dict, action_key: str, version_key: str) -> tuple[str, str]:
+    """The (action, version) a signed request names, V3 in headers or V2 in the query."""
+    for key in (action_key, version_key):
+        if not source.get(key):
+            raise api_error("MissingParameter", name=key)
+    return source[action_key], source[version_key]
