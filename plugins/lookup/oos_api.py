@@ -95,7 +95,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.errors import Aliclou
 from ansible_collections.alicloud.oos.plugins.module_utils.execute_api import execute, parse_request
 from ansible_collections.alicloud.oos.plugins.module_utils.products import is_read_only
 from ansible_collections.alicloud.oos.plugins.module_utils.selectors import compile_jq, select_output
-from ansible_collections.alicloud.oos.plugins.plugin_utils.base import AlicloudPluginBase
+from ansible_collections.alicloud.oos.plugins.plugin_utils.base import AlicloudPluginBase, set_options_strictly
 
 REQUEST_OPTIONS = ("service", "parameters", "version", "method", "auto_paging", "list_path", "outputs", "query",
                    "wait_for", "check_for")
@@ -105,7 +105,7 @@ class LookupModule(AlicloudPluginBase, LookupBase):
     alicloud_error_class = AnsibleLookupError
 
     def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=variables, direct=kwargs)
+        set_options_strictly(self, AnsibleLookupError, variables, kwargs)
         results = []
         with self.alicloud_errors(prefix="alicloud.oos.oos_api"):
             auth = self.alicloud_auth()

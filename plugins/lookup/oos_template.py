@@ -91,12 +91,13 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
+from ansible_collections.alicloud.oos.plugins.plugin_utils.base import set_options_strictly
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import ConversionError, convert
 
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=variables, direct=kwargs)
+        set_options_strictly(self, AnsibleLookupError, variables, kwargs)
         content = self.get_option("content")
         paths = [str(t) for t in terms or []]
         if content is None and not paths:

@@ -138,6 +138,8 @@ def template_task(module) -> dict:
     """Everything ``oos_template`` does; returns the ``exit_json`` arguments."""
     params = module.params
     name = validate_template_name(params["name"])
+    # Bad content fails here, before any request reaches the cloud.
+    source = load_template_source(params["content"], params["src"]) if params["state"] == "present" else None
     client = module.client("oos")
     current_text, meta = get_template(client, name)
 
@@ -150,7 +152,6 @@ def template_task(module) -> dict:
         result.update({k: v for k, v in _metadata_result(meta or {}, None).items() if k != "template_name"})
         return result
 
-    source = load_template_source(params["content"], params["src"])
     if params["validate"]:
         validate_content(client, source)
     tags = params["tags"]

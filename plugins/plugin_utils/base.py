@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 
+from ansible import constants as C
 from ansible.errors import AnsibleError
 
 from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTIONS, resolve_auth
@@ -63,6 +64,20 @@ def raise_as_ansible_error(error, error_class=AlicloudPluginError, prefix=None):
     if issubclass(error_class, AlicloudPluginError):
         raise error_class(message, error if isinstance(error, (AlicloudError, AlicloudInputError)) else None) from None
     raise error_class(message) from None
+
+
+def set_options_strictly(plugin, error_class, variables=None, direct=None) -> None:
+    """``plugin.set_options`` that refuses keyword options the plugin does not document.
+
+    ansible-core silently drops unknown ``direct`` keys, so a misspelt lookup option would be ignored
+    and the call sent without it.
+    """
+    known = C.config.get_configuration_definitions(plugin.plugin_type, plugin._load_name) or {}
+    unknown = sorted(set(direct or {}) - set(known))
+    if unknown:
+        raise error_class(f"{plugin._load_name}: unknown option(s) {', '.join(unknown)}; "
+                          f"supported: {', '.join(sorted(known))}")
+    plugin.set_options(var_options=variables, direct=direct)
 
 
 class AlicloudPluginBase:

@@ -96,14 +96,13 @@ def render() -> str:
         "the job environment, owner-only); AWX removes that directory after the job.",
         "",
         "Cases that show a known defect are expected to fail, with the defect named; the test fails as soon as",
-        "one of them passes, so the note is removed when the plugin is fixed. Known defects:",
+        "one of them passes, so the note is removed when the plugin is fixed.",
         "",
-        "| case | defect |",
-        "|---|---|",
     ]
     from tests.reliability.test_bad_input import KINDS, case_id
-    lines += [f"| `{case_id(kind, case)}` | {case.defect} |" for kind, cases in KINDS.items() for case in cases
-              if case.defect]
+    defects = [f"| `{case_id(kind, case)}` | {case.defect} |" for kind, cases in KINDS.items() for case in cases
+               if case.defect]
+    lines += ["Known defects:", "", "| case | defect |", "|---|---|", *defects] if defects else ["Known defects: none."]
     return "\n".join(lines) + "\n"
 
 

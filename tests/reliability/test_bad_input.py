@@ -32,8 +32,6 @@ class Case:
 
 
 IDS = ["i-bp1aaaaaaaaaaaaaaaaa"]
-TEMPLATE_READ_FIRST = ("oos_template (module) calls GetTemplate before it parses content: load_template_source() "
-                       "should run before get_template() in module_utils/oos_templates.template_task")
 # ---- modules --------------------------------------------------------------------------------------------
 MODULES = (
     Case("oos_execute_api", "missing required", {"service": "ecs"}, ("api",)),
@@ -74,10 +72,8 @@ MODULES = (
     Case("oos_create_image", "invalid type", {"instance_id": IDS[0], "image_name": "good", "tags": ["env", "dev"]}, ("tags",)),
     Case("oos_create_image", "wrong enum", {"image_id": "m-1", "state": "deleted"}, ("state", "deleted")),
     Case("oos_template", "missing required", {"content": "FormatVersion: OOS-2019-06-01\nTasks: []\n"}, ("name",)),
-    Case("oos_template", "YAML syntax error", {"name": "broken", "content": "Tasks: [\n  - Name: a\n"}, ("content",),
-         defect=TEMPLATE_READ_FIRST),
-    Case("oos_template", "not a mapping", {"name": "listy", "content": "- a\n- b\n"}, ("content",),
-         defect=TEMPLATE_READ_FIRST),
+    Case("oos_template", "YAML syntax error", {"name": "broken", "content": "Tasks: [\n  - Name: a\n"}, ("content",)),
+    Case("oos_template", "not a mapping", {"name": "listy", "content": "- a\n- b\n"}, ("content",)),
     Case("oos_template", "reserved name", {"name": "ACS-Mine", "content": "FormatVersion: OOS-2019-06-01\nTasks: []\n"},
          ("name", "ACS-Mine")),
     Case("oos_template", "wrong enum", {"name": "t1", "state": "gone"}, ("state", "gone")),
@@ -109,8 +105,7 @@ LOOKUPS = (
          extra="'StopInstance'"),
     Case("oos_api", "invalid retries", {"service": "ecs", "api_retries": "many"}, ("api_retries",),
          extra="'DescribeInstances'"),
-    Case("oos_api", "unknown option", {"service": "ecs", "colour": "red"}, ("colour",), extra="'DescribeInstances'",
-         defect="the oos_api lookup ignores unknown keyword options and sends the call"),
+    Case("oos_api", "unknown option", {"service": "ecs", "colour": "red"}, ("colour",), extra="'DescribeInstances'"),
     Case("oos_api", "malformed jq", {"service": "ecs", "value_selector": ".Instances | map("}, ("value_selector",),
          extra="'DescribeInstances'"),
     Case("oos_api", "invalid type", {"service": "ecs", "parameters": "RegionId=x"}, ("parameters",),
@@ -126,7 +121,7 @@ LOOKUPS = (
          ("backward jump", "Tasks[1]")),
     Case("oos_template", "loop over a non-list", {"content": template(Tasks=[{
         "Name": "a", "Action": "ACS::ExecuteAPI", "Properties": {"Service": "ECS", "API": "DescribeInstances"},
-        "Loop": {"Items": 5}}])}, ("Loop", "Items"), defect="the converter accepts Loop.Items: 5 (not a list)"),
+        "Loop": {"Items": 5}}])}, ("Loop", "Items")),
     Case("oos_template", "wrong enum", {"content": GOOD_TEMPLATE, "output": "html"}, ("output", "html")),
     Case("oos_template", "invalid type", {"content": GOOD_TEMPLATE, "parameters": "a=b"}, ("parameters",)),
 )
@@ -141,15 +136,13 @@ FILTERS = (
     Case("fn_split", "wrong arity", ["-"], ("Fn::Split",)),
     Case("fn_select", "wrong type", [5, {"a": 1}], ("Fn::Select",)),
     Case("fn_equals", "wrong arity", ["a"], ("Fn::Equals",)),
-    Case("fn_not", "not a boolean", "perhaps", ("Fn::Not",), defect="Fn::Not of 'perhaps' returns false"),
+    Case("fn_not", "not a boolean", "perhaps", ("Fn::Not",)),
     Case("fn_and", "not a list", "yes", ("Fn::And",)),
     Case("fn_or", "not a list", "yes", ("Fn::Or",)),
     Case("fn_if", "wrong arity", [True, "x"], ("Fn::If",)),
     Case("fn_replace", "wrong type", ["x", "text"], ("Fn::Replace",)),
-    Case("fn_base64encode", "wrong arity", ["a", "b"], ("Fn::Base64Encode",),
-         defect="Fn::Base64Encode of a list encodes its JSON text instead of refusing it"),
-    Case("fn_base64decode", "not Base64", "%%%", ("Fn::Base64Decode",),
-         defect="Fn::Base64Decode of '%%%' returns '' (non-strict base64 decoding)"),
+    Case("fn_base64encode", "wrong arity", ["a", "b"], ("Fn::Base64Encode",)),
+    Case("fn_base64decode", "not Base64", "%%%", ("Fn::Base64Decode",)),
     Case("fn_mergelist", "not a list", "a", ("Fn::MergeList",)),
     Case("fn_mergemap", "not maps", ["a", "b"], ("Fn::MergeMap",)),
     Case("fn_mergemaptolist", "not a map", "a", ("Fn::MergeMapToList",)),
@@ -169,13 +162,11 @@ FILTERS = (
     Case("fn_durationbetween", "bad time", ["not a time", "2024-01-01T00:00:00Z"], ("fn_durationbetween", "not a time")),
     Case("fn_sub", "wrong arity", ["x"], ("Fn::Sub",)),
     Case("fn_containssubstring", "wrong arity", ["x"], ("fn_containssubstring", "2 arguments")),
-    Case("fn_rangeselect", "wrong type", ["x", "y", "z"], ("Fn::RangeSelect",),
-         defect="Fn::RangeSelect with non-numbers fails with Python's own 'invalid literal for int()' message"),
+    Case("fn_rangeselect", "wrong type", ["x", "y", "z"], ("Fn::RangeSelect",)),
     Case("fn_mapjoin", "not a map", 5, ("Fn::MapJoin",)),
     Case("fn_eval", "malformed expression", "1 +", ("Fn::Eval",)),
     Case("oos_fn", "unknown function", {"Fn::Teleport": [1]}, ("Fn::Teleport",)),
-    Case("oos_render", "context not a map", "{{ name }}", ("oos_render", "context"), extra="('nope')",
-         defect="oos_render with a context that is not a mapping fails with \"'str' object has no attribute 'get'\""),
+    Case("oos_render", "context not a map", "{{ name }}", ("oos_render", "context"), extra="('nope')"),
     Case("targets_to_filters", "unknown Type", {"Type": "Everything"}, ("Type", "Everything")),
     Case("targets_to_pattern", "not a map", "web", ("targets_to_pattern", "targets")),
     Case("hosts_to_targets", "not a list", 5, ("hosts",)),

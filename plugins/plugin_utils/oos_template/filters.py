@@ -56,7 +56,11 @@ def _function_filter(name):
 # run time of converted templates
 
 def oos_render(value, context, loop_item=None):
-    return runtime.render(_plain(value), _plain(context), _plain(loop_item))
+    context = _plain(context)
+    if not isinstance(context, dict):
+        raise FilterInputError(f"the context must be a mapping of names to values (such as {{'name': 'web'}}), "
+                               f"got {type(context).__name__}")
+    return runtime.render(_plain(value), context, _plain(loop_item))
 
 
 def oos_condition(value, context):

@@ -67,7 +67,12 @@ def fn_equals(argument):
 def fn_not(argument):
     if isinstance(argument, list) and len(argument) == 1:
         argument = argument[0]
-    return not truthy(argument)
+    if isinstance(argument, bool):
+        return not argument
+    if isinstance(argument, str) and argument.strip().lower() in ("true", "false"):
+        return argument.strip().lower() == "false"
+    raise OosFunctionError(f"Fn::Not expects a boolean (true/false or a condition such as Fn::Equals), "
+                           f"got {_text(argument)[:100]!r}")
 
 
 def fn_and(argument):
@@ -163,15 +168,20 @@ def fn_replace(argument):
 
 
 def fn_base64encode(argument):
+    if isinstance(argument, (list, dict)):
+        raise OosFunctionError(f"Fn::Base64Encode expects one string, got a {type(argument).__name__}: "
+                               "encode each item, or Fn::Join the list first")
     return base64.b64encode(_text(argument).encode()).decode()
 
 
 def fn_base64decode(argument):
-    text = _text(argument)
+    if isinstance(argument, (list, dict)):
+        raise OosFunctionError(f"Fn::Base64Decode expects one Base64 string, got a {type(argument).__name__}")
+    text = "".join(_text(argument).split())
     try:
-        return base64.b64decode(text + "=" * (-len(text) % 4)).decode("utf-8", "replace")
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True).decode("utf-8", "replace")
     except (ValueError, TypeError):
-        raise OosFunctionError("Fn::Base64Decode: the value is not base64") from None
+        raise OosFunctionError(f"Fn::Base64Decode: {text[:60]!r} is not Base64 (A-Z, a-z, 0-9, '+', '/', '=')") from None
 
 
 def fn_mergelist(argument):
@@ -358,7 +368,14 @@ def fn_containssubstring(argument):
 
 def fn_rangeselect(argument):
     start, stop, items = _args("RangeSelect", argument, count=3)
-    return items[int(start):int(stop)]
+    try:
+        start, stop = int(start), int(stop)
+    except (TypeError, ValueError):
+        raise OosFunctionError(f"Fn::RangeSelect expects [start, stop, list] with whole numbers for start and stop, "
+                               f"got {_text(start)[:40]!r} and {_text(stop)[:40]!r}") from None
+    if not isinstance(items, (list, str)):
+        raise OosFunctionError(f"Fn::RangeSelect expects a list to select from, got {type(items).__name__}")
+    return items[start:stop]
 
 
 def fn_mapjoin(argument):

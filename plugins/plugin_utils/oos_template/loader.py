@@ -61,6 +61,21 @@ def localized(value, default: str = "") -> str:
     return default
 
 
+def loop_problems(loop, where: str) -> list[str]:
+    """Loop must be a mapping whose Items is a list, a reference ('{{ ids }}') or a function (Fn::...)."""
+    if loop is None:
+        return []
+    if not isinstance(loop, dict):
+        return [f"{where}: Loop must be a mapping with Items (and optional RateControl, MaxErrors, Outputs)"]
+    if "Items" not in loop:
+        return [f"{where}: Loop.Items is missing: give a list, a reference such as '{{{{ InstanceIds }}}}' or a function"]
+    items = loop["Items"]
+    if isinstance(items, bool) or not isinstance(items, (list, str, dict)):
+        return [f"{where}: Loop.Items must be a list, a reference such as '{{{{ InstanceIds }}}}' or a function, "
+                f"got {type(items).__name__} {items!r}"]
+    return []
+
+
 def normalise(data, source: str = "template") -> dict:
     """Check the document shape and return it with Tasks as a list of mappings that all have a Name."""
     if not isinstance(data, dict):
@@ -95,6 +110,7 @@ def normalise(data, source: str = "template") -> dict:
             seen.add(name.lower())
         if not isinstance(task.get("Action"), str):
             problems.append(f"Tasks[{index}] ({name}) has no Action")
+        problems.extend(loop_problems(task.get("Loop"), f"Tasks[{index}] ({name})"))
     if problems:
         raise ConversionError(problems)
     result = dict(data)

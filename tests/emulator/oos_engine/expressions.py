@@ -363,8 +363,8 @@ def fn_contains_substring(argument):
 
 def fn_range_select(argument):
     start, end, items = _args(argument, 3, "Fn::RangeSelect")
-    start, end = int(start), int(end)
-    return items[start:] if end == -1 else items[start:end]
+    # Python slice semantics: ACS::CICD::DockerBuild takes [0, -1, path parts] as the folder of a file.
+    return items[int(start):int(end)]
 
 
 def fn_convert_map_to_list(argument):
