@@ -66,6 +66,11 @@ options:
   name:
     description: Name of the generated plays (default the template Description).
     type: str
+  template_name:
+    description:
+      - OOS template name kept in the play variable C(oos_template_name), which the P(alicloud.oos.oos_audit#callback)
+        callback records. Defaults to the file name without extension; unset for O(content) unless given.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -117,7 +122,8 @@ class LookupModule(LookupBase):
                     action_templates_path=self.get_option("action_templates_path"),
                     template_paths=self.get_option("template_paths"),
                     select_targets=self.get_option("select_targets"),
-                    instance_id_var=self.get_option("instance_id_var"), name=self.get_option("name"))
+                    instance_id_var=self.get_option("instance_id_var"), name=self.get_option("name"),
+                    template_name=self.get_option("template_name"))
             except ConversionError as error:
                 raise AnsibleLookupError(f"oos_template: {path or 'content'}: {error}") from None
             output = self.get_option("output")

@@ -108,12 +108,16 @@ def security_group(emulator) -> str:
 
 @needs_seeds
 def test_lab_describe_stop_start(tmp_path, emulator6):
-    pb = write_playbook(tmp_path, seeds.lab_template(), "lab")
+    pb = write_playbook(tmp_path, seeds.lab_template(), "lab", template_name="Lab-DescribeStopStart")
     instance = emulator6.instances()[0]["InstanceId"]
     emulator6.control("stats/reset", {}, method="POST")
-    result = run_playbook(pb, emulator6.env, extra_vars={"RegionId": "cn-hangzhou", "InstanceId": instance,
-                                                         "DoStopStart": True})
+    audit_dir = tmp_path / "audit"
+    env = emulator6.env | {"ANSIBLE_CALLBACKS_ENABLED": "alicloud.oos.oos_audit", "ALICLOUD_OOS_AUDIT_DIR": str(audit_dir)}
+    result = run_playbook(pb, env, extra_vars={"RegionId": "cn-hangzhou", "InstanceId": instance, "DoStopStart": True})
     assert result.rc == 0, result.output[-3000:]
+    # The audit record names the template the playbook was converted from, as an OOS execution would.
+    (record,) = [json.loads(p.read_text()) for p in audit_dir.glob("exec-*.json")]
+    assert record["template_name"] == "Lab-DescribeStopStart" and record["status"] == "Success"
     calls = emulator6.stats()["calls"]
     assert calls.get("StopInstance") == 1 and calls.get("StartInstance") == 1
     assert calls.get("DescribeInstances", 0) >= 2

@@ -47,6 +47,7 @@ class Options:
     select_targets: str = "auto"            # auto | api | inventory
     instance_id_var: str = "instance_id"
     name: str | None = None
+    template_name: str | None = None        # recorded by the oos_audit callback (play variable oos_template_name)
 
 
 @dataclass
@@ -536,6 +537,8 @@ def build(template: dict, options: Options) -> Conversion:
         plays.append(inventory_play(options.hosts, options.instance_id_var))
     first_vars = {"oos_parameters": protect(parameters.runtime_specs(template.get("Parameters"))),
                   "oos_parameter_overrides": protect(dict(options.parameters or {}))}
+    if options.template_name:
+        first_vars["oos_template_name"] = protect(options.template_name)
     current = start_tasks(template, template["Tasks"][0]["Name"], store_refs)
     current_name, current_vars = title, first_vars
     for item in items:
