@@ -31,8 +31,9 @@ $(COLLECTION_LINK):
 demo: setup
 	$(BIN)/python -m tests.demo
 
+# Three workers on two cores: most tests wait on ansible-playbook subprocesses and emulated transitions.
 test: setup
-	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m pytest -n 3 tests
 
 bench: setup
 	$(BIN)/python -m bench

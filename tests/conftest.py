@@ -190,3 +190,15 @@ def run_playbook(playbook: str | Path, env: dict, *, extra_vars: dict | None = N
 @pytest.fixture
 def playbook():
     return run_playbook
+
+
+def pytest_collection_modifyitems(items):
+    """Longest first: tests marked ``heavy(seconds)`` lead, the rest keep their order.
+
+    pytest-xdist hands tests out in collection order, so a long test collected last would run alone at the
+    end while the other worker idles.
+    """
+    def weight(item):
+        marker = item.get_closest_marker("heavy")
+        return -(marker.args[0] if marker and marker.args else 0)
+    items.sort(key=weight)

@@ -115,6 +115,7 @@ def _need_corpus():
         pytest.skip("../shared/oos-templates absent")
 
 
+@pytest.mark.heavy(30)
 def test_corpus_gate():
     """At least 95% of the public templates convert; ONE syntax-check run over all converted playbooks."""
     _need_corpus()
@@ -132,6 +133,7 @@ def test_corpus_gate():
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
+@pytest.mark.heavy(300)
 def test_corpus_lint():
     """ONE ansible-lint run (profile shared) over the directory of every converted playbook."""
     _need_corpus()

@@ -66,6 +66,7 @@ def sample(fleet: dict, disk_id: str) -> list:
     ]
 
 
+@pytest.mark.heavy(60)
 @pytest.mark.skipif(not PUBLIC.is_dir(), reason="../shared/oos-templates absent: ECS sample skipped")
 def test_sample_of_public_ecs_templates_runs_end_to_end(tmp_path, emulator_factory):
     emulator = emulator_factory("--instances", "8", "--seed", "5", "--transition-seconds", "0.1")

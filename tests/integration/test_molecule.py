@@ -24,6 +24,7 @@ def test_every_role_has_a_scenario():
     assert {"ecs_power_schedule", "ecs_update_image", "ecs_fleet_command"} <= set(SCENARIOS)
 
 
+@pytest.mark.heavy(25)
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_molecule_scenario(scenario):
     if not (BIN / "molecule").exists() and not shutil.which("molecule"):

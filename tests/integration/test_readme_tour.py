@@ -6,6 +6,8 @@ would: the ssh executable is replaced by a script that records any attempt, and 
 """
 from __future__ import annotations
 
+import pytest
+
 import ast
 import re
 import subprocess
@@ -24,6 +26,7 @@ def test_tour_blocks_cover_the_workflow_in_order():
         assert word in title, titles
 
 
+@pytest.mark.heavy(70)
 def test_readme_tour_runs_end_to_end_without_connecting_to_instances(tmp_path):
     ssh_log = tmp_path / "ssh-attempts"
     fake_ssh = tmp_path / "ssh"

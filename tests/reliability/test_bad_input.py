@@ -263,6 +263,7 @@ def check(case_id: str, result: dict, names: tuple) -> None:
 KINDS = {"module": MODULES, "lookup": LOOKUPS, "filter": FILTERS}
 
 
+@pytest.mark.heavy(40)
 # One ansible-playbook per kind (a test each, so `pytest -n 2` spreads them); every case is checked and the
 # failures are compared with the known defects: a defect that gets fixed fails the test until its mark goes.
 @pytest.mark.parametrize("kind", KINDS)

@@ -30,6 +30,7 @@ WORKFLOW = f"""
 """
 
 
+@pytest.mark.heavy(12)
 @pytest.mark.parametrize("case", FLEET_FAULTS, ids=[c.id for c in FLEET_FAULTS])
 def test_fleet_workflow_under_faults(case, emulator_factory, playbook):
     emulator = emulator_factory("--instances", "20", "--seed", "5", "--transition-seconds", "0.3")

@@ -51,6 +51,7 @@ STEPS = (
 )
 
 
+@pytest.mark.heavy(15)
 @pytest.mark.parametrize("step, faults, script", STEPS, ids=[s[0] or "no-failure" for s in STEPS])
 def test_update_image_fails_at_each_step(step, faults, script, emulator_factory, playbook):
     emulator = emulator_factory("--instances", "1", "--seed", "3", "--transition-seconds", "0.2")

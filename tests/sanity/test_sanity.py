@@ -47,6 +47,7 @@ def test_ansible_test_sanity_offline(tmp_path):
         assert f'Running sanity test "{test}"' in output
 
 
+@pytest.mark.heavy(30)
 def test_ansible_lint_production_profile():
     targets = sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "roles").iterdir() if p.is_dir())
     targets += sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "playbooks").glob("*.yml"))
