@@ -14,8 +14,12 @@ description:
   - Options set in the file win over the environment variables (C(ALICLOUD_*), C(ALIBABA_CLOUD_*)).
   - "Host variables: C(instance_id), C(instance_name), C(host_name), C(region_id) (the region, never the zone),
     C(zone_id), C(status), C(instance_type), C(os_type), C(os_name), C(private_ip), C(public_ip), C(eip),
-    C(vpc_id), C(vswitch_id), C(security_group_ids) (list), C(resource_group_id), C(tags) (dict),
+    C(vpc_id), C(vswitch_id), C(security_group_ids) (list), C(resource_group_id), C(ecs_tags) (dict),
     C(image_id), C(creation_time); missing values are V(null)."
+  - "The tags are the host variable C(ecs_tags), not C(tags): C(tags) is a reserved name in Ansible, and a host
+    variable of that name makes every playbook run warn. O(compose), O(groups) and O(keyed_groups) expressions
+    read them as C(ecs_tags), for example C(ecs_tags.Env). The tag filter of O(filters) is still the key C(tags)
+    (it is sent to the API), and O(hostnames) entries are still C(tag:KEY)."
   - "Default groups: C(region_<region>), C(zone_<zone>), C(status_<Status>), C(resource_group_<id>) and
     C(tag_<Key>_<Value>) (C(tag_<Key>) for an empty value)."
   - Every group name (default groups, O(groups), O(keyed_groups)) has the characters that are invalid in group
@@ -79,8 +83,9 @@ options:
     default: [public_ip, eip, private_ip]
   hostvars_prefix:
     description:
-      - Prefix for the names of the host variables set by this plugin (not C(ansible_host)), for example V(ecs_).
-        O(compose), O(groups) and O(keyed_groups) see the prefixed names.
+      - Prefix for the names of the host variables set by this plugin (not C(ansible_host)), for example V(ecs_)
+        (which gives C(ecs_instance_id), ..., C(ecs_ecs_tags)). O(compose), O(groups) and O(keyed_groups) see the
+        prefixed names.
     type: str
     default: ''
   default_groups:
@@ -113,6 +118,10 @@ ansible_host: [private_ip]
 keyed_groups:
   - key: instance_type
     prefix: type
+  - key: ecs_tags.App         # the tags are the host variable ecs_tags
+    prefix: app
+groups:
+  web_dev: ecs_tags.App == 'web' and ecs_tags.Env == 'dev'
 compose:
   ansible_user: "'ecs-user' if os_type == 'linux' else 'Administrator'"
 cache: true
@@ -136,8 +145,8 @@ from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.plugin_utils.base import auth_settings_from_options
 from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (
-    choose_hostname, default_group_names, is_bad_region_error, list_regions, load_fleet, preferred_value,
-    sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
+    choose_hostname, default_group_names, host_variables, is_bad_region_error, list_regions, load_fleet,
+    preferred_value, sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
 
 display = Display()
 
@@ -257,7 +266,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for instance in instances:
             hostname = choose_hostname(instance, settings["hostnames"], taken)
             self.inventory.add_host(hostname)
-            hostvars = {f"{prefix}{key}": value for key, value in instance.items()}
+            hostvars = host_variables(instance, prefix)
             ansible_host = preferred_value(instance, settings["ansible_host"])
             if ansible_host:
                 hostvars["ansible_host"] = ansible_host

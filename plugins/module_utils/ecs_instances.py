@@ -41,6 +41,8 @@ FILTER_KEYS = tuple(STRING_FILTERS) + LIST_FILTERS + (TAGS_FILTER,)
 TARGET_TYPES = ("ResourceIds", "Tags", "ResourceGroup", "All")
 TARGET_KEYS = ("Type", "ResourceIds", "Tags", "ResourceGroupId", "RegionId")
 
+# Keys of an instance record (normalize_instance): module results and, with ``tags`` exposed as
+# ``ecs_tags`` (``tags`` is reserved by ansible-core), the host variables of the alicloud.oos.ecs inventory.
 HOSTVAR_NAMES = ("instance_id", "instance_name", "host_name", "region_id", "zone_id", "status", "instance_type",
                  "os_type", "os_name", "private_ip", "public_ip", "eip", "vpc_id", "vswitch_id",
                  "security_group_ids", "resource_group_id", "tags", "image_id", "creation_time")
@@ -174,7 +176,8 @@ def instance_tags(raw) -> dict:
 
 
 def normalize_instance(raw: dict) -> dict:
-    """One DescribeInstances ``Instance`` -> the hostvars of the inventory (snake_case names)."""
+    """One DescribeInstances ``Instance`` -> an instance record (snake_case names; the inventory's host
+    variables, except that the inventory exposes ``tags`` as ``ecs_tags``)."""
     vpc = raw.get("VpcAttributes") or {}
     private_ips = _collection(vpc.get("PrivateIpAddress"), "IpAddress") or _collection(raw.get("InnerIpAddress"), "IpAddress")
     if not private_ips:

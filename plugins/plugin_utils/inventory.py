@@ -21,6 +21,9 @@ DEFAULT_HOSTNAMES = ("instance_id",)
 DEFAULT_ANSIBLE_HOST = ("public_ip", "eip", "private_ip")
 # Hostvars that can name a host or be its ansible_host: single strings only.
 NAME_SOURCES = tuple(n for n in HOSTVAR_NAMES if n not in ("security_group_ids", "tags"))
+# Record keys exposed under another host variable name. ``tags`` is reserved by ansible-core
+# (ansible.vars.reserved): a host variable of that name warns on every playbook run.
+HOSTVAR_RENAMES = {"tags": "ecs_tags"}
 REGION_ID = re.compile(r"^[a-z]{2,4}(-[a-z0-9]+)+$")
 # API error codes that mean "this region id is wrong", not "this region is having trouble".
 BAD_REGION_CODES = ("InvalidRegionId.NotFound", "InvalidRegionId.Malformed", "InvalidRegionId")
@@ -100,6 +103,11 @@ def default_group_names(instance: dict) -> list:
             names.append(sanitize_group_name(f"{prefix}_{instance[key]}"))
     names.extend(tag_group_name(key, value) for key, value in sorted((instance.get("tags") or {}).items()))
     return names
+
+
+def host_variables(instance: dict, prefix: str = "") -> dict:
+    """The host variables of an instance record: its keys with ``tags`` as ``ecs_tags``, each with ``prefix``."""
+    return {f"{prefix}{HOSTVAR_RENAMES.get(key, key)}": value for key, value in instance.items()}
 
 
 def validate_regions(value) -> list:

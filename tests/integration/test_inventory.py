@@ -95,7 +95,8 @@ def test_list_every_instance_with_hostvars(emu):
         assert hv["region_id"] == instance["RegionId"]            # the region, not the zone
         assert hv["zone_id"] == instance["ZoneId"] and hv["zone_id"] != hv["region_id"]
         assert hv["status"] == instance["Status"]
-        assert hv["tags"] == instance["Tags"]
+        assert hv["ecs_tags"] == instance["Tags"]
+        assert "tags" not in hv                                    # reserved by ansible-core
         assert hv["private_ip"] == instance["PrivateIpAddress"]
         assert hv["ansible_host"] == (instance["PublicIpAddress"] or instance["PrivateIpAddress"])
         assert isinstance(hv["security_group_ids"], list) and hv["security_group_ids"]
@@ -165,8 +166,9 @@ def test_filters_and_hostnames_preference(emu, tmp_path):
         name = instance["PublicIpAddress"] or instance["InstanceName"]
         hv = hostvars[name]
         assert hv["ecs_instance_id"] == instance["InstanceId"]
+        assert hv["ecs_ecs_tags"] == instance["Tags"]              # the prefix goes before ecs_tags too
         assert hv["ansible_host"] == instance["PrivateIpAddress"]
-        assert "instance_id" not in hv
+        assert "instance_id" not in hv and "ecs_tags" not in hv and "tags" not in hv
 
 
 def test_hostnames_fall_through_to_instance_name(emu, tmp_path):
@@ -178,6 +180,50 @@ def test_hostnames_fall_through_to_instance_name(emu, tmp_path):
     expected = {i["InstanceName"]: i["InstanceId"] for i in emu.instances()
                 if i["RegionId"] == "cn-hangzhou" and i["Tags"]["App"] == "db"}
     assert expected and {h: hv["instance_id"] for h, hv in hostvars.items()} == expected
+
+
+def test_playbook_over_inventory_has_ecs_tags_and_no_reserved_name_warning(emu, playbook, tmp_path):
+    """``tags`` is a reserved name in ansible-core: as a host variable it made every playbook run warn
+    "Found variable using reserved name 'tags'". The tags are ``ecs_tags``, usable in plays and in
+    compose/groups/keyed_groups, and ``tags`` is not a host variable at all."""
+    chosen = sorted((i for i in emu.instances() if i["RegionId"] == "cn-hangzhou"), key=lambda i: i["InstanceId"])[:3]
+    source = write_config(tmp_path, f"""\
+        regions: [cn-hangzhou]
+        filters: {{InstanceIds: {json.dumps([i["InstanceId"] for i in chosen])}}}
+        keyed_groups:
+          - {{key: ecs_tags.Env, prefix: env}}
+        compose:
+          env_from_tags: ecs_tags.Env""")
+    result = playbook("""
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - name: Read the tags on every host
+              ansible.builtin.debug:
+                msg: "{{ inventory_hostname }} {{ ecs_tags.Env }} {{ env_from_tags }}"
+            - name: Keep what the test checks
+              ansible.builtin.copy:
+                dest: "{{ results_file }}"
+                content: >-
+                  {%- set out = {'hosts': {}, 'with_tags': [], 'env_groups': {}} -%}
+                  {%- for host in ansible_play_hosts_all -%}
+                  {%- set _ = out.hosts.update({host: hostvars[host].ecs_tags}) -%}
+                  {%- if 'tags' in hostvars[host] -%}{%- set _ = out.with_tags.append(host) -%}{%- endif -%}
+                  {%- endfor -%}
+                  {%- for group in groups if group.startswith('env_') -%}
+                  {%- set _ = out.env_groups.update({group: groups[group]}) -%}
+                  {%- endfor -%}
+                  {{ out | to_json }}
+              run_once: true
+              delegate_to: localhost
+        """, emu.env, inventory=source)
+    assert result.rc == 0, result.output
+    assert "reserved name" not in result.output, result.output
+    assert result.results["hosts"] == {i["InstanceId"]: i["Tags"] for i in chosen}
+    assert result.results["with_tags"] == []
+    envs = {i["Tags"]["Env"] for i in chosen}
+    assert {group: sorted(hosts) for group, hosts in result.results["env_groups"].items()} == {
+        f"env_{env}": sorted(i["InstanceId"] for i in chosen if i["Tags"]["Env"] == env) for env in envs}
 
 
 def test_failing_region_is_a_warning_unless_strict(emu, tmp_path):

@@ -12,8 +12,8 @@ if str(COLLECTIONS) not in sys.path:
 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError  # noqa: E402
 from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (  # noqa: E402
-    choose_hostname, default_group_names, is_bad_region_error, list_regions, load_fleet, preferred_value,
-    sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
+    choose_hostname, default_group_names, host_variables, is_bad_region_error, list_regions, load_fleet,
+    preferred_value, sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
 
 
 def instance(n, **overrides):
@@ -30,6 +30,29 @@ def test_hostname_preference_falls_through_missing_values():
     assert choose_hostname(instance(1, tags={"Name": "alpha"}), prefs, taken) == "alpha"
     assert choose_hostname(instance(2, public_ip="47.1.1.2"), prefs, taken) == "47.1.1.2"
     assert choose_hostname(instance(3, instance_name=""), ["tag:Name", "instance_name"], taken) == "i-0003"
+
+
+def test_host_variables_expose_tags_as_ecs_tags():
+    """``tags`` is reserved by ansible-core (a host variable of that name warns on every playbook run)."""
+    from ansible.vars.reserved import is_reserved_name
+
+    record = instance(1, tags={"Env": "dev", "Name": "web"})
+    hostvars = host_variables(record)
+    assert hostvars["ecs_tags"] == {"Env": "dev", "Name": "web"}
+    assert "tags" not in hostvars
+    assert hostvars["instance_id"] == "i-0001" and hostvars["region_id"] == "cn-hangzhou"
+    assert set(hostvars) == (set(record) - {"tags"}) | {"ecs_tags"}
+    assert not any(is_reserved_name(name) for name in hostvars)
+    assert record["tags"] == {"Env": "dev", "Name": "web"}        # the record (and the cache) keep "tags"
+    prefixed = host_variables(record, "ali_")
+    assert prefixed["ali_ecs_tags"] == {"Env": "dev", "Name": "web"} and prefixed["ali_instance_id"] == "i-0001"
+    assert set(prefixed) == {f"ali_{name}" for name in hostvars}
+
+
+def test_tag_preferences_and_groups_still_read_the_record_tags():
+    record = instance(1, tags={"Name": "alpha", "Env": "dev"})
+    assert preferred_value(record, validate_preferences(["tag:Name"], "hostnames")) == "alpha"
+    assert "tag_Env_dev" in default_group_names(record)
 
 
 def test_duplicate_hostnames_fall_through_to_the_next_preference():
