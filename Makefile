@@ -33,7 +33,7 @@ demo: setup
 
 # Three workers on two cores: most tests wait on ansible-playbook subprocesses and emulated transitions.
 test: setup
-	$(BIN)/python -m pytest -n 3 tests
+	$(BIN)/python -m pytest -n 3 --durations=15 tests
 
 bench: setup
 	$(BIN)/python -m bench
