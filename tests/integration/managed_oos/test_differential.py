@@ -1,7 +1,8 @@
 """Differential test (issue #9): each template runs (a) as an OOS execution in the emulator's reference engine
 and (b) as the playbook the converter (lookup alicloud.oos.oos_template) generates, on identical fresh fleets.
 Final instance and image state, execution status and template outputs must match, except for the differences
-listed in docs/fidelity.md ("Known differences" table, by case name)."""
+listed in docs/fidelity.md ("Known differences" table, by case name). A listed case that agrees fails, so the
+table cannot go stale."""
 from __future__ import annotations
 
 import json
@@ -162,6 +163,8 @@ def test_engine_and_converter_agree(case, tmp_path):
     if engine_state != playbook_state:
         differences.append(f"state: engine {engine_state}, playbook {playbook_state}")
     reason = known_differences().get(case.name)
+    if reason and not differences:
+        pytest.fail(f"{case.name} agrees now but docs/fidelity.md lists it under Known differences: remove its row")
     if differences and reason:
         pytest.xfail(f"known difference (docs/fidelity.md): {reason}")
     assert not differences, "\n".join(differences)
