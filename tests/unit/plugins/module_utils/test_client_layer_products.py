@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.alicloud.oos.plugins.module_utils import products
+from ansible_collections.alicloud.oos.plugins.module_utils import api_facts, products
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
 
 
@@ -17,13 +17,16 @@ def test_known_products_resolve_to_regional_endpoints():
 def test_endpoint_override_applies_to_every_product():
     for code in products.known_products():
         assert products.resolve_endpoint(code, "cn-hangzhou", endpoint="http://127.0.0.1:8080")[:2] == ("127.0.0.1:8080", "http")
-    assert products.resolve_endpoint("ros", None, version="2019-09-10", endpoint="ros.aliyuncs.com") == \
-        ("ros.aliyuncs.com", "https", "2019-09-10")
+    assert products.resolve_endpoint("unlisted", None, version="2019-09-10", endpoint="unlisted.aliyuncs.com") == \
+        ("unlisted.aliyuncs.com", "https", "2019-09-10")
 
 
 @pytest.mark.parametrize("kwargs, field", [
-    ({"product": "ros", "region": "cn-hangzhou"}, "version"),
-    ({"product": "ros", "region": "cn-hangzhou", "version": "2019-09-10"}, "endpoint"),
+    ({"product": "unlisted", "region": "cn-hangzhou"}, "version"),
+    ({"product": "unlisted", "region": "cn-hangzhou", "version": "2019-09-10"}, "endpoint"),
+    ({"product": "rdc-inner", "region": "cn-hangzhou"}, "version"),
+    ({"product": "fc", "region": "cn-hangzhou"}, "endpoint"),
+    ({"product": "ecs", "region": "cn hangzhou"}, "region"),
     ({"product": "ecs", "region": None}, "region"),
     ({"product": "ecs", "region": "cn-hangzhou", "version": "v1"}, "version"),
     ({"product": "e c s", "region": "cn-hangzhou"}, "service"),
@@ -56,4 +59,4 @@ def test_generated_tables_match_the_api_docs():
         pytest.skip("API docs not available")
     tables = api_tables.build_tables()
     for name, value in tables.items():
-        assert getattr(products, name) == value, f"{name} is stale: regenerate with api_tables.py"
+        assert getattr(api_facts, name) == value, f"{name} is stale: regenerate with api_tables.py"

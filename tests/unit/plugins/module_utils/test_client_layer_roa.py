@@ -26,7 +26,7 @@ def input_error(**options) -> AlicloudInputError:
 def test_cs_is_a_roa_product_in_the_table():
     assert products.resolve_endpoint("CS", "cn-beijing") == ("cs.cn-beijing.aliyuncs.com", "https", "2015-12-15")
     assert products.api_style("cs") == "ROA" and products.api_style("ack") == "ROA"
-    assert products.api_style("ecs") == "RPC" and products.api_style("fc") is None
+    assert products.api_style("ecs") == "RPC" and products.api_style("unlisted") is None
 
 
 def test_uri_selects_roa_with_get_as_the_default_method():
