@@ -16,6 +16,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from ansible_collections.alicloud.oos.plugins.module_utils.products import unresolvable_service
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, parameters
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step, expr
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import protect
@@ -330,6 +331,12 @@ class Converter:
             # Only static ECS targets can be bound to inventory hosts; other types are listed through their API.
             inventory = self.inventory_bound and not computed and resource.lower() == "aliyun::ecs::instance"
             return actions.map_select_targets(step, inventory)
+        if key in ("acs::executeapi", "acs::waitfor", "acs::checkfor"):
+            # A product the client layer cannot resolve fails here, not as a playbook that fails later.
+            unresolvable = unresolvable_service((task.get("Properties") or {}).get("Service"))
+            if unresolvable:
+                self.problem(step.index_label, task, unresolvable)
+                return None
         if key in actions.BUILTIN:
             return actions.BUILTIN[key](step)
         if key in actions.ECS_NATIVE:
