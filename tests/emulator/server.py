@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from . import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, ECS_VERSION, OOS_VERSION
-from . import cloud_assistant, cs, ecs, oos  # noqa: F401  (importing registers the actions)
+from . import catalog, cloud_assistant, cs, ecs, oos  # noqa: F401  (importing registers the actions)
 from .api import REGISTRY, Request, is_mutating
 from .errors import ApiError, api_error
 from .signing import (EMPTY_SHA256, V3_ALGORITHM, parse_authorization, signatures_equal, v2_signature,
@@ -330,12 +330,9 @@ class Emulator:
                   if k not in ("Action", "Version", "Signature", "SignatureMethod", "SignatureVersion",
                                "SignatureNonce", "Timestamp", "AccessKeyId", "SecurityToken", "Format")}
         spec = REGISTRY.lookup(version, action)
-        product = REGISTRY.products.get(version, version)
-        self.stats.count_call(product, action)
+        self.stats.count_call(product_of(version), action)
         if spec is None:
-            if version not in REGISTRY.products:
-                raise api_error("InvalidVersion")
-            raise api_error("InvalidAction.NotFound")
+            raise not_found(version)
         self.inject_faults(action, params)
         reset_after = False
         if self.faults.applies_to(action) and self.chance(self.faults.reset_rate):
@@ -356,11 +353,9 @@ class Emulator:
         """A ROA call: the route comes from the method and the path, as the ROA gateway routes it."""
         route, path_params = REGISTRY.match_route(version, method, path)
         name = route.name if route else action
-        self.stats.count_call(REGISTRY.products.get(version, version), name)
+        self.stats.count_call(product_of(version), name)
         if route is None:
-            if version not in REGISTRY.products:
-                raise api_error("InvalidVersion")
-            raise api_error("InvalidAction.NotFound")
+            raise not_found(version)
         params = dict(query_pairs)
         params.update(path_params)
         document = None
@@ -498,6 +493,19 @@ class Emulator:
             if "LockReason" in payload:
                 instance.lock_reason = payload["LockReason"] or ""
             return 200, instance_view(instance, now)
+
+
+def product_of(version: str) -> str:
+    """The product a request is for: the emulated one, else the real product with that API version."""
+    return REGISTRY.products.get(version) or catalog.product_name(version) or version
+
+
+def not_found(version: str) -> ApiError:
+    """A product's gateway answers an action it lacks with 404 InvalidAction.NotFound, whether or not the
+    emulator emulates the product; only a version no product has is InvalidVersion."""
+    if version not in REGISTRY.products and catalog.product_name(version) is None:
+        return api_error("InvalidVersion")
+    return api_error("InvalidAction.NotFound")
 
 
 def instance_view(instance, now: float) -> dict:

@@ -80,6 +80,10 @@ def create_engine(oos_service):
 
         # -- called from the engine's threads
         def _call_api(self, product, action, params, region):
+            if product not in VERSIONS:
+                # A product the emulator does not emulate has none of the actions OOS asks for.
+                from ..errors import api_error
+                raise api_error("InvalidAction.NotFound")
             query = dict(params)
             query.setdefault("RegionId", region)
             return self.oos.emulator.call(VERSIONS[product], action, query)
