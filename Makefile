@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Proxies would route even loopback traffic away from the emulator (see PROTOCOL.md §5).
 unexport HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
 
-.PHONY: setup demo test test-fast bench build lint clean
+.PHONY: setup demo test test-fast bench build lint clean products
 
 setup: $(STAMP) $(COLLECTION_LINK)
 
@@ -39,6 +39,10 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Regenerate plugins/module_utils/product_catalog.py from tools/products/sdk_snapshot.json (offline).
+products: setup
+	$(BIN)/python -m tools.products
 
 build: setup
 	$(BIN)/ansible-galaxy collection build --force --output-path $(VENV)

@@ -28,7 +28,7 @@ options:
     type: dict
     default: {}
   version:
-    description: API version (C(YYYY-MM-DD)); defaults to the built-in table's version.
+    description: API version (C(YYYY-MM-DD)); defaults to the product catalogue's version.
     type: str
   method:
     description: HTTP method.

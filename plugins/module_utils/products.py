@@ -130,7 +130,7 @@ def resolve_endpoint(product: str, region=None, version=None, endpoint=None) -> 
     if version is not None and not (isinstance(version, str) and _VERSION.match(version)):
         raise AlicloudInputError("version", f"{version!r} is not an API version; use the YYYY-MM-DD form, e.g. 2014-05-26")
     if known is None and not version:
-        what = f"is internal to OOS ({INTERNAL[code]})" if code in INTERNAL else "is not in the built-in table"
+        what = f"is internal to OOS ({INTERNAL[code]})" if code in INTERNAL else "is not in the product catalogue"
         raise AlicloudInputError(
             "version", f"product {product!r} {what}; set version (e.g. 2014-05-26) and endpoint for it "
             f"(known products: {', '.join(known_products())})")
@@ -140,7 +140,7 @@ def resolve_endpoint(product: str, region=None, version=None, endpoint=None) -> 
         return Endpoint(host, protocol, api_version)
     if known is None:
         raise AlicloudInputError(
-            "endpoint", f"product {product!r} is not in the built-in table; set endpoint "
+            "endpoint", f"product {product!r} is not in the product catalogue; set endpoint "
             f"(e.g. https://{code}.cn-hangzhou.aliyuncs.com)")
     return Endpoint(_default_host(code, known, region), "https", api_version)
 

@@ -25,8 +25,12 @@ description:
 options:
   service:
     description:
-      - Product code, case-insensitive, for example V(ecs), V(oos), V(vpc), V(ram).
-      - A product outside the built-in table needs O(version) and O(endpoint).
+      - Product code, case-insensitive, as OOS templates name it, for example V(ecs), V(oos), V(R-KVSTORE), V(KMS),
+        V(BssOpenApi).
+      - The collection knows the API version, style and endpoint of the products of its catalogue, generated from the
+        official Alibaba Cloud SDK packages (C(plugins/module_utils/product_catalog.py)). Any other product needs
+        O(version) and O(endpoint).
+      - V(FC) (Function Compute 2.0) endpoints name the account id, so FC needs O(endpoint).
     type: str
     required: true
     aliases: [product]
@@ -52,7 +56,7 @@ options:
     default: {}
   version:
     description:
-      - API version (C(YYYY-MM-DD)). Defaults to the built-in table's version for the product.
+      - API version (C(YYYY-MM-DD)). Defaults to the catalogue's version for the product (the version OOS uses).
     type: str
   method:
     description:
@@ -68,7 +72,7 @@ options:
         C(DescribeClusterDetail). Setting it makes the call ROA style; O(api) still names the action.
       - Must start with V(/). Characters outside C(A-Za-z0-9-_.~/) are percent-encoded; a C(?name=value) part is added
         to the query. OSS-style sub-resources (V(?acl)) are not supported.
-      - Required for the built-in ROA products (CS); refused for the built-in RPC products.
+      - Required for the catalogue's ROA products (for example CS, SAE, FC); refused for its RPC products.
     type: str
   body:
     description:
@@ -219,12 +223,16 @@ EXAMPLES = r"""
       desired_values: [success]
       stop_retry_values: [fail]
 
-- name: A product outside the built-in table
+- name: A product outside the catalogue
   alicloud.oos.oos_execute_api:
-    service: ros
-    api: ListStacks
-    version: "2019-09-10"
-    endpoint: https://ros.aliyuncs.com
+    service: dysmsapi
+    api: QuerySendStatistics
+    version: "2017-05-25"
+    endpoint: https://dysmsapi.aliyuncs.com
+    parameters:
+      IsGlobe: 1
+      StartDate: "20240101"
+      EndDate: "20240107"
 """
 
 RETURN = r"""
