@@ -60,3 +60,46 @@ def test_generated_tables_match_the_api_docs():
     tables = api_tables.build_tables()
     for name, value in tables.items():
         assert getattr(api_facts, name) == value, f"{name} is stale: regenerate with api_tables.py"
+
+
+def test_sdk_endpoints_agree_with_the_api_docs():
+    """Two authorities, one answer: every regional endpoint the ECS/OOS API docs list is what the catalogue
+    (from the SDK packages) resolves."""
+    import api_tables
+
+    if not api_tables.API_DOCS.is_dir():
+        pytest.skip("API docs not available")
+    for product in sorted(api_tables.DOC_FILES):
+        endpoints = api_tables.load_docs(product)["endpoints"]
+        assert len(endpoints) > 20
+        for entry in endpoints:
+            assert products.resolve_endpoint(product, entry["regionId"]).host == entry["endpoint"], entry
+
+
+@pytest.mark.parametrize("service, code, version, style, host", [
+    ("KMS", "kms", "2016-01-20", "RPC", "kms.cn-hangzhou.aliyuncs.com"),
+    ("R-KVSTORE", "r-kvstore", "2015-01-01", "RPC", "r-kvstore.aliyuncs.com"),
+    ("BssOpenApi", "bssopenapi", "2017-12-14", "RPC", "business.aliyuncs.com"),
+    ("polardb", "polardb", "2017-08-01", "RPC", "polardb.aliyuncs.com"),
+    ("CLOUDAPI", "cloudapi", "2016-07-14", "RPC", "apigateway.cn-hangzhou.aliyuncs.com"),
+    ("ROS", "ros", "2019-09-10", "RPC", "ros.aliyuncs.com"),
+    ("DDS", "dds", "2015-12-01", "RPC", "mongodb.aliyuncs.com"),
+    ("ECI", "eci", "2018-08-08", "RPC", "eci.aliyuncs.com"),
+    ("SAE", "sae", "2019-05-06", "ROA", "sae.cn-hangzhou.aliyuncs.com"),
+    ("OSS", "oss", "2019-05-17", "ROA", "oss-cn-hangzhou.aliyuncs.com"),
+    ("Ram", "ram", "2015-05-01", "RPC", "ram.aliyuncs.com"),
+])
+def test_oos_service_names_resolve_like_the_sdk(service, code, version, style, host):
+    assert products.normalize_product(service) == code
+    assert products.api_style(service) == style
+    assert products.resolve_endpoint(service, "cn-hangzhou") == (host, "https", version)
+    assert products.unresolvable_service(service) is None
+
+
+def test_unresolvable_services_name_the_fix():
+    assert "version" in products.unresolvable_service("Unicorn") and "endpoint" in products.unresolvable_service("Unicorn")
+    assert "internal to OOS" in products.unresolvable_service("devops-inner")
+    assert products.unresolvable_service("{{ service }}") is None
+    assert "product code" in products.unresolvable_service("e c s")
+    with pytest.raises(AlicloudInputError, match="account id"):
+        products.resolve_endpoint("FC", "cn-hangzhou")
