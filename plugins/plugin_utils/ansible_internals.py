@@ -111,6 +111,25 @@ def in_block_with_rescue(task) -> bool:
     return any(isinstance(node, Block) and node.rescue for node in _parents(task))
 
 
+def role_may_end_early(task) -> bool:
+    """Does the task's role hold a ``meta: end_role`` (2.18+)? A host that ended the role skips its
+    remaining tasks while staying in the play batch."""
+    role = getattr(task, "_role", None)
+    if role is None:
+        return False
+    blocks = list(_require(role, "get_task_blocks", "Role.get_task_blocks")())
+    while blocks:
+        node = blocks.pop()
+        children = [getattr(node, section, None) or [] for section in ("block", "rescue", "always")]
+        if any(children):
+            blocks.extend(child for section in children for child in section)
+        elif getattr(node, "action", None) in C._ACTION_META:
+            args = getattr(node, "args", None) or {}
+            if "end_role" in str(args.get("_raw_params", "")):
+                return True
+    return False
+
+
 def raw_keyword_values(task, keyword: str) -> list:
     """A keyword's raw values on the task, its blocks and its play, before any templating."""
     values = []

@@ -8,7 +8,8 @@ host runs the task and what its arguments and environment are. Otherwise it leav
 host makes its own call when Ansible runs the task for it (correct, slower). Never a guess:
 
 * who runs the task is a matter of variables only under the linear strategy, outside handlers, dynamic
-  includes and blocks with a ``rescue`` (there a host that failed earlier runs the rescue instead);
+  includes, blocks with a ``rescue`` (there a host that failed earlier runs the rescue instead) and roles
+  that a host may leave early (``meta: end_role``);
 * ``check_mode`` / ``diff`` templated per host would change what the action does for that host;
 * another host's variables are ``VariableManager.get_vars(play, host, task)``, what the strategy computes
   before it queues the task for that host (play, role, block and task vars, vars_files, include_vars,
@@ -47,6 +48,8 @@ def why_alone(task) -> str | None:
         return "inside include_tasks/include_role, each host may have included other tasks"
     if internals.in_block_with_rescue(task):
         return "inside a block with rescue, a host that failed earlier runs the rescue instead"
+    if internals.role_may_end_early(task):
+        return "the role holds `meta: end_role`: a host may have left it"
     for keyword in PER_HOST_KEYWORDS:
         if any(has_template(value) for value in internals.raw_keyword_values(task, keyword)):
             return f"`{keyword}` is templated per host"

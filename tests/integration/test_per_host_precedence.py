@@ -49,6 +49,12 @@ EXPECTED = {
     "role_defaults": picked("web1", "web4", msg=lambda h: f"rd-{h}"),
     "role_vars": picked("web0", "web3", msg="rv"),
     "role_params": picked("web2", "web4", msg="rp"),
+    "check_mode": picked("web1", "web2", "web3", "web4", "web5"),
+    "import_tasks": picked("web2", "web4", "web5", msg="it"),
+    "static_role_defaults": picked("web1", "web4", msg=lambda h: f"rd-{h}"),
+    "static_role_vars": picked("web0", "web3", msg="rv"),
+    "static_role_params": picked("web0", "web1", msg="srp"),
+    "end_role": picked("web1", "web2", "web4", "web5"),
     "block_after_failure": picked("web0", "web2", "web3", "web5", msg=lambda h: h),
     "rescue": picked("web1", "web4", msg=lambda h: h),
     "after_failures": picked("web0", "web1", "web3", "web4"),
@@ -60,7 +66,9 @@ EXPECTED = {
 # arguments; one per host inside include_role/include_tasks, rescue blocks and the free strategy.
 CALLS = {"group_vars": 1, "extra_vars": 1, "task_vars": 1, "include_vars": 1, "registered": 1, "shared": 1,
          "facts": 1, "role_vars": 2, "role_params": 2, "include_tasks": 2, "rescue": 2, "block_after_failure": 4,
-         "after_failures": 1, "free": 2, "loop": 2}
+         "after_failures": 1, "free": 2, "loop": 2, "block_vars": 2, "check_mode": 5, "import_tasks": 1,
+         "static_role_defaults": 2, "static_role_vars": 1, "static_role_params": 1,
+         "end_role": 4}
 
 
 @pytest.fixture(scope="module")
