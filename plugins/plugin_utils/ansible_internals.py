@@ -48,15 +48,6 @@ def task_uuid(task) -> str:
     return str(_require(task, "_uuid", "Task._uuid"))
 
 
-def cli_forks() -> int | None:
-    from ansible import context
-
-    try:
-        return int(context.CLIARGS.get("forks"))
-    except (TypeError, ValueError):
-        return None
-
-
 def resolve_module_in_controller(name: str) -> None:
     """Resolve a module's path once in the controller so that forked workers inherit the answer
     (each worker would otherwise glob the modules folder again: about 1.5 ms of CPU per host)."""

@@ -90,6 +90,8 @@ class Membership:
                 continue
             try:
                 variables = variables_of.of(other)
+            except internals.AnsibleInternalsChanged:
+                raise
             except Exception:  # not computable for this host: it makes its own call
                 continue
             if any(name not in variables for name in unknowable):
@@ -100,6 +102,8 @@ class Membership:
                 templar = internals.templar_for(self.templar, variables)
                 chosen[other] = (self.make_request(templar, variables, raw_args, raw_environment) if templated
                                  else self.make_request(templar, variables, None, None))
+            except internals.AnsibleInternalsChanged:
+                raise
             except Exception:  # an error Ansible would report for that host: it meets it on its own
                 continue
         return chosen

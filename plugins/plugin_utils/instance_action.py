@@ -120,7 +120,7 @@ class InstanceActionBase(ActionBase):
         except (AlicloudError, AlicloudInputError) as error:
             result.update(error.to_dict())
             result["failed"] = True
-        except (BatchLeaderError, TimeoutError) as error:
+        except (BatchLeaderError, TimeoutError, internals.AnsibleInternalsChanged) as error:
             result.update({"failed": True, "msg": str(error)})
         return result
 
