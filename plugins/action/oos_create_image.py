@@ -6,7 +6,7 @@ images its own instance (from hostvars, or found by IP with the shared per-run I
 from __future__ import annotations
 
 from ansible_collections.alicloud.oos.plugins.module_utils import images
-from ansible_collections.alicloud.oos.plugins.plugin_utils.instance_batch import InstanceActionBase
+from ansible_collections.alicloud.oos.plugins.plugin_utils.instance_action import InstanceActionBase
 
 
 class ActionModule(InstanceActionBase):

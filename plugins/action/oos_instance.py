@@ -2,11 +2,11 @@
 # Copyright: alicloud.oos contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin of alicloud.oos.oos_instance: runs on the controller; over inventory hosts, the hosts
-of a play batch share batched Start/Stop/RebootInstances calls (see plugin_utils/instance_batch.py)."""
+of a play batch share batched Start/Stop/RebootInstances calls (see plugin_utils/instance_action.py)."""
 from __future__ import annotations
 
 from ansible_collections.alicloud.oos.plugins.module_utils import instance_power
-from ansible_collections.alicloud.oos.plugins.plugin_utils.instance_batch import InstanceActionBase
+from ansible_collections.alicloud.oos.plugins.plugin_utils.instance_action import InstanceActionBase
 
 
 class ActionModule(InstanceActionBase):

@@ -45,10 +45,16 @@ options:
     type: raw
   batch:
     description:
-      - Action plugin only. With V(true), the first host of the play batch to run the task does the work
-        of every host of the batch in shared batched calls, and each host gets its own result.
-      - Batching needs the module arguments and the C(when) condition to be decided per host from host
-        variables; tasks with a loop, C(run_once) or an explicit instance option are never batched.
+      - Action plugin only. With V(true), the first host of the play batch to run the task (the leader)
+        does the work of the other hosts of the batch in shared batched calls, and each host gets its
+        own result.
+      - The leader acts only for the hosts that Ansible runs the task for, with each host's own
+        arguments, C(environment) and instance variables, computed the way ansible-core computes them
+        (every variable precedence level, C(when) of the task, its blocks and role). Where that cannot be
+        known exactly (the C(free) strategy, handlers, tasks inside C(include_tasks)/C(include_role) or a
+        block with C(rescue), a role holding C(meta: end_role), C(check_mode)/C(diff)/C(module_defaults)
+        templated per host), each host makes its own call: correct, slower.
+      - Tasks with a loop, C(run_once) or an explicit instance option are never batched.
       - With V(false) each host calls the API for its own instance.
     type: bool
     default: true

@@ -1,4 +1,4 @@
-"""Unit tests of the controller-side batch cache shared by forked workers (plugin_utils/instance_batch.py)."""
+"""Unit tests of the controller-side batch cache shared by forked workers (plugin_utils/batch_cache.py)."""
 from __future__ import annotations
 
 import json
@@ -8,12 +8,8 @@ import time
 
 import pytest
 
-from ansible_collections.alicloud.oos.plugins.plugin_utils.instance_batch import (
-    BatchCache,
-    BatchLeaderError,
-    batch_key,
-    looks_like_ip,
-)
+from ansible_collections.alicloud.oos.plugins.plugin_utils.batch_cache import BatchCache, BatchLeaderError, batch_key
+from ansible_collections.alicloud.oos.plugins.plugin_utils.instance_addresses import looks_like_ip
 
 HOSTS = [f"web{n}" for n in range(6)]
 

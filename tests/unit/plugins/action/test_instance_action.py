@@ -1,4 +1,4 @@
-"""Unit tests of the request-id attribution and task-environment helpers of plugin_utils/instance_batch.py."""
+"""Unit tests of the request-id attribution and task-environment helpers of plugin_utils/call_recorder.py and plugin_utils/instance_action.py."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
-from ansible_collections.alicloud.oos.plugins.plugin_utils.instance_batch import (
-    CallRecorder,
+from ansible_collections.alicloud.oos.plugins.plugin_utils.call_recorder import CallRecorder
+from ansible_collections.alicloud.oos.plugins.plugin_utils.instance_action import (
     InstanceActionBase,
     environment_variant,
     option_seconds,
