@@ -24,3 +24,6 @@ class ActionModule(InstanceActionBase):
         result["changed"] = entry.get("invoke_id") is not None
         result["invoke_ids"] = [entry["invoke_id"]] if entry.get("invoke_id") else []
         result["counts"] = {"total": 1, "failed": len(result["failed_instances"]), "by_status": {entry["status"]: 1}}
+        result.update(cloud_assistant.shell_fields(entry))
+        # Ansible counts a result with a non-zero `rc` and no `failed` key as failed: say it explicitly.
+        result.setdefault("failed", False)

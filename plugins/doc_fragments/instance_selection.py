@@ -12,7 +12,7 @@ options:
   instance_id:
     description:
       - One ECS instance id (V(i-...)).
-      - Set at most one of O(instance_id), O(instance_ids) and O(targets).
+      - Set at most one of O(instance_id), O(instance_ids), O(targets) and O(filters)/O(tags).
       - When none of them is set and the task runs over inventory hosts, the action plugin takes each
         host's instance from its hostvars (see O(instance_id_var)) and handles all hosts of the play
         batch with shared batched API calls.
@@ -30,8 +30,27 @@ options:
       - "V({Type: ResourceIds, ResourceIds: [i-...]}), V({Type: Tags, Tags: [{Key: k, Value: v}]}),
         V({Type: ResourceGroup, ResourceGroupId: rg-...}) or V({Type: All}). An optional C(RegionId)
         must match O(region)."
-      - A target that matches no instance is an error.
+      - A target that matches no instance is nothing to do (the task is V(ok), unchanged, and says so in
+        C(msg)) unless O(fail_on_no_match) is set. C(ResourceIds) that do not exist are always an error.
     type: raw
+  filters:
+    description:
+      - DescribeInstances filters, the same keys as the C(alicloud.oos.ecs) inventory's C(filters)
+        (V(Status), V(VpcId), V(VSwitchId), V(ZoneId), V(InstanceName), V(InstanceType), V(ImageId),
+        V(SecurityGroupId), V(ResourceGroupId), V(InstanceIds), V(PrivateIpAddresses),
+        V(PublicIpAddresses), V(EipAddresses) and V(tags)).
+      - Filters that match no instance are nothing to do unless O(fail_on_no_match) is set.
+    type: dict
+  tags:
+    description:
+      - Select the instances that carry every one of these tags (V({Env: prod}); a V(null) value matches
+        any value of the key). Combines with O(filters).
+    type: dict
+  fail_on_no_match:
+    description:
+      - Fail when O(targets), O(filters) or O(tags) match no instance, instead of reporting nothing to do.
+    type: bool
+    default: false
   rate_control:
     description:
       - An OOS C(RateControl) value, with OOS semantics.

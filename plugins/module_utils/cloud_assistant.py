@@ -28,6 +28,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import
     count_by,
     errors_allowed,
     max_errors_message,
+    no_match_result,
     select_instances,
     task_argument_spec,
     validate_rate_control,
@@ -258,9 +259,9 @@ def run_command(client, instances: list, params: dict, rate_control=None, check_
             clock = clock_factory(spec["Timeout"] + WAIT_GRACE)
             results.update(_poll_wave(client, invocations, clock, wait=wait or not last))
         failures += sum(is_failure(results[iid], fail_on_nonzero) for iid in group)
-    ordered = [results[iid] for iid in order]
+    ordered = [dict(results[iid], **shell_fields(results[iid])) for iid in order]
     failed = [r for r in ordered if is_failure(r, fail_on_nonzero) or r["error_code"] in ("WaitTimeout", NOT_ATTEMPTED)]
-    return {
+    summary = {
         "changed": bool(invoke_ids),
         "results": ordered,
         "invoke_ids": invoke_ids,
@@ -268,6 +269,18 @@ def run_command(client, instances: list, params: dict, rate_control=None, check_
         "max_errors": allowed,
         "counts": {"total": len(ordered), "failed": len(failed), "by_status": count_by(ordered, "status")},
     }
+    if len(ordered) == 1:
+        summary.update(shell_fields(ordered[0]))
+        # Ansible counts a result with a non-zero `rc` and no `failed` key as failed: say it explicitly.
+        summary["failed"] = False
+    return summary
+
+
+def shell_fields(entry: dict) -> dict:
+    """``stdout``, ``stdout_lines`` and ``rc`` as ``ansible.builtin.command`` returns them. Cloud Assistant
+    returns one stream (stderr is in ``stdout``); ``rc`` is None when the command did not finish."""
+    stdout = entry.get("output") or ""
+    return {"stdout": stdout, "stdout_lines": stdout.splitlines(), "rc": entry.get("exit_code")}
 
 
 def describe_failure(entry: dict) -> str:
@@ -299,6 +312,8 @@ def run_command_task(client, params: dict, check_mode: bool = False, instances: 
     rate_control = validate_rate_control(params.get("rate_control"))
     if instances is None:
         instances = select_instances(client, params)
+        if not instances:
+            return dict(no_match_result(params, "results"), invoke_ids=[])
     result = run_command(client, instances, params, rate_control=rate_control, check_mode=check_mode)
     message = failure_message(result)
     if message:

@@ -361,11 +361,11 @@ def region_from_targets(targets, field_name: str = "targets") -> str | None:
     return region
 
 
-def resolve_targets(client, targets, field_name: str = "targets") -> list:
+def resolve_targets(client, targets, field_name: str = "targets", allow_empty: bool = False) -> list:
     """The instances an OOS Targets value means, in the client's region.
 
     Raises AlicloudInputError for malformed targets (before any request), for ResourceIds that do
-    not exist, and for a Tags/ResourceGroup target that matches no instance.
+    not exist, and (unless ``allow_empty``) for a Tags/ResourceGroup target that matches no instance.
     """
     filters = filters_from_targets(targets, field_name)
     region = region_from_targets(targets, field_name)
@@ -384,7 +384,7 @@ def resolve_targets(client, targets, field_name: str = "targets") -> list:
                                      f"{where}: {shown}")
         order = {iid: n for n, iid in enumerate(filters["InstanceIds"])}
         instances.sort(key=lambda i: order[i["instance_id"]])
-    elif not instances and filters:
+    elif not instances and filters and not allow_empty:
         raise AlicloudInputError(field_name, f"{field_name} matches no instance in {where} ({describe_filters(filters)})")
     return instances
 

@@ -241,7 +241,7 @@ def delete_image(client, image_id: str, force: bool = False, check_mode: bool = 
 def image_argument_spec() -> dict:
     spec = task_argument_spec(IMAGE_ARGUMENT_SPEC)
     # An image has one source instance: the fleet options (and batching over them) do not apply.
-    for name in ("instance_ids", "targets", "rate_control", "batch"):
+    for name in ("instance_ids", "targets", "filters", "tags", "fail_on_no_match", "rate_control", "batch"):
         spec.pop(name, None)
     return spec
 

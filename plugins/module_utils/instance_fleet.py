@@ -14,8 +14,11 @@ import time
 
 from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import (
     MAX_IDS_PER_CALL,
+    TAGS_FILTER,
+    describe_filters,
     describe_instances,
     resolve_targets,
+    validate_filters,
 )
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import (
@@ -26,13 +29,18 @@ from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import (
     parse_rate_control,
 )
 
-SELECTION_OPTIONS = ("instance_id", "instance_ids", "targets")
+SELECTION_OPTIONS = ("instance_id", "instance_ids", "targets", "filters", "tags")
+# Selections that are queries: matching nothing is "nothing to do" unless fail_on_no_match is set.
+QUERY_OPTIONS = ("targets", "filters", "tags")
 
 # Argument spec shared by the three modules for choosing instances.
 SELECTION_ARGUMENT_SPEC = {
     "instance_id": {"type": "str"},
     "instance_ids": {"type": "list", "elements": "str"},
     "targets": {"type": "raw"},
+    "filters": {"type": "dict"},
+    "tags": {"type": "dict"},
+    "fail_on_no_match": {"type": "bool", "default": False},
     "rate_control": {"type": "raw"},
 }
 
@@ -50,6 +58,11 @@ def selection_from_params(params: dict) -> tuple:
     """
     given = [name for name in SELECTION_OPTIONS if params.get(name) not in (None, "", [])]
     empty_list = params.get("instance_ids") == []
+    if set(given) == {"filters", "tags"}:
+        filters = params["filters"]
+        if isinstance(filters, dict) and filters.get(TAGS_FILTER):
+            raise AlicloudInputError("tags", "set tags either in filters.tags or in tags, not both")
+        return "filters", dict(filters, **{TAGS_FILTER: params["tags"]})
     if len(given) > 1:
         raise AlicloudInputError(given[1], f"set only one of {', '.join(SELECTION_OPTIONS)}; got {' and '.join(given)}")
     if not given:
@@ -58,6 +71,10 @@ def selection_from_params(params: dict) -> tuple:
         raise AlicloudInputError("instance_ids", f"no instance selected: set one of {', '.join(SELECTION_OPTIONS)}")
     name = given[0]
     value = params[name]
+    if name == "tags":
+        return "filters", {TAGS_FILTER: value}
+    if name == "filters" and not value:
+        raise AlicloudInputError("filters", "filters is empty: give at least one filter, such as {Status: Running}")
     if name == "instance_id":
         value = [value]
     if name in ("instance_id", "instance_ids"):
@@ -68,15 +85,24 @@ def selection_from_params(params: dict) -> tuple:
     return name, value
 
 
-def find_instances(client, field_name: str, value) -> list:
+def find_instances(client, field_name: str, value, allow_empty: bool = False) -> list:
     """The normalized instances (see ecs_instances.normalize_instance) a selection means.
 
-    ``field_name`` is ``instance_id``/``instance_ids`` (``value`` is a list of ids) or ``targets``
-    (``value`` is an OOS Targets value). Unknown ids and targets that match nothing are input errors
-    naming the field; only read-only DescribeInstances calls are sent.
+    ``field_name`` is ``instance_id``/``instance_ids`` (``value`` is a list of ids), ``targets``
+    (``value`` is an OOS Targets value) or ``filters`` (DescribeInstances filters, ``tags`` included).
+    Unknown ids are input errors naming the field, and so is a query that matches nothing unless
+    ``allow_empty``; only read-only DescribeInstances calls are sent.
     """
     if field_name == "targets":
-        return resolve_targets(client, value, field_name)
+        return resolve_targets(client, value, field_name, allow_empty=allow_empty)
+    if field_name == "filters":
+        filters = validate_filters(value, "filters")
+        instances = describe_instances(client, filters, "filters")
+        if not instances and not allow_empty:
+            where = getattr(client, "region", None) or "the region"
+            raise AlicloudInputError("filters", f"filters match no instance in {where} ({describe_filters(filters)}); "
+                                     "set fail_on_no_match=false to treat that as nothing to do")
+        return instances
     instances = describe_instances(client, {"InstanceIds": list(value)}, field_name)
     found = {i["instance_id"]: i for i in instances}
     missing = [i for i in value if i not in found]
@@ -202,9 +228,19 @@ def task_argument_spec(*specs: dict) -> dict:
 
 
 def select_instances(client, params: dict) -> list:
-    """The instances the selection options of ``params`` mean (see find_instances)."""
+    """The instances the selection options of ``params`` mean (see find_instances); a query (targets,
+    filters, tags) that matches nothing gives ``[]`` unless ``fail_on_no_match``."""
     field_name, value = selection_from_params(params)
-    return find_instances(client, field_name, value)
+    return find_instances(client, field_name, value, allow_empty=not params.get("fail_on_no_match"))
+
+
+def no_match_result(params: dict, list_key: str) -> dict:
+    """The result of a task whose query matched no instance: ok, unchanged, and saying so."""
+    field_name, value = selection_from_params(params)
+    described = describe_filters(validate_filters(value, "filters")) if field_name == "filters" else repr(value)
+    return {"changed": False, list_key: [], "instance_ids": [], "failed_instances": [], "max_errors": 0,
+            "counts": {"total": 0, "changed": 0, "failed": 0, "unchanged": 0},
+            "msg": f"no instance matched {field_name} ({described}): nothing to do"}
 
 
 def max_errors_message(result: dict, what: str, describe) -> str | None:

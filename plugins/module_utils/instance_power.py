@@ -22,6 +22,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import
     chunked,
     errors_allowed,
     max_errors_message,
+    no_match_result,
     select_instances,
     task_argument_spec,
     validate_rate_control,
@@ -252,6 +253,8 @@ def instance_task(client, params: dict, check_mode: bool = False, instances: lis
     rate_control = validate_rate_control(params.get("rate_control"))
     if instances is None:
         instances = select_instances(client, params)
+        if not instances:
+            return dict(no_match_result(params, "instances"), diff={"before": {}, "after": {}})
     state = params.get("state") or "present"
     result = set_power_state(client, instances, state, force=params.get("force", False),
                              stopped_mode=params.get("stopped_mode"), wait=params.get("wait", True),

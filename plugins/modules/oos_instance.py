@@ -75,6 +75,12 @@ EXAMPLES = r"""
     state: stopped
     stopped_mode: StopCharging
 
+- name: Stop the running dev web servers (nothing to do when none matches)
+  alicloud.oos.oos_instance:
+    tags: {Env: dev, App: web}
+    filters: {Status: Running}
+    state: stopped
+
 - name: Restart every instance tagged Env=prod, 30% at a time, tolerating one failure
   alicloud.oos.oos_instance:
     targets: {Type: Tags, Tags: [{Key: Env, Value: prod}]}

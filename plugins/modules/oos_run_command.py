@@ -95,7 +95,8 @@ EXAMPLES = r"""
 
 - name: Roll a restart over the prod fleet, 10 at a time, tolerating 10% failures
   alicloud.oos.oos_run_command:
-    targets: {Type: Tags, Tags: [{Key: Env, Value: prod}]}
+    tags: {Env: prod}
+    filters: {Status: Running}
     command_content: systemctl restart nginx
     timeout: 300
     rate_control: {Mode: Concurrency, Concurrency: 10, MaxErrors: "10%"}
@@ -115,7 +116,7 @@ EXAMPLES = r"""
         command_content: hostname
       register: out
     - ansible.builtin.debug:
-        msg: "{{ out.results[0].output }}"
+        var: out.stdout_lines
 
 # Fleet pattern: one RunCommand per 100 hosts, then each host takes its own result.
 - hosts: web
@@ -128,7 +129,7 @@ EXAMPLES = r"""
       delegate_to: localhost
       register: fleet
     - ansible.builtin.set_fact:
-        os_release: "{{ (fleet | alicloud.oos.per_host(instance_id)).output }}"
+        os_release: "{{ (fleet | alicloud.oos.per_host(instance_id)).stdout }}"
 """
 
 RETURN = r"""
@@ -153,6 +154,37 @@ results:
     invoke_id: {description: The invocation that ran on this instance., type: str, sample: t-hz0jdfwd9f0000}
     start_time: {description: When the command started (UTC)., type: str, sample: "2024-01-01T00:00:00Z"}
     finish_time: {description: When the command finished (UTC)., type: str, sample: "2024-01-01T00:00:01Z"}
+    stdout:
+      description: The output, as C(ansible.builtin.command) names it. Cloud Assistant returns one stream, so stderr is included.
+      type: str
+      sample: "hello\n"
+    stdout_lines:
+      description: RV(results[].stdout) split into lines.
+      type: list
+      elements: str
+      sample: [hello]
+    rc:
+      description: The exit code, as C(ansible.builtin.command) names it; null when the command did not finish.
+      type: int
+      sample: 0
+stdout:
+  description:
+    - The output of the command when the task ran on exactly one instance (always over inventory hosts, one
+      instance per host). Cloud Assistant returns one stream, so stderr is included.
+  returned: when the task selected exactly one instance
+  type: str
+  sample: "hello\n"
+stdout_lines:
+  description: RV(stdout) split into lines.
+  returned: when the task selected exactly one instance
+  type: list
+  elements: str
+  sample: [hello]
+rc:
+  description: The exit code when the task ran on exactly one instance; null when the command did not finish.
+  returned: when the task selected exactly one instance
+  type: int
+  sample: 0
 invoke_ids:
   description: Ids of the invocations (one per 100 instances and wave).
   returned: always

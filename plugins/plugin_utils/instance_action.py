@@ -193,7 +193,7 @@ class InstanceActionBase(ActionBase):
         in_loop = self._task.loop is not None or bool(getattr(self._task, "loop_with", None))
         batched = self.BATCHABLE and boolean(args.get("batch", True), strict=False)
         if not batched or self._task.run_once or in_loop:
-            own = self.host_request(self.validate(args), environment, task_vars, self._templar)
+            own = self.host_request(self.validate(args), environment, self.own_variables(task_vars), self._templar)
             return self.compute([host], {host: own})[host]
         play_batch = list(task_vars.get("ansible_play_batch") or [host])
         if host not in play_batch:
@@ -205,7 +205,7 @@ class InstanceActionBase(ActionBase):
 
         def compute(hosts):
             # Validated only here: a follower whose result the leader stored never needs it.
-            own = self.host_request(self.validate(args), environment, task_vars, self._templar)
+            own = self.host_request(self.validate(args), environment, self.own_variables(task_vars), self._templar)
             if hosts == [host]:
                 requests[host] = own
             else:
@@ -233,6 +233,17 @@ class InstanceActionBase(ActionBase):
         args.update(templar.template(raw_args))
         return self.host_request(self.validate(args), self.task_environment(templar, raw_environment), variables,
                                  templar)
+
+    def own_variables(self, task_vars: dict) -> dict:
+        """This host's variables as the strategy computed them, before the task executor added the
+        connection's (``ansible_host`` defaults to the connection address, ``127.0.0.1`` for localhost):
+        the same source as for the other hosts of the batch, so a host is found the same way either way."""
+        try:
+            return internals.HostVariables(self._task, task_vars).of(task_vars["inventory_hostname"])
+        except internals.AnsibleInternalsChanged:
+            raise
+        except Exception:  # e.g. a host added at run time (add_host): what this task was given
+            return task_vars
 
     def host_request(self, params: dict, environment: dict, variables: dict, templar) -> tuple:
         """``(params, environment, host values)``: the host values are its instance id variable,
