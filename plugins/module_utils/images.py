@@ -13,6 +13,8 @@ Available) and of the ACS-ECS-UpdateImage flow (stop the instance first), idempo
 """
 from __future__ import annotations
 
+import copy
+
 import hashlib
 import json
 import re
@@ -239,10 +241,12 @@ def delete_image(client, image_id: str, force: bool = False, check_mode: bool = 
 
 
 def image_argument_spec() -> dict:
-    spec = task_argument_spec(IMAGE_ARGUMENT_SPEC)
-    # An image has one source instance: the fleet options (and batching over them) do not apply.
+    spec = task_argument_spec()
+    # An image has one source instance: the fleet options (and batching over them) do not apply; ``tags``
+    # are the image's own tags.
     for name in ("instance_ids", "targets", "filters", "tags", "fail_on_no_match", "rate_control", "batch"):
         spec.pop(name, None)
+    spec.update(copy.deepcopy(IMAGE_ARGUMENT_SPEC))
     return spec
 
 

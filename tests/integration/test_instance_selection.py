@@ -53,17 +53,24 @@ def test_tags_and_filters_select_what_they_say_and_nothing_matched_is_ok(emu):
             - name: Nobody, run a command
               alicloud.oos.oos_run_command: {tags: {Env: nowhere}, command_content: echo hi}
               register: nothing_run
+            - name: An OOS Tags target nobody matches
+              alicloud.oos.oos_run_command:
+                targets: {Type: Tags, Tags: [{Key: nobody, Value: matches}]}
+                command_content: echo hi
+              register: nothing_target
             - ansible.builtin.copy:
-                content: "{{ {'stopped': stopped, 'nothing': nothing, 'nothing_run': nothing_run} | to_json }}"
+                content: "{{ {'stopped': stopped, 'nothing': nothing, 'nothing_run': nothing_run,
+                              'nothing_target': nothing_target} | to_json }}"
                 dest: "{{ results_file }}"
     """)
     assert result.rc == 0, result.output[-3000:]
     out = result.results
     assert sorted(out["stopped"]["instance_ids"]) == dev_web and out["stopped"]["changed"] is True
     assert sorted(m["instance_id"] for m in emu.control("mutations")) == dev_web
-    for key in ("nothing", "nothing_run"):
+    for key in ("nothing", "nothing_run", "nothing_target"):
         assert out[key]["changed"] is False and not out[key].get("failed")
-        assert "no instance matched" in out[key]["msg"] and "Env" in out[key]["msg"]
+        assert "no instance matched" in out[key]["msg"]
+    assert "Env" in out["nothing"]["msg"] and "nobody" in out["nothing_target"]["msg"]
     assert {i["InstanceId"]: i["Status"] for i in emu.instances() if i["InstanceId"] in dev_web} == \
         {iid: "Stopped" for iid in dev_web}
 
