@@ -43,7 +43,11 @@ options:
     description: Dotted path of the list to merge across pages (default every list of the first page).
     type: str
   value_selector:
-    description: jq program (OOS C(ValueSelector) syntax, leading dot optional) whose value is returned.
+    description:
+      - jq program (OOS C(ValueSelector) syntax, leading dot optional) whose value is returned.
+      - "The program sees only the document: builtins that read the controller (C(env), C($ENV), C(input), C(inputs),
+        C(input_filename), C(import), C(include), C(debug), C(stderr), C(halt_error), C(localtime)...) are refused
+        before anything is sent."
     type: str
   type:
     description: OOS output type of O(value_selector).

@@ -96,7 +96,10 @@ options:
     description:
       - "OOS task outputs: a dict of output name to C(value_selector) (jq) and C(type) (V(String), V(List), V(Json),
         V(Number) or V(Boolean), default V(String)), returned in RV(outputs)."
-      - C(value_selector) is a jq program; the leading dot is optional as in OOS (V(Instances.Instance[].InstanceId)).
+      - "C(value_selector) is a jq program; the leading dot is optional as in OOS (V(Instances.Instance[].InstanceId));
+        the program sees only the document: builtins that read the controller (C(env), C($ENV), C(input), C(inputs),
+        C(input_filename), C(import), C(include), C(debug), C(stderr), C(halt_error),
+        C(localtime)...) are refused before anything is sent."
       - C(List) collects every value the program emits (or takes a single emitted list as is); the other types take the
         first value. C(String) turns numbers, booleans and objects into their JSON text; C(Number) and C(Boolean)
         parse strings; C(Json) parses JSON text. A selector that emits nothing gives V(null) (V([]) for C(List)).

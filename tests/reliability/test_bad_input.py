@@ -130,7 +130,7 @@ LOOKUPS = (
 FILTERS = (
     Case("jq", "malformed jq", {"a": 1}, ("jq", ".a | map("), extra="('.a | map(')"),
     Case("jq_first", "malformed jq", {"a": 1}, ("jq", ".[[["), extra="('.[[[')"),
-    Case("fn_jq", "malformed jq", ["First", ".a | (", {"a": 1}], ("fn_jq", "value_selector")),
+    Case("fn_jq", "malformed jq", ["First", ".a | (", {"a": 1}], ("fn_jq", "Fn::Jq")),
     Case("fn_jq", "unknown method", ["Most", ".a", {"a": 1}], ("Fn::Jq", "Most")),
     Case("fn_join", "not a list", 5, ("Fn::Join",)),
     Case("fn_split", "wrong arity", ["-"], ("Fn::Split",)),

@@ -88,11 +88,11 @@ def fn_if(argument):
     return when_true if truthy(condition) else when_false
 
 
-def jq_all(script, data):
+def jq_all(script, data, field="Fn::Jq"):
     """Every result of a jq program (OOS semantics: leading dot optional), via the client layer's jq."""
     # Imported here so converting templates never pays for the jq engine.
     from ansible_collections.alicloud.oos.plugins.module_utils.selectors import jq_select
-    return jq_select(script, data)
+    return jq_select(script, data, field)
 
 
 def fn_jq(argument):
