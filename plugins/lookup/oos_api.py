@@ -109,7 +109,7 @@ class LookupModule(AlicloudPluginBase, LookupBase):
     alicloud_error_class = AnsibleLookupError
 
     def run(self, terms, variables=None, **kwargs):
-        set_options_strictly(self, AnsibleLookupError, variables, kwargs)
+        set_options_strictly(self, AnsibleLookupError, variables, kwargs, terms=terms)
         results = []
         with self.alicloud_errors(prefix="alicloud.oos.oos_api"):
             auth = self.alicloud_auth()
