@@ -52,10 +52,10 @@ class AlicloudModule:
 
     @secrets.setter
     def secrets(self, secrets: Secrets):
-        self._secrets = secrets
         warning = short_secret_warning(secrets)
-        if warning:
+        if warning and warning != short_secret_warning(self._secrets):
             self.warn(warning)
+        self._secrets = secrets
 
     def _masked(self, kwargs: dict) -> dict:
         if not self._secrets:

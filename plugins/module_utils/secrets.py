@@ -8,7 +8,9 @@ Ansible's ``no_log`` on an option masks each of its values as text everywhere in
 ``i-bptlzcv9********fq6i`` and broke the next task. Here the user names the secret parameters
 (``secret_parameters``), and so does an OOS template (``NoEcho: true`` or the
 ``ALIYUN::OOS::SecretParameter::Value`` association); a ``{{ oos-secret:name }}`` reference is resolved by
-OOS and names a secret, so the parameter that holds it is secret too. A ``Secrets`` then masks:
+OOS and names a secret, so the parameter that holds it is secret too. Modules that pass free-form API
+input (oos_execute_api) also treat every key named like a secret (``Password``, ``SecurityToken``, an
+``Authorization`` header: :func:`is_secret_name`) as one. A ``Secrets`` then masks:
 
 * the value under a secret parameter's name, wherever a mapping has that key (``parameters.DbPassword``,
   ``invocation.module_args.parameters.DbPassword``), whatever its length;
@@ -24,20 +26,62 @@ from ansible_collections.alicloud.oos.plugins.module_utils.errors import Aliclou
 
 MASK = "********"
 MIN_TEXT_LENGTH = 6
+# Key names whose values are secrets: passwords, tokens, private keys, Authorization headers (CamelCase and
+# kebab-case keys are read as snake_case). Pagination and idempotency tokens are not secrets.
+SECRET_NAME_PATTERN = re.compile(
+    r"secret|passw|(?<!client_)(?<!next_)token|private_key|credential|signature|authorization",
+    re.IGNORECASE,
+)
 SECRET_REFERENCE = re.compile(r"\{\{\s*oos-secret:", re.IGNORECASE)
 SECRET_ASSOCIATION = "ALIYUN::OOS::SecretParameter::Value"
 
 
+def snake_name(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).replace("-", "_").lower()
+
+
+def is_secret_name(name) -> bool:
+    """Does a key name say its value is a secret (``DbPassword``, ``SecurityToken``, ``Authorization``)?"""
+    return isinstance(name, str) and bool(SECRET_NAME_PATTERN.search(snake_name(name)))
+
+
 class Secrets:
-    def __init__(self, names=(), values=()):
+    """``names``: keys whose values are masked; ``values``: masked inside text too; ``secret_keys``: also
+    mask the value of every key that :func:`is_secret_name` (and that value wherever else it appears)."""
+
+    def __init__(self, names=(), values=(), secret_keys: bool = False):
         self.names = frozenset(names)
+        self.secret_keys = secret_keys
         values = {v for v in values if v}
         # Longest first, so that a secret containing another is masked whole.
         self.text_values = sorted((v for v in values if len(v) >= MIN_TEXT_LENGTH), key=len, reverse=True)
         self.short_names = ()
 
     def __bool__(self) -> bool:
-        return bool(self.names or self.text_values)
+        return bool(self.names or self.text_values or self.secret_keys)
+
+    def _is_masked_key(self, key) -> bool:
+        return key in self.names or (self.secret_keys and is_secret_name(key))
+
+    def with_values_in(self, data) -> "Secrets":
+        """These secrets plus the values found under secret keys of ``data`` (an API response)."""
+        found = []
+
+        def walk(value, secret=False):
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    walk(item, secret or self._is_masked_key(key))
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    walk(item, secret)
+            elif secret and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                found.append(str(value))
+        walk(data)
+        if not found:
+            return self
+        combined = Secrets(self.names, list(self.text_values) + found, self.secret_keys)
+        combined.short_names = self.short_names
+        return combined
 
     def mask_text(self, text: str) -> str:
         for value in self.text_values:
@@ -60,7 +104,7 @@ class Secrets:
         if isinstance(data, str):
             return self.mask_text(data)
         if isinstance(data, dict):
-            return {key: MASK if key in self.names and data[key] not in (None, "") else self.mask(value)
+            return {key: MASK if self._is_masked_key(key) and data[key] not in (None, "") else self.mask(value)
                     for key, value in data.items()}
         if isinstance(data, (list, tuple)):
             return [self.mask(item) for item in data]

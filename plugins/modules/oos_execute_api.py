@@ -114,6 +114,17 @@ options:
         so it is retried on errors where the first request may have been applied, and O(wait_for) may repeat it.
     type: bool
     default: false
+  secret_parameters:
+    description:
+      - Names of O(parameters), O(headers) or O(body) keys whose values are secret. Their values are masked in
+        everything the task returns (the invocation, the response, outputs, error messages), and nothing else is.
+      - Keys named like secrets are masked without being listed (V(Password), V(DbPassword), V(SecurityToken),
+        V(AccessKeySecret), an V(Authorization) header), in the input and in the response; V(NextToken) and
+        V(ClientToken) are not secrets.
+      - A secret value shorter than 6 characters is masked where it stands as a value but not inside other text,
+        where it would match inside ids and words; the task warns about it.
+    type: list
+    elements: str
 extends_documentation_fragment:
   - alicloud.oos.auth
   - alicloud.oos.wait
@@ -284,6 +295,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.execute_api import (
     execute,
     execute_api_argument_spec,
     parse_request,
+    request_secrets,
 )
 from ansible_collections.alicloud.oos.plugins.module_utils.modules import AlicloudModule
 
@@ -291,9 +303,12 @@ from ansible_collections.alicloud.oos.plugins.module_utils.modules import Aliclo
 def main():
     module = AlicloudModule(argument_spec=execute_api_argument_spec(), supports_check_mode=True)
     try:
+        module.secrets = request_secrets(module.params)
         request = parse_request(module.params, region=module.region, endpoint=module.auth.endpoint)
         client = module.client(request.service, version=request.version)
-        module.exit_json(**execute(client, request, check_mode=module.check_mode))
+        result = execute(client, request, check_mode=module.check_mode)
+        module.secrets = module.secrets.with_values_in(result.get("response"))
+        module.exit_json(**result)
     except (AlicloudError, AlicloudInputError) as error:
         module.fail_from_error(error)
 

@@ -14,6 +14,7 @@ from tests.conftest import BIN, REPO_ROOT
 
 DB_PASSWORD = "Db-Passw0rd-ForTheMaskingTest"
 NOECHO_TOKEN = "NoEchoToken-7c1f93ab55"
+API_SECRET = "NamedApiSecret-41c2e"
 
 PLAYBOOK = r"""
 - hosts: localhost
@@ -63,12 +64,21 @@ PLAYBOOK = r"""
         parameters: {DbPassword: "{{ db_password }}", ApiToken: "{{ noecho_token }}", count: "{{ short_value }}"}
         secret_parameters: [DbPassword]
       register: execution
+    - name: Any API call - a named secret and keys named like secrets
+      alicloud.oos.oos_execute_api:
+        service: ecs
+        api: DescribeInstances
+        parameters: {RegionId: cn-hangzhou, Password: "{{ db_password }}", InstanceName: "{{ api_secret }}",
+                     PageSize: 1}
+        secret_parameters: [InstanceName]
+        auto_paging: false
+      register: api_call
     - name: Save for the test
       ansible.builtin.copy:
         dest: "{{ results_file }}"
         mode: "0600"
         content: "{{ {'module_run': module_run, 'described': described, 'failing': failing,
-                      'short_secret': short_secret, 'execution': execution} | to_json }}"
+                      'short_secret': short_secret, 'execution': execution, 'api_call': api_call} | to_json }}"
 
 - hosts: fleet
   gather_facts: false
@@ -103,7 +113,7 @@ def test_secret_parameters_are_masked_and_nothing_else(emulator_factory, tmp_pat
     audit_dir = tmp_path / "audit"
     env = emulator.env | {"ANSIBLE_CALLBACKS_ENABLED": "alicloud.oos.oos_audit", "ALICLOUD_OOS_AUDIT_DIR": str(audit_dir)}
     extra = {"results_file": str(results_file), "instance_ids": running, "db_password": DB_PASSWORD,
-             "noecho_token": NOECHO_TOKEN, "short_value": short}
+             "noecho_token": NOECHO_TOKEN, "short_value": short, "api_secret": API_SECRET}
     # Secrets come from a vars file, as from a vault: -vvvv prints the command line itself.
     (tmp_path / "vars.json").write_text(json.dumps(extra))
     proc = subprocess.run([str(BIN / "ansible-playbook"), str(tmp_path / "site.yml"), "-i", str(inventory), "-vvvv",
@@ -121,6 +131,7 @@ def test_secret_parameters_are_masked_and_nothing_else(emulator_factory, tmp_pat
                        "per host": json.dumps(per_host)}.items():
         assert DB_PASSWORD not in text, name
         assert NOECHO_TOKEN not in text, name
+        assert API_SECRET not in text, name
 
     # ... yet they were really used: masked where the command printed them, and the OOS output held them.
     module_run = r["module_run"]
@@ -151,6 +162,11 @@ def test_secret_parameters_are_masked_and_nothing_else(emulator_factory, tmp_pat
     assert execution["execution"]["parameters"]["count"] == short
     assert execution["outputs"]["seen"] == f"********/********/{short}"
     assert failing["msg"] in records[0]  # the audit record keeps the message, ids intact
+
+    api_call = r["api_call"]
+    # The secret name filtered nothing in; the request id (a token-like value) is intact.
+    assert api_call["response"]["TotalCount"] == 0 and "*" not in api_call["response"]["RequestId"]
+    assert re.search(r'"InstanceName": "\*{8}",\s*"PageSize": 1,\s*"Password": "\*{8}"', output)
 
     for n, host_result in enumerate(per_host):
         assert [e["instance_id"] for e in host_result["results"]] == [running[n]]
