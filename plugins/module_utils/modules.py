@@ -62,7 +62,8 @@ class AlicloudModule:
             return kwargs
         kwargs = dict(kwargs)
         kwargs.setdefault("invocation", {"module_args": self._module.params})
-        return self._secrets.mask(kwargs)
+        # A value found under a secret key (an execution's DbPassword) is masked wherever else it appears.
+        return self._secrets.with_values_in(kwargs).mask(kwargs)
 
     # Proxies to AnsibleModule
     @property

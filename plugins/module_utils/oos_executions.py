@@ -284,6 +284,7 @@ def _date(value, field):
 def execution_info_task(module) -> dict:
     """Everything ``oos_execution_info`` does."""
     params = module.params
+    module.secrets = parameter_secrets(None, params.get("secret_parameters"), must_be_given=False)
     client = module.client("oos")
     if params["execution_id"]:
         execution = get_execution(client, params["execution_id"], required=False)

@@ -306,9 +306,7 @@ def main():
         module.secrets = request_secrets(module.params)
         request = parse_request(module.params, region=module.region, endpoint=module.auth.endpoint)
         client = module.client(request.service, version=request.version)
-        result = execute(client, request, check_mode=module.check_mode)
-        module.secrets = module.secrets.with_values_in(result.get("response"))
-        module.exit_json(**result)
+        module.exit_json(**execute(client, request, check_mode=module.check_mode))
     except (AlicloudError, AlicloudInputError) as error:
         module.fail_from_error(error)
 
