@@ -12,6 +12,10 @@ author: alicloud.oos contributors
 description:
   - C(alicloud.oos.jq) runs a jq program the way OOS ValueSelectors do (leading dot optional) and returns
     every result as a list; C(alicloud.oos.jq_first) returns the first result.
+  - "Every jq program (these filters, C(fn_jq), C(Fn::Jq) and C(ValueSelector) in templates) sees only the
+    document it is given: builtins that read the controller (C(env), C($ENV), C(input), C(inputs),
+    C(input_filename), C(import), C(include), C(debug), C(stderr), C(halt_error), C(localtime)...) fail with an
+    error naming them. C(now), C(gmtime), C(strftime) and C(todate) work in UTC."
   - "One filter per OOS intrinsic function, named C(fn_<function>) in lower case, taking the function's
     argument as its input: C([a, b] | alicloud.oos.fn_equals), C(['-', items] | alicloud.oos.fn_join),
     C(['First', '.a', data] | alicloud.oos.fn_jq). Available: fn_equals, fn_not, fn_and, fn_or, fn_if, fn_jq,

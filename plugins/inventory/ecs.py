@@ -143,7 +143,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTI
 from ansible_collections.alicloud.oos.plugins.module_utils.client import AlicloudClient
 from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import validate_filters
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
-from ansible_collections.alicloud.oos.plugins.plugin_utils.base import auth_settings_from_options
+from ansible_collections.alicloud.oos.plugins.plugin_utils.base import auth_settings_from_options, check_plugin_option_types
 from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (
     choose_hostname, default_group_names, host_variables, is_bad_region_error, list_regions, load_fleet,
     preferred_value, sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
@@ -167,6 +167,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         config = self._read_config_data(path)
         try:
             self._check_option_names(config)
+            check_plugin_option_types(self, config, AnsibleParserError)  # e.g. strict: maybe, read as false
             settings = self._settings()
             cache_key = self.get_cache_key(path)
             use_cache = self.get_option("cache")

@@ -43,7 +43,11 @@ options:
     description: Dotted path of the list to merge across pages (default every list of the first page).
     type: str
   value_selector:
-    description: jq program (OOS C(ValueSelector) syntax, leading dot optional) whose value is returned.
+    description:
+      - jq program (OOS C(ValueSelector) syntax, leading dot optional) whose value is returned.
+      - "The program sees only the document: builtins that read the controller (C(env), C($ENV), C(input), C(inputs),
+        C(input_filename), C(import), C(include), C(debug), C(stderr), C(halt_error), C(localtime)...) are refused
+        before anything is sent."
     type: str
   type:
     description: OOS output type of O(value_selector).
@@ -105,7 +109,7 @@ class LookupModule(AlicloudPluginBase, LookupBase):
     alicloud_error_class = AnsibleLookupError
 
     def run(self, terms, variables=None, **kwargs):
-        set_options_strictly(self, AnsibleLookupError, variables, kwargs)
+        set_options_strictly(self, AnsibleLookupError, variables, kwargs, terms=terms)
         results = []
         with self.alicloud_errors(prefix="alicloud.oos.oos_api"):
             auth = self.alicloud_auth()

@@ -96,14 +96,17 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.alicloud.oos.plugins.plugin_utils.base import set_options_strictly
+from ansible_collections.alicloud.oos.plugins.plugin_utils.base import set_options_strictly, type_name
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import ConversionError, convert
 
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
-        set_options_strictly(self, AnsibleLookupError, variables, kwargs)
+        set_options_strictly(self, AnsibleLookupError, variables, kwargs, terms=terms)
         content = self.get_option("content")
+        if content is not None and not isinstance(content, str) and not hasattr(content, "items"):
+            raise AnsibleLookupError(f"oos_template: option content must be the template text (a string) or a mapping, "
+                                     f"got {type_name(content)}")
         paths = [str(t) for t in terms or []]
         if content is None and not paths:
             raise AnsibleLookupError("oos_template: give a template path or content=")

@@ -20,7 +20,7 @@ import json
 import re
 import uuid
 
-from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
     PollClock,
     all_pages,
@@ -34,6 +34,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import
     validate_rate_control,
     waves,
 )
+from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets, parameter_secrets
 
 COMMAND_TYPES = ("RunShellScript", "RunBatScript", "RunPowerShellScript")
 CONTENT_ENCODINGS = ("PlainText", "Base64")
@@ -56,7 +57,10 @@ NOT_ATTEMPTED = "NotAttempted.MaxErrorsExceeded"
 RUN_COMMAND_ARGUMENT_SPEC = {
     "command_content": {"type": "str", "required": True},
     "command_type": {"type": "str", "default": "RunShellScript", "choices": list(COMMAND_TYPES)},
-    "parameters": {"type": "dict", "no_log": True},
+    # Not no_log: Ansible would mask every value, "1" included, inside ids and messages. The secret ones are
+    # named in secret_parameters and masked exactly (module_utils/secrets.py).
+    "parameters": {"type": "dict", "no_log": False},
+    "secret_parameters": {"type": "list", "elements": "str", "no_log": False},
     "working_dir": {"type": "str"},
     "username": {"type": "str"},
     "timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
@@ -302,12 +306,26 @@ def run_command_argument_spec() -> dict:
     return task_argument_spec(RUN_COMMAND_ARGUMENT_SPEC)
 
 
+def command_secrets(params: dict) -> Secrets:
+    """The values of the parameters named in ``secret_parameters`` (or holding an oos-secret reference)."""
+    return parameter_secrets(params.get("parameters"), params.get("secret_parameters"))
+
+
 def run_command_task(client, params: dict, check_mode: bool = False, instances: list | None = None) -> dict:
     """oos_run_command: validate, select (unless ``instances`` are given), run, summarize.
 
     Input errors raise AlicloudInputError before any request; failures beyond MaxErrors set
-    ``failed`` and ``msg`` in the returned result.
+    ``failed`` and ``msg`` in the returned result. The secret parameters are masked in the result and
+    in errors (command output and error messages may echo them), whichever path called this.
     """
+    secrets = command_secrets(params)
+    try:
+        return secrets.mask(_run_command_task(client, params, check_mode, instances))
+    except (AlicloudError, AlicloudInputError) as error:
+        raise secrets.mask_error(error)
+
+
+def _run_command_task(client, params: dict, check_mode: bool, instances: list | None) -> dict:
     command_spec(params)
     rate_control = validate_rate_control(params.get("rate_control"))
     if instances is None:

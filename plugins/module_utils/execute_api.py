@@ -30,6 +30,12 @@ from ansible_collections.alicloud.oos.plugins.module_utils.products import (
     normalize_product,
     resolve_endpoint,
 )
+from ansible_collections.alicloud.oos.plugins.module_utils.secrets import (
+    MIN_TEXT_LENGTH,
+    Secrets,
+    is_secret_name,
+    secret_parameter_names,
+)
 from ansible_collections.alicloud.oos.plugins.module_utils.selectors import (
     compile_jmespath,
     compile_jq,
@@ -69,7 +75,24 @@ def execute_api_argument_spec() -> dict:
         "wait_for": {"type": "dict", "options": wait_for_argument_spec()},
         "check_for": {"type": "dict", "options": poll_argument_spec(single_check=True)},
         "idempotent": {"type": "bool", "default": False},
+        "secret_parameters": {"type": "list", "elements": "str", "no_log": False},
     }
+
+
+def request_secrets(options: dict) -> Secrets:
+    """What oos_execute_api masks: the ``parameters``, ``headers`` and ``body`` keys named in
+    ``secret_parameters``, and every key named like a secret (``Password``, ``SecurityToken``,
+    ``Authorization``) in them and in the response."""
+    given = {}
+    for option in ("parameters", "headers", "body"):
+        if isinstance(options.get(option), dict):
+            given.update(options[option])
+    names = secret_parameter_names(options.get("secret_parameters"), given, "secret_parameters")
+    values = [str(given[name]) for name in given if name in names or is_secret_name(name)]
+    secrets = Secrets(names, [v for v in values if v], secret_keys=True)
+    secrets.short_names = tuple(sorted(n for n in given if (n in names or is_secret_name(n))
+                                       and 0 < len(str(given[n])) < MIN_TEXT_LENGTH))
+    return secrets
 
 
 @dataclass

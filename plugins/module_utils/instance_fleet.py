@@ -272,11 +272,19 @@ def finish_result(output: dict, request_ids, diff_mode: bool) -> dict:
     return output
 
 
-def run_instance_module(argument_spec: dict, task, required_if=None) -> None:
-    """``main()`` of oos_instance, oos_run_command and oos_create_image: run ``task`` with one ECS client."""
+def run_instance_module(argument_spec: dict, task, required_if=None, secrets=None) -> None:
+    """``main()`` of oos_instance, oos_run_command and oos_create_image: run ``task`` with one ECS client.
+
+    ``secrets(params)``: the ``Secrets`` to mask in the result (see module_utils/secrets.py).
+    """
     from ansible_collections.alicloud.oos.plugins.module_utils.modules import AlicloudModule
 
     module = AlicloudModule(argument_spec=argument_spec, supports_check_mode=True, required_if=required_if)
+    if secrets is not None:
+        try:
+            module.secrets = secrets(module.params)
+        except AlicloudInputError as error:
+            module.fail_from_error(error)
 
     def handler(mod):
         client = mod.client("ecs")

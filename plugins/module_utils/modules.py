@@ -16,7 +16,9 @@ or simply ``module.run(callable)`` which does the try/except and ``exit_json(**c
 It wraps (does not subclass) ``AnsibleModule``: merges the common options of ``auth.AUTH_OPTIONS``
 (doc fragment ``alicloud.oos.auth``), resolves them once into ``module.auth`` (an ``AuthSettings``),
 and proxies ``params``, ``check_mode``, ``diff_mode``, ``exit_json``, ``fail_json``, ``warn``.
-Failures never carry a traceback or a secret.
+Failures never carry a traceback or a secret. ``module.secrets`` (a ``secrets.Secrets``, set by modules
+whose parameters may hold secrets) is masked in everything the module returns, its invocation included,
+instead of a blanket ``no_log`` that would mask short values inside ids.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.client import (
     AlicloudClient,
 )
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets, short_secret_warning
 
 
 class AlicloudModule:
@@ -41,6 +44,26 @@ class AlicloudModule:
             self._module.fail_json(msg=missing_required_lib(SDK_LIBRARY), exception=str(SDK_IMPORT_ERROR))
         self._auth = None
         self._clients = []
+        self._secrets = Secrets()
+
+    @property
+    def secrets(self) -> Secrets:
+        return self._secrets
+
+    @secrets.setter
+    def secrets(self, secrets: Secrets):
+        warning = short_secret_warning(secrets)
+        if warning and warning != short_secret_warning(self._secrets):
+            self.warn(warning)
+        self._secrets = secrets
+
+    def _masked(self, kwargs: dict) -> dict:
+        if not self._secrets:
+            return kwargs
+        kwargs = dict(kwargs)
+        kwargs.setdefault("invocation", {"module_args": self._module.params})
+        # A value found under a secret key (an execution's DbPassword) is masked wherever else it appears.
+        return self._secrets.with_values_in(kwargs).mask(kwargs)
 
     # Proxies to AnsibleModule
     @property
@@ -60,10 +83,10 @@ class AlicloudModule:
         return self._module
 
     def exit_json(self, **kwargs):
-        self._module.exit_json(**kwargs)
+        self._module.exit_json(**self._masked(kwargs))
 
     def fail_json(self, **kwargs):
-        self._module.fail_json(**kwargs)
+        self._module.fail_json(**self._masked(kwargs))
 
     def warn(self, warning):
         self._module.warn(warning)
@@ -102,7 +125,7 @@ class AlicloudModule:
         if msg:
             result["msg"] = f"{msg}: {result['msg']}"
         result.update(extra)
-        self._module.fail_json(**result)
+        self.fail_json(**result)
 
     def run(self, handler):
         """Call ``handler(self)`` and ``exit_json`` with the dict it returns; failures go through ``fail_from_error``."""
@@ -110,4 +133,4 @@ class AlicloudModule:
             result = handler(self)
         except (AlicloudError, AlicloudInputError) as error:
             self.fail_from_error(error)
-        self._module.exit_json(**result)
+        self.exit_json(**result)

@@ -21,6 +21,7 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.oos_templates import load_template_source
+from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets, parameter_secrets
 
 TERMINAL = ("Success", "Failed", "Cancelled")
 WAITING = "Waiting"
@@ -185,9 +186,24 @@ def _started_before(execution: dict, called_at: float) -> bool:
     return stamp < int(called_at) - 1
 
 
+def execution_secrets(params: dict) -> Secrets:
+    """Parameters named in ``secret_parameters``, declared secret by ``template_content`` (NoEcho,
+    SecretParameter) or holding an oos-secret reference. Names may be template parameters left to their
+    default, or those of an execution started earlier (approve, reject, cancel)."""
+    template = None
+    if params.get("template_content") is not None:
+        try:
+            template = load_template_source(params["template_content"], None, field="template_content").document
+        except AlicloudInputError:
+            template = None  # reported by the start itself
+    return parameter_secrets(params.get("parameters"), params.get("secret_parameters"), template=template,
+                             must_be_given=False)
+
+
 def execution_task(module) -> dict:
     """Everything ``oos_execution`` does; returns the ``exit_json`` arguments (or fails the task)."""
     params = module.params
+    module.secrets = execution_secrets(params)
     state = params["state"]
     client = module.client("oos")
     result = {"changed": False}
@@ -268,6 +284,7 @@ def _date(value, field):
 def execution_info_task(module) -> dict:
     """Everything ``oos_execution_info`` does."""
     params = module.params
+    module.secrets = parameter_secrets(None, params.get("secret_parameters"), must_be_given=False)
     client = module.client("oos")
     if params["execution_id"]:
         execution = get_execution(client, params["execution_id"], required=False)

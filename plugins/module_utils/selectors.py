@@ -15,10 +15,22 @@
 
 Invalid programs raise :class:`AlicloudInputError` naming ``field``; a program that fails on the data
 (e.g. iterating over null) or a value that does not fit its type raises :class:`AlicloudError`.
+
+Selectors see the document and nothing of the machine that runs them: a ValueSelector comes from a
+template, which may have been written by someone else, and its result goes into outputs, tags and
+logs. ``compile_jq`` refuses (before anything is sent) every jq builtin that reads the controller or
+writes beside the result: ``$ENV``/``env``, ``input``/``inputs``, ``input_filename``,
+``input_line_number``, ``$__loc__``, ``import``/``include`` and the module search path
+(``get_search_list``, ``get_jq_origin``, ``get_prog_origin``, ``modulemeta``), ``debug``/``stderr``,
+``halt``/``halt_error``, and the local-time functions ``localtime``/``strflocaltime`` (they read the
+controller's time zone; ``gmtime``/``strftime``/``todate`` work in UTC as OOS does). ``now`` stays:
+the time is not the controller's state, and OOS templates have it as ``ACS::CurrentUTCTime``.
+``~/.jq`` (which libjq would load into every program) is not loaded. JMESPath has no such functions.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
@@ -44,6 +56,45 @@ _JQ_KEYWORDS = frozenset({
 })
 _LEADING_IDENTIFIER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)(\s*\()?")
 _compiled = {}
+
+# The builtins a selector may not call, by name/arity, and why. Each is shadowed by a definition that
+# calls an undefined name (_DENIED_MARKER + name): jq drops unused definitions, so exactly the programs
+# that call one fail to compile, and the marker in the error says which.
+_WHY_ENVIRONMENT = "reads the controller's environment variables"
+_WHY_INPUT = "reads input other than the document"
+_WHY_MODULES = "reads the controller's jq module search path or files"
+_WHY_SIDE_CHANNEL = "writes to the controller's standard error instead of returning a value"
+_WHY_HALT = "stops jq with a message on the controller's standard error"
+_WHY_LOCAL_TIME = "reads the controller's time zone; use gmtime, strftime or todate (UTC, as OOS)"
+DENIED_JQ_FUNCTIONS = {
+    "env/0": _WHY_ENVIRONMENT,
+    "input/0": _WHY_INPUT, "inputs/0": _WHY_INPUT,
+    "input_filename/0": "reads the name of the controller's input file",
+    "input_line_number/0": _WHY_INPUT,
+    "get_search_list/0": _WHY_MODULES, "get_jq_origin/0": _WHY_MODULES, "get_prog_origin/0": _WHY_MODULES,
+    "modulemeta/0": _WHY_MODULES,
+    "debug/0": _WHY_SIDE_CHANNEL, "debug/1": _WHY_SIDE_CHANNEL, "stderr/0": _WHY_SIDE_CHANNEL,
+    "halt/0": _WHY_HALT, "halt_error/0": _WHY_HALT, "halt_error/1": _WHY_HALT,
+    "localtime/0": _WHY_LOCAL_TIME, "strflocaltime/1": _WHY_LOCAL_TIME,
+}
+# Variables and directives a definition cannot shadow: found in the program text (outside string literals
+# and comments). $ENV is also rebound to null around the program, in case the text scan misses a spelling.
+DENIED_JQ_VARIABLES = {"$ENV": _WHY_ENVIRONMENT, "$__loc__": "reads where the program was loaded from",
+                       "$__prog_args": _WHY_INPUT}
+DENIED_JQ_DIRECTIVES = {"import": "loads jq modules or data files from the controller",
+                        "include": "loads jq modules from the controller's files"}
+_DENIED_MARKER = "__alicloud_oos_denied__"
+_DENIED_CALL = re.compile(_DENIED_MARKER + r"([A-Za-z_0-9]+)__(\d)/0 is not defined")
+_SANDBOX_PRELUDE = "".join(
+    "def {name}{params}: {marker}{name}__{arity}; ".format(
+        name=key.split("/")[0], arity=key.split("/")[1], marker=_DENIED_MARKER,
+        params="(" + "; ".join(f"a{i}" for i in range(int(key.split("/")[1]))) + ")" if key[-1] != "0" else "")
+    for key in DENIED_JQ_FUNCTIONS) + "null as $ENV | (\n"
+# Comments run to the end of the line (a trailing backslash continues them): the closing parenthesis
+# goes after an empty line so that no comment can swallow it.
+_SANDBOX_END = "\n\n)"
+_STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\])*"|#[^\n]*')
+_DENIED_TOKEN = re.compile(r"(?<![\w$.])(\$ENV|\$__loc__|\$__prog_args|import|include)(?![\w])(?!\s*:)")
 _zero_arity_builtins = None
 
 
@@ -51,7 +102,7 @@ def _builtins() -> frozenset:
     """Names of jq builtins callable without arguments (``length``, ``keys``...): never field names."""
     global _zero_arity_builtins
     if _zero_arity_builtins is None:
-        names = _jq.compile("builtins").input_value(None).first()
+        names = _jq_compile_without_home("builtins").input_value(None).first()
         _zero_arity_builtins = frozenset(n.split("/")[0] for n in names if n.endswith("/0"))
     return _zero_arity_builtins
 
@@ -67,6 +118,68 @@ def normalize_jq(expression: str) -> str:
     return "." + expression.lstrip()
 
 
+def _code_outside_literals(program: str) -> str:
+    """The program with string literals and comments blanked; string interpolations ``\\(..)`` are code."""
+    def blank(match):
+        text = match.group(0)
+        if text.startswith("#"):
+            return " " * len(text)
+        # Keep the code of interpolations: "a\\(env)b" -> "  (env)  ".
+        code, depth, out, i = False, 0, [], 1
+        while i < len(text) - 1:
+            char = text[i]
+            if not code and char == "\\" and text[i + 1] == "(":
+                code, depth = True, 0
+                out.append(" ")
+                i += 1
+                continue
+            if code:
+                depth += {"(": 1, ")": -1}.get(char, 0)
+                if depth == 0 and char == ")":
+                    code = False
+                out.append(char)
+            else:
+                out.append(" ")
+            i += 1
+        return " " + "".join(out) + " "
+    return _STRING_OR_COMMENT.sub(blank, program)
+
+
+def _refuse(field, expression, name, why):
+    return AlicloudInputError(field, f"{expression!r} uses {name}, which {why}: a selector sees only the document "
+                              "it selects from")
+
+
+def _jq_compile_without_home(program: str):
+    """libjq loads ~/.jq into every program it compiles: compile with HOME unset, so that it does not.
+
+    The jq extension holds the GIL while it compiles, so no other Python thread sees HOME missing.
+    """
+    home = os.environ.pop("HOME", None)
+    try:
+        return _jq.compile(program)
+    finally:
+        if home is not None:
+            os.environ["HOME"] = home
+
+
+def _own_syntax_error(program: str):
+    """The error of the program compiled alone, which points into the user's text, where that is safe."""
+    if "import" in program or "include" in program:
+        return None  # compiling it alone could read a file
+    try:
+        _jq_compile_without_home(program)
+    except ValueError as exc:
+        return exc
+    return None
+
+
+def _syntax_error(field, expression, exc):
+    detail = " ".join(line.strip() for line in str(exc).splitlines() if line.strip().startswith("jq: error"))
+    return AlicloudInputError(field, f"{expression!r} is not a valid jq program ({detail or 'syntax error'}); "
+                              "write it as OOS does, e.g. Instances.Instance[].Status")
+
+
 def compile_jq(expression, field: str = "value_selector"):
     if not HAS_JQ:
         raise AlicloudInputError(field, "jq selectors need the 'jq' Python library on the host that runs the task (pip install jq)")
@@ -74,12 +187,21 @@ def compile_jq(expression, field: str = "value_selector"):
         raise AlicloudInputError(field, f"must be a non-empty jq program such as Instances.Instance[].InstanceId, got {expression!r}")
     program = normalize_jq(expression)
     if program not in _compiled:
+        # The text scan comes first, for a clear message: compiling an import already reads the file it names.
+        denied = _DENIED_TOKEN.search(_code_outside_literals(program))
+        if denied:
+            name = denied.group(1)
+            raise _refuse(field, expression, name, DENIED_JQ_VARIABLES.get(name) or DENIED_JQ_DIRECTIVES[name])
+        # Only the wrapped program is compiled: in it an import the scan missed is a syntax error, so no
+        # file is ever read.
         try:
-            _compiled[program] = _jq.compile(program)
+            _compiled[program] = _jq_compile_without_home(_SANDBOX_PRELUDE + program + _SANDBOX_END)
         except ValueError as exc:
-            detail = " ".join(line.strip() for line in str(exc).splitlines() if line.strip().startswith("jq: error"))
-            raise AlicloudInputError(field, f"{expression!r} is not a valid jq program ({detail or 'syntax error'}); "
-                                     "write it as OOS does, e.g. Instances.Instance[].Status")
+            call = _DENIED_CALL.search(str(exc))
+            if not call:
+                raise _syntax_error(field, expression, _own_syntax_error(program) or exc) from None
+            key = f"{call.group(1)}/{call.group(2)}"
+            raise _refuse(field, expression, call.group(1), DENIED_JQ_FUNCTIONS[key]) from None
     return _compiled[program]
 
 

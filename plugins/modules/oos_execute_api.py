@@ -100,7 +100,10 @@ options:
     description:
       - "OOS task outputs: a dict of output name to C(value_selector) (jq) and C(type) (V(String), V(List), V(Json),
         V(Number) or V(Boolean), default V(String)), returned in RV(outputs)."
-      - C(value_selector) is a jq program; the leading dot is optional as in OOS (V(Instances.Instance[].InstanceId)).
+      - "C(value_selector) is a jq program; the leading dot is optional as in OOS (V(Instances.Instance[].InstanceId));
+        the program sees only the document: builtins that read the controller (C(env), C($ENV), C(input), C(inputs),
+        C(input_filename), C(import), C(include), C(debug), C(stderr), C(halt_error),
+        C(localtime)...) are refused before anything is sent."
       - C(List) collects every value the program emits (or takes a single emitted list as is); the other types take the
         first value. C(String) turns numbers, booleans and objects into their JSON text; C(Number) and C(Boolean)
         parse strings; C(Json) parses JSON text. A selector that emits nothing gives V(null) (V([]) for C(List)).
@@ -115,6 +118,17 @@ options:
         so it is retried on errors where the first request may have been applied, and O(wait_for) may repeat it.
     type: bool
     default: false
+  secret_parameters:
+    description:
+      - Names of O(parameters), O(headers) or O(body) keys whose values are secret. Their values are masked in
+        everything the task returns (the invocation, the response, outputs, error messages), and nothing else is.
+      - Keys named like secrets are masked without being listed (V(Password), V(DbPassword), V(SecurityToken),
+        V(AccessKeySecret), an V(Authorization) header), in the input and in the response; V(NextToken) and
+        V(ClientToken) are not secrets.
+      - A secret value shorter than 6 characters is masked where it stands as a value but not inside other text,
+        where it would match inside ids and words; the task warns about it.
+    type: list
+    elements: str
 extends_documentation_fragment:
   - alicloud.oos.auth
   - alicloud.oos.wait
@@ -289,6 +303,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.execute_api import (
     execute,
     execute_api_argument_spec,
     parse_request,
+    request_secrets,
 )
 from ansible_collections.alicloud.oos.plugins.module_utils.modules import AlicloudModule
 
@@ -296,6 +311,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.modules import Aliclo
 def main():
     module = AlicloudModule(argument_spec=execute_api_argument_spec(), supports_check_mode=True)
     try:
+        module.secrets = request_secrets(module.params)
         request = parse_request(module.params, region=module.region, endpoint=module.auth.endpoint)
         client = module.client(request.service, version=request.version)
         module.exit_json(**execute(client, request, check_mode=module.check_mode))

@@ -41,9 +41,23 @@ options:
       - Template text is data and is sent unchanged. Use C(!unsafe) for text that holds C({{ }}) references.
     type: raw
   parameters:
-    description: Template parameters. List and Json parameters take YAML lists and mappings.
+    description:
+      - Template parameters. List and Json parameters take YAML lists and mappings.
+      - Shown in output like any option, except the secret ones (see O(secret_parameters)).
     type: dict
     default: {}
+  secret_parameters:
+    description:
+      - Names of template parameters whose values are secret. Their values are masked in everything the task
+        returns (the invocation, the execution's parameters and outputs, error messages), and nothing else is.
+      - Also secret without being named, the parameters that O(template_content) declares C(NoEcho) or with the
+        C(ALIYUN::OOS::SecretParameter::Value) association, and those whose value is a C({{ oos-secret:name }})
+        reference (the reference stays readable; what OOS returns under that name is masked).
+      - With O(template_name), name the stored template's secret parameters here.
+      - A secret value shorter than 6 characters is masked where it stands as a parameter value but not inside
+        other text, where it would match inside ids and words; the task warns about it.
+    type: list
+    elements: str
   mode:
     description: Execution mode. V(Debug) and V(FailurePause) leave the execution C(Waiting) for notifications.
     type: str
@@ -222,6 +236,7 @@ def main():
             template_version=dict(type="str"),
             template_content=dict(type="raw"),
             parameters=dict(type="dict", default={}),
+            secret_parameters=dict(type="list", elements="str", no_log=False),
             mode=dict(type="str", choices=list(MODES), default="Automatic"),
             loop_mode=dict(type="str", choices=list(LOOP_MODES), default="Automatic"),
             safety_check=dict(type="str", choices=list(SAFETY_CHECKS), default="Skip"),

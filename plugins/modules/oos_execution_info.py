@@ -68,6 +68,12 @@ options:
   next_token:
     description: Return one page starting at this token, the RV(next_token) of an earlier call.
     type: str
+  secret_parameters:
+    description:
+      - "Names of execution parameters whose values are secret (for example V(DbPassword)): they are masked in the
+        parameters and outputs of every execution returned."
+    type: list
+    elements: str
   include_tasks:
     description:
       - Add the task executions of each execution.
@@ -158,6 +164,7 @@ def main():
             sort_order=dict(type="str", choices=["Ascending", "Descending"], default="Descending"),
             limit=dict(type="int"),
             next_token=dict(type="str", no_log=False),
+            secret_parameters=dict(type="list", elements="str", no_log=False),
             include_tasks=dict(type="bool"),
             include_child_tasks=dict(type="bool", default=False),
             include_logs=dict(type="bool", default=False),

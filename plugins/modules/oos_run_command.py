@@ -38,8 +38,18 @@ options:
   parameters:
     description:
       - Values of the C({{name}}) parameters in O(command_content) (sent with C(EnableParameter=true)).
-      - Treated as secret; never shown in output.
+      - Shown in output like any option, except those named in O(secret_parameters).
     type: dict
+  secret_parameters:
+    description:
+      - Names of the O(parameters) whose values are secret (passwords, tokens). Their values are masked in
+        everything the task returns (the invocation, command output, error messages), and nothing else is.
+      - A parameter whose value is a C({{ oos-secret:name }}) reference is secret too.
+      - A secret value shorter than 6 characters is masked where it stands as a parameter value but not inside
+        other text, where it would match inside instance ids and words; the task warns about it.
+      - Write secrets as parameters, never inline in O(command_content).
+    type: list
+    elements: str
   working_dir:
     description: Directory the command runs in (default C(/root) on Linux).
     type: str
@@ -101,12 +111,14 @@ EXAMPLES = r"""
     timeout: 300
     rate_control: {Mode: Concurrency, Concurrency: 10, MaxErrors: "10%"}
 
-- name: Pass a Cloud Assistant parameter (filled on the instance, never logged)
+- name: Pass Cloud Assistant parameters (filled on the instance); the password is masked in every output
   alicloud.oos.oos_run_command:
     instance_id: i-bp1aaaaaaaaaaaaaaaaa
-    command_content: 'echo "{% raw %}{{greeting}}{% endraw %}"'
+    command_content: 'mysql -p"{% raw %}{{DbPassword}}{% endraw %}" -e "select {% raw %}{{count}}{% endraw %}"'
     parameters:
-      greeting: hello
+      DbPassword: "{{ vault_db_password }}"
+      count: 1
+    secret_parameters: [DbPassword]
 
 # Inventory-driven: every host of the play batch is handled by shared batched calls.
 - hosts: web
@@ -214,12 +226,16 @@ request_ids:
   sample: [4C6B9E1A-2F3D-4E5F-8A9B-0C1D2E3F4A5B]
 """
 
-from ansible_collections.alicloud.oos.plugins.module_utils.cloud_assistant import run_command_argument_spec, run_command_task
+from ansible_collections.alicloud.oos.plugins.module_utils.cloud_assistant import (
+    command_secrets,
+    run_command_argument_spec,
+    run_command_task,
+)
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import run_instance_module
 
 
 def main():
-    run_instance_module(run_command_argument_spec(), run_command_task)
+    run_instance_module(run_command_argument_spec(), run_command_task, secrets=command_secrets)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,14 @@ import uuid
 from collections.abc import Iterable, Mapping
 
 from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTIONS
+from ansible_collections.alicloud.oos.plugins.module_utils.secrets import (
+    MASK,
+    MIN_TEXT_LENGTH,
+    SECRET_NAME_PATTERN,
+    is_secret_name,
+    snake_name,
+)
 
-MASK = "********"
 RECORD_SUFFIX = ".json"
 
 # The collection's secret auth options (secret_key, security_token, their aliases such as
@@ -26,16 +32,13 @@ RECORD_SUFFIX = ".json"
 _SECRET_OPTIONS = [(name, spec) for name, spec in AUTH_OPTIONS.items() if spec.get("no_log")]
 SECRET_OPTION_NAMES = frozenset(n for name, spec in _SECRET_OPTIONS for n in (name, *spec.get("aliases", ())))
 SECRET_ENV_VARS = tuple(env for _name, spec in _SECRET_OPTIONS for env in spec.get("env", ()))
-# Other key names whose values are secrets: passwords, tokens, private keys. Pagination and
-# idempotency tokens are not secrets.
-SECRET_KEY_PATTERN = re.compile(
-    r"secret|passw|(?<!client_)(?<!next_)token|private_key|credential|signature",
-    re.IGNORECASE,
-)
+# Other key names whose values are secrets (passwords, tokens, private keys, Authorization headers):
+# the one pattern of module_utils/secrets.py.
+SECRET_KEY_PATTERN = SECRET_NAME_PATTERN
 # Secrets embedded in URLs, e.g. a DingTalk webhook ``...?access_token=abc``.
 SECRET_IN_URL_PATTERN = re.compile(r"((?:access_token|token|secret|signature|password)=)[^&\s\"']+", re.IGNORECASE)
 # Shorter values would mask ordinary words; real secrets are far longer.
-MIN_SECRET_LENGTH = 6
+MIN_SECRET_LENGTH = MIN_TEXT_LENGTH
 
 # Keys of our modules' results that carry request ids (plural list or single id on errors).
 REQUEST_ID_KEYS = ("request_ids", "request_id", "RequestId")
@@ -43,15 +46,8 @@ REQUEST_ID_KEYS = ("request_ids", "request_id", "RequestId")
 SUCCESS, FAILED, RUNNING = "Success", "Failed", "Running"
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
-
-
 def is_secret_key(name: object) -> bool:
-    if not isinstance(name, str):
-        return False
-    name = _snake(name)
-    return name in SECRET_OPTION_NAMES or bool(SECRET_KEY_PATTERN.search(name))
+    return isinstance(name, str) and (snake_name(name) in SECRET_OPTION_NAMES or is_secret_name(name))
 
 
 def secret_values_from_env(environ: Mapping[str, str] | None = None) -> list[str]:

@@ -66,18 +66,105 @@ def raise_as_ansible_error(error, error_class=AlicloudPluginError, prefix=None):
     raise error_class(message) from None
 
 
-def set_options_strictly(plugin, error_class, variables=None, direct=None) -> None:
-    """``plugin.set_options`` that refuses keyword options the plugin does not document.
+def set_options_strictly(plugin, error_class, variables=None, direct=None, terms=None) -> None:
+    """``plugin.set_options`` that refuses keyword options the plugin does not document, and values
+    (and lookup ``terms``) that are not of the documented type.
 
     ansible-core silently drops unknown ``direct`` keys, so a misspelt lookup option would be ignored
-    and the call sent without it.
+    and the call sent without it; and it turns a list given for a string option into its text.
     """
     known = C.config.get_configuration_definitions(plugin.plugin_type, plugin._load_name) or {}
+    name = plugin._load_name.rsplit(".", 1)[-1]
     unknown = sorted(set(direct or {}) - set(known))
     if unknown:
-        raise error_class(f"{plugin._load_name}: unknown option(s) {', '.join(unknown)}; "
+        raise error_class(f"{name}: unknown option(s) {', '.join(unknown)}; "
                           f"supported: {', '.join(sorted(known))}")
+    check_plugin_option_types(plugin, direct or {}, error_class)
+    if terms is not None and "_terms" in known:
+        check_plugin_option_types(plugin, {"_terms": list(terms)}, error_class)
     plugin.set_options(var_options=variables, direct=direct)
+
+
+def check_plugin_option_types(plugin, values: dict, error_class) -> None:
+    """:func:`check_option_types` against ``plugin``'s documented options (a lookup's keywords, an inventory
+    file's keys)."""
+    definitions = C.config.get_configuration_definitions(plugin.plugin_type, plugin._load_name) or {}
+    check_option_types("alicloud.oos." + plugin._load_name.rsplit(".", 1)[-1], definitions, values, error_class)
+
+
+_BOOLEAN_TEXT = frozenset(("yes", "no", "true", "false", "on", "off", "1", "0", "y", "n", "t", "f"))
+
+
+def _is_int(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and value.strip().lstrip("+-").isdigit()
+
+
+def _is_bool(value) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return value in (0, 1)
+    return isinstance(value, str) and value.strip().lower() in _BOOLEAN_TEXT
+
+
+def _is_float(value) -> bool:
+    if _is_int(value) or (isinstance(value, float)):
+        return True
+    try:
+        return isinstance(value, str) and float(value) == float(value)
+    except ValueError:
+        return False
+
+
+# Documented type -> (check, what to write). Numbers and booleans may be given as text, as in YAML files.
+_TYPE_CHECKS = {
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "string": (lambda v: isinstance(v, str), "a string"),
+    "path": (lambda v: isinstance(v, str), "a path (a string)"),
+    "int": (_is_int, "a whole number"),
+    "integer": (_is_int, "a whole number"),
+    "float": (_is_float, "a number"),
+    "bool": (lambda v: _is_bool(v), "a boolean (true or false)"),
+    "boolean": (lambda v: _is_bool(v), "a boolean (true or false)"),
+    # Ansible reads a string given for a list option as comma-separated items.
+    "list": (lambda v: isinstance(v, (list, tuple, str)), "a list"),
+    "dict": (lambda v: isinstance(v, dict) or (hasattr(v, "items") and not isinstance(v, str)), "a mapping"),
+}
+
+
+def type_name(value) -> str:
+    """What a value is, with its article, in YAML words (tagged values of Ansible 2.19 included); never the
+    value itself, which may be a secret."""
+    for kind, name in ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
+                       (dict, "a mapping"), ((list, tuple), "a list")):
+        if isinstance(value, kind):
+            return name
+    if value is None:
+        return "null"
+    return "a mapping" if hasattr(value, "items") else "a " + type(value).__name__.lstrip("_")
+
+
+def check_option_types(plugin_name, definitions, values, error_class) -> None:
+    """One clear error naming the first option whose value is not of its documented type (None = unset)."""
+    for name, value in values.items():
+        spec = definitions.get(name) or {}
+        kind = spec.get("type") or "str"
+        if value is None or kind not in _TYPE_CHECKS:
+            continue
+        check, expected = _TYPE_CHECKS[kind]
+        if not check(value):
+            raise error_class(f"{plugin_name}: option {name} must be {expected}, got {type_name(value)}")
+        element = spec.get("elements")
+        if kind == "list" and element in _TYPE_CHECKS and not isinstance(value, str):
+            check, expected = _TYPE_CHECKS[element]
+            for index, item in enumerate(value):
+                if item is None or not check(item):
+                    raise error_class(f"{plugin_name}: option {name} must be a list whose items are each {expected}, "
+                                      f"item {index} is {type_name(item)}")
 
 
 class AlicloudPluginBase:

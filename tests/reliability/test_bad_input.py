@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN, REPO_ROOT, start_emulator
+from tests.conftest import BIN, REPO_ROOT, clean_environment, start_emulator
 
 CRASH_MARKERS = ("Traceback", "MODULE FAILURE", "module_stderr", "unhandled exception", "NoneType",
                  "object has no attribute", "KeyError", "TypeError:")
@@ -124,13 +124,55 @@ LOOKUPS = (
         "Loop": {"Items": 5}}])}, ("Loop", "Items")),
     Case("oos_template", "wrong enum", {"content": GOOD_TEMPLATE, "output": "html"}, ("output", "html")),
     Case("oos_template", "invalid type", {"content": GOOD_TEMPLATE, "parameters": "a=b"}, ("parameters",)),
+    Case("oos_template", "content an integer", {"content": 42}, ("content", "a string", "a mapping", "an integer")),
+    Case("oos_template", "content a list", {"content": ["Tasks"]}, ("content", "a string", "a list")),
+    Case("oos_template", "content a boolean", {"content": True}, ("content", "a boolean")),
+    Case("oos_template", "content null", {"content": None}, ("content",)),
+    Case("oos_template", "path an integer", {}, ("_terms", "a string", "an integer"), extra="42"),
+    Case("oos_api", "action an integer", {"service": "ecs"}, ("_terms", "a string", "an integer"), extra="42"),
+    Case("oos_api", "action a mapping", {"service": "ecs"}, ("_terms", "a string", "a mapping"), extra="{'a': 1}"),
 )
+
+
+def documented_options(plugin_type: str, name: str) -> dict:
+    """``{option: (type, elements)}`` from a plugin's DOCUMENTATION (its doc fragments included, via ansible-doc)."""
+    proc = subprocess.run([str(BIN / "ansible-doc"), "-t", plugin_type, f"alicloud.oos.{name}", "--json"], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=120, env=clean_environment())
+    options = next(iter(json.loads(proc.stdout).values()))["doc"]["options"]
+    return {k: (v.get("type") or "str", v.get("elements")) for k, v in options.items() if k != "_terms"}
+
+
+# Two values of the wrong type for each documented type (given through variables: Ansible-tagged values),
+# and the words the error must use for the expected type.
+WRONG_VALUES = {"str": ((42, "an integer"), (["x"], "a list")), "path": ((42, "an integer"), ({"a": 1}, "a mapping")),
+                "int": (("many", "a string"), (True, "a boolean")), "float": (("soon", "a string"), ([1], "a list")),
+                "bool": (("sometimes", "a string"), (7, "an integer")), "boolean": (("sometimes", "a string"), (7, "an integer")),
+                "list": ((42, "an integer"), ({"a": 1}, "a mapping")), "dict": ((42, "an integer"), ("a=b", "a string"))}
+EXPECTED_TYPE = {"str": "a string", "path": "a path", "int": "a whole number", "float": "a number",
+                 "bool": "a boolean", "boolean": "a boolean", "list": "a list", "dict": "a mapping"}
+LOOKUP_TERMS = {"oos_api": "'DescribeInstances'", "oos_template": ""}
+LOOKUP_BASE = {"oos_api": {"service": "ecs"}, "oos_template": {"content": GOOD_TEMPLATE}}
+
+
+def lookup_type_cases() -> tuple:
+    """Every option of every lookup, given values of other types: one error naming the option and its type."""
+    cases = []
+    for lookup in LOOKUP_TERMS:
+        for option, (kind, _elements) in documented_options("lookup", lookup).items():
+            for value, given in WRONG_VALUES.get(kind, ()):
+                cases.append(Case(lookup, f"{option} {given}", LOOKUP_BASE[lookup] | {option: value},
+                                  (option, EXPECTED_TYPE[kind], given), extra=LOOKUP_TERMS[lookup]))
+    return tuple(cases)
 
 # ---- filters: input (value) and arguments (extra) -------------------------------------------------------
 FILTERS = (
     Case("jq", "malformed jq", {"a": 1}, ("jq", ".a | map("), extra="('.a | map(')"),
     Case("jq_first", "malformed jq", {"a": 1}, ("jq", ".[[["), extra="('.[[[')"),
-    Case("fn_jq", "malformed jq", ["First", ".a | (", {"a": 1}], ("fn_jq", "value_selector")),
+    Case("jq", "program an integer", {"a": 1}, ("jq program", "42"), extra="(42)"),
+    Case("jq", "program a list", {"a": 1}, ("jq program", "['.a']"), extra="(['.a'])"),
+    Case("jq_first", "program null", {"a": 1}, ("jq program", "None"), extra="(None)"),
+    Case("jq", "program reads the environment", {"a": 1}, ("jq program", "env"), extra="('env.HOME')"),
+    Case("fn_jq", "malformed jq", ["First", ".a | (", {"a": 1}], ("fn_jq", "Fn::Jq")),
     Case("fn_jq", "unknown method", ["Most", ".a", {"a": 1}], ("Fn::Jq", "Most")),
     Case("fn_join", "not a list", 5, ("Fn::Join",)),
     Case("fn_split", "wrong arity", ["-"], ("Fn::Split",)),
@@ -189,6 +231,17 @@ INVENTORY = (
     ("bad filters", "plugin: alicloud.oos.ecs\nfilters: [Status=Running]\n", ("filters",)),
     ("unknown hostnames source", "plugin: alicloud.oos.ecs\nhostnames: [serial_number_of_the_moon]\n", ("hostnames",)),
     ("YAML syntax error", "plugin: alicloud.oos.ecs\nregions: [cn-hangzhou\n", ("yml",)),
+    # Wrong types: Ansible read 'maybe' as false and an integer secret as its text.
+    ("strict not a boolean", "plugin: alicloud.oos.ecs\nstrict: maybe\n", ("strict", "a boolean", "a string")),
+    ("use_extra_vars an integer", "plugin: alicloud.oos.ecs\nuse_extra_vars: 7\n", ("use_extra_vars", "a boolean")),
+    ("secret_key an integer", "plugin: alicloud.oos.ecs\nsecret_key: 5\naccess_key: LTAI5t\n",
+     ("secret_key", "a string", "an integer")),
+    ("cache_timeout not a number", "plugin: alicloud.oos.ecs\ncache_timeout: soon\n", ("cache_timeout", "int")),
+    ("hostvars_prefix a list", "plugin: alicloud.oos.ecs\nhostvars_prefix: [a]\n", ("hostvars_prefix",)),
+    ("compose a list", "plugin: alicloud.oos.ecs\ncompose: [a]\n", ("compose",)),
+    ("keyed_groups a mapping", "plugin: alicloud.oos.ecs\nkeyed_groups: {a: 1}\n", ("keyed_groups",)),
+    ("leading_separator a list", "plugin: alicloud.oos.ecs\nleading_separator: [x]\n", ("leading_separator",)),
+    ("hostnames items not strings", "plugin: alicloud.oos.ecs\nhostnames: [{a: 1}]\n", ("hostnames",)),
 )
 
 
@@ -260,7 +313,18 @@ def check(case_id: str, result: dict, names: tuple) -> None:
     assert not missing, f"{case_id}: message does not name {missing}: {message}"
 
 
-KINDS = {"module": MODULES, "lookup": LOOKUPS, "filter": FILTERS}
+class LookupTypeCases:
+    """``lookup_type_cases()``, generated when first iterated (it reads the lookups' documentation)."""
+
+    _cases = None
+
+    def __iter__(self):
+        if LookupTypeCases._cases is None:
+            LookupTypeCases._cases = lookup_type_cases()
+        return iter(LookupTypeCases._cases)
+
+
+KINDS = {"module": MODULES, "lookup": LOOKUPS, "lookup option types": LookupTypeCases(), "filter": FILTERS}
 
 
 @pytest.mark.heavy(40)
@@ -268,7 +332,8 @@ KINDS = {"module": MODULES, "lookup": LOOKUPS, "filter": FILTERS}
 # failures are compared with the known defects: a defect that gets fixed fails the test until its mark goes.
 @pytest.mark.parametrize("kind", KINDS)
 def test_bad_input_fails_clearly_and_sends_nothing(kind, quiet_emulator, playbook):
-    cases = KINDS[kind]
+    cases = tuple(KINDS[kind])
+    kind = "lookup" if kind.startswith("lookup") else kind
     outcome = run_matrix(kind, cases, quiet_emulator, playbook)
     problems = {}
     for case in cases:

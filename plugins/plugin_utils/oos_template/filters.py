@@ -32,7 +32,7 @@ def _plain(value):
 # intrinsic functions for hand-written playbooks
 
 def jq(data, expression):
-    return functions.jq_all(str(expression), _plain(data))
+    return functions.jq_all(_plain(expression), _plain(data), "jq program")
 
 
 def jq_first(data, expression):

@@ -88,11 +88,11 @@ def fn_if(argument):
     return when_true if truthy(condition) else when_false
 
 
-def jq_all(script, data):
+def jq_all(script, data, field="Fn::Jq"):
     """Every result of a jq program (OOS semantics: leading dot optional), via the client layer's jq."""
     # Imported here so converting templates never pays for the jq engine.
     from ansible_collections.alicloud.oos.plugins.module_utils.selectors import jq_select
-    return jq_select(script, data)
+    return jq_select(script, data, field)
 
 
 def fn_jq(argument):
@@ -390,13 +390,23 @@ _ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.
                ast.USub: operator.neg, ast.UAdd: operator.pos}
 
 
+_EVAL_MAX_DIGITS = 1000
+
+
 def _arith(node):
     if isinstance(node, ast.Expression):
         return _arith(node.body)
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return node.value
     if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
-        return _ARITHMETIC[type(node.op)](_arith(node.left), _arith(node.right))
+        left, right = _arith(node.left), _arith(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) * math.log10(abs(left) + 2) > _EVAL_MAX_DIGITS:
+            # 9**9**9 would hold the controller for minutes: template text must not cost more than it says.
+            raise OosFunctionError(f"Fn::Eval: the result of a power would have more than {_EVAL_MAX_DIGITS} digits")
+        result = _ARITHMETIC[type(node.op)](left, right)
+        if isinstance(result, complex):
+            raise OosFunctionError("Fn::Eval: the result is not a real number")
+        return result
     if isinstance(node, ast.UnaryOp) and type(node.op) in _ARITHMETIC:
         return _ARITHMETIC[type(node.op)](_arith(node.operand))
     raise OosFunctionError("Fn::Eval only accepts single-line arithmetic on numbers")
@@ -413,6 +423,8 @@ def fn_eval(argument):
         return _number_out(_arith(ast.parse(text, mode="eval")))
     except SyntaxError:
         raise OosFunctionError(f"Fn::Eval: {text!r} is not arithmetic") from None
+    except ArithmeticError as error:  # division by zero, float overflow
+        raise OosFunctionError(f"Fn::Eval: {text!r} cannot be computed ({error})") from None
 
 
 FUNCTIONS = {

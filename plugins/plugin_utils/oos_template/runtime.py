@@ -192,7 +192,7 @@ def select_value(selector, document, output_type, context: dict, loop_item=None)
     if isinstance(selector, dict):
         selector = render(selector, context, loop_item)
     selector = REFERENCE.sub(lambda m: to_text(resolve_reference(m.group(1), context, loop_item)), str(selector))
-    return select_output(selector, document, output_type or "String")
+    return select_output(selector, document, output_type or "String", "ValueSelector")
 
 
 def task_outputs(task: dict, document, context: dict, loop_item=None) -> dict:

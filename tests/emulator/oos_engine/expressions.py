@@ -9,6 +9,7 @@ import base64
 import datetime as _dt
 import json
 import math
+import os
 import re
 
 import jq
@@ -129,14 +130,37 @@ def normalise_jq(program: str) -> str:
     program = program.strip()
     if program and (program[0].isalpha() or program[0] == "_") and not re.match(
             r"^(map|select|length|keys|to_entries|from_entries|not|add|sort|unique|flatten|tostring|"
-            r"tonumber|type|reverse|min|max|first|last|empty|if|reduce|\$__loc__|env|now|del|paths)\b", program):
+            r"tonumber|type|reverse|min|max|first|last|empty|if|reduce|\$__loc__|env|now|del|paths|def|try|label|"
+            r"foreach|import|include|input|inputs|input_filename|stderr|halt|halt_error|localtime|get_search_list)\b"
+            r"|^\w+\s*\(", program):
         program = "." + program
     return program or "."
 
 
+# OOS runs selectors on its own servers: they see the document, never the machine that evaluates them.
+# Builtins that read that machine (environment, files, modules, input, clock zone) or write beside the
+# result are redefined to fail; the program is wrapped so that import/include directives cannot parse.
+_HOST_BUILTINS = ("env", "input", "inputs", "input_filename", "input_line_number", "get_search_list",
+                  "get_jq_origin", "get_prog_origin", "modulemeta", "debug", "debug(m)", "stderr", "halt",
+                  "halt_error", "halt_error(c)", "localtime", "strflocaltime(f)")
+_SANDBOX = "".join(f'def {b}: error("{b.split("(")[0]} is not available to OOS selectors"); ' for b in _HOST_BUILTINS)
+_SANDBOX += "null as $ENV | (\n"
+
+
+def _compile_sandboxed(program: str):
+    if re.search(r"\$__loc__", program):
+        raise ValueError("$__loc__ is not available to OOS selectors")
+    home = os.environ.pop("HOME", None)  # libjq would load ~/.jq of the emulator's user
+    try:
+        return jq.compile(_SANDBOX + program + "\n\n)")
+    finally:
+        if home is not None:
+            os.environ["HOME"] = home
+
+
 def jq_all(program: str, data) -> list:
     try:
-        return jq.compile(normalise_jq(program)).input_value(data).all()
+        return _compile_sandboxed(normalise_jq(program)).input_value(data).all()
     except ValueError as exc:
         raise ExpressionError(f"jq program {program!r} failed: {exc}") from None
 

@@ -76,3 +76,13 @@ def test_bad_arguments_give_one_filter_error():
         FILTERS["fn_select"]([5, ["a"]])
     with pytest.raises(AnsibleFilterError, match="only accepts single-line arithmetic"):
         FILTERS["fn_eval"](["__import__('os')"])
+
+
+@pytest.mark.parametrize("expression, message", [
+    ("9**9**9", "more than 1000 digits"), ("1/0", "division by zero"), ("10.0**400", "cannot be computed"),
+    ("(-8)**(1/3)", "not a real number"),
+])
+def test_fn_eval_refuses_what_it_cannot_compute_quickly(expression, message):
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import functions
+    with pytest.raises(functions.OosFunctionError, match=message):
+        functions.fn_eval(expression)

@@ -103,3 +103,43 @@ def test_jmespath_select_and_invalid_expression():
     with pytest.raises(AlicloudInputError) as info:
         jmespath_select("Instances.Instance[?", RESPONSE)
     assert info.value.field == "query"
+
+
+# ---- selectors see only the document ------------------------------------------------------------------------
+@pytest.mark.parametrize("program, name", [
+    ("$ENV.HOME", "$ENV"), ("env.HOME", "env"), ('"\\(env)"', "env"), ('"a\\("b\\(env)")"', "env"),
+    ("{$ENV}", "$ENV"), ("$__loc__", "$__loc__"), ("input", "input"), ("first(inputs)", "inputs"),
+    ("input_filename", "input_filename"), ('import "x" as $x; $x', "import"), ('include "x"; .', "include"),
+    ("modulemeta", "modulemeta"), ("get_search_list", "get_search_list"), ("debug", "debug"),
+    ('debug("m")', "debug"), ("stderr", "stderr"), ("halt", "halt"), ("halt_error(1)", "halt_error"),
+    ("localtime", "localtime"), ('strflocaltime("%H")', "strflocaltime"),
+])
+def test_programs_that_read_the_controller_are_refused_naming_the_builtin(program, name):
+    with pytest.raises(AlicloudInputError) as error:
+        jq_select(program, RESPONSE, "outputs.x.value_selector")
+    assert error.value.field == "outputs.x.value_selector"
+    assert f"uses {name}," in error.value.message
+
+
+@pytest.mark.parametrize("program, expected", [
+    ("{env: .TotalCount}", [{"env": 2}]),            # a key named like a builtin
+    ('"$ENV, env and import are text"', ["$ENV, env and import are text"]),
+    (".TotalCount # env and $ENV in a comment", [2]),
+    ("def env: 7; env", [7]),                        # the program's own env
+    ("0 | todate", ["1970-01-01T00:00:00Z"]),        # UTC time stays
+])
+def test_document_keys_strings_comments_and_utc_time_stay_allowed(program, expected):
+    assert jq_select(program, RESPONSE) == expected
+
+
+def test_the_controllers_jq_home_file_is_not_loaded(tmp_path, monkeypatch):
+    (tmp_path / ".jq").write_text('def from_home: "controller";\n')
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(AlicloudInputError, match="from_home/0 is not defined"):
+        jq_select("[from_home]", {})
+    assert __import__("os").environ["HOME"] == str(tmp_path)  # restored after compiling
+
+
+def test_syntax_errors_point_into_the_users_program():
+    with pytest.raises(AlicloudInputError, match="line 2, column 5"):
+        jq_select(".a |\n map(", {})
