@@ -13,6 +13,7 @@ class ActionModule(InstanceActionBase):
     MODULE = "alicloud.oos.oos_run_command"
     ARGUMENT_SPEC = staticmethod(cloud_assistant.run_command_argument_spec)
     TASK = staticmethod(cloud_assistant.run_command_task)
+    SECRETS = staticmethod(cloud_assistant.command_secrets)
     DESCRIBE_FAILURE = staticmethod(cloud_assistant.describe_failure)
     LIST_KEY = "results"
 

@@ -27,6 +27,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTI
 from ansible_collections.alicloud.oos.plugins.module_utils.client import AlicloudClient
 from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import describe_instances
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.secrets import short_secret_warning
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
     SELECTION_OPTIONS,
     finish_result,
@@ -80,6 +81,7 @@ class InstanceActionBase(ActionBase):
     """
 
     MODULE = None
+    SECRETS = None  # params -> module_utils.secrets.Secrets of the values to mask, for the short-secret warning
     ARGUMENT_SPEC = None
     TASK = None
     LIST_KEY = None
@@ -122,7 +124,18 @@ class InstanceActionBase(ActionBase):
             result["failed"] = True
         except (BatchLeaderError, TimeoutError, internals.AnsibleInternalsChanged) as error:
             result.update({"failed": True, "msg": str(error)})
+        if self.SECRETS is not None:  # the module path returned above: the module warns itself
+            self.warn_short_secrets(args, result)
         return result
+
+    def warn_short_secrets(self, args: dict, result: dict) -> None:
+        """The module path warns about secrets too short to mask inside text; so does the controller path."""
+        try:
+            warning = short_secret_warning(self.SECRETS(args))
+        except AlicloudInputError:
+            return  # the task's own validation reports it
+        if warning:
+            result.setdefault("warnings", []).append(warning)
 
     def instance_from_host(self, args: dict) -> bool:
         """Does the task take its instance from the inventory host (it names none itself)?"""

@@ -89,11 +89,18 @@ PLAYBOOK = r"""
         parameters: {DbPassword: "{{ db_password }}", count: "{{ short_value }}"}
         secret_parameters: [DbPassword]
       register: per_host
+    - name: Action path - a secret too short to mask inside text is named in a warning
+      alicloud.oos.oos_run_command:
+        command_content: !unsafe 'test -n "{{Pin}}" && echo fine'
+        parameters: {Pin: "{{ short_value }}"}
+        secret_parameters: [Pin]
+      register: per_host_short
     - name: Save for the test
       ansible.builtin.copy:
         dest: "{{ results_file }}.{{ inventory_hostname }}"
         mode: "0600"
-        content: "{{ per_host | to_json }}"
+        content: "{{ per_host | combine({'short_warnings': per_host_short.warnings | default([]) | map('string') | list})
+                     | to_json }}"
       delegate_to: localhost
 """
 
@@ -171,3 +178,4 @@ def test_secret_parameters_are_masked_and_nothing_else(emulator_factory, tmp_pat
     for n, host_result in enumerate(per_host):
         assert [e["instance_id"] for e in host_result["results"]] == [running[n]]
         assert host_result["results"][0]["output"].strip() == f"password=******** count={short}"
+        assert any("Pin" in w and "shorter than" in w for w in host_result["short_warnings"]), host_result
