@@ -36,7 +36,11 @@ from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import
 )
 from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets, parameter_secrets
 
-COMMAND_TYPES = ("RunShellScript", "RunBatScript", "RunPowerShellScript")
+API_COMMAND_TYPES = ("RunShellScript", "RunBatScript", "RunPowerShellScript")
+# ACS::ECS::RunCommand also runs Python and Perl scripts: as a shell script that hands them to the interpreter.
+INTERPRETED_TYPES = {"RunPythonScript": "python", "RunPerlScript": "perl"}
+COMMAND_TYPES = API_COMMAND_TYPES + tuple(INTERPRETED_TYPES)
+WINDOWS_TYPES = ("RunBatScript", "RunPowerShellScript")
 CONTENT_ENCODINGS = ("PlainText", "Base64")
 MIN_TIMEOUT = 10
 MAX_TIMEOUT = 86400
@@ -61,8 +65,10 @@ RUN_COMMAND_ARGUMENT_SPEC = {
     # named in secret_parameters and masked exactly (module_utils/secrets.py).
     "parameters": {"type": "dict", "no_log": False},
     "secret_parameters": {"type": "list", "elements": "str", "no_log": False},
+    "enable_parameter": {"type": "bool"},
     "working_dir": {"type": "str"},
     "username": {"type": "str"},
+    "windows_password_name": {"type": "str", "no_log": False},
     "timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
     "content_encoding": {"type": "str", "default": "PlainText", "choices": list(CONTENT_ENCODINGS)},
     "wait": {"type": "bool", "default": True},
@@ -76,6 +82,21 @@ def _choice(params: dict, name: str, choices: tuple) -> str:
     if not isinstance(value, str) or value.lower() not in matches:
         raise AlicloudInputError(name, f"{name} is {value!r}; use one of {', '.join(choices)}")
     return matches[value.lower()]
+
+
+def interpreter_script(interpreter: str, script: str) -> str:
+    """A shell script that runs ``script`` with ``interpreter`` (python3 before python). The script goes in a
+    quoted here-document, so the shell leaves it alone and Cloud Assistant still fills its {{parameters}}."""
+    marker = "OOS_SCRIPT_END"
+    while marker in script:
+        marker += "_"
+    if interpreter == "python":
+        choose = 'if command -v python3 >/dev/null 2>&1; then run=python3; else run=python; fi'
+    else:
+        choose = f"run={interpreter}"
+    return (f'{choose}\nscript=$(mktemp)\ntrap \'rm -f "$script"\' EXIT\n'
+            f"cat > \"$script\" <<'{marker}'\n{script.rstrip(chr(10))}\n{marker}\n"
+            '"$run" "$script"\n')
 
 
 def command_spec(params: dict) -> dict:
@@ -106,8 +127,30 @@ def command_spec(params: dict) -> dict:
     if isinstance(timeout, bool) or not isinstance(timeout, int) or not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
         raise AlicloudInputError("timeout", f"timeout is {timeout!r}: give a number of seconds between {MIN_TIMEOUT} "
                                  f"and {MAX_TIMEOUT}")
+    if command_type in INTERPRETED_TYPES:
+        if encoding == "Base64":
+            content = base64.b64decode(content).decode("utf-8", errors="strict")
+            encoding = "PlainText"
+        content = interpreter_script(INTERPRETED_TYPES[command_type], content)
+        if len(base64.b64encode(content.encode("utf-8"))) > MAX_CONTENT_BYTES:
+            raise AlicloudInputError("command_content", f"command_content with its {command_type} wrapper is over "
+                                     f"{MAX_CONTENT_BYTES} bytes once Base64-encoded: copy a script file and run it instead")
+        command_type = "RunShellScript"
     spec = {"Type": command_type, "CommandContent": content, "ContentEncoding": encoding, "Timeout": timeout}
     parameters = params.get("parameters")
+    enable_parameter = params.get("enable_parameter")
+    if enable_parameter is False and parameters:
+        raise AlicloudInputError("enable_parameter", "enable_parameter is false but parameters are given: drop "
+                                 "parameters or set enable_parameter: true")
+    password_name = params.get("windows_password_name")
+    if password_name:
+        if command_type not in WINDOWS_TYPES:
+            raise AlicloudInputError("windows_password_name", "windows_password_name applies to RunBatScript and "
+                                     "RunPowerShellScript only")
+        if not params.get("username"):
+            raise AlicloudInputError("windows_password_name", "windows_password_name needs username (the Windows user "
+                                     "whose password it names)")
+        spec["WindowsPasswordName"] = password_name
     if parameters:
         if not isinstance(parameters, dict):
             raise AlicloudInputError("parameters", "parameters must be a mapping of {{name}} parameter to value")
@@ -121,7 +164,7 @@ def command_spec(params: dict) -> dict:
         # The API takes Parameters as one JSON string (what the SDK sends for this shrink field).
         spec["Parameters"] = json.dumps({k: "" if v is None else str(v) for k, v in parameters.items()},
                                         separators=(",", ":"), ensure_ascii=False)
-    elif encoding == "PlainText" and BUILTIN_PARAMETER.search(content):
+    elif enable_parameter or (enable_parameter is None and encoding == "PlainText" and BUILTIN_PARAMETER.search(content)):
         spec["EnableParameter"] = True
     for option, api_name in (("working_dir", "WorkingDir"), ("username", "Username")):
         if params.get(option):

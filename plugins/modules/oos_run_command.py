@@ -9,7 +9,7 @@ module: oos_run_command
 short_description: Run a Cloud Assistant command on ECS instances in batches (ACS::ECS::RunCommand)
 version_added: 0.1.0
 description:
-  - Runs a shell, batch or PowerShell script on ECS instances through Cloud Assistant, the way the OOS
+  - Runs a shell, batch, PowerShell, Python or Perl script on ECS instances through Cloud Assistant, the way the OOS
     cloud product action C(ACS::ECS::RunCommand) does (run, wait for the invocation, read the output,
     check the exit code), on a whole fleet with as few calls as the API allows.
   - One C(RunCommand) call per 100 instances; C(DescribeInvocationResults) is polled for all
@@ -31,10 +31,20 @@ options:
     type: str
     required: true
   command_type:
-    description: Script language.
+    description:
+      - Script language, as in C(ACS::ECS::RunCommand).
+      - V(RunPythonScript) and V(RunPerlScript) run on Linux instances as a shell script that hands the script
+        to C(python3) (else C(python)) or C(perl); C({{name}}) parameters in it are still filled.
     type: str
-    choices: [RunShellScript, RunBatScript, RunPowerShellScript]
+    choices: [RunShellScript, RunBatScript, RunPowerShellScript, RunPythonScript, RunPerlScript]
     default: RunShellScript
+  enable_parameter:
+    description:
+      - Whether Cloud Assistant fills C({{name}}) and built-in C({{ACS::...}}) parameters in the script
+        (C(EnableParameter)).
+      - By default it is on when O(parameters) are given or a built-in parameter appears in a plain-text script.
+        V(false) with O(parameters) is an error.
+    type: bool
   parameters:
     description:
       - Values of the C({{name}}) parameters in O(command_content) (sent with C(EnableParameter=true)).
@@ -55,6 +65,11 @@ options:
     type: str
   username:
     description: User that runs the command (default C(root) on Linux, C(system) on Windows).
+    type: str
+  windows_password_name:
+    description:
+      - For V(RunBatScript) and V(RunPowerShellScript) run as O(username): the name of the OOS encrypted
+        parameter that holds that user's password (C(WindowsPasswordName)). Only the name is sent.
     type: str
   timeout:
     description: Seconds the command may run before Cloud Assistant stops it (C(Timeout) status), 10 to 86400.

@@ -140,7 +140,7 @@ def test_run_command_on_250_instances_in_three_calls(emulator_factory):
     ({"instance_ids": [], "content": "echo"}, "instance_ids"),
     ({"targets": {}, "content": "echo"}, "targets"),
     # A Tags target that matches nothing is nothing to do (tests/integration/test_instance_selection.py).
-    ({"instance_id": "__ANY__", "content": "echo", "command_type": "RunPythonScript"}, "command_type"),
+    ({"instance_id": "__ANY__", "content": "echo", "command_type": "RunRubyScript"}, "command_type"),
     ({"instance_id": "__ANY__", "content": "echo", "timeout": 5}, "timeout"),
     ({"instance_id": "__ANY__", "content": "echo", "timeout": 86401}, "timeout"),
 ])
