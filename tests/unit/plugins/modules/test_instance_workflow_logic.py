@@ -140,7 +140,7 @@ def params(**extra):
 
 
 @pytest.mark.parametrize("bad,field", [
-    ({"command_type": "RunPythonScript"}, "command_type"),
+    ({"command_type": "RunRubyScript"}, "command_type"),
     ({"timeout": 9}, "timeout"),
     ({"timeout": 86401}, "timeout"),
     ({"command_content": "  "}, "command_content"),
