@@ -7,17 +7,14 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN, REPO_ROOT, SHARED, clean_environment
-
-sys.path.insert(0, str(REPO_ROOT / ".collections"))
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import (  # noqa: E402
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import (
     ConversionError, convert)
+from tests.conftest import BIN, REPO_ROOT, SHARED, clean_environment
 
 TEMPLATES = Path(__file__).parent / "converter" / "templates"
 PUBLIC = SHARED / "oos-templates" / "PublicTemplates"
