@@ -65,7 +65,7 @@ options:
 extends_documentation_fragment:
   - alicloud.oos.auth.plugins
 author:
-  - alicloud.oos contributors
+  - alicloud.oos contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

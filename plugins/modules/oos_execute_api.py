@@ -112,6 +112,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - alicloud.oos.auth
   - alicloud.oos.wait
 attributes:
@@ -120,6 +121,8 @@ attributes:
     details: Read-only actions run; mutating actions are not sent and report RV(changed=true).
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - O(wait_for) polls by repeating the call, so it is meant for read-only actions (a C(Describe*) after a
     C(Stop*) task, or a ROA V(GET)), as C(ACS::WaitFor) is.
@@ -127,7 +130,7 @@ notes:
     the SHA-256 of the JSON body.
   - Order of work - call (or poll with O(wait_for)), then O(check_for), then O(outputs) and O(query) on the last response.
 author:
-  - alicloud.oos contributors
+  - alicloud.oos contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
