@@ -6,7 +6,7 @@
 DOCUMENTATION = r"""
 module: oos_execute_api
 short_description: Call any Alibaba Cloud API action (RPC or ROA), the way OOS ACS::ExecuteAPI does
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Calls one API action of any Alibaba Cloud product (ECS, OOS, VPC, SLB, ALB, RDS, RAM, STS, ESS, CMS, Tag,
     ResourceManager, ActionTrail and CS are built in; any other with O(version) and O(endpoint)).
