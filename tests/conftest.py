@@ -192,13 +192,31 @@ def playbook():
     return run_playbook
 
 
-def pytest_collection_modifyitems(items):
+# `make test-fast` (pytest --fast): the inner loop leaves out tests heavier than this, except those marked
+# `fast_sample`, which check a sample instead of everything.
+FAST_MAX_SECONDS = 20
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fast", action="store_true",
+                     help=f"inner loop: skip tests marked heavy above {FAST_MAX_SECONDS} s, sample the fast_sample ones")
+
+
+def _heavy_seconds(item) -> float:
+    marker = item.get_closest_marker("heavy")
+    return marker.args[0] if marker and marker.args else 0
+
+
+def pytest_collection_modifyitems(config, items):
     """Longest first: tests marked ``heavy(seconds)`` lead, the rest keep their order.
 
     pytest-xdist hands tests out in collection order, so a long test collected last would run alone at the
-    end while the other worker idles.
+    end while the other worker idles. With ``--fast``, heavy tests are deselected (the ``fast_sample`` ones stay).
     """
-    def weight(item):
-        marker = item.get_closest_marker("heavy")
-        return -(marker.args[0] if marker and marker.args else 0)
-    items.sort(key=weight)
+    if config.getoption("fast"):
+        slow = [item for item in items
+                if _heavy_seconds(item) > FAST_MAX_SECONDS and not item.get_closest_marker("fast_sample")]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in items if item not in slow]
+    items.sort(key=lambda item: -_heavy_seconds(item))
