@@ -43,6 +43,17 @@ def clean_environment() -> dict:
     return env
 
 
+def committed_files() -> list[str] | None:
+    """Paths (relative to the checkout) that git would commit: tracked, or new and not ignored, and present.
+    None without git (a copy of the sources that is not a checkout)."""
+    try:
+        proc = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO_ROOT,
+                              capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sorted({p for p in proc.stdout.split("\0") if p and os.path.lexists(REPO_ROOT / p)})
+
+
 @dataclass
 class Emulator:
     process: subprocess.Popen

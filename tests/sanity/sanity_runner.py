@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.conftest import BIN, REPO_ROOT, clean_environment
+from tests.conftest import BIN, REPO_ROOT, clean_environment, committed_files
 from tests.sanity.get_pip_offline import MARKER
 
 PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -89,16 +89,6 @@ def install_pip_bootstrap() -> Path:
     partial.write_text(stand_in)
     os.replace(partial, cached)  # atomic: a concurrent ansible-test never reads half a script
     return cached
-
-
-def committed_files() -> list[str] | None:
-    """Paths git would commit (tracked, or new and not ignored) that exist; None without git."""
-    try:
-        proc = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO_ROOT,
-                              capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return sorted({p for p in proc.stdout.split("\0") if p and os.path.lexists(REPO_ROOT / p)})
 
 
 def collection_copy(root: Path) -> Path:
