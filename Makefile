@@ -41,10 +41,11 @@ demo: setup
 test: setup
 	$(PYTEST) -n 3 --dist worksteal --durations=15 -rxX tests
 
-# The inner loop: the same suites without the tests heavier than 20 seconds (pytest --fast, see
-# tests/conftest.py); the corpus lint checks a sample.
+# The inner loop (under 3 minutes): unit, emulator, integration and reliability tests without those heavier
+# than 20 seconds (pytest --fast, see tests/conftest.py), the corpus lint on a sample; no static checks
+# (make lint).
 test-fast: setup
-	$(PYTEST) -n 3 --dist worksteal --durations=10 --fast tests
+	$(PYTEST) -n 3 --dist worksteal --durations=10 --fast --ignore=tests/sanity tests
 
 # Static checks: ansible-test sanity (every test; findings per file in tests/output/sanity/), ansible-lint
 # (production profile) on roles and playbooks, ansible-doc on every plugin and role, the changelog.
