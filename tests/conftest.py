@@ -1,6 +1,7 @@
 """Shared pytest fixtures: a running emulator and a way to run ansible-playbook against it as a user would."""
 from __future__ import annotations
 
+import collections
 import json
 import os
 import subprocess
@@ -122,7 +123,7 @@ def start_emulator(*args: str, timeout: float = 60.0) -> Emulator:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        ready = select.select([proc.stdout], [], [], 0.5)[0]
         if ready:
             line = proc.stdout.readline()
             if not line:
@@ -131,7 +132,7 @@ def start_emulator(*args: str, timeout: float = 60.0) -> Emulator:
                 url = line[len(READY_LINE_PREFIX):].strip()
                 # Keep draining stdout so the emulator never blocks on a full pipe.
                 import threading
-                threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+                threading.Thread(target=collections.deque, args=(proc.stdout, 0), daemon=True).start()
                 return Emulator(process=proc, url=url)
         if proc.poll() is not None:
             break
@@ -193,7 +194,8 @@ def run_playbook(playbook: str | Path, env: dict, *, extra_vars: dict | None = N
         # Without -i the play runs on the implicit localhost, with the controller's own Python.
         cmd += ["-i", str(inventory)]
     cmd += list(args)
-    proc = subprocess.run(cmd, cwd=cwd or REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=cwd or REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+                          check=False)
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     return PlaybookResult(proc.returncode, proc.stdout, proc.stderr, results)
 

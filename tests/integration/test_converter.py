@@ -144,7 +144,7 @@ def test_corpus_lint(request):
     (out_dir / ".ansible-lint").write_text(LINT_CONFIG)
     targets = [p.name for p in converted[::CORPUS_LINT_STRIDE]] if request.config.getoption("fast") else ["."]
     proc = subprocess.run([str(BIN / "ansible-lint"), "-c", ".ansible-lint", "--nocolor", "-f", "pep8", *targets],
-                          cwd=out_dir, env=clean_environment(), capture_output=True, text=True, timeout=1800)
+                          cwd=out_dir, env=clean_environment(), capture_output=True, text=True, timeout=1800, check=False)
     print(f"linted {'all' if targets == ['.'] else len(targets)} of {len(converted)} converted playbooks")
     print(proc.stdout[-1500:] + proc.stderr[-500:])
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
