@@ -50,7 +50,7 @@ test-fast: setup
 # Static checks: ansible-test sanity (every test; findings per file in tests/output/sanity/), ansible-lint
 # (production profile) on roles and playbooks, ansible-doc on every plugin and role, the changelog.
 lint: setup
-	$(PYTEST) -n 3 --dist worksteal -rxX tests/sanity
+	$(PYTEST) -n 3 --dist worksteal --durations=15 -rxX tests/sanity
 
 bench: setup
 	$(BIN)/python -m bench
