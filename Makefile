@@ -41,9 +41,9 @@ demo: setup
 test: setup
 	$(PYTEST) -n 3 --dist worksteal --durations=15 -rxX tests
 
-# The inner loop (under 3 minutes): unit, emulator, integration and reliability tests without those heavier
-# than 20 seconds (pytest --fast, see tests/conftest.py), the corpus lint on a sample; no static checks
-# (make lint).
+# The inner loop (under 3 minutes): unit, emulator, integration and reliability tests but the slow ones
+# (pytest --fast: marked heavy above 20 s, or listed in tests/conftest.py), the corpus lint on a sample; no
+# static checks (make lint).
 test-fast: setup
 	$(PYTEST) -n 3 --dist worksteal --durations=10 --fast --ignore=tests/sanity tests
 
