@@ -1,6 +1,7 @@
 """Shared pytest fixtures: a running emulator and a way to run ansible-playbook against it as a user would."""
 from __future__ import annotations
 
+import collections
 import json
 import os
 import subprocess
@@ -41,6 +42,17 @@ def clean_environment() -> dict:
     env["ANSIBLE_LOCAL_TEMP"] = tempfile.gettempdir()
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
+
+
+def committed_files() -> list[str] | None:
+    """Paths (relative to the checkout) that git would commit: tracked, or new and not ignored, and present.
+    None without git (a copy of the sources that is not a checkout)."""
+    try:
+        proc = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO_ROOT,
+                              capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sorted({p for p in proc.stdout.split("\0") if p and os.path.lexists(REPO_ROOT / p)})
 
 
 @dataclass
@@ -111,7 +123,7 @@ def start_emulator(*args: str, timeout: float = 60.0) -> Emulator:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        ready = select.select([proc.stdout], [], [], 0.5)[0]
         if ready:
             line = proc.stdout.readline()
             if not line:
@@ -120,7 +132,7 @@ def start_emulator(*args: str, timeout: float = 60.0) -> Emulator:
                 url = line[len(READY_LINE_PREFIX):].strip()
                 # Keep draining stdout so the emulator never blocks on a full pipe.
                 import threading
-                threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+                threading.Thread(target=collections.deque, args=(proc.stdout, 0), daemon=True).start()
                 return Emulator(process=proc, url=url)
         if proc.poll() is not None:
             break
@@ -182,7 +194,8 @@ def run_playbook(playbook: str | Path, env: dict, *, extra_vars: dict | None = N
         # Without -i the play runs on the implicit localhost, with the controller's own Python.
         cmd += ["-i", str(inventory)]
     cmd += list(args)
-    proc = subprocess.run(cmd, cwd=cwd or REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=cwd or REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+                          check=False)
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     return PlaybookResult(proc.returncode, proc.stdout, proc.stderr, results)
 
@@ -192,13 +205,65 @@ def playbook():
     return run_playbook
 
 
-def pytest_collection_modifyitems(items):
+# `make test-fast` (pytest --fast) leaves out the tests marked heavy above FAST_MAX_SECONDS, except those
+# marked `fast_sample` (they check a sample instead of everything), and the tests below: each took 12 s or
+# more with `pytest -n 3 --durations=0` on 2 cores shared with other work (about 4 s on idle cores): end-to-end
+# runs that wait on emulated transitions, retries and faults. A node id, or the prefix of node ids.
+FAST_MAX_SECONDS = 20
+NOT_IN_FAST = (
+    "tests/integration/managed_oos/test_differential.py",
+    "tests/integration/test_converter_golden.py",
+    "tests/integration/test_execute_api.py",
+    "tests/integration/test_instance_workflows.py",
+    "tests/integration/test_managed_oos.py",
+    "tests/reliability/test_commands.py",
+    "tests/reliability/test_faults.py",
+    "tests/reliability/test_outages.py",
+    "tests/reliability/test_secrets.py",
+    "tests/reliability/test_update_image.py",
+    "tests/integration/test_awx_runner.py::test_awx_job_with_injected_credentials_and_survey",
+    "tests/integration/test_converter.py::test_bad_parameters_fail_once_naming_each",
+    "tests/integration/test_converter.py::test_convert_template_writes_playbook_survey_and_flowchart",
+    "tests/integration/test_converter.py::test_converted_playbook_runs_with_oos_semantics_and_never_evaluates",
+    "tests/integration/test_inventory.py::test_default_groups_compose_and_keyed_groups",
+    "tests/integration/test_inventory.py::test_file_options_win_over_environment",
+    "tests/integration/test_inventory.py::test_graph",
+    "tests/integration/test_inventory.py::test_list_every_instance_with_hostvars",
+    "tests/integration/test_inventory.py::test_playbook_over_inventory_group",
+    "tests/integration/test_inventory.py::test_targets_filters_select_the_same_hosts_as_the_inventory",
+    "tests/integration/test_roles.py::test_fleet_command_stops_after_max_errors_and_still_writes_the_report",
+    "tests/integration/test_roles.py::test_power_schedule_by_inventory_group_honours_do_not_stop",
+    "tests/integration/test_roles.py::test_power_schedule_dry_run_by_default_changes_nothing",
+    "tests/integration/test_roles.py::test_update_image_deletes_the_temporary_instance_when_the_script_fails",
+    "tests/unit/plugins/callback/test_oos_audit.py::test_executions_playbook_lists_and_shows_records_without_recording",
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fast", action="store_true",
+                     help="the inner loop (make test-fast): leave out the slow tests, sample the fast_sample ones")
+
+
+def _heavy_seconds(item) -> float:
+    marker = item.get_closest_marker("heavy")
+    return marker.args[0] if marker and marker.args else 0
+
+
+def _slow(item) -> bool:
+    if item.get_closest_marker("fast_sample"):
+        return False
+    return _heavy_seconds(item) > FAST_MAX_SECONDS or item.nodeid.startswith(NOT_IN_FAST)
+
+
+def pytest_collection_modifyitems(config, items):
     """Longest first: tests marked ``heavy(seconds)`` lead, the rest keep their order.
 
     pytest-xdist hands tests out in collection order, so a long test collected last would run alone at the
-    end while the other worker idles.
+    end while the other worker idles. With ``--fast``, the slow tests are deselected.
     """
-    def weight(item):
-        marker = item.get_closest_marker("heavy")
-        return -(marker.args[0] if marker and marker.args else 0)
-    items.sort(key=weight)
+    if config.getoption("fast"):
+        slow = [item for item in items if _slow(item)]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in items if item not in slow]
+    items.sort(key=lambda item: -_heavy_seconds(item))

@@ -43,8 +43,8 @@ options:
     type: dict
   tags:
     description:
-      - Select the instances that carry every one of these tags (V({Env: prod}); a V(null) value matches
-        any value of the key). Combines with O(filters).
+      - "Select the instances that carry every one of these tags (V({Env: prod}); a V(null) value matches
+        any value of the key). Combines with O(filters)."
     type: dict
   fail_on_no_match:
     description:
@@ -71,8 +71,8 @@ options:
         arguments, C(environment) and instance variables, computed the way ansible-core computes them
         (every variable precedence level, C(when) of the task, its blocks and role). Where that cannot be
         known exactly (the C(free) strategy, handlers, tasks inside C(include_tasks)/C(include_role) or a
-        block with C(rescue), a role holding C(meta: end_role), C(check_mode)/C(diff)/C(module_defaults)
-        templated per host), each host makes its own call: correct, slower.
+        block with C(rescue), a role holding C(meta end_role), C(check_mode)/C(diff)/C(module_defaults)
+        templated per host), each host makes its own call (correct, slower).
       - Tasks with a loop, C(run_once) or an explicit instance option are never batched.
       - With V(false) each host calls the API for its own instance.
     type: bool

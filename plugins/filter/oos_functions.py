@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: oos_functions
 short_description: OOS intrinsic functions (Fn::*), jq selectors and the run time of converted templates
 version_added: 0.1.0
-author: alicloud.oos contributors
+author: alicloud.oos contributors (!UNKNOWN)
 description:
   - C(alicloud.oos.jq) runs a jq program the way OOS ValueSelectors do (leading dot optional) and returns
     every result as a list; C(alicloud.oos.jq_first) returns the first result.

@@ -28,7 +28,7 @@ description:
     warning and the other regions still load, unless O(strict=true). A region id that does not exist is always
     an error.
 author:
-  - alicloud.oos contributors
+  - alicloud.oos contributors (!UNKNOWN)
 options:
   plugin:
     description: Marks this file as a configuration of this plugin.

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: oos_api
 short_description: Read-only Alibaba Cloud API calls inside expressions
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Calls read-only API actions (C(Describe*), C(List*), C(Get*), C(Query*), C(Check*)) of any Alibaba Cloud product
     from the controller, with the options and selectors of M(alicloud.oos.oos_execute_api).
@@ -69,7 +69,7 @@ options:
 extends_documentation_fragment:
   - alicloud.oos.auth.plugins
 author:
-  - alicloud.oos contributors
+  - alicloud.oos contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

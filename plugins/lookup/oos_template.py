@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: oos_template
 short_description: Convert an Alibaba Cloud OOS template into an Ansible playbook
 version_added: 0.1.0
-author: alicloud.oos contributors
+author: alicloud.oos contributors (!UNKNOWN)
 description:
   - Reads an OOS template (FormatVersion OOS-2019-06-01, YAML or JSON) and returns the equivalent playbook
     as data (a list of plays), or as readable YAML, an AWX survey specification or a Mermaid flowchart.

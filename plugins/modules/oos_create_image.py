@@ -77,16 +77,19 @@ options:
     type: int
     default: 3600
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - alicloud.oos.auth
   - alicloud.oos.instance_selection.action_plugin
 attributes:
   check_mode:
     support: full
-    description: Reports whether an image would be created or deleted; sends no mutating request.
+    details: Reports whether an image would be created or deleted; sends no mutating request.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 author:
-  - alicloud.oos contributors
+  - alicloud.oos contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -6,7 +6,7 @@
 DOCUMENTATION = r"""
 module: oos_execute_api
 short_description: Call any Alibaba Cloud API action (RPC or ROA), the way OOS ACS::ExecuteAPI does
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Calls one API action of any Alibaba Cloud product (ECS, OOS, VPC, SLB, ALB, RDS, RAM, STS, ESS, CMS, Tag,
     ResourceManager, ActionTrail and CS are built in; any other with O(version) and O(endpoint)).
@@ -130,6 +130,7 @@ options:
     type: list
     elements: str
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - alicloud.oos.auth
   - alicloud.oos.wait
 attributes:
@@ -138,6 +139,8 @@ attributes:
     details: Read-only actions run; mutating actions are not sent and report RV(changed=true).
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - O(wait_for) polls by repeating the call, so it is meant for read-only actions (a C(Describe*) after a
     C(Stop*) task, or a ROA V(GET)), as C(ACS::WaitFor) is.
@@ -145,7 +148,7 @@ notes:
     the SHA-256 of the JSON body.
   - Order of work - call (or poll with O(wait_for)), then O(check_for), then O(outputs) and O(query) on the last response.
 author:
-  - alicloud.oos contributors
+  - alicloud.oos contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

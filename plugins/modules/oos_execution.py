@@ -123,15 +123,18 @@ options:
     type: float
     default: 5
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - alicloud.oos.auth
 attributes:
   check_mode:
     support: full
-    description: Reports whether an execution would be started, approved, rejected or cancelled. Sends no change.
+    details: Reports whether an execution would be started, approved, rejected or cancelled. Sends no change.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 author:
-  - alicloud.oos contributors
+  - alicloud.oos contributors (!UNKNOWN)
 notes:
   - Outputs are returned parsed. The template's C(Outputs) JSON string becomes a mapping, and so do every
     task's C(Outputs) and C(Properties).
@@ -197,15 +200,36 @@ task_executions:
   type: list
   elements: dict
   contains:
-    task_name: {description: Task name., type: str, returned: always}
-    task_action: {description: Task action., type: str, returned: always}
-    status: {description: Task status (Success, Failed, Skipped, Waiting...)., type: str, returned: always}
-    status_message: {description: Why the task failed or was skipped., type: str, returned: always}
-    outputs: {description: Task outputs, parsed., type: dict, returned: always}
-    properties: {description: The task properties as resolved by OOS., type: dict, returned: always}
-    child_execution_id: {description: Child execution of a nested template or cloud product action., type: str, returned: always}
+    task_name:
+      description: Task name.
+      type: str
+      returned: always
+    task_action:
+      description: Task action.
+      type: str
+      returned: always
+    status:
+      description: Task status (Success, Failed, Skipped, Waiting...).
+      type: str
+      returned: always
+    status_message:
+      description: Why the task failed or was skipped.
+      type: str
+      returned: always
+    outputs:
+      description: Task outputs, parsed.
+      type: dict
+      returned: always
+    properties:
+      description: The task properties as resolved by OOS.
+      type: dict
+      returned: always
+    child_execution_id:
+      description: Child execution of a nested template or cloud product action.
+      type: str
+      returned: always
 failed_task:
-  description: The failing task (same keys as O(task_executions) items) when the execution failed.
+  description: The failing task (same keys as the items of RV(task_executions)) when the execution failed.
   returned: when the execution failed
   type: dict
 execution:

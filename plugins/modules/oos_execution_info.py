@@ -88,15 +88,18 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - alicloud.oos.auth
 attributes:
   check_mode:
     support: full
-    description: Read only. It runs the same way in check mode.
+    details: Read only. It runs the same way in check mode.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 author:
-  - alicloud.oos contributors
+  - alicloud.oos contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -123,14 +126,38 @@ executions:
   type: list
   elements: dict
   contains:
-    execution_id: {description: Id., type: str, returned: always}
-    template_name: {description: Template name., type: str, returned: always}
-    status: {description: Status., type: str, returned: always}
-    status_message: {description: Status message., type: str, returned: always}
-    outputs: {description: Template outputs., type: dict, returned: always}
-    parameters: {description: Parameters of the execution., type: dict, returned: always}
-    task_executions: {description: Task executions (see O(include_tasks))., type: list, returned: when requested}
-    logs: {description: Execution logs (timestamp, message, log_type, task_execution_id)., type: list, returned: when requested}
+    execution_id:
+      description: Id.
+      type: str
+      returned: always
+    template_name:
+      description: Template name.
+      type: str
+      returned: always
+    status:
+      description: Status.
+      type: str
+      returned: always
+    status_message:
+      description: Status message.
+      type: str
+      returned: always
+    outputs:
+      description: Template outputs.
+      type: dict
+      returned: always
+    parameters:
+      description: Parameters of the execution.
+      type: dict
+      returned: always
+    task_executions:
+      description: Task executions (see O(include_tasks)).
+      type: list
+      returned: when requested
+    logs:
+      description: Execution logs (timestamp, message, log_type, task_execution_id).
+      type: list
+      returned: when requested
 next_token:
   description: Token of the next page. It is empty when there are no more executions.
   returned: when execution_id is not set

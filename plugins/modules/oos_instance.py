@@ -49,21 +49,24 @@ options:
     type: int
     default: 600
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - alicloud.oos.auth
   - alicloud.oos.instance_selection
   - alicloud.oos.instance_selection.action_plugin
 attributes:
   check_mode:
     support: full
-    description: Reports which instances would change; sends no mutating request.
+    details: Reports which instances would change; sends no mutating request.
   diff_mode:
     support: full
-    description: Shows the status of each instance before and after.
+    details: Shows the status of each instance before and after.
+  platform:
+    platforms: posix
 notes:
   - The per-host (inventory) pattern and the C(run_once) fleet pattern send the same batched calls; use the
     P(alicloud.oos.per_host#filter) filter to hand each host its own entry of a C(run_once) result.
 author:
-  - alicloud.oos contributors
+  - alicloud.oos contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -119,13 +122,39 @@ instances:
   type: list
   elements: dict
   contains:
-    instance_id: {description: Instance id., type: str, sample: i-bp1aaaaaaaaaaaaaaaaa}
-    before: {description: Status before the task., type: str, sample: Running}
-    after: {description: Status after the task (predicted in check mode)., type: str, sample: Stopped}
-    changed: {description: Whether a start, stop or reboot was sent for this instance., type: bool}
-    action: {description: The action sent (start, stop, reboot) or null., type: str, sample: stop}
-    error_code: {description: Why this instance failed, or null., type: str, sample: WaitTimeout}
-    error_message: {description: Details of the failure, or null., type: str}
+    instance_id:
+      description: Instance id.
+      type: str
+      returned: always
+      sample: i-bp1aaaaaaaaaaaaaaaaa
+    before:
+      description: Status before the task.
+      type: str
+      returned: always
+      sample: Running
+    after:
+      description: Status after the task (predicted in check mode).
+      type: str
+      returned: always
+      sample: Stopped
+    changed:
+      description: Whether a start, stop or reboot was sent for this instance.
+      type: bool
+      returned: always
+    action:
+      description: The action sent (start, stop, reboot) or null.
+      type: str
+      returned: always
+      sample: stop
+    error_code:
+      description: Why this instance failed, or null.
+      type: str
+      returned: always
+      sample: WaitTimeout
+    error_message:
+      description: Details of the failure, or null.
+      type: str
+      returned: always
 instance_ids:
   description: The selected instance ids.
   returned: always
@@ -137,7 +166,7 @@ counts:
   type: dict
   sample: {total: 3, changed: 2, unchanged: 1, failed: 0}
 failed_instances:
-  description: The entries of O(instances) that failed.
+  description: The entries of RV(instances) that failed.
   returned: always
   type: list
   elements: dict

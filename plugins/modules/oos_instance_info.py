@@ -12,7 +12,7 @@ description:
   - Lists the ECS instances of a region that an instance selection means, with the same record per
     instance as the C(alicloud.oos.ecs) inventory's host variables (C(tags) instead of C(ecs_tags)).
   - Without a selection, every instance of the region.
-  - Read-only: one C(DescribeInstances) call per 100 instances.
+  - Read-only, one C(DescribeInstances) call per 100 instances.
   - Runs where the task runs; over inventory hosts use C(delegate_to=localhost) (or C(run_once)).
 options:
   instance_id:
@@ -34,20 +34,22 @@ options:
     type: dict
   tags:
     description:
-      - The instances that carry every one of these tags (a V(null) value matches any value of the key).
-        Combines with O(filters).
+      - "The instances that carry every one of these tags, such as V({Env: prod}) (a V(null) value matches any
+        value of the key). Combines with O(filters)."
     type: dict
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - alicloud.oos.auth
 attributes:
   check_mode:
     support: full
-    description: Read-only; runs the same in check mode.
+    details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
-    description: Nothing changes.
+  platform:
+    platforms: posix
 author:
-  - alicloud.oos contributors
+  - alicloud.oos contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -68,7 +68,7 @@ options:
     type: str
   windows_password_name:
     description:
-      - For V(RunBatScript) and V(RunPowerShellScript) run as O(username): the name of the OOS encrypted
+      - For V(RunBatScript) and V(RunPowerShellScript) run as O(username), the name of the OOS encrypted
         parameter that holds that user's password (C(WindowsPasswordName)). Only the name is sent.
     type: str
   timeout:
@@ -93,20 +93,23 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - alicloud.oos.auth
   - alicloud.oos.instance_selection
   - alicloud.oos.instance_selection.action_plugin
 attributes:
   check_mode:
     support: full
-    description: Validates and selects the instances; runs nothing.
+    details: Validates and selects the instances; runs nothing.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - The command always runs, so the task always reports C(changed) when it ran anywhere (like
     ansible.builtin.command); use C(changed_when) on the output to refine it.
 author:
-  - alicloud.oos contributors
+  - alicloud.oos contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -166,33 +169,72 @@ results:
   type: list
   elements: dict
   contains:
-    instance_id: {description: Instance id., type: str, sample: i-bp1aaaaaaaaaaaaaaaaa}
+    instance_id:
+      description: Instance id.
+      type: str
+      returned: always
+      sample: i-bp1aaaaaaaaaaaaaaaaa
     status:
       description:
         - Cloud Assistant status (C(Success), C(Failed), C(Timeout), C(Error), C(Aborted), ...);
           C(Skipped) in check mode or when MaxErrors stopped the run.
       type: str
+      returned: always
       sample: Success
-    exit_code: {description: Exit code of the script, or null., type: int, sample: 0}
-    output: {description: Output of the script, decoded to text., type: str, sample: "hello\n"}
-    dropped: {description: Bytes of output truncated by Cloud Assistant., type: int, sample: 0}
-    error_code: {description: Cloud Assistant error code, or null., type: str, sample: InstanceNotRunning}
-    error_info: {description: Details of the error, or null., type: str}
-    invoke_id: {description: The invocation that ran on this instance., type: str, sample: t-hz0jdfwd9f0000}
-    start_time: {description: When the command started (UTC)., type: str, sample: "2024-01-01T00:00:00Z"}
-    finish_time: {description: When the command finished (UTC)., type: str, sample: "2024-01-01T00:00:01Z"}
+    exit_code:
+      description: Exit code of the script, or null.
+      type: int
+      returned: always
+      sample: 0
+    output:
+      description: Output of the script, decoded to text.
+      type: str
+      returned: always
+      sample: "hello\n"
+    dropped:
+      description: Bytes of output truncated by Cloud Assistant.
+      type: int
+      returned: always
+      sample: 0
+    error_code:
+      description: Cloud Assistant error code, or null.
+      type: str
+      returned: always
+      sample: InstanceNotRunning
+    error_info:
+      description: Details of the error, or null.
+      type: str
+      returned: always
+    invoke_id:
+      description: The invocation that ran on this instance.
+      type: str
+      returned: always
+      sample: t-hz0jdfwd9f0000
+    start_time:
+      description: When the command started (UTC).
+      type: str
+      returned: always
+      sample: "2024-01-01T00:00:00Z"
+    finish_time:
+      description: When the command finished (UTC).
+      type: str
+      returned: always
+      sample: "2024-01-01T00:00:01Z"
     stdout:
       description: The output, as C(ansible.builtin.command) names it. Cloud Assistant returns one stream, so stderr is included.
       type: str
+      returned: always
       sample: "hello\n"
     stdout_lines:
       description: RV(results[].stdout) split into lines.
       type: list
+      returned: always
       elements: str
       sample: [hello]
     rc:
       description: The exit code, as C(ansible.builtin.command) names it; null when the command did not finish.
       type: int
+      returned: always
       sample: 0
 stdout:
   description:

@@ -55,16 +55,19 @@ options:
     description: Resource group of the template.
     type: str
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - alicloud.oos.auth
 attributes:
   check_mode:
     support: full
-    description: Validates the content and reports what would change. Nothing is created, updated or deleted.
+    details: Validates the content and reports what would change. Nothing is created, updated or deleted.
   diff_mode:
     support: full
-    description: Shows the current and desired template text.
+    details: Shows the current and desired template text.
+  platform:
+    platforms: posix
 author:
-  - alicloud.oos contributors
+  - alicloud.oos contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

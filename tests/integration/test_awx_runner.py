@@ -6,20 +6,16 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 from jinja2.sandbox import SandboxedEnvironment
 import yaml
 
+from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTIONS
 from tests.conftest import BIN, REPO_ROOT, clean_environment, run_playbook
 
 CREDENTIAL_TYPE = REPO_ROOT / "extensions" / "awx" / "credential_type_oos.yml"
 COLLECTIONS = REPO_ROOT / ".collections"
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
-
-from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTIONS  # noqa: E402
 
 
 class _Loader(yaml.SafeLoader):

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, SHARED, run_playbook
-
-sys.path.insert(0, str(REPO_ROOT / ".collections"))
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert  # noqa: E402
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
+from tests.conftest import SHARED, run_playbook
 
 PUBLIC = SHARED / "oos-templates" / "PublicTemplates"
 ACTIONS = SHARED / "oos-templates" / "CloudProductActions"

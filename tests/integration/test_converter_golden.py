@@ -12,7 +12,6 @@ import pty
 import re
 import select
 import subprocess
-import sys
 import termios
 import threading
 import time
@@ -21,11 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
 from tests.conftest import BIN, REPO_ROOT, SHARED, run_playbook, start_emulator
 from tests.integration.converter import seeds
-
-sys.path.insert(0, str(REPO_ROOT / ".collections"))
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert  # noqa: E402
 
 TEMPLATES = Path(__file__).parent / "converter" / "templates"
 ACTIONS = SHARED / "oos-templates" / "CloudProductActions"

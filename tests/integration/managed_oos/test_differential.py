@@ -41,8 +41,6 @@ def known_differences() -> dict:
 
 def fleet_with_network(emu) -> list:
     """The control API's instance list plus each instance's security group (read with the collection's client)."""
-    if str(REPO_ROOT / ".collections") not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT / ".collections"))
     from ansible_collections.alicloud.oos.plugins.module_utils.auth import resolve_auth
     from ansible_collections.alicloud.oos.plugins.module_utils.client import AlicloudClient
 

@@ -4,17 +4,12 @@ from __future__ import annotations
 import json
 import os
 import stat
-import sys
 from pathlib import Path
 
 import pytest
 
-COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
-
-from ansible_collections.alicloud.oos.plugins.plugin_utils import audit  # noqa: E402
-from tests.conftest import clean_environment, run_playbook  # noqa: E402
+from ansible_collections.alicloud.oos.plugins.plugin_utils import audit
+from tests.conftest import clean_environment, run_playbook
 
 SECRET = "Sup3rSecretValueForAudit"
 STS = "StsTokenValue-abcdef-0123456789"

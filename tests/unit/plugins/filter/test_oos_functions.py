@@ -1,14 +1,8 @@
 """OOS intrinsic functions as filters (alicloud.oos.fn_*, jq, oos_fn)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from ansible.errors import AnsibleFilterError
-
-# The collection is importable through the .collections link that `make setup` creates.
-sys.path.insert(0, str(Path(__file__).resolve().parents[4] / ".collections"))
 
 from ansible_collections.alicloud.oos.plugins.filter.oos_functions import FilterModule
 

@@ -1,18 +1,10 @@
 """Unit tests for the rate control filters (the mapping itself is tested in module_utils)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from ansible.errors import AnsibleFilterError
 
-COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
-
-from ansible.errors import AnsibleFilterError  # noqa: E402
-
-from ansible_collections.alicloud.oos.plugins.filter.rate_control import (  # noqa: E402
+from ansible_collections.alicloud.oos.plugins.filter.rate_control import (
     FilterModule, max_errors_to_fail_percentage, rate_control_to_play, rate_control_to_serial, rate_control_to_throttle)
 
 RC = {"Mode": "Concurrency", "Concurrency": "25%", "MaxErrors": 1}

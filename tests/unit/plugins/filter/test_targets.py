@@ -1,20 +1,12 @@
 """Unit tests for the filters targets_to_filters, targets_to_pattern and hosts_to_targets."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from ansible.errors import AnsibleFilterError
 
-COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
-
-from ansible.errors import AnsibleFilterError  # noqa: E402
-
-from ansible_collections.alicloud.oos.plugins.filter.targets import (  # noqa: E402
+from ansible_collections.alicloud.oos.plugins.filter.targets import (
     FilterModule, hosts_to_targets, targets_to_filters, targets_to_pattern)
-from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import default_group_names  # noqa: E402
+from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import default_group_names
 
 
 def test_filters_are_registered():

@@ -1,17 +1,10 @@
 """Unit tests for plugins/plugin_utils/inventory.py (the logic behind the alicloud.oos.ecs inventory)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
-
-from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError  # noqa: E402
-from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (  # noqa: E402
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (
     choose_hostname, default_group_names, host_variables, is_bad_region_error, list_regions, load_fleet,
     preferred_value, sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
 

@@ -62,7 +62,7 @@ def test_argument_spec_uses_env_fallback_and_no_log():
 
 
 def test_doc_fragments_are_generated_from_the_table():
-    modules = yaml.safe_load(ModuleDocFragment.MODULES)["options"]
+    modules = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
     plugins = yaml.safe_load(ModuleDocFragment.PLUGINS)["options"]
     assert set(modules) == set(plugins) == set(AUTH_OPTIONS)
     for name, option in AUTH_OPTIONS.items():

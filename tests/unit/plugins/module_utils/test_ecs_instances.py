@@ -7,17 +7,11 @@ from __future__ import annotations
 
 import json
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
-COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
-
-from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError  # noqa: E402
-from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import (  # noqa: E402
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import (
     FILTER_KEYS, HOSTVAR_NAMES, describe_instances, describe_params, filters_from_targets, normalize_instance,
     region_from_targets, resolve_targets, validate_filters)
 

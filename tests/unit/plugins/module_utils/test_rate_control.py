@@ -1,17 +1,10 @@
 """Unit tests for plugins/module_utils/rate_control.py (OOS RateControl -> Ansible play keywords)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-COLLECTIONS = Path(__file__).resolve().parents[4] / ".collections"
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
-
-from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError  # noqa: E402
-from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import (  # noqa: E402
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import (
     concurrency_for, max_errors_allowed, parse_rate_control, rate_control_from_loop, to_max_fail_percentage,
     to_play_keywords, to_serial, to_throttle)
 
