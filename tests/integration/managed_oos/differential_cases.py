@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared"
+from tests.conftest import SHARED
+
 PUBLIC = SHARED / "oos-templates" / "PublicTemplates"
 ACTIONS = SHARED / "oos-templates" / "CloudProductActions"
 SEEDS = SHARED / "seeds"

@@ -4,14 +4,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHARED
 from tests.emulator.oos_engine import EngineError, OOSEngine, TemplateError, flatten_api_parameters, validation_result
 from tests.emulator.oos_engine.expressions import ExpressionError, Scope, coerce, render
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 ACTIONS = SHARED / "oos-templates" / "CloudProductActions"
 
 
@@ -445,8 +444,8 @@ def test_high_risk_api_waits_for_confirmation_unless_safety_check_is_skipped(eng
     assert ecs.instances["i-2"]["Status"] == "Stopping"
 
 
-@pytest.mark.skipif(not ACTIONS.is_dir(), reason="../shared/oos-templates not present")
 def test_cloud_product_action_runs_as_a_child_execution(engine, ecs):
+    # From the definition in ../shared when present (the fixture passes it), else the engine's own StopInstance.
     children = []
     engine.on_execution = children.append
     content = """
