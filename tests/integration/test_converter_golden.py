@@ -14,9 +14,7 @@ import select
 import subprocess
 import sys
 import termios
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -47,34 +45,6 @@ def cloud():
 def emulator6(cloud):
     cloud.reset(instances=6, seed=3)
     return cloud
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    posts: list
-
-    def do_POST(self):  # noqa: N802 - http.server API
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.posts.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body or b"null")})
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(b'{"errcode": 0, "errmsg": "ok"}')
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def webhook():
-    """A local HTTP receiver standing in for the DingTalk robot: records every POST."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    server.posts = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/robot/send?access_token=test"
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def write_playbook(tmp_path: Path, content, name: str, **options) -> Path:
