@@ -959,12 +959,9 @@ class NativeSteps:
     def execution_id(self) -> str:
         return self._run.id
 
-    def api(self, name: str, api: str, parameters: dict, outputs: dict | None = None, *,
-            risk: str | None = None) -> dict:
+    def api(self, name: str, api: str, parameters: dict, outputs: dict | None = None) -> dict:
         """``ACS::ExecuteAPI`` on ECS; ``outputs`` maps an output name to ``(jq selector, Type)``."""
         properties = {"Service": "ECS", "API": api, "Parameters": parameters}
-        if risk:
-            properties["Risk"] = risk
         return self._step(name, "ACS::ExecuteAPI", properties, outputs,
                           lambda task_execution: self._engine._execute_api(self._run, properties, task_execution))
 
