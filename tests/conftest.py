@@ -8,8 +8,10 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import urllib.request
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,9 @@ from tests.emulator import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED = REPO_ROOT.parent / "shared"
+# The project's reference material (../shared). Tests that read it skip when it is absent, as in a fresh clone;
+# ALICLOUD_OOS_SHARED_DIR points elsewhere (a path that does not exist shows what a fresh clone runs).
+SHARED = Path(os.environ.get("ALICLOUD_OOS_SHARED_DIR") or REPO_ROOT.parent / "shared")
 BIN = Path(sys.executable).parent
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
 
@@ -158,6 +162,34 @@ def emulator_factory():
 def emulator(emulator_factory):
     """A fresh emulator with a small deterministic fleet (20 instances) and fast transitions."""
     return emulator_factory("--instances", "20", "--seed", "1", "--transition-seconds", "0.2")
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    posts: list
+
+    def do_POST(self):  # noqa: N802 - http.server API
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.posts.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body or b"null")})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"errcode": 0, "errmsg": "ok"}')
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook():
+    """A local HTTP receiver standing in for a webhook (DingTalk robot, approval URL): records every POST."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    server.posts = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/robot/send?access_token=test"
+    yield server
+    server.shutdown()
+    server.server_close()
 
 
 @dataclass

@@ -2,9 +2,13 @@
 run with ansible-playbook as a user would."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.integration.converter import seeds
 
 HERE = Path(__file__).resolve().parent / "managed_oos"
 
@@ -100,3 +104,93 @@ def test_failing_template_and_bad_content(oos_emulator, playbook):
     assert r["not_yaml"]["failed"] is True and "neither valid JSON nor valid YAML" in r["not_yaml"]["msg"]
     assert r["absent_check"]["changed"] is False  # nothing was created
     assert oos_emulator.stats()["calls"].get("CreateTemplate", 0) == 0
+
+
+def fleet_network(emu) -> dict:
+    """Security group and vSwitch of the first instance (read with the collection's client), for templates that
+    launch instances."""
+    if str(REPO_ROOT / ".collections") not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT / ".collections"))
+    from ansible_collections.alicloud.oos.plugins.module_utils.auth import resolve_auth
+    from ansible_collections.alicloud.oos.plugins.module_utils.client import AlicloudClient
+
+    client = AlicloudClient(resolve_auth({}, emu.env), "ecs", region=emu.region, endpoint=emu.url)
+    instance = client.call("DescribeInstances", {"RegionId": emu.region})["Instances"]["Instance"][0]
+    return {"baseImageId": "aliyun_3_x64_20G_alibase_20240101.vhd", "instanceType": "ecs.g6.large",
+            "securityGroupId": instance["SecurityGroupIds"]["SecurityGroupId"][0],
+            "vSwitchId": instance["VpcAttributes"]["VSwitchId"]}
+
+
+def test_product_actions_run_without_action_templates(oos_emulator, playbook):
+    """The emulator as a user starts it (no --action-templates) runs ACS::ECS::* product actions itself."""
+    fleet = {i["InstanceId"] for i in oos_emulator.instances()}
+    target = sorted(fleet)[0]
+    result = playbook(HERE / "product_actions.yml", oos_emulator.env,
+                      extra_vars={"network": fleet_network(oos_emulator), "snapshot_instance": target})
+    assert result.rc == 0, result.output[-3000:]
+    r = result.results
+
+    baked = r["baked"]
+    assert baked["status"] == "Success", baked.get("msg")
+    assert baked["outputs"]["patchLog"] == "patched\nLinux\n"
+    images = {i["ImageId"]: i for i in oos_emulator.control("images")}
+    assert images[baked["outputs"]["imageId"]]["ImageName"] == "baked-by-test"
+    assert images[baked["outputs"]["imageId"]]["Status"] == "Available"
+    assert [(t["task_name"], t["status"]) for t in baked["task_executions"]] == [
+        ("imageNameIsFree", "Success"), ("launchBuilder", "Success"), ("ensureAgent", "Success"),
+        ("applyPatch", "Success"), ("stopBuilder", "Success"), ("bakeImage", "Success"), ("releaseBuilder", "Success")]
+    children = [e for e in oos_emulator.control("executions") if e.get("ParentExecutionId") == baked["execution_id"]]
+    assert sorted(e["TemplateName"] for e in children) == sorted([
+        "ACS::ECS::RunInstances", "ACS::ECS::InstallCloudAssistant", "ACS::ECS::RunCommand",
+        "ACS::ECS::StopInstance", "ACS::ECS::CreateImage"])
+    assert all(e["Status"] == "Success" for e in children)
+
+    broken = r["broken"]
+    assert broken["status"] == "Failed"
+    assert "task applyPatch (ACS::ECS::RunCommand) failed" in broken["msg"], broken["msg"]
+    # The OnError jump ran the cleanup task, skipping the image steps; the execution still ends Failed.
+    assert [(t["task_name"], t["status"]) for t in broken["task_executions"]][-2:] == [
+        ("applyPatch", "Failed"), ("releaseBuilder", "Success")]
+    assert not [i for i in images.values() if i["ImageName"] == "never-baked"]
+    # Both builders were released: the fleet is what it was.
+    assert {i["InstanceId"] for i in oos_emulator.instances()} == fleet
+
+    snapshot = r["snapshot"]
+    assert snapshot["status"] == "Success", snapshot.get("msg")
+    snapshots = {s["SnapshotId"]: s for s in oos_emulator.control("snapshots")}
+    assert snapshots[snapshot["outputs"]["snapshotId"]]["SnapshotName"].startswith("nightly-exec-")
+    tags = next(i["Tags"] for i in oos_emulator.instances() if i["InstanceId"] == target)
+    assert tags["last-snapshot"] == snapshot["outputs"]["snapshotId"]
+
+
+@pytest.mark.skipif(seeds.seed_path("004") is None, reason="../shared/seeds absent: seed 004 not run")
+def test_seed_update_image_runs_without_action_templates(oos_emulator, playbook, tmp_path):
+    """ACS-ECS-UpdateImage (seed 004) as published, on the emulator a user starts: no --action-templates."""
+    source = tmp_path / "update-image.yml"
+    source.write_text(seeds.update_image_template())
+    network = fleet_network(oos_emulator)
+    parameters = {"sourceImageId": network["baseImageId"], "instanceType": network["instanceType"],
+                  "securityGroupId": network["securityGroupId"], "vSwitchId": network["vSwitchId"],
+                  "commandContent": "echo updated", "commandType": "RunShellScript", "targetImageName": "seed-image"}
+    fleet = {i["InstanceId"] for i in oos_emulator.instances()}
+    result = playbook("""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - alicloud.oos.oos_execution:
+                template_content: "{{ lookup('ansible.builtin.file', source) }}"
+                parameters: "{{ oos_parameters }}"
+                poll_interval: 0.2
+                wait_timeout: 180
+              register: run
+            - ansible.builtin.copy:
+                dest: "{{ results_file }}"
+                content: "{{ run | to_json }}"
+                mode: "0600"
+        """, oos_emulator.env, extra_vars={"source": str(source), "oos_parameters": parameters})
+    assert result.rc == 0, result.output[-3000:]
+    run = result.results
+    assert run["status"] == "Success", run.get("msg")
+    image = next(i for i in oos_emulator.control("images") if i["ImageId"] == run["outputs"]["imageId"])
+    assert (image["ImageName"], image["Status"]) == ("seed-image", "Available")
+    assert {i["InstanceId"] for i in oos_emulator.instances()} == fleet     # the temporary instance was deleted

@@ -23,6 +23,7 @@ from typing import Callable
 
 from .expressions import (ExpressionError, Scope, coerce, coerce_value, jq_all, render, substitute, to_text,
                           truth)
+from .product_actions import NATIVE_ACTIONS, NATIVE_NAMES
 from .template import TemplateError, load_template, resolve_parameters, template_format
 
 TERMINAL = ("Success", "Failed", "Cancelled")
@@ -473,12 +474,16 @@ class OOSEngine:
         self._log(run, "Execution started.")
         self._execute(run)
 
-    def _execute(self, run: _Run) -> None:
-        """Run the tasks of one execution to a terminal status (never raises)."""
+    def _execute(self, run: _Run, body: Callable | None = None) -> None:
+        """Run one execution to a terminal status (never raises): its template's tasks, or ``body(run)`` (a native
+        product action), which returns the execution's Outputs."""
         status, reason = "Success", ""
         try:
-            self._run_tasks(run)
-            outputs = self._template_outputs(run)
+            if body is None:
+                self._run_tasks(run)
+                outputs = self._template_outputs(run)
+            else:
+                outputs = body(run)
             self._update(run, Outputs=json.dumps(outputs, ensure_ascii=False, default=str))
         except ExecutionCancelled as exc:
             status, reason = "Cancelled", str(exc) or "The execution was cancelled."
@@ -750,10 +755,16 @@ class OOSEngine:
         if kind in BUILTIN_ACTIONS:
             raise TaskFailed(f"action {action} is not supported by the emulator's OOS engine")
         content = self.action_templates.get(action)
-        if content is None:
-            raise TaskFailed(f"unknown action {action}: no cloud product action template of that name "
-                             "(start the emulator with --action-templates DIR)")
-        return self._run_child(run, task_execution, content, properties, action, action), None
+        if content is not None:  # --action-templates overrides the engine's own product actions
+            return self._run_child(run, task_execution, content, properties, action, action), None
+        native = NATIVE_ACTIONS.get(kind)
+        if native is not None:
+            return self._run_child(run, task_execution, native.document, properties, action, action,
+                                   body=lambda child: native.run(NativeSteps(self, child), dict(child.scope.parameters))
+                                   ), None
+        raise TaskFailed(f"unknown action {action}: the emulator runs {', '.join(sorted(NATIVE_NAMES))} itself; "
+                         "other cloud product actions need their templates (start the emulator with "
+                         "--action-templates DIR)")
 
     def _call(self, run: _Run, product: str, api: str, parameters: dict, task_execution: dict | None = None):
         region = parameters.get("RegionId") or run.scope.pseudo.get("RegionId") or self.default_region
@@ -896,9 +907,12 @@ class OOSEngine:
                         selected.append(instance)
         return {"Instances": {"Instance": selected}, "TotalCount": len(selected)}
 
-    def _run_child(self, run: _Run, task_execution: dict, content: str, parameters: dict, name: str,
-                   action: str) -> dict:
-        """ACS::Template and cloud product actions: a child execution whose Outputs the task selects from."""
+    def _run_child(self, run: _Run, task_execution: dict, content, parameters: dict, name: str,
+                   action: str, body: Callable | None = None) -> dict:
+        """ACS::Template and cloud product actions: a child execution whose Outputs the task selects from.
+
+        ``content`` is the child's template (text or document); a native product action passes its parameter
+        declarations as ``content`` and runs as ``body`` (see :class:`NativeSteps`)."""
         child_id = new_id("exec-")
         region = run.scope.pseudo.get("RegionId")
         try:
@@ -923,13 +937,78 @@ class OOSEngine:
         if self.on_execution:
             self.on_execution(record)
         self._update(child, Status="Running")
-        self._execute(child)
+        self._execute(child, body)
         status = child.record["Status"]
         if status == "Cancelled":
             raise ExecutionCancelled(child.record.get("StatusMessage") or "")
         if status != "Success":
             raise TaskFailed(f"child execution {child_id} ({name}) failed: {child.record.get('StatusMessage')}")
         return json.loads(child.record.get("Outputs") or "{}")
+
+
+class NativeSteps:
+    """The steps a native product action (``product_actions.py``) takes, each a task execution of its child
+    execution, run by the same code as the template tasks they stand for (ExecuteAPI, WaitFor, CheckFor, Sleep):
+    same flattening, paging, high-risk confirmation, retries and delays, and jq outputs."""
+
+    def __init__(self, engine: OOSEngine, run: _Run):
+        self._engine = engine
+        self._run = run
+
+    @property
+    def execution_id(self) -> str:
+        return self._run.id
+
+    def api(self, name: str, api: str, parameters: dict, outputs: dict | None = None) -> dict:
+        """``ACS::ExecuteAPI`` on ECS; ``outputs`` maps an output name to ``(jq selector, Type)``."""
+        properties = {"Service": "ECS", "API": api, "Parameters": parameters}
+        return self._step(name, "ACS::ExecuteAPI", properties, outputs,
+                          lambda task_execution: self._engine._execute_api(self._run, properties, task_execution))
+
+    def wait_for(self, name: str, api: str, parameters: dict, selector: str, desired=(), *, stop=(),
+                 outputs: dict | None = None, **timing) -> dict:
+        """``ACS::WaitFor``; ``timing`` holds the task keys Retries, Delay, DelayType, BackOff, MaxRetryInterval."""
+        return self._poll(name, "ACS::WaitFor", api, parameters, selector, desired, stop, outputs, timing)
+
+    def check_for(self, name: str, api: str, parameters: dict, selector: str, desired=(), *,
+                  outputs: dict | None = None) -> dict:
+        return self._poll(name, "ACS::CheckFor", api, parameters, selector, desired, (), outputs, {})
+
+    def sleep(self, name: str, duration: str) -> None:
+        self._step(name, "ACS::Sleep", {"Duration": duration}, None,
+                   lambda task_execution: self._engine._sleep(self._run, parse_duration(duration)) or {})
+
+    def fail(self, message: str):
+        raise TaskFailed(message)
+
+    def _poll(self, name, action, api, parameters, selector, desired, stop, outputs, timing) -> dict:
+        properties = {"Service": "ECS", "API": api, "Parameters": parameters, "PropertySelector": selector,
+                      "DesiredValues": list(desired)}
+        if stop:
+            properties["StopRetryValues"] = list(stop)
+        task = {"Name": name, "Action": action, **timing}
+        return self._step(name, action, properties, outputs, lambda task_execution: self._engine._wait_for(
+            self._run, task, properties, single=action == "ACS::CheckFor"))
+
+    def _step(self, name: str, action: str, properties: dict, outputs: dict | None, work: Callable) -> dict:
+        engine, run = self._engine, self._run
+        task = {"Name": name, "Action": action, "Outputs": {
+            output: {"ValueSelector": selector, "Type": kind} for output, (selector, kind) in (outputs or {}).items()}}
+        task_execution = engine._new_task_execution(run, task)
+        with engine._lock:
+            task_execution["Properties"] = json.dumps(properties, ensure_ascii=False, default=str)
+        try:
+            values = engine._task_outputs(task, work(task_execution), run.scope)
+        except (TaskFailed, ExpressionError) as exc:
+            engine._finish_task(run, task_execution, "Failed", str(exc))
+            raise TaskFailed(f"Task {name} failed: {exc}") from None
+        except ExecutionCancelled:
+            engine._finish_task(run, task_execution, "Cancelled", "The execution was cancelled.")
+            raise
+        with engine._lock:
+            run.scope.task_outputs[name] = values
+        engine._finish_task(run, task_execution, "Success", "", values)
+        return values
 
 
 def _merge_lists(merged: dict, page: dict) -> None:

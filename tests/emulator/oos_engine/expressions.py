@@ -125,16 +125,35 @@ def render(value, scope: Scope):
 # ---------------------------------------------------------------------------------------------
 # jq
 
+# Words that start a jq program without naming a field: keywords and literals. Together with the builtins callable
+# without arguments (read from the jq library itself), they are never taken for a key with its dot left out.
+_JQ_WORDS = frozenset({"if", "reduce", "foreach", "try", "def", "label", "import", "include", "not", "true", "false",
+                       "null"})
+_LEADING_WORD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(\(?)")
+_zero_arity_builtins: frozenset | None = None
+
+
+def _is_function_word(word: str) -> bool:
+    global _zero_arity_builtins
+    if _zero_arity_builtins is None:
+        names = jq.compile("builtins").input_value(None).first()
+        _zero_arity_builtins = frozenset(name.partition("/")[0] for name in names if name.endswith("/0"))
+    return word in _JQ_WORDS or word in _zero_arity_builtins
+
+
 def normalise_jq(program: str) -> str:
-    """OOS selectors may omit the leading dot (``Instances.Instance[].InstanceId``)."""
+    """OOS selectors may omit the leading dot of a path (``Instances.Instance[].InstanceId``, ``invokeId``).
+
+    Only a program that starts with a field name gets the dot. A function call (``contains(["disk"])``,
+    ``map(.x)``), a keyword (``if``, ``reduce``), a literal (``true``, ``"text"``, ``42``), a builtin used without
+    arguments (``length``, ``tostring | ...``), a variable (``$x``), ``[...]``, ``{...}``, ``..`` and ``@base64``
+    are jq as written.
+    """
     program = program.strip()
-    if program and (program[0].isalpha() or program[0] == "_") and not re.match(
-            r"^(map|select|length|keys|to_entries|from_entries|not|add|sort|unique|flatten|tostring|"
-            r"tonumber|type|reverse|min|max|first|last|empty|if|reduce|\$__loc__|env|now|del|paths|def|try|label|"
-            r"foreach|import|include|input|inputs|input_filename|stderr|halt|halt_error|localtime|get_search_list)\b"
-            r"|^\w+\s*\(", program):
-        program = "." + program
-    return program or "."
+    match = _LEADING_WORD.match(program)
+    if match is None or match.group(2) or _is_function_word(match.group(1)):
+        return program or "."
+    return "." + program
 
 
 # OOS runs selectors on its own servers: they see the document, never the machine that evaluates them.

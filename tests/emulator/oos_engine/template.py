@@ -202,6 +202,19 @@ def _typed(name: str, spec: dict, value):
 
 
 def _check_constraints(name: str, spec: dict, value) -> None:
+    """AllowedValues, AllowedPattern, lengths and ranges; a List parameter's constraints hold for each element.
+
+    OOS reads a List parameter's constraints as constraints on its elements: ``AllowedValues: [cn-hangzhou,
+    cn-shanghai]`` on ``targetRegionIds`` lists the regions one may pick, and ``[cn-hangzhou]`` is a valid value.
+    """
+    if spec.get("Type") == "List" and isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_one(f"{name}[{index}]", spec, item)
+        return
+    _check_one(name, spec, value)
+
+
+def _check_one(name: str, spec: dict, value) -> None:
     allowed = spec.get("AllowedValues")
     if allowed and value not in allowed and to_text(value) not in [to_text(item) for item in allowed]:
         raise TemplateError("InvalidParameter", f"Parameter {name} must be one of {allowed}, got {value!r}.")

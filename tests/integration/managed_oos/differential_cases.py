@@ -1,8 +1,17 @@
-"""The differential test's cases: OOS templates from the corpus and the seeds, with parameters for a fresh fleet.
+"""The differential test's cases: OOS templates with parameters for a fresh fleet.
 
-Templates are read from ``../shared`` at test time (never copied into the repository). Parameter values may
-use placeholders that depend on the fleet; ``resolve(value, fleet)`` fills them from the emulator's
-``/_emulator/instances`` listing, which is identical on two emulators started with the same seed.
+Two kinds of case:
+
+* **core** (``core:<file>``): templates the project wrote itself, in ``tests/integration/core_templates/``. They run
+  in any clone: product actions run from the emulator engine's own implementation and the converter's, without
+  any action templates.
+* **shared** (a ``PublicTemplates`` file name, or ``seed:<file>``): OOS templates from ``../shared``, read at test
+  time (never copied into the repository); skipped when ``../shared`` is absent. Their product actions come from the
+  definitions in ``../shared`` (``--action-templates`` for the engine, ``action_templates_path`` for the converter).
+
+Parameter values may use placeholders that depend on the fleet or the test: ``resolve(value, fleet, webhook)``
+fills them from the emulator's ``/_emulator/instances`` listing, identical on two emulators started with the same
+seed, and from the URL of the test's webhook receiver.
 """
 from __future__ import annotations
 
@@ -10,32 +19,119 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared"
+from tests.conftest import SHARED
+
 PUBLIC = SHARED / "oos-templates" / "PublicTemplates"
 ACTIONS = SHARED / "oos-templates" / "CloudProductActions"
 SEEDS = SHARED / "seeds"
+CORE = Path(__file__).resolve().parents[1] / "core_templates"
 
 WEB = {"Type": "Tags", "Tags": [{"Key": "App", "Value": "web"}]}
 DB = {"Type": "Tags", "Tags": [{"Key": "App", "Value": "db"}]}
 DEV_DB = {"Type": "Tags", "Tags": [{"Key": "App", "Value": "db"}, {"Key": "Env", "Value": "dev"}]}
 RATE = {"Mode": "Concurrency", "MaxErrors": 0, "Concurrency": 3}
+BASE_IMAGE = "aliyun_3_x64_20G_alibase_20240101.vhd"
 
 
 @dataclass
 class Case:
     name: str
-    source: str                      # PublicTemplates file name, or seed:<file>
+    source: str                      # core:<file>, seed:<file>, or a PublicTemplates file name
     parameters: dict = field(default_factory=dict)
     stop_first: str | None = None    # tag filter "Key=Value": instances forced to Stopped before the run
-    expect: str = "Success"          # Success | Failed | Rejected (the template itself is invalid)
+    expect: str = "Success"          # Success | Failed | Cancelled | Rejected (refused before anything runs)
+    approval: str | None = None      # approve | reject: the answer to the template's ACS::Approve
+    # A converter change this case needs, as (what to change, a regex of the symptom seen until then): the case is
+    # xfail(strict) until the converter changes, and only that symptom counts as the expected failure.
+    converter_change: tuple[str, str] | None = None
+
+    @property
+    def core(self) -> bool:
+        return self.source.startswith("core:")
+
+    @property
+    def action_templates(self) -> Path | None:
+        """Core cases run every product action natively; shared cases from the definitions in ../shared."""
+        return None if self.core else ACTIONS
+
+    def available(self) -> bool:
+        if self.core:
+            return True
+        if self.source.startswith("seed:"):
+            return (SEEDS / self.source[5:]).is_file() and ACTIONS.is_dir()
+        return (PUBLIC / self.source).is_file() and ACTIONS.is_dir()
 
     def content(self) -> str:
+        if self.core:
+            return (CORE / self.source[5:]).read_text()
         if self.source.startswith("seed:"):
             return seed_template(SEEDS / self.source[5:])
         return (PUBLIC / self.source).read_text()
 
 
-CASES = [
+INSTALL_CLOUD_ASSISTANT = ((
+    "ACS::ECS::InstallCloudAssistant has no native mapping in the converter (actions.ECS_NATIVE) and the core cases "
+    "give no action_templates_path: the converter refuses the template ('unsupported cloud product action'); map it "
+    "natively (CheckFor Running, DescribeCloudAssistantStatus, install + reboot + wait only when not 'true')"),
+    r"unsupported cloud product action ACS::ECS::InstallCloudAssistant")
+CREATE_SNAPSHOT = ((
+    "ACS::ECS::CreateSnapshot has no native mapping in the converter (actions.ECS_NATIVE) and the core cases give "
+    "no action_templates_path: the converter refuses the template; map it natively (DescribeDisks, wait for the "
+    "attached instance, CreateSnapshot, wait for 'accomplished', output snapshotId)"),
+    r"unsupported cloud product action ACS::ECS::CreateSnapshot")
+LOOP_ITEM_IN_BATCHED_OUTPUTS = ((
+    "a Loop over ACS::ECS::RebootInstance (one batched oos_instance call) whose task Outputs select "
+    "'\"{{ ACS::TaskLoopItem }}\"' fails the run: the filter oos_batch_done renders the per-item ValueSelectors "
+    "without the item ('{{ ACS::TaskLoopItem }} is only defined inside a Loop'); give each item's selector its item"),
+    r"oos_batch_done: \{\{ ACS::TaskLoopItem \}\} is only defined inside a Loop")
+LOOP_PLAY_AFTER_FAILURE = ((
+    "when a task fails before a Loop that runs as its own play (in-memory hosts, serial from "
+    "hostvars['localhost']['oos_loop']), ansible-playbook aborts with \"Error processing keyword 'serial': "
+    "... no attribute 'oos_loop'\": the execution's Failed status, reason and outputs are never published; the "
+    "loop play's serial needs a default when its set-up tasks were skipped"),
+    r"Error processing keyword 'serial'")
+
+CORE_CASES = [
+    Case("core-stop-by-tags", "core:fleet-power.yml", {"targets": WEB, "wanted": "Stopped", "rateControl": RATE}),
+    Case("core-start-by-ids", "core:fleet-power.yml", {
+        "targets": {"Type": "ResourceIds", "ResourceIds": ["@instance:0", "@instance:1", "@instance:4"]},
+        "wanted": "Running", "environments": ["dev"]}, stop_first="App=web"),
+    Case("core-bad-list-element", "core:fleet-power.yml", {"targets": WEB, "wanted": "Stopped",
+                                                           "environments": ["dev", "staging"]}, expect="Rejected"),
+    Case("core-approve-then-reboot", "core:approve-then-reboot.yml", {"targets": DB, "approvalWebhook": "@webhook"},
+         approval="approve"),
+    Case("core-reject-reboots-nothing", "core:approve-then-reboot.yml", {"targets": DB, "approvalWebhook": "@webhook"},
+         approval="reject", expect="Cancelled"),
+    Case("core-update-image", "core:update-image.yml", {
+        "baseImageId": BASE_IMAGE, "instanceType": "ecs.g6.large", "securityGroupId": "@security_group",
+        "vSwitchId": "@vswitch", "patchScript": "echo patched > /dev/null; echo patch-ok", "newImageName": "core-baked"},
+        converter_change=INSTALL_CLOUD_ASSISTANT),
+    Case("core-update-image-cleans-up", "core:update-image.yml", {
+        "baseImageId": BASE_IMAGE, "instanceType": "ecs.g6.large", "securityGroupId": "@security_group",
+        "vSwitchId": "@vswitch", "patchScript": "echo broken; exit 3", "newImageName": "core-broken"},
+        expect="Failed", converter_change=INSTALL_CLOUD_ASSISTANT),
+    Case("core-commands-within-max-errors", "core:command-fleet.yml", {
+        "targets": DEV_DB, "failOn": ["@instance:2"], "maxErrors": "50%"}),
+    Case("core-commands-beyond-max-errors", "core:command-fleet.yml", {
+        "targets": DEV_DB, "failOn": ["@instance:2"], "maxErrors": "0"}, expect="Failed"),
+    Case("core-flow-inspect", "core:flow-control.yml", {"instanceId": "@instance:0", "route": "inspect",
+                                                       "verbose": True}),
+    Case("core-flow-finish", "core:flow-control.yml", {"instanceId": "@instance:2", "route": "finish"}),
+    Case("core-flow-on-error-jump", "core:flow-control.yml", {"instanceId": "@instance:1", "route": "break"},
+         expect="Failed"),
+    Case("core-wait-and-check", "core:wait-and-check.yml", {"instanceId": "@instance:3"}),
+    Case("core-check-fails", "core:wait-and-check.yml", {"instanceId": "@instance:3", "expectBefore": "Stopped"},
+         expect="Failed"),
+    Case("core-snapshot-and-tag", "core:snapshot-and-tag.yml", {"instanceId": "@instance:5"},
+         converter_change=CREATE_SNAPSHOT),
+    Case("core-describe-stop-start-json", "core:describe-stop-start.json", {"instanceId": "@instance:6"}),
+    Case("core-loop-item-outputs", "core:loop-item-outputs.yml", {"instanceIds": ["@instance:0", "@instance:3"]},
+         converter_change=LOOP_ITEM_IN_BATCHED_OUTPUTS),
+    Case("core-failure-before-loop", "core:failure-before-loop.yml", {"instanceIds": ["@instance:0", "@instance:3"]},
+         expect="Failed", converter_change=LOOP_PLAY_AFTER_FAILURE),
+]
+
+SHARED_CASES = [
     Case("bulky-stop", "ACS-ECS-BulkyStopInstances.yml", {"targets": WEB, "rateControl": RATE}),
     Case("bulky-stop-forced", "ACS-ECS-BulkyStopInstances.yml", {"targets": DEV_DB, "forceStop": True,
                                                                 "stoppedMode": "StopCharging"}),
@@ -58,13 +154,16 @@ CASES = [
     Case("bulky-stop-by-ids", "ACS-ECS-BulkyStopInstances.yml", {"targets": {
         "Type": "ResourceIds", "ResourceIds": ["@instance:4", "@instance:5", "@instance:6"]}}),
     Case("update-image-seed", "seed:004_810dd5a396d65a71.txt", {
-        "sourceImageId": "aliyun_3_x64_20G_alibase_20240101.vhd", "instanceType": "ecs.g6.large",
+        "sourceImageId": BASE_IMAGE, "instanceType": "ecs.g6.large",
         "securityGroupId": "@security_group", "vSwitchId": "@vswitch",
         # Cloud Assistant scripts really run on the test host: never a real package update.
         "commandContent": "echo yum -y update",
         "commandType": "RunShellScript", "targetImageName": "updated-image"}),
-    Case("tasks-as-mapping-seed", "seed:000_7aff539b7c252920.txt", {}, expect="Rejected"),
+    Case("tasks-as-mapping-seed", "seed:000_7aff539b7c252920.txt", {
+        "RegionId": "cn-hangzhou", "InstanceId": "@instance:0", "DoStopStart": True}, expect="Rejected"),
 ]
+
+CASES = CORE_CASES + SHARED_CASES
 
 
 def seed_template(path: Path) -> str:
@@ -89,13 +188,13 @@ def seed_template(path: Path) -> str:
     raise ValueError(f"no OOS template found in {path}")
 
 
-def resolve(value, fleet: list):
+def resolve(value, fleet: list, webhook: str = ""):
     """Replace ``@instance:N`` (the N-th Running instance of the default region), ``@vswitch`` and
-    ``@security_group`` (of instance 0)."""
+    ``@security_group`` (of instance 0), and ``@webhook`` (the test's receiver)."""
     if isinstance(value, dict):
-        return {key: resolve(item, fleet) for key, item in value.items()}
+        return {key: resolve(item, fleet, webhook) for key, item in value.items()}
     if isinstance(value, list):
-        return [resolve(item, fleet) for item in value]
+        return [resolve(item, fleet, webhook) for item in value]
     if isinstance(value, str) and value.startswith("@"):
         running = [i for i in fleet if i["Status"] == "Running"]
         if value.startswith("@instance:"):
@@ -105,4 +204,6 @@ def resolve(value, fleet: list):
         if value == "@security_group":
             groups = running[0].get("SecurityGroupIds")
             return groups[0] if isinstance(groups, list) else groups["SecurityGroupId"][0]
+        if value == "@webhook":
+            return webhook
     return value

@@ -4,14 +4,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHARED
 from tests.emulator.oos_engine import EngineError, OOSEngine, TemplateError, flatten_api_parameters, validation_result
 from tests.emulator.oos_engine.expressions import ExpressionError, Scope, coerce, render
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 ACTIONS = SHARED / "oos-templates" / "CloudProductActions"
 
 
@@ -138,6 +137,48 @@ def test_jq_selectors_without_leading_dot_and_output_types():
     assert coerce(jq_all(".Instances", data), "Json") == data["Instances"]
 
 
+DISKS = {"Disks": {"Disk": [{"DiskId": "d-1", "Category": "cloud_essd", "Tags": ["disk", "system"], "Size": 40},
+                             {"DiskId": "d-2", "Category": "cloud", "Tags": ["data"], "Size": 100}]},
+         "TotalCount": 2}
+
+
+@pytest.mark.parametrize("selector, expected", [
+    # A path whose leading dot is left out gets it.
+    ("Disks.Disk[].DiskId", ["d-1", "d-2"]),
+    ("TotalCount", [2]),
+    # Everything else is jq as written: a leading dot would make it invalid or change its meaning.
+    ('.Disks.Disk[].Tags | contains(["disk"])', [True, False]),
+    ('Disks.Disk[].Tags | map(select(. == "data")) | length', [0, 1]),
+    ("[.Disks.Disk[].Size]", [[40, 100]]),
+    ("{first: .Disks.Disk[0].DiskId}", [{"first": "d-1"}]),
+    ('"literal"', ["literal"]),
+    ("42", [42]),
+    ("true", [True]),
+    ("null", [None]),
+    ("$__loc__ | .line", [1]),
+    ("[..|numbers] | add", [142]),
+    ("keys", [["Disks", "TotalCount"]]),
+    ("length", [2]),
+    ("tostring | length > 10", [True]),
+    ("to_entries | map(.key)", [["Disks", "TotalCount"]]),
+    ("reduce .Disks.Disk[] as $d (0; . + $d.Size)", [140]),
+    ("if .TotalCount > 1 then \"many\" else \"one\" end", ["many"]),
+    ("@base64 \"x\"", ["x"]),
+    ("select(.TotalCount == 2) | .TotalCount", [2]),
+])
+def test_jq_selector_forms(selector, expected):
+    from tests.emulator.oos_engine.expressions import jq_all
+    assert jq_all(selector, DISKS) == expected
+
+
+def test_jq_function_call_on_a_list_is_left_as_written():
+    from tests.emulator.oos_engine.expressions import jq_all
+    # The selector of a real template, applied to a list of tags: contains() must not become .contains().
+    assert jq_all('contains(["disk"])', ["disk", "system"]) == [True]
+    assert jq_all("inside([\"a\", \"b\"])", ["a"]) == [True]
+    assert render({"Fn::Jq": ["First", 'map(select(. != "x")) | length', ["x", "y"]]}, Scope()) == 1
+
+
 def test_fn_eval_refuses_anything_but_arithmetic():
     assert render({"Fn::Eval": ["-3*24"]}, Scope()) == -72
     with pytest.raises(ExpressionError):
@@ -172,6 +213,40 @@ def test_parameters_are_checked_before_anything_runs(engine, ecs):
     with pytest.raises(TemplateError, match="Parameter other is not defined"):
         start(engine, content, {"n": 1, "other": 2})
     assert ecs.calls == []
+
+
+LIST_CONSTRAINTS = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  regions: {Type: List, AllowedValues: [cn-hangzhou, cn-shanghai, cn-beijing]}
+  names: {Type: List, AllowedPattern: '^web-[0-9]+$', MinLength: 5, MaxLength: 8, Default: [web-1]}
+  sizes: {Type: List, MinValue: 20, MaxValue: 500, Default: [40]}
+  mode: {Type: String, AllowedValues: [fast, slow], Default: fast}
+Tasks:
+- {Name: a, Action: ACS::Sleep, Properties: {Duration: PT0S}}
+"""
+
+
+@pytest.mark.parametrize("parameters, error", [
+    ({"regions": ["cn-hangzhou"]}, None),
+    ({"regions": ["cn-hangzhou", "cn-beijing"], "names": ["web-1", "web-22"], "sizes": [20, 500]}, None),
+    ({"regions": "cn-shanghai,cn-beijing"}, None),            # a comma-separated string is a list too
+    ({"regions": []}, None),
+    ({"regions": ["cn-hangzhou", "us-west-1"]}, r"regions\[1\] must be one of"),
+    ({"regions": ["cn-hangzhou"], "names": ["web-1", "db-1"]}, r"names\[1\] does not match"),
+    ({"regions": ["cn-hangzhou"], "names": ["web"]}, r"names\[0\] does not match"),
+    ({"regions": ["cn-hangzhou"], "names": ["web-1234567"]}, r"names\[0\] is longer than 8"),
+    ({"regions": ["cn-hangzhou"], "sizes": [40, 10]}, r"sizes\[1\] is less than 20"),
+    ({"regions": ["cn-hangzhou"], "sizes": [501]}, r"sizes\[0\] is greater than 500"),
+    ({"regions": ["cn-hangzhou"], "mode": "medium"}, r"Parameter mode must be one of"),
+])
+def test_list_parameter_constraints_hold_for_each_element(engine, parameters, error):
+    if error is None:
+        record = wait_status(start(engine, LIST_CONSTRAINTS, parameters), ("Success", "Failed"))
+        assert record["Status"] == "Success", record["StatusMessage"]
+    else:
+        with pytest.raises(TemplateError, match=error):
+            start(engine, LIST_CONSTRAINTS, parameters)
 
 
 def test_flattening_follows_the_api_metadata():
@@ -369,8 +444,8 @@ def test_high_risk_api_waits_for_confirmation_unless_safety_check_is_skipped(eng
     assert ecs.instances["i-2"]["Status"] == "Stopping"
 
 
-@pytest.mark.skipif(not ACTIONS.is_dir(), reason="../shared/oos-templates not present")
 def test_cloud_product_action_runs_as_a_child_execution(engine, ecs):
+    # From the definition in ../shared when present (the fixture passes it), else the engine's own StopInstance.
     children = []
     engine.on_execution = children.append
     content = """
