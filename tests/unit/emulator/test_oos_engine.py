@@ -155,7 +155,7 @@ DISKS = {"Disks": {"Disk": [{"DiskId": "d-1", "Category": "cloud_essd", "Tags": 
     ("42", [42]),
     ("true", [True]),
     ("null", [None]),
-    ("$__loc__ | .line", [1]),
+    ("$ENV | type", ["null"]),  # a variable, as written; the sandbox hides the environment
     ("[..|numbers] | add", [142]),
     ("keys", [["Disks", "TotalCount"]]),
     ("length", [2]),
