@@ -143,6 +143,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTI
 from ansible_collections.alicloud.oos.plugins.module_utils.client import AlicloudClient
 from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import validate_filters
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.retries import is_permanent
 from ansible_collections.alicloud.oos.plugins.plugin_utils.base import auth_settings_from_options
 from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (
     choose_hostname, default_group_names, host_variables, is_bad_region_error, list_regions, load_fleet,
@@ -226,6 +227,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             available = list_regions(self._client(auth, auth.region or (wanted[0] if wanted else "cn-hangzhou")))
         except AlicloudError as error:
+            if is_permanent(error):
+                raise  # wrong credentials or an unusable endpoint: its message says what to fix
             if not wanted or strict:
                 raise AlicloudError(f"cannot list regions (DescribeRegions): {error}; set the regions option "
                                     "or fix the cause", code=error.code, request_id=error.request_id) from None
@@ -248,6 +251,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for region, error in failures.items():
             if is_bad_region_error(error):
                 raise AlicloudInputError("regions", f"region {region} does not exist: {error}")
+            if is_permanent(error):
+                # Wrong credentials or an unusable endpoint: no region can load; skipping them would be silent.
+                raise error
         if failures:
             summary = "; ".join(f"{region}: {error}" for region, error in failures.items())
             if settings["strict"]:

@@ -104,8 +104,6 @@ MUTATING_APIS = (
                 token="derived from the inputs, and derived anew once the image it named is gone"),
     MutatingApi("ecs", "DeleteImage", False, True, "a deleted image answers `InvalidImageId.NotFound`",
                 "DescribeImages (`ImageId`)", "`oos_create_image` (`state: absent`)",
-                read_back="`oos_create_image` reads the image back: gone counts as deleted by this run "
-                          "(`changed`), still there is sent again",
                 done_codes=("InvalidImageId.NotFound",)),
     MutatingApi("ecs", "RunInstances", True, True, "the same ClientToken answers the first instance ids",
                 "DescribeInstances (`InstanceName`, tags)", "role `ecs_update_image`, converted "

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ansible.module_utils.common.yaml import HAS_YAML, yaml_load
 
-from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError, OutcomeUnknown
 
 TEMPLATE_NOT_FOUND = ("EntityNotExists.Template", "EntityNotExists.TemplateNotExists")
 RESERVED_PREFIXES = ("ALIYUN", "ACS", "ALIBABA", "ALICLOUD")
@@ -110,6 +110,25 @@ def get_template(client, name: str, version=None):
     return body.get("Content"), body.get("Template") or {}
 
 
+def create_template(client, request: dict, source: TemplateSource) -> dict:
+    """CreateTemplate; after a lost answer the template is read back: present with this content means the
+    lost call created it, absent means it did not and it is sent again."""
+    for _ in range(client.retry.attempts):
+        try:
+            return client.call("CreateTemplate", request, read_back=True)
+        except OutcomeUnknown as lost:
+            current_text, meta = get_template(client, request["TemplateName"])
+            if current_text is None:
+                continue
+            if _same_content(current_text, source):
+                return {"Template": meta}
+            raise AlicloudError(f"template {request['TemplateName']} appeared with other content while its creation's "
+                                f"answer was lost ({lost.cause.message}): another run created it", code="OutcomeUnknown",
+                                product="oos", action="CreateTemplate") from None
+    raise AlicloudError(f"CreateTemplate {request['TemplateName']} lost its answer {client.retry.attempts} times and the "
+                        "template does not exist", code="OutcomeUnknown", product="oos", action="CreateTemplate")
+
+
 def _same_content(current_text, desired: TemplateSource) -> bool:
     if current_text is None:
         return False
@@ -178,7 +197,7 @@ def template_task(module) -> dict:
         request["Content"] = source.text
         if group:
             request["ResourceGroupId"] = group
-        body = client.call("CreateTemplate", request)
+        body = create_template(client, request, source)
     else:
         if content_changed:
             request["Content"] = source.text

@@ -10,6 +10,7 @@
   5xx, timeouts and resets (:func:`is_lost_answer`) only when repeating the call is harmless (see
   ``mutating_apis.lost_answer_policy``); causes that cannot change by trying again (a wrong key, an
   endpoint that does not speak TLS, a host that does not resolve, no credentials) never.
+* :func:`is_permanent(error)`: the credentials or the connection are wrong: every call will fail alike.
 * :func:`time_budget(error, host, policy)`: seconds one call may spend retrying this error; a refused
   connection gets a few seconds only (none on loopback, where nothing will start listening by itself).
 """
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import (
     FAILURE_API,
+    FAILURE_CONNECTION,
+    FAILURE_CREDENTIALS,
     FAILURE_NOT_SENT,
     FAILURE_REFUSED,
     FAILURE_UNKNOWN,
@@ -95,6 +98,13 @@ def is_retryable(error: AlicloudError, idempotent: bool) -> bool:
     if error.failure == FAILURE_API and is_throttling(error):
         return True
     return is_lost_answer(error) and idempotent
+
+
+def is_permanent(error: AlicloudError) -> bool:
+    """A failure of the connection or the credentials: every call to that endpoint fails the same way
+    (callers that tolerate one failing region must not tolerate this)."""
+    return isinstance(error, AlicloudError) and error.failure in (FAILURE_CREDENTIALS, FAILURE_CONNECTION,
+                                                                  FAILURE_REFUSED)
 
 
 def _is_loopback(host: str) -> bool:
