@@ -57,10 +57,10 @@ class MutatingApi:
                 text += f"; `{'`, `'.join(self.done_codes)}` answering the repeat means the first call did it"
             parts.append(("through `oos_execute_api`: " if self.read_back else "") + text)
         elif self.read_back:
-            parts.append(f"through `oos_execute_api`: not sent again, the task fails saying the outcome is unknown "
-                         f"(check with {self.check})")
+            parts.append(f"through `oos_execute_api`: not sent again, the task fails saying the outcome is unknown; "
+                         f"check with {self.check}")
         else:
-            parts.append(f"not sent again: the task fails saying the outcome is unknown (check with {self.check})")
+            parts.append(f"not sent again: the task fails saying the outcome is unknown; check with {self.check}")
         return "; ".join(parts)
 
 
