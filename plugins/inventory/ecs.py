@@ -15,7 +15,7 @@ description:
   - "Host variables: C(instance_id), C(instance_name), C(host_name), C(region_id) (the region, never the zone),
     C(zone_id), C(status), C(instance_type), C(os_type), C(os_name), C(private_ip), C(public_ip), C(eip),
     C(vpc_id), C(vswitch_id), C(security_group_ids) (list), C(resource_group_id), C(ecs_tags) (dict),
-    C(image_id), C(creation_time); missing values are V(null)."
+    C(image_id), C(creation_time), C(start_time); missing values are V(null)."
   - "The tags are the host variable C(ecs_tags), not C(tags): C(tags) is a reserved name in Ansible, and a host
     variable of that name makes every playbook run warn. O(compose), O(groups) and O(keyed_groups) expressions
     read them as C(ecs_tags), for example C(ecs_tags.Env). The tag filter of O(filters) is still the key C(tags)
