@@ -295,13 +295,12 @@ class AlicloudClient:
         return {"action": action, "method": method, "pathname": pathname, "query": query, "body": body,
                 "headers": roa_headers(headers)}
 
-    def call_roa(self, action, uri, method="GET", params=None, body=None, headers=None, idempotent=None,
-                 read_back=False):
+    def call_roa(self, action, uri, method="GET", params=None, body=None, headers=None, idempotent=None):
         """Send one ROA call (with retries); returns the decoded answer. See the module docstring."""
         request = self.prepare_roa(action, uri, method, params, body, headers)
         # ROA APIs say what they do with the HTTP method, whatever their name.
         policy = lost_answer_policy(self.product, action, read_only=request["method"] == "GET",
-                                    idempotent=bool(idempotent), read_back=read_back)
+                                    idempotent=bool(idempotent))
         response = self._with_retries(action, lambda: self._send_roa(request), policy)
         return self._roa_body(response)
 

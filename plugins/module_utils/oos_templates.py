@@ -18,7 +18,12 @@ from dataclasses import dataclass
 
 from ansible.module_utils.common.yaml import HAS_YAML, yaml_load
 
-from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError, OutcomeUnknown
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import (
+    FAILURE_API,
+    AlicloudError,
+    AlicloudInputError,
+    OutcomeUnknown,
+)
 
 TEMPLATE_NOT_FOUND = ("EntityNotExists.Template", "EntityNotExists.TemplateNotExists")
 RESERVED_PREFIXES = ("ALIYUN", "ACS", "ALIBABA", "ALICLOUD")
@@ -89,7 +94,8 @@ def validate_content(client, source: TemplateSource) -> dict:
     try:
         return client.call("ValidateTemplateContent", {"Content": source.text})
     except AlicloudError as error:
-        if error.http_status and 400 <= error.http_status < 500 and error.code not in ("Throttling", "Throttling.User"):
+        if error.failure == FAILURE_API and error.http_status and 400 <= error.http_status < 500 \
+                and error.code not in ("Throttling", "Throttling.User"):
             raise AlicloudError(f"ValidateTemplateContent rejected the template: {error.message}",
                                 code=error.code, request_id=error.request_id, http_status=error.http_status,
                                 product="oos", action="ValidateTemplateContent") from None
@@ -104,7 +110,8 @@ def get_template(client, name: str, version=None):
     try:
         body = client.call("GetTemplate", params)
     except AlicloudError as error:
-        if error.code in TEMPLATE_NOT_FOUND or error.http_status == 404:
+        # A 404 about the template, not about the credentials (InvalidAccessKeyId.NotFound is a 404 too).
+        if error.failure == FAILURE_API and (error.code in TEMPLATE_NOT_FOUND or error.http_status == 404):
             return None, None
         raise
     return body.get("Content"), body.get("Template") or {}

@@ -139,3 +139,18 @@ def test_untrusted_certificate_is_accepted_with_validate_certs_off(endpoints, tm
     for surface in SURFACES:
         rc, output, _ = run(surface, env, tmp_path, {"validate_certs": False})
         assert rc == 0, f"{surface}\n{output[-2000:]}"
+
+
+def test_rejected_key_is_not_taken_for_a_missing_template(endpoints, tmp_path):
+    """InvalidAccessKeyId.NotFound is an HTTP 404 too: oos_template must not read it as "no such template" and go on
+    to validate and create one."""
+    plain = endpoints["plain"]
+    plain.control("stats/reset", {}, method="POST")
+    env = environment("unknown-accesskey-id", endpoints)
+    command = [str(BIN / "ansible"), "localhost", "-m", "alicloud.oos.oos_template",
+               "-a", json.dumps({"name": "nightly", "content": "FormatVersion: OOS-2019-06-01\nTasks: []\n"})]
+    proc = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "AccessKey ID LTAI5tNoSuchAccessKeyId does not exist" in output, output[-2000:]
+    assert "rejected the template" not in output
+    assert plain.stats()["errors"] == {"InvalidAccessKeyId.NotFound": 1}  # one request, then the task stopped
