@@ -20,6 +20,7 @@ that does not resolve, a refused connection, missing credentials.
 from __future__ import annotations
 
 import errno
+import re
 import socket
 import ssl
 
@@ -258,13 +259,21 @@ def from_sdk_exception(exc: BaseException, product=None, action=None, redact=(),
         return AlicloudError(scrub(message), code=scrub(code), request_id=request_id, http_status=int(status),
                              product=product, action=action, failure=failure,
                              retry_after=(retry_after / 1000.0) if retry_after else None)
-    missing = _credentials_problem(exc)
-    if missing is not None:
-        return AlicloudError(
-            scrub("no Alibaba Cloud credentials found. Set access_key and secret_key (ALICLOUD_ACCESS_KEY and "
-                  "ALICLOUD_SECRET_KEY), a profile (ALICLOUD_PROFILE) or ram_role_arn. The default credential chain "
-                  f"found none: {getattr(missing, 'message', None) or missing}"),
-            code="MissingCredentials", product=product, action=action, failure=FAILURE_CREDENTIALS)
+    problem = _credentials_problem(exc)
+    if problem is not None:
+        detail = str(getattr(problem, "message", None) or problem)
+        if "any of the providers" in detail:
+            return AlicloudError(
+                scrub("no Alibaba Cloud credentials found. Set access_key and secret_key (ALICLOUD_ACCESS_KEY and "
+                      "ALICLOUD_SECRET_KEY), a profile (ALICLOUD_PROFILE) or ram_role_arn. The default credential "
+                      f"chain found none: {detail}"),
+                code="MissingCredentials", product=product, action=action, failure=FAILURE_CREDENTIALS)
+        status = re.search(r"http_code: (\d{3})", detail)
+        # STS answering 5xx is a passing outage; anything else about the credentials will not change by itself.
+        failure = FAILURE_NOT_SENT if status and status.group(1).startswith("5") else FAILURE_CREDENTIALS
+        return AlicloudError(scrub(f"could not get credentials: {detail}. Check ram_role_arn, the profile or the "
+                                   "credentials file"), code="InvalidCredentials", product=product, action=action,
+                             failure=failure)
     type_name = type(exc).__name__
     if code is None and status is None and type_name not in ("UnretryableException", "RetryError") \
             and getattr(exc, "inner_exception", None) is None \

@@ -157,6 +157,15 @@ def test_no_credentials_is_not_a_network_error():
     assert "ALICLOUD_ACCESS_KEY" in str(error)
 
 
+@pytest.mark.parametrize("http_code, failure", [("403", FAILURE_CREDENTIALS), ("503", FAILURE_NOT_SENT)])
+def test_assume_role_failure_is_final_unless_sts_is_down(http_code, failure):
+    class CredentialException(Exception):
+        message = f"error refreshing credentials from ram_role_arn, http_code: {http_code}, result: {{}}"
+
+    error = from_sdk_exception(Wrapped(CredentialException()))
+    assert error.failure == failure and "ram_role_arn" in str(error) and "no Alibaba Cloud credentials" not in str(error)
+
+
 @pytest.mark.parametrize("code, words", [
     ("SignatureDoesNotMatch", "The AccessKeySecret is incorrect"),
     ("InvalidAccessKeyId.NotFound", "The AccessKey ID LTAIkey does not exist"),
