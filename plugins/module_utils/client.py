@@ -60,7 +60,12 @@ from ansible_collections.alicloud.oos.plugins.module_utils.products import (
     plural_repeat_list,
     resolve_endpoint,
 )
-from ansible_collections.alicloud.oos.plugins.module_utils.retries import is_lost_answer, is_retryable, time_budget
+from ansible_collections.alicloud.oos.plugins.module_utils.retries import (
+    is_lost_answer,
+    is_retryable,
+    is_throttling,
+    time_budget,
+)
 
 try:
     from alibabacloud_tea_openapi import utils_models as open_api_models
@@ -274,7 +279,8 @@ class AlicloudClient:
         query = self.prepare(action, params, client_token)
         policy = lost_answer_policy(self.product, action, client_token="ClientToken" in query,
                                     idempotent=bool(idempotent), read_back=read_back)
-        return self._body(self._with_retries(action, lambda: self._send(action, query, method), policy))
+        plain_repeat = not is_read_only(action) and "ClientToken" not in query
+        return self._body(self._with_retries(action, lambda: self._send(action, query, method), policy, plain_repeat))
 
     def prepare_roa(self, action, uri, method="GET", params=None, body=None, headers=None) -> dict:
         """Validate a ROA call and build what ``call_roa`` sends, without sending anything."""
@@ -301,7 +307,7 @@ class AlicloudClient:
         # ROA APIs say what they do with the HTTP method, whatever their name.
         policy = lost_answer_policy(self.product, action, read_only=request["method"] == "GET",
                                     idempotent=bool(idempotent))
-        response = self._with_retries(action, lambda: self._send_roa(request), policy)
+        response = self._with_retries(action, lambda: self._send_roa(request), policy, request["method"] != "GET")
         return self._roa_body(response)
 
     def _send_roa(self, request):
@@ -320,11 +326,12 @@ class AlicloudClient:
     def url(self) -> str:
         return f"{self.endpoint.protocol}://{self.endpoint.host}"
 
-    def _with_retries(self, action, send, policy):
+    def _with_retries(self, action, send, policy, plain_repeat=False):
         """Run ``send()`` with the retry policy; SDK/network/credential failures become AlicloudError.
 
         ``policy`` (mutating_apis.lost_answer_policy) decides what a lost answer leads to: a repeat, or
-        OutcomeUnknown for the caller to read the state back or to fail with.
+        OutcomeUnknown for the caller to read the state back or to fail with. ``plain_repeat``: a repeat
+        of this call is a second mutation (no ClientToken), so its error may be the first one's doing.
         """
         started = self._clock()
         attempt = 0
@@ -341,7 +348,8 @@ class AlicloudClient:
                 error = from_sdk_exception(exc, self.product, action, redact=self.auth.secrets, url=self.url,
                                            access_key_id=self.auth.access_key)
             error.details.setdefault("attempts", attempt)
-            if lost is not None and error.failure == FAILURE_API and not is_lost_answer(error):
+            if lost is not None and plain_repeat and error.failure == FAILURE_API and not is_lost_answer(error) \
+                    and not is_throttling(error):
                 if error.code in done_codes(self.product, action):
                     # The repeat found the change already made: the lost attempt made it.
                     return {"body": {"RequestId": error.request_id}, "headers": {}}

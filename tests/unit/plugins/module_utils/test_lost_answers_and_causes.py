@@ -95,6 +95,18 @@ def test_harmless_repeat_that_fails_names_the_lost_answer():
     assert info.value.code == "IncorrectInstanceStatus" and "an earlier attempt's answer was lost" in str(info.value)
 
 
+def test_throttling_after_a_lost_answer_is_still_retried():
+    client = FakeTransport([reset(), sdk_error("Throttling.User", 400), sdk_error("InvalidInstanceId.NotFound", 404)])
+    assert client.call("DeleteInstance", {"InstanceId": "i-1"})["RequestId"] == "R" and len(client.sent) == 3
+
+
+def test_read_whose_answer_was_lost_reports_its_own_error_plainly():
+    client = FakeTransport([reset(), sdk_error("InvalidInstanceId.NotFound", 404)])
+    with pytest.raises(AlicloudError) as info:
+        client.call("DescribeInstanceAttribute", {"InstanceId": "i-1"})
+    assert "answer was lost" not in str(info.value)
+
+
 def test_client_token_call_is_repeated_with_the_same_token():
     client = FakeTransport([reset(), reset(), {"RequestId": "ok", "InvokeId": "t-1"}])
     assert client.call("RunCommand", {"InstanceId": ["i-1"], "CommandContent": "true"})["InvokeId"] == "t-1"
