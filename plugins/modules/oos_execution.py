@@ -14,8 +14,8 @@ description:
   - A retried task does not start a second execution. The C(ClientToken) defaults to a hash of every input,
     and OOS answers a repeated token with the execution the token already started. Once that execution has been
     deleted, the token is derived anew and the same inputs start a new execution.
-  - An approval or rejection whose answer is lost is not sent twice (a second Approve could answer a later
-    approval): the execution is read back instead.
+  - An approval or rejection whose answer is lost is not sent twice, because a second Approve could answer a later
+    approval. The execution is read back instead.
   - Approves or rejects an execution that is C(Waiting) (for example on C(ACS::Approve) or on a high-risk
     action), or cancels one. The optional O(pending_task) makes the module act only when that task is the
     one waiting.
