@@ -15,7 +15,7 @@ description:
   - "Host variables: C(instance_id), C(instance_name), C(host_name), C(region_id) (the region, never the zone),
     C(zone_id), C(status), C(instance_type), C(os_type), C(os_name), C(private_ip), C(public_ip), C(eip),
     C(vpc_id), C(vswitch_id), C(security_group_ids) (list), C(resource_group_id), C(ecs_tags) (dict),
-    C(image_id), C(creation_time); missing values are V(null)."
+    C(image_id), C(creation_time), C(start_time); missing values are V(null)."
   - "The tags are the host variable C(ecs_tags), not C(tags): C(tags) is a reserved name in Ansible, and a host
     variable of that name makes every playbook run warn. O(compose), O(groups) and O(keyed_groups) expressions
     read them as C(ecs_tags), for example C(ecs_tags.Env). The tag filter of O(filters) is still the key C(tags)
@@ -143,6 +143,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTI
 from ansible_collections.alicloud.oos.plugins.module_utils.client import AlicloudClient
 from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import validate_filters
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.retries import is_permanent
 from ansible_collections.alicloud.oos.plugins.plugin_utils.base import auth_settings_from_options, check_plugin_option_types
 from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (
     choose_hostname, default_group_names, host_variables, is_bad_region_error, list_regions, load_fleet,
@@ -227,6 +228,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             available = list_regions(self._client(auth, auth.region or (wanted[0] if wanted else "cn-hangzhou")))
         except AlicloudError as error:
+            if is_permanent(error):
+                raise  # wrong credentials or an unusable endpoint: its message says what to fix
             if not wanted or strict:
                 raise AlicloudError(f"cannot list regions (DescribeRegions): {error}; set the regions option "
                                     "or fix the cause", code=error.code, request_id=error.request_id) from None
@@ -249,6 +252,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for region, error in failures.items():
             if is_bad_region_error(error):
                 raise AlicloudInputError("regions", f"region {region} does not exist: {error}")
+            if is_permanent(error):
+                # Wrong credentials or an unusable endpoint: no region can load; skipping them would be silent.
+                raise error
         if failures:
             summary = "; ".join(f"{region}: {error}" for region, error in failures.items())
             if settings["strict"]:

@@ -7,12 +7,14 @@
     body = client.call("DescribeInstances", {"RegionId": "cn-hangzhou", "InstanceId": ["i-1", "i-2"]})
     body, pages = client.paginate("DescribeInstances", {"RegionId": "cn-hangzhou"})
 
-* ``call(action, params=None, method="POST", client_token=None, idempotent=None) -> dict``: the
-  response body (``RequestId`` included). Parameters are flattened like the SDK (``Key.N``,
+* ``call(action, params=None, method="POST", client_token=None, idempotent=None, read_back=False) -> dict``:
+  the response body (``RequestId`` included). Parameters are flattened like the SDK (``Key.N``,
   ``Key.Sub``; JSON strings for the parameters the API takes as JSON). ``RegionId`` is added from
   the client's region when absent. Retries follow :mod:`retries`: a mutating call that accepts a
-  ``ClientToken`` gets one automatically (the same token on every retry); ``idempotent=True`` tells
-  the layer the call may be repeated safely (e.g. StopInstances guarded by state checks).
+  ``ClientToken`` gets one automatically (the same token on every retry). After a lost answer (reset,
+  read timeout, 5xx) a mutating call is repeated only when :mod:`mutating_apis` says a repeat is
+  harmless (or ``idempotent=True``); otherwise it raises :class:`errors.OutcomeUnknown`, which a
+  caller that passed ``read_back=True`` catches to read the state back instead.
 * ``paginate(action, params=None, list_path=None, method="POST", max_pages=1000)`` ->
   ``(merged_body, pages)``: PageNumber/PageSize or NextToken/MaxResults paging, wrapped lists
   (``Instances.Instance``) concatenated like OOS AutoPaging. Page size is raised to the API maximum
@@ -37,9 +39,17 @@ import uuid
 from urllib.parse import parse_qsl, quote
 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import (
+    FAILURE_API,
     AlicloudError,
     AlicloudInputError,
+    OutcomeUnknown,
     from_sdk_exception,
+)
+from ansible_collections.alicloud.oos.plugins.module_utils.mutating_apis import (
+    RETRY,
+    done_codes,
+    how_to_check,
+    lost_answer_policy,
 )
 from ansible_collections.alicloud.oos.plugins.module_utils.products import (
     accepts_client_token,
@@ -50,7 +60,12 @@ from ansible_collections.alicloud.oos.plugins.module_utils.products import (
     plural_repeat_list,
     resolve_endpoint,
 )
-from ansible_collections.alicloud.oos.plugins.module_utils.retries import is_retryable
+from ansible_collections.alicloud.oos.plugins.module_utils.retries import (
+    is_lost_answer,
+    is_retryable,
+    is_throttling,
+    time_budget,
+)
 
 try:
     from alibabacloud_tea_openapi import utils_models as open_api_models
@@ -256,14 +271,16 @@ class AlicloudClient:
             query["ClientToken"] = str(client_token)
         return query
 
-    def call(self, action, params=None, method="POST", client_token=None, idempotent=None) -> dict:
+    def call(self, action, params=None, method="POST", client_token=None, idempotent=None, read_back=False) -> dict:
         """Send one action (with retries); returns the response body. See the module docstring."""
         method = (method or "POST").upper()
         if method not in ("POST", "GET"):
             raise AlicloudInputError("method", f"{method!r} is not supported; use POST or GET")
         query = self.prepare(action, params, client_token)
-        safe = is_read_only(action) or "ClientToken" in query or bool(idempotent)
-        return self._body(self._with_retries(action, lambda: self._send(action, query, method), safe))
+        policy = lost_answer_policy(self.product, action, client_token="ClientToken" in query,
+                                    idempotent=bool(idempotent), read_back=read_back)
+        plain_repeat = not is_read_only(action) and "ClientToken" not in query
+        return self._body(self._with_retries(action, lambda: self._send(action, query, method), policy, plain_repeat))
 
     def prepare_roa(self, action, uri, method="GET", params=None, body=None, headers=None) -> dict:
         """Validate a ROA call and build what ``call_roa`` sends, without sending anything."""
@@ -287,9 +304,10 @@ class AlicloudClient:
     def call_roa(self, action, uri, method="GET", params=None, body=None, headers=None, idempotent=None):
         """Send one ROA call (with retries); returns the decoded answer. See the module docstring."""
         request = self.prepare_roa(action, uri, method, params, body, headers)
-        # No ClientToken convention exists for ROA paths: only reads and declared-idempotent calls are repeated.
-        safe = request["method"] == "GET" or bool(idempotent)
-        response = self._with_retries(action, lambda: self._send_roa(request), safe)
+        # ROA APIs say what they do with the HTTP method, whatever their name.
+        policy = lost_answer_policy(self.product, action, read_only=request["method"] == "GET",
+                                    idempotent=bool(idempotent))
+        response = self._with_retries(action, lambda: self._send_roa(request), policy, request["method"] != "GET")
         return self._roa_body(response)
 
     def _send_roa(self, request):
@@ -304,10 +322,20 @@ class AlicloudClient:
         runtime = RuntimeOptions(ignore_ssl=not self.auth.validate_certs)
         return self._sdk_client().call_api(params, sdk_request, runtime)
 
-    def _with_retries(self, action, send, safe):
-        """Run ``send()`` with the retry policy; SDK/network/credential failures become AlicloudError."""
+    @property
+    def url(self) -> str:
+        return f"{self.endpoint.protocol}://{self.endpoint.host}"
+
+    def _with_retries(self, action, send, policy, plain_repeat=False):
+        """Run ``send()`` with the retry policy; SDK/network/credential failures become AlicloudError.
+
+        ``policy`` (mutating_apis.lost_answer_policy) decides what a lost answer leads to: a repeat, or
+        OutcomeUnknown for the caller to read the state back or to fail with. ``plain_repeat``: a repeat
+        of this call is a second mutation (no ClientToken), so its error may be the first one's doing.
+        """
         started = self._clock()
         attempt = 0
+        lost = None  # the lost-answer error a repeat followed, if any
         while True:
             attempt += 1
             self.attempts += 1
@@ -317,21 +345,45 @@ class AlicloudClient:
             except (AlicloudError, AlicloudInputError):
                 raise
             except Exception as exc:  # every SDK/network/credential failure, mapped once
-                error = from_sdk_exception(exc, self.product, action, redact=self.auth.secrets)
-                if attempt < self.retry.attempts and is_retryable(error, safe):
-                    pause = self.retry.delay(attempt, error.retry_after)
-                    if self._clock() - started + pause <= self.retry.max_time:
-                        self._sleep(pause)
-                        continue
-                error.details.setdefault("attempts", attempt)
+                error = from_sdk_exception(exc, self.product, action, redact=self.auth.secrets, url=self.url,
+                                           access_key_id=self.auth.access_key)
+            error.details.setdefault("attempts", attempt)
+            if lost is not None and plain_repeat and error.failure == FAILURE_API and not is_lost_answer(error) \
+                    and not is_throttling(error):
+                if error.code in done_codes(self.product, action):
+                    # The repeat found the change already made: the lost attempt made it.
+                    return {"body": {"RequestId": error.request_id}, "headers": {}}
+                error.message += (f" (an earlier attempt's answer was lost: {lost.message}; that attempt may have "
+                                  "been applied, which can be why this one failed)")
                 raise error
+            if is_lost_answer(error):
+                if policy != RETRY:
+                    unknown = self._outcome_unknown(action, error)
+                    unknown.details["attempts"] = attempt
+                    raise unknown
+                lost = error
+            if attempt < self.retry.attempts and is_retryable(error, policy == RETRY):
+                pause = self.retry.delay(attempt, error.retry_after)
+                if self._clock() - started + pause <= time_budget(error, self.endpoint.host, self.retry):
+                    self._sleep(pause)
+                    continue
+            raise error
+
+    def _outcome_unknown(self, action, error):
+        where = f"{self.product.upper()} {action}"
+        return OutcomeUnknown(
+            f"the answer to {where} was lost ({error.code}: {error.message}) after the request was sent, so it may "
+            f"or may not have been applied. It was not sent again because a repeat could apply it twice. Check with "
+            f"{how_to_check(self.product, action)}", error, product=self.product, action=action)
 
     def _roa_body(self, response):
         text = response.get("body") if isinstance(response, dict) else None
         headers = (response.get("headers") or {}) if isinstance(response, dict) else {}
         if isinstance(text, bytes):
             text = text.decode("utf-8", errors="replace")
-        if text is None or not str(text).strip():
+        if isinstance(text, dict):
+            body = text
+        elif text is None or not str(text).strip():
             body = {}
         else:
             try:

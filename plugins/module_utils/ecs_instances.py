@@ -45,7 +45,7 @@ TARGET_KEYS = ("Type", "ResourceIds", "Tags", "ResourceGroupId", "RegionId")
 # ``ecs_tags`` (``tags`` is reserved by ansible-core), the host variables of the alicloud.oos.ecs inventory.
 HOSTVAR_NAMES = ("instance_id", "instance_name", "host_name", "region_id", "zone_id", "status", "instance_type",
                  "os_type", "os_name", "private_ip", "public_ip", "eip", "vpc_id", "vswitch_id",
-                 "security_group_ids", "resource_group_id", "tags", "image_id", "creation_time")
+                 "security_group_ids", "resource_group_id", "tags", "image_id", "creation_time", "start_time")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -205,6 +205,7 @@ def normalize_instance(raw: dict) -> dict:
         "tags": instance_tags(raw.get("Tags")),
         "image_id": raw.get("ImageId") or None,
         "creation_time": raw.get("CreationTime") or None,
+        "start_time": raw.get("StartTime") or None,
     }
 
 

@@ -7,18 +7,18 @@ Available) and of the ACS-ECS-UpdateImage flow (stop the instance first), idempo
 * An Available image with the same name is the result (``changed: false``); a Creating one is
   waited on instead of being created twice.
 * The ClientToken is derived from the inputs, so a retried or concurrent identical request names the
-  same image; ``InvalidImageName.Duplicated`` from a concurrent creator is resolved by waiting on
-  that image.
+  same image; once the image a token named is gone (deleted, or its creation failed), the token is
+  derived anew (``client_tokens``) and a new image is made. ``InvalidImageName.Duplicated`` from a
+  concurrent creator is resolved by waiting on that image.
 * ``state: absent`` deletes only the image named by ``image_id``.
 """
 from __future__ import annotations
 
 import copy
-
-import hashlib
-import json
 import re
+import time
 
+from ansible_collections.alicloud.oos.plugins.module_utils.client_tokens import MAX_GENERATIONS, derive_client_token
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
     all_pages,
@@ -31,6 +31,10 @@ from ansible_collections.alicloud.oos.plugins.module_utils.waiter import wait_fo
 # Every status, so an image that is still Creating is visible (DescribeImages defaults to Available).
 ALL_IMAGE_STATUSES = "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated"
 LIVE_STATUSES = ("Creating", "Waiting", "Available")
+DEAD_STATUSES = ("CreateFailed", "UnAvailable")
+TOKEN_PREFIX = "oos-image-"
+# A just-created image is normally listed at once; give a slow listing this long before calling it gone.
+VISIBLE_GRACE_SECONDS = 2.0
 IMAGE_NAME = re.compile(r"^[A-Za-z\u4e00-\u9fa5][A-Za-z0-9\u4e00-\u9fa5.:_-]{1,127}$")
 MAX_TAGS = 20
 IMAGES_PAGE_SIZE = 100
@@ -85,12 +89,12 @@ def validate_image_params(params: dict) -> None:
         raise AlicloudInputError("wait_timeout", f"wait_timeout is {timeout}: give a number of seconds >= 1")
 
 
-def client_token(params: dict, region: str | None) -> str:
-    """A ClientToken that is the same for the same image request (at most 64 ASCII characters)."""
+def client_token(params: dict, region: str | None, gone: str | None = None) -> str:
+    """The ClientToken of an image request: the same for the same inputs, derived anew past an image that
+    is ``gone``."""
     keys = ("instance_id", "snapshot_id", "disk_device_mapping", "image_name", "image_version", "image_family",
             "description", "tags")
-    payload = json.dumps([region] + [params.get(k) for k in keys], sort_keys=True, default=str)
-    return "oos-image-" + hashlib.sha256(payload.encode()).hexdigest()[:48]
+    return derive_client_token(TOKEN_PREFIX, [region] + [params.get(k) for k in keys], gone=gone)
 
 
 def normalize_image(raw: dict) -> dict:
@@ -209,9 +213,7 @@ def ensure_image(client, params: dict, check_mode: bool = False, region: str | N
         return result
 
     try:
-        body = client.call("CreateImage", _create_params(params), client_token=client_token(params, region)) or {}
-        image = {"image_id": body.get("ImageId"), "image_name": params["image_name"], "status": "Creating",
-                 "progress": "0%", "creation_time": None}
+        image = create(client, params, region)
         result["changed"] = True
     except AlicloudError as error:
         if error.code != "InvalidImageName.Duplicated":
@@ -222,10 +224,33 @@ def ensure_image(client, params: dict, check_mode: bool = False, region: str | N
             raise
     if wait:
         image = wait_available(client, image, timeout)
-    elif image.get("image_id"):
-        image = find_image(client, image["image_id"]) or image
     result.update(image)
     return result
+
+
+def create(client, params: dict, region: str | None, sleep=time.sleep) -> dict:
+    """CreateImage with the derived ClientToken; a token answered with an image that is gone (an earlier
+    run's image, deleted since) is derived anew, so that a new image is made."""
+    token = client_token(params, region)
+    for _ in range(MAX_GENERATIONS):
+        body = client.call("CreateImage", _create_params(params), client_token=token) or {}
+        image_id = body.get("ImageId")
+        image = _listed(client, image_id, sleep)
+        if image is not None and image["status"] not in DEAD_STATUSES:
+            return image
+        token = client_token(params, region, gone=image_id)
+    raise AlicloudError(f"CreateImage kept answering with images that no longer exist ({MAX_GENERATIONS} in a row)",
+                        code="ImageNotFound", product="ecs", action="CreateImage")
+
+
+def _listed(client, image_id, sleep):
+    """The image as DescribeImages lists it, allowing a moment for a new image to appear; None if gone."""
+    deadline = time.monotonic() + VISIBLE_GRACE_SECONDS
+    while True:
+        image = find_image(client, image_id) if image_id else None
+        if image is not None or not image_id or time.monotonic() >= deadline:
+            return image
+        sleep(0.5)
 
 
 def delete_image(client, image_id: str, force: bool = False, check_mode: bool = False) -> dict:

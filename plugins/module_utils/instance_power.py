@@ -12,11 +12,14 @@ needed, wait for the desired status), applied to a whole fleet with the batch AP
   (Starting, Stopping, Pending) are awaited before acting, as the OOS templates do.
 * An OOS RateControl cuts the fleet into waves; once more than MaxErrors instances failed, the
   remaining waves are not started.
+* A batch call whose answer is lost (reset, timeout, 5xx) is never repeated blindly: the statuses are
+  read back (:func:`read_back`), the instances it changed count as changed by this run, and only the
+  ones it provably did not reach are sent again (``mutating_apis`` has the rules per API).
 """
 from __future__ import annotations
 
 from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import describe_instances
-from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError, OutcomeUnknown
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
     PollClock,
     chunked,
@@ -34,6 +37,9 @@ STOPPED_MODES = ("KeepCharging", "StopCharging")
 TRANSITIONAL = ("Pending", "Starting", "Stopping")
 DESIRED_STATUS = {"running": "Running", "stopped": "Stopped", "restarted": "Running"}
 SUCCESS_CODE = "200"
+# Outcome of an instance whose batch call's answer was lost and that the read-back shows untouched.
+NOT_APPLIED = "NotApplied"
+APIS = {"start": "StartInstances", "stop": "StopInstances", "reboot": "RebootInstances"}
 # Error code recorded for instances never attempted because MaxErrors was exceeded.
 NOT_ATTEMPTED = "NotAttempted.MaxErrorsExceeded"
 
@@ -57,10 +63,11 @@ def validate_power_options(params: dict) -> None:
 
 
 def fetch_statuses(client, instance_ids) -> dict:
-    """``{instance_id: Status}`` with one DescribeInstances call per 100 ids; missing ids are absent."""
+    """``{instance_id: instance record}`` (``status``, ``start_time``...) with one DescribeInstances call per
+    100 ids; missing ids are absent."""
     if not instance_ids:
         return {}
-    return {i["instance_id"]: i["status"] for i in describe_instances(client, {"InstanceIds": list(instance_ids)})}
+    return {i["instance_id"]: i for i in describe_instances(client, {"InstanceIds": list(instance_ids)})}
 
 
 def action_for(status: str, state: str) -> str | None:
@@ -88,11 +95,48 @@ def plan(statuses: dict, state: str) -> list:
     return [iid for iid, status in statuses.items() if status != DESIRED_STATUS[state]]
 
 
-def batch_call(client, action: str, instance_ids, force: bool = False, stopped_mode: str | None = None) -> dict:
-    """StartInstances/StopInstances/RebootInstances in chunks of 100 -> ``{id: (code, message)}``."""
-    api = {"start": "StartInstances", "stop": "StopInstances", "reboot": "RebootInstances"}[action]
+def was_applied(action: str, before: dict, after: dict) -> bool:
+    """Did a batch call whose answer was lost change this instance? ``before``/``after``: its records.
+
+    Start and stop move an instance out of its settled status. A reboot leaves it ``Running``: it shows
+    as a transitional status while it runs, and as a later ``StartTime`` once done.
+    """
+    status = after.get("status")
+    if action == "start":
+        return status in ("Pending", "Starting", "Running")
+    if action == "stop":
+        return status in ("Stopping", "Stopped")
+    if status in TRANSITIONAL:
+        return True
+    return bool(after.get("start_time")) and after.get("start_time") != before.get("start_time")
+
+
+def read_back(client, action: str, before: dict) -> dict:
+    """After a lost answer: ``{id: (code, message)}`` from the statuses read back, ``SUCCESS_CODE`` for the
+    instances the lost call changed and ``NOT_APPLIED`` for those it did not reach (sent again later)."""
+    after = fetch_statuses(client, list(before))
     outcome = {}
-    for chunk in chunked(instance_ids):
+    for iid, record in before.items():
+        now = after.get(iid)
+        if now is None:
+            outcome[iid] = ("InvalidInstanceId.NotFound", "the instance no longer exists")
+        elif was_applied(action, record, now):
+            outcome[iid] = (SUCCESS_CODE, f"applied (the answer to {APIS[action]} was lost; status read back: "
+                                          f"{now['status']})")
+        else:
+            outcome[iid] = (NOT_APPLIED, f"not applied (the answer to {APIS[action]} was lost; status read back: "
+                                         f"{now['status']}): sent again")
+    return outcome
+
+
+def batch_call(client, action: str, instances: dict, force: bool = False, stopped_mode: str | None = None) -> dict:
+    """StartInstances/StopInstances/RebootInstances in chunks of 100 -> ``{id: (code, message)}``.
+
+    ``instances``: ``{id: record}`` as last seen (for the read-back after a lost answer).
+    """
+    api = APIS[action]
+    outcome = {}
+    for chunk in chunked(list(instances)):
         params = {"InstanceId": chunk, "BatchOptimization": "SuccessFirst"}
         if action == "stop":
             params["ForceStop"] = bool(force)
@@ -100,9 +144,11 @@ def batch_call(client, action: str, instance_ids, force: bool = False, stopped_m
                 params["StoppedMode"] = stopped_mode
         elif action == "reboot":
             params["ForceReboot"] = bool(force)
-        # Safe to retry: a repeated start/stop/reboot of the same ids only answers per-instance
-        # IncorrectInstanceStatus, and the final state is checked by polling anyway.
-        body = client.call(api, params, idempotent=True) or {}
+        try:
+            body = client.call(api, params, read_back=True) or {}
+        except OutcomeUnknown:
+            outcome.update(read_back(client, action, {iid: instances[iid] for iid in chunk}))
+            continue
         responses = (body.get("InstanceResponses") or {}).get("InstanceResponse") or []
         for item in responses:
             outcome[item.get("InstanceId")] = (str(item.get("Code")), item.get("Message") or "")
@@ -117,15 +163,21 @@ class PowerRun:
     # Status an instance shows right after an accepted call, until the next poll says otherwise.
     AFTER_CALL = {"start": "Starting", "stop": "Stopping", "reboot": "Starting"}
 
-    def __init__(self, client, state, force, stopped_mode, clock, current):
+    def __init__(self, client, state, force, stopped_mode, clock, instances):
         self.client = client
         self.state = state
         self.force = force
         self.stopped_mode = stopped_mode
         self.clock = clock
-        self.current = dict(current)
+        self.records = {i["instance_id"]: i for i in instances}   # as last read
+        self.current = {iid: record["status"] for iid, record in self.records.items()}
         self.acted = {}
         self.errors = {}
+
+    def refresh(self, instance_ids) -> None:
+        found = fetch_statuses(self.client, instance_ids)
+        self.records.update(found)
+        self.current.update({iid: record["status"] for iid, record in found.items()})
 
     def done(self, iid) -> bool:
         if self.current.get(iid) != DESIRED_STATUS[self.state]:
@@ -142,12 +194,14 @@ class PowerRun:
             if action in ("start", "stop", "reboot"):
                 by_action.setdefault(action, []).append(iid)
         for action, ids in by_action.items():
-            for iid, (code, message) in batch_call(self.client, action, ids, self.force, self.stopped_mode).items():
+            known = {iid: self.records.get(iid) or {"status": self.current.get(iid)} for iid in ids}
+            for iid, (code, message) in batch_call(self.client, action, known, self.force, self.stopped_mode).items():
                 if code == SUCCESS_CODE:
                     self.acted[iid] = action
                     self.current[iid] = self.AFTER_CALL[action]
-                elif code != "IncorrectInstanceStatus":
-                    # IncorrectInstanceStatus means it moved meanwhile: the next poll looks again.
+                elif code not in ("IncorrectInstanceStatus", NOT_APPLIED):
+                    # IncorrectInstanceStatus: it moved meanwhile; NotApplied: a lost answer did not reach it.
+                    # Either way the next poll looks again.
                     self.errors[iid] = {"error_code": code, "error_message": message}
 
     def converge(self, instance_ids, wait: bool) -> None:
@@ -163,7 +217,7 @@ class PowerRun:
                 return
             if not self.clock.wait():
                 break
-            self.current.update(fetch_statuses(self.client, pending))
+            self.refresh(pending)
         desired = DESIRED_STATUS[self.state]
         for iid in pending:
             self.errors[iid] = {"error_code": "WaitTimeout",
@@ -182,7 +236,7 @@ def set_power_state(client, instances: list, state: str, *, force: bool = False,
     if state not in STATES:
         raise AlicloudInputError("state", f"state is {state!r}; use one of {', '.join(STATES)}")
     before = {i["instance_id"]: i["status"] for i in instances}
-    run = PowerRun(client, state, force, stopped_mode, clock or PollClock(wait_timeout), before)
+    run = PowerRun(client, state, force, stopped_mode, clock or PollClock(wait_timeout), instances)
     todo = plan(before, state)
     allowed = errors_allowed(rate_control, len(instances))
     skipped = []
@@ -196,7 +250,7 @@ def set_power_state(client, instances: list, state: str, *, force: bool = False,
                 skipped = [i for g in groups[index + 1:] for i in g]
                 break
         if not wait:
-            run.current.update(fetch_statuses(client, todo))
+            run.refresh(todo)
     for iid in skipped:
         run.errors[iid] = {"error_code": NOT_ATTEMPTED,
                            "error_message": f"not attempted: more than {allowed} instance(s) failed (MaxErrors)"}

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Managed OOS executions (modules ``oos_execution`` and ``oos_execution_info``).
 
-* ``derive_client_token(...)``: the default ``ClientToken`` of StartExecution, a hash of every input,
-  so a retried task returns the execution the first try started instead of starting a second one.
+* ``execution_token(inputs, gone=None)``: the default ``ClientToken`` of StartExecution, a hash of every
+  input, so a retried task returns the execution the first try started instead of starting a second
+  one; once that execution is deleted, the token is derived anew so that a new run starts a new one.
 * ``get_execution(client, id)``, ``list_task_executions(client, id)``, ``list_execution_logs(...)``.
 * ``wait_for_execution(client, id, until, timeout, interval)``: poll ``ListExecutions`` until a
   terminal status (or ``Waiting`` when asked).
@@ -13,13 +14,13 @@
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.client_tokens import MAX_GENERATIONS, derive_client_token
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError, OutcomeUnknown
 from ansible_collections.alicloud.oos.plugins.module_utils.oos_templates import load_template_source
 from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets, parameter_secrets
 
@@ -44,10 +45,10 @@ def _parse_json(text, default):
         return text
 
 
-def derive_client_token(inputs: dict) -> str:
-    """A stable ClientToken (at most 64 characters) from the StartExecution inputs."""
-    canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return "ansible-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:48]
+def execution_token(inputs: dict, gone=None) -> str:
+    """A stable ClientToken (at most 64 characters) from the StartExecution inputs, derived anew past the
+    execution ``gone``."""
+    return derive_client_token("ansible-", inputs, gone=gone)
 
 
 def get_execution(client, execution_id: str, required: bool = True):
@@ -148,7 +149,8 @@ def _start(module, client, result) -> str:
     source = None
     if params["template_content"] is not None:
         source = load_template_source(params["template_content"], None, field="template_content")
-    token = params["client_token"] or derive_client_token(_start_inputs(params, source))
+    inputs = _start_inputs(params, source)
+    token = params["client_token"] or execution_token(inputs)
     result["client_token"] = token
     if module.check_mode:
         result.update(changed=True, status=None, execution_id=None,
@@ -165,12 +167,25 @@ def _start(module, client, result) -> str:
     for option, key in (("tags", "Tags"), ("description", "Description"), ("resource_group_id", "ResourceGroupId")):
         if params[option]:
             request[key] = params[option]
-    called_at = time.time()
-    body = client.call("StartExecution", request, client_token=token)
-    execution = body.get("Execution") or {}
-    # With a ClientToken already used, OOS answers with the execution that token started earlier.
-    result["changed"] = not _started_before(execution, called_at)
-    return execution.get("ExecutionId")
+    for _ in range(MAX_GENERATIONS):
+        called_at = time.time()
+        body = client.call("StartExecution", request, client_token=token)
+        execution = body.get("Execution") or {}
+        execution_id = execution.get("ExecutionId")
+        # With a ClientToken already used, OOS answers with the execution that token started earlier.
+        started_before = _started_before(execution, called_at)
+        if not started_before or get_execution(client, execution_id, required=False) is not None:
+            result["client_token"] = token
+            result["changed"] = not started_before
+            return execution_id
+        if params["client_token"]:
+            raise AlicloudError(f"client_token {token} started execution {execution_id} earlier, which no longer "
+                                "exists: give a new client_token to start a new execution", code="EntityNotExists.Execution",
+                                product="oos", action="StartExecution")
+        # The execution this token started was deleted: a new run starts a new one.
+        token = execution_token(inputs, gone=execution_id)
+    raise AlicloudError(f"StartExecution kept answering with executions that no longer exist ({MAX_GENERATIONS} in a "
+                        "row)", code="EntityNotExists.Execution", product="oos", action="StartExecution")
 
 
 def _started_before(execution: dict, called_at: float) -> bool:
@@ -225,7 +240,7 @@ def execution_task(module) -> dict:
                     request = {"ExecutionId": execution_id, "NotifyType": NOTIFY_TYPES[state]}
                     if params["notify_note"]:
                         request["NotifyNote"] = params["notify_note"]
-                    client.call("NotifyExecution", request)
+                    notify(client, execution, request)
             elif status == WAITING:
                 waiting_on = [t.get("TaskName") for t in execution.get("CurrentTasks") or []]
                 result["msg"] = f"Execution is waiting on {waiting_on}, not on {params['pending_task']}: left as is."
@@ -266,6 +281,27 @@ def execution_task(module) -> dict:
         module.fail_json(msg=f"Execution {execution_id} was cancelled: "
                              f"{execution.get('StatusMessage') or 'no reason given'}", **result)
     return result
+
+
+def _waiting_on(execution: dict) -> set:
+    return {t.get("TaskExecutionId") or t.get("TaskName") for t in execution.get("CurrentTasks") or []}
+
+
+def notify(client, execution: dict, request: dict) -> None:
+    """NotifyExecution, never repeated blindly: a second Approve could answer the execution's next
+    approval. After a lost answer the execution is read back: if it no longer waits on the same task,
+    the lost call did it; if it still does, the call is sent again."""
+    for _ in range(client.retry.attempts):
+        try:
+            client.call("NotifyExecution", request, read_back=True)
+            return
+        except OutcomeUnknown:
+            latest = get_execution(client, execution["ExecutionId"])
+            if latest.get("Status") != WAITING or _waiting_on(latest) != _waiting_on(execution):
+                return
+    raise AlicloudError(f"NotifyExecution on {execution['ExecutionId']} lost its answer {client.retry.attempts} times "
+                        "and the execution still waits: check it with oos_execution_info", code="OutcomeUnknown",
+                        product="oos", action="NotifyExecution")
 
 
 def _date(value, field):

@@ -18,7 +18,12 @@ from dataclasses import dataclass
 
 from ansible.module_utils.common.yaml import HAS_YAML, yaml_load
 
-from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import (
+    FAILURE_API,
+    AlicloudError,
+    AlicloudInputError,
+    OutcomeUnknown,
+)
 
 TEMPLATE_NOT_FOUND = ("EntityNotExists.Template", "EntityNotExists.TemplateNotExists")
 RESERVED_PREFIXES = ("ALIYUN", "ACS", "ALIBABA", "ALICLOUD")
@@ -89,7 +94,8 @@ def validate_content(client, source: TemplateSource) -> dict:
     try:
         return client.call("ValidateTemplateContent", {"Content": source.text})
     except AlicloudError as error:
-        if error.http_status and 400 <= error.http_status < 500 and error.code not in ("Throttling", "Throttling.User"):
+        if error.failure == FAILURE_API and error.http_status and 400 <= error.http_status < 500 \
+                and error.code not in ("Throttling", "Throttling.User"):
             raise AlicloudError(f"ValidateTemplateContent rejected the template: {error.message}",
                                 code=error.code, request_id=error.request_id, http_status=error.http_status,
                                 product="oos", action="ValidateTemplateContent") from None
@@ -104,10 +110,30 @@ def get_template(client, name: str, version=None):
     try:
         body = client.call("GetTemplate", params)
     except AlicloudError as error:
-        if error.code in TEMPLATE_NOT_FOUND or error.http_status == 404:
+        # A 404 about the template, not about the credentials (InvalidAccessKeyId.NotFound is a 404 too).
+        if error.failure == FAILURE_API and (error.code in TEMPLATE_NOT_FOUND or error.http_status == 404):
             return None, None
         raise
     return body.get("Content"), body.get("Template") or {}
+
+
+def create_template(client, request: dict, source: TemplateSource) -> dict:
+    """CreateTemplate; after a lost answer the template is read back: present with this content means the
+    lost call created it, absent means it did not and it is sent again."""
+    for _ in range(client.retry.attempts):
+        try:
+            return client.call("CreateTemplate", request, read_back=True)
+        except OutcomeUnknown as lost:
+            current_text, meta = get_template(client, request["TemplateName"])
+            if current_text is None:
+                continue
+            if _same_content(current_text, source):
+                return {"Template": meta}
+            raise AlicloudError(f"template {request['TemplateName']} appeared with other content while its creation's "
+                                f"answer was lost ({lost.cause.message}): another run created it", code="OutcomeUnknown",
+                                product="oos", action="CreateTemplate") from None
+    raise AlicloudError(f"CreateTemplate {request['TemplateName']} lost its answer {client.retry.attempts} times and the "
+                        "template does not exist", code="OutcomeUnknown", product="oos", action="CreateTemplate")
 
 
 def _same_content(current_text, desired: TemplateSource) -> bool:
@@ -178,7 +204,7 @@ def template_task(module) -> dict:
         request["Content"] = source.text
         if group:
             request["ResourceGroupId"] = group
-        body = client.call("CreateTemplate", request)
+        body = create_template(client, request, source)
     else:
         if content_changed:
             request["Content"] = source.text

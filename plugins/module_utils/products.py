@@ -36,6 +36,9 @@ READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Query", "Check")
 _PRODUCT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _REGION = re.compile(r"^[a-z0-9-]+$")
+# DNS labels (letters, digits, '-', '_' as some private zones use) or an IPv4 address; IPv6 in brackets.
+_HOST_NAME = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?$")
+_IPV6 = re.compile(r"^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$")
 
 
 def normalize_product(product) -> str:
@@ -116,6 +119,10 @@ def parse_endpoint_url(endpoint: str, field: str = "endpoint"):
         parts.port
     except ValueError:
         raise AlicloudInputError(field, f"{endpoint!r} has an invalid port")
+    host = parts.hostname
+    if not (_HOST_NAME.match(host) or (":" in host and _IPV6.match(host))):
+        raise AlicloudInputError(field, f"{endpoint!r} is not a valid endpoint: {host!r} is not a host name; use "
+                                 "scheme://host[:port], e.g. https://ecs.cn-hangzhou.aliyuncs.com or http://127.0.0.1:8080")
     return parts.netloc, parts.scheme
 
 

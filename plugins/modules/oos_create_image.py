@@ -14,7 +14,8 @@ description:
     O(stop_instance) it first stops the instance and waits, as the ACS-ECS-UpdateImage flow does.
   - Idempotent by O(image_name). An C(Available) image with that name is returned with
     C(changed=false); one that is still C(Creating) is waited on instead of being created twice.
-  - The C(ClientToken) is derived from the inputs, so a retried request cannot create a second image.
+  - The C(ClientToken) is derived from the inputs, so a retried request cannot create a second image. Once the
+    image it made is deleted (or its creation failed), the token is derived anew, so the next run makes a new image.
   - With O(state=absent) the image O(image_id) is deleted. Images are never deleted by name.
   - Over inventory hosts without O(instance_id), O(snapshot_id) or O(disk_device_mapping), the action plugin
     takes the host's instance from its hostvars; each host creates its own image (use a per-host

@@ -18,9 +18,13 @@ description:
     like OOS C(AutoPaging).
   - Selects values from the response with OOS C(ValueSelector) jq programs (O(outputs)) or JMESPath (O(query)),
     waits for a state like C(ACS::WaitFor) (O(wait_for)) and checks it like C(ACS::CheckFor) (O(check_for)).
-  - Throttling, HTTP 5xx and connection errors are retried with jittered exponential backoff. A mutating call is
-    only repeated after an error where it may have been applied when the API takes a C(ClientToken) (set
-    automatically) or O(idempotent=true).
+  - Throttling, HTTP 5xx and connection errors are retried with jittered exponential backoff. A mutating call whose
+    answer is lost (reset, timeout, 5xx) is repeated only when a repeat is harmless - the API takes a C(ClientToken)
+    (set automatically), it is a no-op in the state the first call leaves (the table of the collection's APIs is in
+    C(docs/reliability.md)), or O(idempotent=true). Otherwise the task fails saying that the outcome is unknown and
+    how to check it; it never guesses.
+  - Errors that retrying cannot change fail at once and name the cause, for example a wrong AccessKey secret, an
+    expired STS token, an endpoint that does not speak TLS or whose host name does not resolve.
   - Invalid options fail before any request is sent, with a message that names the option.
 options:
   service:
@@ -114,8 +118,10 @@ options:
     type: str
   idempotent:
     description:
-      - Declare that repeating this mutating action is harmless (for example StopInstances guarded by state checks),
-        so it is retried on errors where the first request may have been applied, and O(wait_for) may repeat it.
+      - Declare that repeating this mutating action is harmless (for example an API that sets a value), so it is
+        repeated after a lost answer (the request may have been applied) and O(wait_for) may repeat it.
+      - Without it, an action outside the collection's table that takes no C(ClientToken) is never repeated after a
+        lost answer.
     type: bool
     default: false
   secret_parameters:

@@ -12,7 +12,10 @@ description:
   - Starts an Operation Orchestration Service (OOS) execution of a stored template (by name and version)
     or of inline content, with parameters. By default it waits until the execution ends.
   - A retried task does not start a second execution. The C(ClientToken) defaults to a hash of every input,
-    and OOS answers a repeated token with the execution the token already started.
+    and OOS answers a repeated token with the execution the token already started. Once that execution has been
+    deleted, the token is derived anew and the same inputs start a new execution.
+  - An approval or rejection whose answer is lost is not sent twice, because a second Approve could answer a later
+    approval. The execution is read back instead.
   - Approves or rejects an execution that is C(Waiting) (for example on C(ACS::Approve) or on a high-risk
     action), or cancels one. The optional O(pending_task) makes the module act only when that task is the
     one waiting.
@@ -89,8 +92,10 @@ options:
     description:
       - Idempotency token of C(StartExecution). The default is derived from the template, version, content,
         parameters, modes, tags, description and resource group.
-      - The same inputs therefore return the same execution. Set a token, for example one that includes a
-        date, to deliberately start a new execution with identical inputs.
+      - The same inputs therefore return the same execution, as long as it exists. Set a token, for example one
+        that includes a date, to deliberately start a new execution with identical inputs.
+      - A token given here that started an execution which was deleted since fails the task; the default token
+        moves on to a new execution instead.
     type: str
   execution_id:
     description: The execution to approve, reject or cancel. Required unless V(state=started).

@@ -39,6 +39,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default 0)")
     parser.add_argument("--access-key-id", default=DEFAULT_ACCESS_KEY_ID)
     parser.add_argument("--access-key-secret", default=DEFAULT_ACCESS_KEY_SECRET)
+    parser.add_argument("--security-token-expired", action="store_true",
+                        help="the --security-token has expired: requests carrying it answer InvalidSecurityToken.Expired")
+    parser.add_argument("--tls-cert", default=None, help="serve HTTPS with this PEM certificate (needs --tls-key)")
+    parser.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
     parser.add_argument("--security-token", default=None,
                         help="accept only STS-style requests that carry this SecurityToken")
     parser.add_argument("--instances", type=int, default=DEFAULT_INSTANCES, help="seed N Running instances")
@@ -66,14 +70,21 @@ def main(argv=None) -> int:
     if args.instances < 0:
         print("--instances must not be negative", file=sys.stderr)
         return 2
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("--tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
+    if args.security_token_expired and not args.security_token:
+        print("--security-token-expired needs --security-token", file=sys.stderr)
+        return 2
     emulator = Emulator(
         access_key_id=args.access_key_id, access_key_secret=args.access_key_secret,
-        security_token=args.security_token, instances=args.instances, seed=args.seed, regions=args.regions,
+        security_token=args.security_token, security_token_expired=args.security_token_expired,
+        instances=args.instances, seed=args.seed, regions=args.regions,
         transition_seconds=args.transition_seconds, action_templates=args.action_templates, workers=args.workers,
         oos_engine=args.oos_engine, state_file=args.state_file,
         faults=Faults(throttle_rate=args.throttle_rate, error_rate=args.error_rate, reset_rate=args.reset_rate,
                       latency_ms=args.latency_ms))
-    server = make_server(emulator, args.host, args.port)
+    server = make_server(emulator, args.host, args.port, tls_cert=args.tls_cert, tls_key=args.tls_key)
     server.verbose = args.verbose
     stopping = threading.Event()
 
@@ -85,7 +96,8 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     host, port = server.server_address[:2]
-    print(f"{READY_LINE_PREFIX}http://{host}:{port}", flush=True)
+    scheme = "https" if args.tls_cert else "http"
+    print(f"{READY_LINE_PREFIX}{scheme}://{host}:{port}", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

@@ -13,6 +13,10 @@ from .errors import ApiError, api_error, invalid_parameter
 from .state import INSTANCE_STATUSES, INSTANCE_TYPES, SYSTEM_IMAGES, Disk, Image, Instance, Snapshot, iso_minutes, iso_seconds, public_ip_address
 
 MAX_BATCH_IDS = 100
+# Handlers that log each change they apply, per instance (server.record_generic_mutation logs the others):
+# a batch call that changes nothing logs nothing.
+LOGGED_ACTIONS = frozenset({"StartInstance", "StopInstance", "RebootInstance", "StartInstances", "StopInstances",
+                            "RebootInstances", "DeleteInstance", "DeleteInstances", "RunInstances", "CreateImage"})
 
 
 def ecs(name: str | None = None, **options):

@@ -30,6 +30,7 @@ CATALOG: dict[str, tuple[int, str]] = {
     "InvalidTimeStamp.Expired": (400, "Specified time stamp or date value is expired."),
     "InvalidSecurityToken.Malformed": (400, "Specified SecurityToken is malformed."),
     "InvalidSecurityToken.MismatchWithAccessKey": (400, "Specified SecurityToken mismatch with the AccessKey."),
+    "InvalidSecurityToken.Expired": (400, "Specified SecurityToken is expired."),
     "InvalidAction.NotFound": (404, "Specified api is not found, please check your url and method."),
     "InvalidVersion": (400, "Specified parameter Version is not valid."),
     "MissingParameter": (400, 'The input parameter "{name}" that is mandatory for processing this request is not supplied.'),

@@ -18,6 +18,7 @@ import json
 import os
 import random
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -46,10 +47,11 @@ class Faults:
     """Injected faults; changed at run time through ``POST /_emulator/faults``."""
 
     FIELDS = ("throttle_rate", "error_rate", "reset_rate", "latency_ms", "failing_regions", "actions",
-              "retry_after_ms")
+              "retry_after_ms", "reset_phase", "max_resets")
+    RESET_PHASES = ("either", "before", "after")
 
     def __init__(self, throttle_rate=0.0, error_rate=0.0, reset_rate=0.0, latency_ms=0.0, failing_regions=(),
-                 actions=None, retry_after_ms=0):
+                 actions=None, retry_after_ms=0, reset_phase="either", max_resets=None):
         self.throttle_rate = float(throttle_rate)
         self.error_rate = float(error_rate)
         self.reset_rate = float(reset_rate)
@@ -57,6 +59,10 @@ class Faults:
         self.failing_regions = set(failing_regions or ())
         self.actions = set(actions) if actions else None
         self.retry_after_ms = int(retry_after_ms or 0)
+        # Mutating calls: reset before the change, after it, or either (half and half).
+        self.reset_phase = reset_phase
+        # Resets left before the reset fault stops (None: no limit).
+        self.max_resets = None if max_resets is None else int(max_resets)
 
     def update(self, changes: dict) -> None:
         unknown = set(changes) - set(self.FIELDS)
@@ -76,6 +82,15 @@ class Faults:
             self.failing_regions = set(changes["failing_regions"] or ())
         if "actions" in changes:
             self.actions = set(changes["actions"]) if changes["actions"] else None
+        if "reset_phase" in changes:
+            if changes["reset_phase"] not in self.RESET_PHASES:
+                raise ValueError(f"reset_phase must be one of {', '.join(self.RESET_PHASES)}")
+            self.reset_phase = changes["reset_phase"]
+        if "max_resets" in changes:
+            value = changes["max_resets"]
+            if value is not None and int(value) < 0:
+                raise ValueError("max_resets must be a number >= 0, or null for no limit")
+            self.max_resets = None if value is None else int(value)
 
     def applies_to(self, action: str) -> bool:
         return self.actions is None or action in self.actions
@@ -83,7 +98,8 @@ class Faults:
     def to_dict(self) -> dict:
         return {"throttle_rate": self.throttle_rate, "error_rate": self.error_rate, "reset_rate": self.reset_rate,
                 "latency_ms": self.latency_ms, "failing_regions": sorted(self.failing_regions),
-                "actions": sorted(self.actions) if self.actions else None, "retry_after_ms": self.retry_after_ms}
+                "actions": sorted(self.actions) if self.actions else None, "retry_after_ms": self.retry_after_ms,
+                "reset_phase": self.reset_phase, "max_resets": self.max_resets}
 
 
 class Stats:
@@ -133,12 +149,13 @@ class Emulator:
 
     def __init__(self, *, access_key_id: str = DEFAULT_ACCESS_KEY_ID,
                  access_key_secret: str = DEFAULT_ACCESS_KEY_SECRET, security_token: str | None = None,
-                 instances: int = 0, seed: int = 0, regions: list[str] | None = None, transition_seconds: float = 1.0,
+                 security_token_expired: bool = False, instances: int = 0, seed: int = 0, regions: list[str] | None = None, transition_seconds: float = 1.0,
                  faults: Faults | None = None, action_templates: str | None = None, workers: int = 16,
                  oos_engine: str = "auto", state_file: str | None = None):
         self.access_key_id = access_key_id
         self.access_key_secret = access_key_secret
         self.security_token = security_token
+        self.security_token_expired = security_token_expired
         self.start_options = {"instances": instances, "seed": seed, "regions": regions}
         self.world = World(instances=instances, seed=seed, regions=regions, transition_seconds=transition_seconds)
         # --state-file: the cloud side outlives an emulator restart (instance power states and the mutation log).
@@ -233,12 +250,34 @@ class Emulator:
                     if fingerprint != request.fingerprint():
                         raise api_error(spec.token_mismatch)
                     return json.loads(json.dumps(body))
+            recorded = len(self.world.mutations)
             body = spec.handler(request) or {}
+            if spec.mutating:
+                self.record_generic_mutation(request, params, body, recorded)
             if token:
                 self.world.idempotency[key] = (request.fingerprint(), json.loads(json.dumps(body)))
             if self.state_file and spec.mutating:
                 self.save_state()
             return body
+
+    # Where the resource a change concerns is named, in the answer or the request (first match wins).
+    RESOURCE_KEYS = ("ImageId", "InvokeId", "CommandId", "SnapshotId", "ExecutionId", "TemplateName", "ClusterId",
+                     "cluster_id", "InstanceId")
+
+    def record_generic_mutation(self, request: Request, params: dict, answer, recorded: int) -> None:
+        """Log a change whose handler did not log one itself (images, commands, OOS...), so that
+        GET /_emulator/mutations lists every change actually applied."""
+        if request.action in ecs.LOGGED_ACTIONS or len(self.world.mutations) != recorded:
+            return
+        resource = ""
+        for source in (answer if isinstance(answer, dict) else {}, (answer or {}).get("Execution") or {},
+                       (answer or {}).get("Template") or {}, params):
+            resource = next((str(source[k]) for k in self.RESOURCE_KEYS if source.get(k)), "")
+            if resource:
+                break
+        if not resource:
+            resource = ",".join(v for k, v in sorted(params.items()) if k.split(".")[0] in self.RESOURCE_KEYS)
+        self.world.record_mutation(request.action, resource, params.get("ClientToken", ""), request.now)
 
     # ----- authentication ----------------------------------------------------------------------------
     def authenticate(self, method: str, path: str, query_pairs: list, all_pairs: list, headers: dict,
@@ -264,6 +303,8 @@ class Emulator:
                             "AccessKey is temporary and needs its SecurityToken.")
         elif token != self.security_token:
             raise api_error("InvalidSecurityToken.MismatchWithAccessKey")
+        elif self.security_token_expired:
+            raise api_error("InvalidSecurityToken.Expired")
 
     def _check_nonce_and_time(self, nonce: str, timestamp: str) -> None:
         if timestamp:
@@ -334,14 +375,7 @@ class Emulator:
         if spec is None:
             raise not_found(version)
         self.inject_faults(action, params)
-        reset_after = False
-        if self.faults.applies_to(action) and self.chance(self.faults.reset_rate):
-            # Mutating calls are reset after the change half of the time: only ClientToken makes retries safe.
-            if spec.mutating and self.chance(0.5):
-                reset_after = True
-            else:
-                self.stats.count("resets")
-                raise ConnectionDropped()
+        reset_after = self.draw_reset(action, spec.mutating)
         body = self.execute(spec, params, request_id)
         if reset_after:
             self.stats.count("resets")
@@ -365,21 +399,33 @@ class Emulator:
             except ValueError:
                 raise api_error("InvalidParameter", name="body") from None
         self.inject_faults(name, params)
-        reset_after = False
-        if self.faults.applies_to(name) and self.chance(self.faults.reset_rate):
-            if route.mutating and self.chance(0.5):
-                reset_after = True
-            else:
-                self.stats.count("resets")
-                raise ConnectionDropped()
+        reset_after = self.draw_reset(name, route.mutating)
         with self.world.lock:
             request = Request(self.world, params, action=route.name, version=version, request_id=request_id,
                               now=time.time(), emulator=self, body=document)
+            recorded = len(self.world.mutations)
             answer = route.handler(request)
+            if route.mutating:
+                self.record_generic_mutation(request, params, answer, recorded)
         if reset_after:
             self.stats.count("resets")
             raise ConnectionDropped()
         return 200, answer, {}
+
+    def draw_reset(self, action: str, mutating: bool) -> bool:
+        """The reset fault: raises ConnectionDropped now (before any change), or returns True when the
+        connection is to be reset after the change (mutating calls only: then only a ClientToken, or a
+        read-back, tells the client what happened)."""
+        faults = self.faults
+        if not faults.applies_to(action) or faults.max_resets == 0 or not self.chance(faults.reset_rate):
+            return False
+        if faults.max_resets is not None:
+            faults.max_resets -= 1
+        phase = faults.reset_phase if mutating else "before"
+        if phase == "after" or (phase == "either" and self.chance(0.5)):
+            return True
+        self.stats.count("resets")
+        raise ConnectionDropped()
 
     def inject_faults(self, action: str, params: dict) -> None:
         faults = self.faults
@@ -648,11 +694,27 @@ class EmulatorServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
     verbose = False
+    tls_context = None
+
+    def finish_request(self, request, client_address):
+        if self.tls_context is not None:
+            try:
+                request = self.tls_context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return  # a client that rejects the certificate, or does not speak TLS
+        super().finish_request(request, client_address)
 
 
-def make_server(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
+def make_server(emulator: Emulator, host: str = "127.0.0.1", port: int = 0, tls_cert: str | None = None,
+                tls_key: str | None = None) -> EmulatorServer:
+    """The HTTP server; HTTPS when ``tls_cert``/``tls_key`` are given (the handshake runs in the request's thread)."""
     handler = type("BoundHandler", (Handler,), {"emulator": emulator})
-    return EmulatorServer((host, port), handler)
+    server = EmulatorServer((host, port), handler)
+    if tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls_cert, tls_key)
+        server.tls_context = context
+    return server
 
 
 def _required_pair(source: dict, action_key: str, version_key: str) -> tuple[str, str]:

@@ -176,26 +176,37 @@ def invocation_instances(invocation):
 
 def test_503_on_mutating_call_without_client_token_fails_instead_of_repeating(emulator_factory):
     emu = emulator_factory("--instances", "3", "--seed", "4")
-    emu.faults(error_rate=1.0, actions=["StopInstance"])
+    emu.faults(error_rate=1.0, actions=["RebootInstance"])
     env = dict(emu.env, **FAST_RETRIES)
-    call = {"service": "ecs", "api": "StopInstance", "parameters": {"InstanceId": emu.instances()[0]["InstanceId"]}}
+    # RebootInstance takes no ClientToken and a repeat would reboot again: it is sent once, and the task says the
+    # outcome is unknown (a 503 may come after the change was applied).
+    call = {"service": "ecs", "api": "RebootInstance", "parameters": {"InstanceId": emu.instances()[0]["InstanceId"]}}
     result = play("one_call.yml", env, extra_vars={"call": call}).results["result"]
     assert result["failed"] is True
-    assert result["error"]["http_status"] == 503 and result["error"]["code"] == "ServiceUnavailable"
-    assert emu.stats()["calls"]["StopInstance"] == 1
+    assert result["error"]["http_status"] == 503 and result["error"]["code"] == "OutcomeUnknown"
+    assert "ServiceUnavailable" in result["msg"] and "DescribeInstances" in result["msg"]
+    assert emu.stats()["calls"]["RebootInstance"] == 1
     # Declared idempotent, the same call is retried (and still fails here because every request fails).
     call.update(idempotent=True, api_retries=4)
     result = play("one_call.yml", env, extra_vars={"call": call}).results["result"]
     assert result["failed"] is True and result["attempts"] == 4
-    assert emu.stats()["calls"]["StopInstance"] == 1 + 4
+    assert emu.stats()["calls"]["RebootInstance"] == 1 + 4
 
     # A dropped connection may mean "applied": without ClientToken the call is not repeated either.
-    emu.faults(error_rate=0, reset_rate=1.0, actions=["StopInstance"])
+    emu.faults(error_rate=0, reset_rate=1.0, actions=["RebootInstance"])
     emu.control("stats/reset", {}, method="POST")
     call.pop("idempotent")
     result = play("one_call.yml", env, extra_vars={"call": call}).results["result"]
-    assert result["failed"] is True and result["error"]["code"] == "NetworkError"
-    assert emu.stats()["calls"]["StopInstance"] == 1
+    assert result["failed"] is True and result["error"]["code"] == "OutcomeUnknown"
+    assert emu.stats()["calls"]["RebootInstance"] == 1
+
+    # StopInstance is harmless to repeat (a stopping instance answers IncorrectInstanceStatus): it is repeated.
+    emu.faults(reset_rate=0, error_rate=1.0, actions=["StopInstance"])
+    call = {"service": "ecs", "api": "StopInstance", "parameters": {"InstanceId": emu.instances()[1]["InstanceId"]},
+            "api_retries": 3}
+    result = play("one_call.yml", env, extra_vars={"call": call}).results["result"]
+    assert result["failed"] is True and result["error"]["code"] == "ServiceUnavailable"
+    assert emu.stats()["calls"]["StopInstance"] == 3
 
 
 def test_wrong_credentials_and_unknown_action_give_clear_errors(emu):

@@ -5,8 +5,12 @@ committed file differs, so the documentation cannot drift from what the suite ru
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".collections"))
+from ansible_collections.alicloud.oos.plugins.module_utils import mutating_apis  # noqa: E402
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
@@ -37,6 +41,94 @@ FLEET_FAULTS = (
     FaultCase("reset-10", "10% of connections reset mid-request (half of the mutating ones after the change)",
               {"reset_rate": 0.1},
               "an answer lost after the change is applied never leads to a second change or a second command"),
+)
+
+# A power change whose answer is lost (test_lost_answers.py): 10 instances moved by one oos_instance task.
+@dataclass(frozen=True)
+class LostAnswerCase:
+    id: str
+    state: str             # oos_instance state
+    start_from: str        # the instances' status before the task
+    change: str            # the power change each instance must see exactly once
+    fault: str
+    settings: dict
+    proves: str
+
+
+def _lost_once(action: str, phase: str) -> dict:
+    return {"actions": [action], "reset_rate": 1.0, "reset_phase": phase, "max_resets": 1}
+
+
+LOST_POWER_ANSWERS = (
+    LostAnswerCase("reboot-lost-after-the-change", "restarted", "Running", "reboot",
+                   "the connection of `RebootInstances` is reset after the reboot was applied",
+                   _lost_once("RebootInstances", "after"),
+                   "no second reboot: the statuses are read back and every instance counts as rebooted (`changed`)"),
+    LostAnswerCase("reboot-lost-before-the-change", "restarted", "Running", "reboot",
+                   "the connection of `RebootInstances` is reset before the reboot was applied",
+                   _lost_once("RebootInstances", "before"),
+                   "the read-back shows an unchanged `StartTime`: the reboot is sent again, once"),
+    LostAnswerCase("stop-lost-after-the-change", "stopped", "Running", "stop",
+                   "the connection of `StopInstances` is reset after the stop was applied",
+                   _lost_once("StopInstances", "after"),
+                   "the task reports `changed`, its handler runs and the audit record says `changed`"),
+    LostAnswerCase("start-lost-after-the-change", "running", "Stopped", "start",
+                   "the connection of `StartInstances` is reset after the start was applied",
+                   _lost_once("StartInstances", "after"), "same for a start"),
+    LostAnswerCase("reboot-under-30-percent-resets", "restarted", "Running", "reboot",
+                   "30% of all connections reset (reads before, changes before or after)", {"reset_rate": 0.3},
+                   "one reboot per instance however many answers are lost (it was up to 5 before the fix)"),
+)
+
+# Other lost answers (test_lost_answers.py), each its own test; (test, fault, what it proves).
+LOST_ANSWER_TESTS = (
+    ("test_image_is_made_anew_after_it_was_deleted", "an image made by `oos_create_image` is deleted, then the "
+     "same task runs again (with `wait: true`, then `wait: false`)", "a new image is made and reported, never the "
+     "deleted one (the derived ClientToken is derived anew)"),
+    ("test_image_calls_whose_answer_is_lost", "`CreateImage` and `DeleteImage` answers lost after the change",
+     "one image made, one deleted, both tasks `changed`"),
+    ("test_execution_is_started_anew_after_it_was_deleted", "an execution started by `oos_execution` is deleted "
+     "(`DeleteExecutions`), then the same task runs again", "a new execution is started (`changed`); without the "
+     "deletion the same task still returns the first execution"),
+    ("test_approval_whose_answer_is_lost", "`NotifyExecution` (Approve) answer lost after it was applied",
+     "no second Approve: the execution is read back and the task is `changed`"),
+    ("test_run_command_whose_answer_is_lost", "`RunCommand` answer lost after the command started",
+     "one invocation (same ClientToken), the task is `changed`"),
+    ("test_execute_api_whose_answer_is_lost", "`oos_execute_api` calls whose answer is lost after the change: "
+     "`TagResources` (not in the table), `RebootInstance` (not harmless), `DeleteInstance` (harmless), "
+     "`RunInstances` (ClientToken)", "unknown and harmful repeats fail saying the outcome is unknown and how to "
+     "check, with the change applied once; harmless ones succeed; nothing is applied twice"),
+)
+
+
+# Errors that cannot succeed (test_fast_failures.py): each through a module, a lookup and the inventory.
+@dataclass(frozen=True)
+class FastFailure:
+    id: str
+    cause: str             # what is wrong
+    says: tuple            # what the message must contain
+    retried: str           # retry policy, in words
+
+
+FAST_FAILURES = (
+    FastFailure("https-to-a-plain-http-port", "`https://` endpoint on a port that speaks plain HTTP",
+                ("does not answer TLS", "Use http://"), "no (was retried for about 70 s)"),
+    FastFailure("no-credentials", "no AccessKey, profile or role anywhere", ("no Alibaba Cloud credentials",),
+                "no (was retried for about 65 s and reported as `NetworkError`)"),
+    FastFailure("endpoint-not-a-url", "`ALICLOUD_ENDPOINT=not a url`", ("endpoint", "not a host name"),
+                "nothing is sent: an input error (was retried for 11 s)"),
+    FastFailure("wrong-accesskey-secret", "the secret does not match the AccessKey ID",
+                ("AccessKeySecret is incorrect", "ALICLOUD_SECRET_KEY"), "no"),
+    FastFailure("unknown-accesskey-id", "an AccessKey ID that does not exist", ("does not exist", "ALICLOUD_ACCESS_KEY"),
+                "no"),
+    FastFailure("expired-sts-token", "an STS token past its expiry", ("security token has expired",), "no"),
+    FastFailure("unknown-host", "a real-looking endpoint whose name does not resolve "
+                "(`ecs.cn-nowhere-9.aliyuncs.com`)", ("does not resolve", "ALICLOUD_REGION"),
+                "no (a temporary DNS failure, `EAI_AGAIN`, is retried)"),
+    FastFailure("tls-certificate-not-trusted", "an HTTPS endpoint with a self-signed certificate",
+                ("could not be verified", "validate_certs"), "no; with `validate_certs: false` the same calls succeed"),
+    FastFailure("connection-refused-on-loopback", "nothing listens on the loopback port", ("refused the connection",),
+                "no on loopback; for 10 s elsewhere (a restarting gateway)"),
 )
 
 # The other cases, each its own test; (test, fault, what it proves).
@@ -83,6 +175,47 @@ def render() -> str:
     lines += [f"| `{c.id}` | {c.fault} | {c.proves} |" for c in FLEET_FAULTS]
     lines += ["", "## Other cases", "", "| test | fault | what it proves |", "|---|---|---|"]
     lines += [f"| `{test}` | {fault} | {proves} |" for test, fault, proves in OTHER_CASES]
+    lines += [
+        "",
+        "## Lost answers (`test_lost_answers.py`)",
+        "",
+        "An answer is lost when the request went out but no answer came back (connection reset, read timeout) or the",
+        "service answered 5xx: the change may or may not have been applied. The fault `reset_phase: after` resets the",
+        "connection after the emulator applied the change, `before` before it. A change is never repeated after a",
+        "lost answer unless a repeat is harmless (the table below); `changed` reports what this run did.",
+        "",
+        "Power changes, on the 10 `Env=dev` instances of a 20-instance fleet (a handler and the audit callback watch "
+        "`changed`):",
+        "",
+        "| case | fault | what it proves |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{c.id}` | {c.fault} | {c.proves} |" for c in LOST_POWER_ANSWERS]
+    lines += ["", "| test | fault | what it proves |", "|---|---|---|"]
+    lines += [f"| `{test}` | {fault} | {proves} |" for test, fault, proves in LOST_ANSWER_TESTS]
+    lines += [
+        "",
+        "### Every mutating API the collection calls",
+        "",
+        "<!-- From plugins/module_utils/mutating_apis.py, the table the client's retry logic consults. -->",
+        "",
+        "An API outside this table (any action given to `oos_execute_api`, or an OOS template's `ACS::ExecuteAPI`",
+        "task) is repeated after a lost answer only with a `ClientToken` or `idempotent: true`; otherwise the task",
+        "fails saying that the outcome is unknown and how to check it.",
+        "",
+        mutating_apis.markdown_table(),
+        "",
+        "## Errors that cannot succeed (`test_fast_failures.py`)",
+        "",
+        "Each cause below is run through a module (`oos_execute_api`), a lookup (`oos_api`) and the inventory",
+        "(`alicloud.oos.ecs`): each must fail in seconds, with a message that names the cause and the setting to fix,",
+        "without a traceback and without any secret. Throttling, 5xx on reads, resets and connect timeouts are",
+        "still retried (`api_retries`, `api_retry_max_time`).",
+        "",
+        "| case | cause | the message says | retried? |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| `{c.id}` | {c.cause} | {', '.join(f'`{w}`' for w in c.says)} | {c.retried} |" for c in FAST_FAILURES]
     lines += [
         "",
         "## Bad input (`test_bad_input.py`) and secrets (`test_secrets.py`)",

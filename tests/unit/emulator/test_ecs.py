@@ -40,6 +40,27 @@ def test_stop_start_reboot_follow_the_state_machine(emu, sdk):
     wait_until(lambda: status_of(emu, instance) == "Running")
 
 
+def test_batch_power_calls_in_the_target_or_a_transitional_state_are_refused(emu, sdk):
+    """As documented (StartInstances: the instance must be Stopped; RebootInstances: Running): a repeated call on
+    an instance that the first call moved answers IncorrectInstanceStatus and changes nothing."""
+    ids = [i["InstanceId"] for i in emu.instances()[:2]]
+
+    def codes(action):
+        answer = sdk.ecs(action, RegionId=REGION, InstanceId=ids, BatchOptimization="SuccessFirst")
+        return [r["Code"] for r in answer["InstanceResponses"]["InstanceResponse"]]
+
+    assert codes("RebootInstances") == ["200", "200"]
+    assert status_of(emu, ids[0]) == "Starting"
+    assert codes("RebootInstances") == ["IncorrectInstanceStatus"] * 2      # rebooting already
+    assert codes("StartInstances") == ["IncorrectInstanceStatus"] * 2       # starting is not stopped
+    wait_until(lambda: all(status_of(emu, i) == "Running" for i in ids))
+    assert codes("StopInstances") == ["200", "200"]
+    assert codes("StopInstances") == ["IncorrectInstanceStatus"] * 2        # stopping already
+    wait_until(lambda: all(status_of(emu, i) == "Stopped" for i in ids))
+    assert codes("StopInstances") == ["IncorrectInstanceStatus"] * 2        # stopped already
+    assert [m["action"] for m in emu.control("mutations")] == ["RebootInstances"] * 2 + ["StopInstances"] * 2
+
+
 def test_run_instances_then_delete(emu, sdk):
     created = sdk.ecs("RunInstances", RegionId=REGION, ImageId="aliyun_3_x64_20G_alibase_20240101.vhd",
                       InstanceType="ecs.g7.large", Amount=2, InstanceName="batch-", UniqueSuffix=True,

@@ -135,3 +135,37 @@ def test_cli_rejects_bad_rates():
     result = subprocess.run([sys.executable, "-m", "tests.emulator", "--error-rate", "1.5"], capture_output=True,
                             text=True, timeout=30, cwd=REPO_ROOT)
     assert result.returncode == 2 and "--error-rate" in result.stderr
+
+
+@pytest.mark.parametrize("phase, applied", [("before", False), ("after", True)])
+def test_reset_phase_and_max_resets(emu, sdk, phase, applied):
+    instances = [i["InstanceId"] for i in emu.instances()[:2]]
+    emu.faults(reset_rate=1.0, actions=["StopInstance"], reset_phase=phase, max_resets=1)
+    with pytest.raises(UnretryableException):
+        sdk.ecs("StopInstance", InstanceId=instances[0])
+    assert (emu.control(f"instances/{instances[0]}")["Status"] != "Running") is applied
+    sdk.ecs("StopInstance", InstanceId=instances[1])   # the one reset is spent: answered normally
+    assert emu.stats()["reset"] == 1 and emu.control("faults")["max_resets"] == 0
+    assert [m["instance_id"] for m in emu.control("mutations")] == instances[:1] * applied + instances[1:]
+
+
+def test_mutation_log_lists_every_applied_change_once(emu, sdk):
+    source = emu.instances()[0]["InstanceId"]
+    image = sdk.ecs("CreateImage", RegionId=REGION, InstanceId=source, ImageName="logged", ClientToken="t-1")["ImageId"]
+    sdk.ecs("CreateImage", RegionId=REGION, InstanceId=source, ImageName="logged", ClientToken="t-1")  # a replay
+    sdk.ecs("TagResources", RegionId=REGION, ResourceType="instance", ResourceId=[source],
+            Tag=[{"Key": "Owner", "Value": "ops"}])
+    sdk.ecs("DeleteImage", RegionId=REGION, ImageId=image)
+    # Refused everywhere: nothing applied, nothing logged.
+    sdk.ecs("StartInstances", RegionId=REGION, InstanceId=[source], BatchOptimization="SuccessFirst")
+    assert [m["action"] for m in emu.control("mutations")] == ["CreateImage", "TagResources", "DeleteImage"]
+    assert emu.control("mutations")[2]["instance_id"] == image
+
+
+def test_cli_rejects_bad_reset_settings(emu):
+    for bad in ({"reset_phase": "during"}, {"max_resets": -1}):
+        request = urllib.request.Request(f"{emu.url}/_emulator/faults", data=json.dumps(bad).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10)
+        assert caught.value.code == 400

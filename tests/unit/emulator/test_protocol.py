@@ -141,6 +141,29 @@ def test_sts_token_is_required_and_checked(sts_emulator, v2):
         assert caught.value.code == code
 
 
+def test_expired_sts_token(emulator_factory):
+    emu = emulator_factory("--instances", "1", "--security-token", "sts-token-123", "--security-token-expired")
+    with pytest.raises(ClientException) as caught:
+        SdkClient(emu, security_token="sts-token-123").ecs("DescribeRegions")
+    assert (caught.value.code, caught.value.status_code) == ("InvalidSecurityToken.Expired", 400)
+
+
+def test_tls_with_the_given_certificate(emulator_factory, tmp_path):
+    import ssl
+    import urllib.error
+
+    from tests.reliability.test_fast_failures import self_signed_certificate
+    cert, key = self_signed_certificate(tmp_path)
+    emu = emulator_factory("--instances", "1", "--tls-cert", cert, "--tls-key", key)
+    assert emu.url.startswith("https://127.0.0.1:")
+    context = ssl.create_default_context(cafile=cert)
+    with urllib.request.urlopen(f"{emu.url}/_emulator/stats", context=context, timeout=10) as answer:
+        assert json.loads(answer.read())["total_calls"] == 0
+    with pytest.raises(urllib.error.URLError) as caught:   # the system CAs do not know it
+        urllib.request.urlopen(f"{emu.url}/_emulator/stats", context=ssl.create_default_context(), timeout=10)
+    assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
+
+
 def test_default_key_pair_is_documented_constant(emu):
     assert emu.access_key_id == DEFAULT_ACCESS_KEY_ID
 

@@ -25,7 +25,7 @@ class FakeEcs:
                 if self.moving[iid][0] <= 0:
                     self.status[iid] = self.moving.pop(iid)[1]
 
-    def call(self, action, params=None, method="POST", client_token=None, idempotent=None):
+    def call(self, action, params=None, method="POST", client_token=None, idempotent=None, read_back=False):
         params = params or {}
         self.calls.append((action, params))
         if action == "DescribeInstances":
