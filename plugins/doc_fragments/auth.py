@@ -108,8 +108,13 @@ options:
     description:
       - Total tries of one API call on throttling, HTTP 5xx and connection errors (jittered exponential backoff).
         Defaults to V(10).
-      - Mutating calls are repeated after an error where the request may have been applied only when the API takes
-        a C(ClientToken), which is then set automatically.
+      - A mutating call whose answer is lost (reset, timeout, 5xx) is repeated only when a repeat is harmless (the API
+        takes a C(ClientToken) (set automatically) or is a no-op in the state the first call leaves). Otherwise the
+        module reads the state back, or fails saying the outcome is unknown and how to check it. The table of every
+        API is in C(docs/reliability.md).
+      - Causes that retrying cannot change are not retried (rejected credentials, no credentials, an endpoint that
+        does not speak TLS or whose certificate does not verify, a host name that does not resolve). A refused
+        connection is retried for 10 seconds at most, not at all on loopback.
       - 'Environment: C(ALICLOUD_API_RETRIES) (first one set wins).'
     type: int
   api_retry_max_time:
@@ -236,8 +241,13 @@ options:
     description:
       - Total tries of one API call on throttling, HTTP 5xx and connection errors (jittered exponential backoff).
         Defaults to V(10).
-      - Mutating calls are repeated after an error where the request may have been applied only when the API takes
-        a C(ClientToken), which is then set automatically.
+      - A mutating call whose answer is lost (reset, timeout, 5xx) is repeated only when a repeat is harmless (the API
+        takes a C(ClientToken) (set automatically) or is a no-op in the state the first call leaves). Otherwise the
+        module reads the state back, or fails saying the outcome is unknown and how to check it. The table of every
+        API is in C(docs/reliability.md).
+      - Causes that retrying cannot change are not retried (rejected credentials, no credentials, an endpoint that
+        does not speak TLS or whose certificate does not verify, a host name that does not resolve). A refused
+        connection is retried for 10 seconds at most, not at all on loopback.
     type: int
     env:
       - name: ALICLOUD_API_RETRIES
