@@ -15,16 +15,9 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.alicloud.oos.plugins.module_utils import rate_control as mapping
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.plain_data import plain
 
 
-def _plain(value):
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 def _total(name, total):
@@ -39,7 +32,7 @@ def _total(name, total):
 
 def _run(name, function, rate_control, total, **kwargs):
     try:
-        return function(mapping.parse_rate_control(_plain(rate_control), "rate_control"), _total(name, total), **kwargs)
+        return function(mapping.parse_rate_control(plain(rate_control), "rate_control"), _total(name, total), **kwargs)
     except AlicloudInputError as error:
         raise AnsibleFilterError(f"{name}: {error.field}: {error.message}") from None
 

@@ -14,6 +14,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import (
     TAGS_FILTER, filters_from_targets, region_from_targets)
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.plain_data import plain
 from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import sanitize_group_name, tag_group_name
 
 
@@ -21,21 +22,12 @@ def _filter_error(name: str, error: AlicloudInputError) -> AnsibleFilterError:
     return AnsibleFilterError(f"{name}: {error.field}: {error.message}")
 
 
-def _plain(value):
-    """Templated values arrive as Ansible's tagged containers; the validators want plain ones."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 def targets_to_filters(targets):
     """OOS Targets -> inventory/DescribeInstances filters (the ``filters`` of ``alicloud.oos.ecs``)."""
     try:
-        return filters_from_targets(_plain(targets))
+        return filters_from_targets(plain(targets))
     except AlicloudInputError as error:
         raise _filter_error("targets_to_filters", error) from None
 
@@ -48,7 +40,7 @@ def targets_to_pattern(targets):
     All -> ``all``. A RegionId narrows the pattern to ``region_<id>``.
     """
     try:
-        targets = _plain(targets)
+        targets = plain(targets)
         filters = filters_from_targets(targets)
         region = region_from_targets(targets)
     except AlicloudInputError as error:

@@ -38,6 +38,7 @@ import time
 import uuid
 from urllib.parse import parse_qsl, quote
 
+from ansible_collections.alicloud.oos.plugins.module_utils import paging
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import (
     FAILURE_API,
     AlicloudError,
@@ -424,37 +425,23 @@ class AlicloudClient:
             params[size_name] = maximum
             token_style, number_style = size_name == "MaxResults", size_name == "PageSize"
 
-        body = self.call(action, params, method=method, idempotent=idempotent)
-        merged = copy.deepcopy(body)
-        if paths is None:
-            paths = find_list_paths(body)
-        if not (token_style or number_style):
-            # Unknown action: let the first answer tell which paging it speaks.
-            token_style = bool(body.get("NextToken"))
-            number_style = not token_style and "TotalCount" in body and "PageSize" in body
-        pages = 1
-        page_number = int(params.get("PageNumber", body.get("PageNumber") or 1) or 1)
-        previous_token = params.get("NextToken")
-        while pages < max_pages:
-            page_items = max((len(get_path(body, p) or []) for p in paths), default=0)
-            if token_style:
-                token = body.get("NextToken")
-                if not token or token == previous_token or page_items == 0:
-                    break
-                params["NextToken"] = previous_token = token
-            elif number_style:
-                total = body.get("TotalCount")
-                collected = max((len(get_path(merged, p) or []) for p in paths), default=0)
-                size = int(body.get("PageSize") or params.get("PageSize") or 10)
-                if page_items == 0 or page_items < size or (total is not None and collected >= int(total)):
-                    break
-                page_number += 1
-                params["PageNumber"] = page_number
-            else:
-                break
-            body = self.call(action, params, method=method, idempotent=idempotent)
+        style = paging.TOKEN if token_style else paging.NUMBER if number_style else None
+        lists = {"paths": paths}
+
+        def items_of(body):
+            if lists["paths"] is None:  # unknown action: the first answer tells where its list is
+                lists["paths"] = find_list_paths(body)
+            found = [get_path(body, path) or [] for path in lists["paths"]]
+            return max(found, key=len, default=[]), body.get("TotalCount")
+
+        merged, pages = None, 0
+        for body, _ in paging.pages(self, action, params, items_of, style=style, method=method,
+                                    idempotent=idempotent, max_pages=max_pages):
             pages += 1
-            for path in paths:
+            if merged is None:
+                merged = copy.deepcopy(body)
+                continue
+            for path in lists["paths"]:
                 items = get_path(body, path)
                 target = get_path(merged, path)
                 if isinstance(items, list) and isinstance(target, list):

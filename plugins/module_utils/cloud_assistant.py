@@ -20,10 +20,10 @@ import json
 import re
 import uuid
 
+from ansible_collections.alicloud.oos.plugins.module_utils import paging
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
     PollClock,
-    all_pages,
     chunked,
     count_by,
     errors_allowed,
@@ -211,7 +211,7 @@ def invocation_results(client, invoke_id: str) -> list:
         invocation = body.get("Invocation") or {}
         return (invocation.get("InvocationResults") or {}).get("InvocationResult") or [], invocation.get("TotalCount")
 
-    return all_pages(client, "DescribeInvocationResults", {"InvokeId": invoke_id, "ContentEncoding": "Base64"},
+    return paging.all_items(client, "DescribeInvocationResults", {"InvokeId": invoke_id, "ContentEncoding": "Base64"},
                      RESULTS_PAGE_SIZE, items_of)
 
 

@@ -10,9 +10,8 @@ at 100 instances per call, and every instance is normalized to the inventory's h
 from __future__ import annotations
 
 import json
-import math
-from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.alicloud.oos.plugins.module_utils import paging
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
 
 PAGE_SIZE = 100          # DescribeInstances maximum page size
@@ -212,34 +211,16 @@ def normalize_instance(raw: dict) -> dict:
 def describe_raw_pages(client, params: dict, page_workers: int = 1):
     """Yield the instance list of each DescribeInstances page (PageSize 100), in page order.
 
-    N instances cost ceil(N/100) calls (one call when there are none): the first page's
-    TotalCount says how many pages follow. With ``page_workers`` > 1 those pages are fetched
-    concurrently (the client must be safe to share between threads).
+    N instances cost ceil(N/100) calls (one call when there are none): the first page's TotalCount says how
+    many pages follow; with ``page_workers`` > 1 they are fetched concurrently (the client must be safe to
+    share between threads).
     """
-    def fetch(page_number):
-        body = client.call("DescribeInstances", dict(params, PageNumber=page_number, PageSize=PAGE_SIZE), method="POST")
-        return body or {}
+    def items_of(body):
+        return _collection(body.get("Instances"), "Instance"), body.get("TotalCount")
 
-    first = fetch(1)
-    page = _collection(first.get("Instances"), "Instance")
-    yield page
-    total = first.get("TotalCount")
-    if not page or len(page) < PAGE_SIZE or (isinstance(total, int) and total <= len(page)):
-        return
-    if isinstance(total, int) and page_workers > 1:
-        numbers = range(2, math.ceil(total / PAGE_SIZE) + 1)
-        with ThreadPoolExecutor(max_workers=min(page_workers, len(numbers))) as pool:
-            for body in pool.map(fetch, numbers):
-                yield _collection(body.get("Instances"), "Instance")
-        return
-    page_number, seen = 1, len(page)
-    while True:
-        page_number += 1
-        page = _collection(fetch(page_number).get("Instances"), "Instance")
-        seen += len(page)
+    for _, page in paging.pages(client, "DescribeInstances", params, items_of, page_size=PAGE_SIZE,
+                                page_workers=page_workers):
         yield page
-        if not page or len(page) < PAGE_SIZE or (isinstance(total, int) and seen >= total):
-            return
 
 
 def describe_instances(client, filters: dict | None = None, field_name: str = "filters", page_workers: int = 1) -> list:

@@ -19,9 +19,9 @@ import re
 import time
 
 from ansible_collections.alicloud.oos.plugins.module_utils.client_tokens import MAX_GENERATIONS, derive_client_token
+from ansible_collections.alicloud.oos.plugins.module_utils import paging
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
-    all_pages,
     find_instances,
     task_argument_spec,
 )
@@ -116,7 +116,7 @@ def _describe(client, params: dict) -> list:
     def items_of(body):
         return (body.get("Images") or {}).get("Image") or [], body.get("TotalCount")
 
-    images = all_pages(client, "DescribeImages", dict(params, Status=ALL_IMAGE_STATUSES), IMAGES_PAGE_SIZE, items_of)
+    images = paging.all_items(client, "DescribeImages", dict(params, Status=ALL_IMAGE_STATUSES), IMAGES_PAGE_SIZE, items_of)
     return [normalize_image(i) for i in images]
 
 

@@ -113,18 +113,6 @@ def find_instances(client, field_name: str, value, allow_empty: bool = False) ->
     return [found[i] for i in value]
 
 
-def all_pages(client, action: str, params: dict, page_size: int, items_of) -> list:
-    """Every item of a PageNumber/PageSize list action; ``items_of(body) -> (page items, TotalCount)``."""
-    items = []
-    page = 1
-    while True:
-        body = client.call(action, dict(params, PageNumber=page, PageSize=page_size)) or {}
-        page_items, total = items_of(body)
-        items.extend(page_items)
-        if len(page_items) < page_size or (isinstance(total, int) and len(items) >= total):
-            return items
-        page += 1
-
 
 def validate_rate_control(value):
     """Parse ``rate_control`` (None means: everything at once, no error tolerated)."""

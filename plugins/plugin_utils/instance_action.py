@@ -15,7 +15,6 @@ endpoint and region its own environment names (``environment_variant``), else it
 """
 from __future__ import annotations
 
-import json
 import os
 from collections import ChainMap
 
@@ -27,6 +26,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTI
 from ansible_collections.alicloud.oos.plugins.module_utils.client import AlicloudClient
 from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import describe_instances
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.plain_data import plain
 from ansible_collections.alicloud.oos.plugins.module_utils.secrets import short_secret_warning
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
     SELECTION_OPTIONS,
@@ -48,9 +48,6 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.instance_addresses im
 FOLLOWER_GRACE = 900
 
 
-def _plain(value):
-    """Tagged/lazy Ansible containers -> plain JSON-able Python (for the cache and the client)."""
-    return json.loads(json.dumps(value, default=str))
 
 
 # Environment variables that choose the account, endpoint and region (not the secrets themselves).
@@ -157,7 +154,7 @@ class InstanceActionBase(ActionBase):
         validator = getattr(self, "_validator", None)
         if validator is None:
             validator = self._validator = ArgumentSpecValidator(self.ARGUMENT_SPEC())
-        outcome = validator.validate(_plain(args))
+        outcome = validator.validate(plain(args))
         if outcome.error_messages:
             raise AlicloudInputError(_error_field(outcome.errors[0]), outcome.error_messages[0])
         return outcome.validated_parameters
@@ -267,7 +264,7 @@ class InstanceActionBase(ActionBase):
             if name in variables:
                 value = templar.template(variables[name])
                 if value is not None:
-                    known[name] = _plain(value)
+                    known[name] = plain(value)
         return params, environment, known
 
     def compute(self, hosts: list, requests: dict) -> dict:
@@ -341,7 +338,7 @@ class InstanceActionBase(ActionBase):
         for host, instance in host_instance.items():
             iid = instance["instance_id"]
             share = self.split(output, entries[iid], len(host_instance), failed_ids) if entries else output
-            results[host] = _plain(finish_result(share, client.request_ids_for(iid), self.diff_mode))
+            results[host] = plain(finish_result(share, client.request_ids_for(iid), self.diff_mode))
         return results
 
     def split(self, output: dict, entry: dict, batch_size: int, failed_ids: set) -> dict:
