@@ -436,6 +436,10 @@ class Emulator:
                     view = instance_view(instance, now)
                     view["FileRoot"] = str(self.cloud_assistant.instance_root(instance.id))
                     return 200, view
+            if len(parts) == 3 and parts[0] == "instances" and parts[2] == "files":
+                if parts[1] not in self.world.instances:
+                    return 404, {"error": f"no instance {parts[1]}"}
+                return 200, cloud_assistant.files_view(self.cloud_assistant, parts[1])
             if parts == ["images"]:
                 with self.world.lock:
                     return 200, [image_view(img, now) for img in self.world.images.values() if img.owner != "system"]
