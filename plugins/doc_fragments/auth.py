@@ -3,8 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Common options of every module and plugin, generated from ``module_utils.auth.AUTH_OPTIONS``.
 
-``alicloud.oos.auth`` (modules: environment read through ``env_fallback``) and
-``alicloud.oos.auth.plugins`` (same options with ``env:`` entries for the plugin config system).
+``alicloud.oos.auth`` (modules: environment read through ``env_fallback``),
+``alicloud.oos.auth.plugins`` (same options with ``env:`` entries for the plugin config system) and
+``alicloud.oos.auth.connection`` (plugins fragment plus host variables ``ansible_cloud_assistant_<option>``;
+the region also from ``region_id``, the host variable of the ``alicloud.oos.ecs`` inventory).
 """
 from __future__ import annotations
 
@@ -25,7 +27,12 @@ _PRECEDENCE = [
 ]
 
 
-def _fragment(with_env: bool) -> str:
+CONNECTION_VARS_PREFIX = "ansible_cloud_assistant_"
+# Host variables read before the prefixed one (the last one set wins).
+CONNECTION_EXTRA_VARS = {"region": ["region_id"]}
+
+
+def _fragment(with_env: bool, vars_prefix: str | None = None) -> str:
     options = {}
     for name, spec in AUTH_OPTIONS.items():
         description = list(spec["description"])
@@ -39,6 +46,8 @@ def _fragment(with_env: bool) -> str:
         if with_env and spec.get("env"):
             # Ansible's config system lets the LAST set variable win; modules let the first win.
             doc["env"] = [{"name": v} for v in reversed(spec["env"])]
+        if vars_prefix:
+            doc["vars"] = [{"name": v} for v in CONNECTION_EXTRA_VARS.get(name, []) + [f"{vars_prefix}{name}"]]
         options[name] = doc
     return yaml.safe_dump({"notes": _PRECEDENCE, "requirements": ["alibabacloud-tea-openapi >= 0.4.6",
                                                                   "alibabacloud-credentials >= 1.0.12"],
@@ -49,3 +58,4 @@ class ModuleDocFragment:
     DOCUMENTATION = _fragment(with_env=False)
     MODULES = DOCUMENTATION
     PLUGINS = _fragment(with_env=True)
+    CONNECTION = _fragment(with_env=True, vars_prefix=CONNECTION_VARS_PREFIX)
