@@ -215,8 +215,8 @@ class Connection(ConnectionBase):
         if not auth.region:
             raise AnsibleError(f"{self.transport}: no region for {self._host}: set the host variable region_id (the "
                                "alicloud.oos.ecs inventory sets it), ansible_cloud_assistant_region or ALICLOUD_REGION")
-        client = AlicloudClient(auth, "ecs", auth.region)
-        channel = InstanceChannel(client, instance_id, PosixShell.command_type, log=self._log)
+        channel = InstanceChannel(lambda: AlicloudClient(auth, "ecs", auth.region), instance_id,
+                                  PosixShell.command_type, log=self._log)
         self._session = Session(channel, PosixShell(), os.path.join(C.DEFAULT_LOCAL_TMP, "cloud_assistant"),
                                 command_timeout=self.get_option("command_timeout"),
                                 cache_blobs=self.get_option("module_cache"), log=self._log)

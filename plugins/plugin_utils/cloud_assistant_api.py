@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ansible_collections.alicloud.oos.plugins.module_utils.cloud_assistant import FINAL_STATUSES, MIN_TIMEOUT
@@ -34,6 +36,8 @@ FIRST_POLL = 0.25          # seconds before the first poll; then x1.5 up to MAX_
 MAX_POLL = 5.0
 POLL_FACTOR = 1.5
 PAGE_SIZE = 50             # DescribeInvocationResults maximum
+PAGE_SLACK = 2             # results beyond ours on the page of the instance's latest results
+WORKERS = 4                # concurrent calls (SendFile parts, read invocations), one client each
 AGENT_ERRORS = ("ClientNotRunning", "ClientNotResponse", "ClientIsUpgrading", "ClientNeedUpgrade", "DeliveryTimeout",
                 "SecurityGroupRuleDenied")
 GONE_ERRORS = ("InstanceNotExists", "InstanceReleased")
@@ -97,25 +101,45 @@ def api_failure(error: AlicloudError, instance_id: str, region: str):
 
 
 class InstanceChannel:
-    """Cloud Assistant of one instance (``client``: an ECS AlicloudClient for the instance's region)."""
+    """Cloud Assistant of one instance. ``new_client()`` makes an ECS AlicloudClient for the instance's
+    region (one for the calling thread, one more for each concurrent worker)."""
 
-    def __init__(self, client, instance_id: str, command_type: str = "RunShellScript", log=None,
+    def __init__(self, new_client, instance_id: str, command_type: str = "RunShellScript", log=None,
                  sleep=time.sleep, monotonic=time.monotonic):
-        self.client = client
+        self.new_client = new_client
+        self.client = new_client()
         self.instance_id = instance_id
         self.command_type = command_type
         self.log = log or (lambda message: None)
         self.calls = Counter()
         self._sleep = sleep
         self._monotonic = monotonic
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._main = threading.get_ident()
 
     # ----- calls -----------------------------------------------------------------------------------
+    def _thread_client(self):
+        if threading.get_ident() == self._main:
+            return self.client
+        if getattr(self._local, "client", None) is None:
+            self._local.client = self.new_client()
+        return self._local.client
+
     def _call(self, action: str, params: dict, **options) -> dict:
-        self.calls[action] += 1
+        with self._lock:
+            self.calls[action] += 1
         try:
-            return self.client.call(action, params, **options) or {}
+            return self._thread_client().call(action, params, **options) or {}
         except AlicloudError as error:
             raise api_failure(error, self.instance_id, self.client.region) from None
+
+    def parallel(self, function, items: list) -> list:
+        """``[function(item) ...]`` with up to WORKERS calls at a time; the first exception is raised."""
+        if len(items) <= 1:
+            return [function(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(WORKERS, len(items)), thread_name_prefix="cloud-assistant") as pool:
+            return list(pool.map(function, items))
 
     def start(self, script: str, username: str | None, timeout: int) -> str:
         """RunCommand of ``script`` (as ``username``, None: the default, root); returns the InvokeId."""
@@ -152,13 +176,14 @@ class InstanceChannel:
         if len(pending) == 1:
             body = self._call("DescribeInvocationResults", dict(base, InvokeId=pending[0]))
             return self._outcomes(body)
-        # Several invocations of this instance: one page of its latest results usually holds them all.
-        outcomes = self._outcomes(self._call("DescribeInvocationResults", dict(base, PageSize=PAGE_SIZE)))
+        # Several invocations of this instance: a page of its latest results usually holds them all (the page
+        # stays small: every result on it carries its output); the others are asked one by one.
+        size = min(PAGE_SIZE, len(pending) + PAGE_SLACK)
+        outcomes = self._outcomes(self._call("DescribeInvocationResults", dict(base, PageSize=size)))
         seen = {o.invoke_id for o in outcomes}
-        if len(outcomes) >= PAGE_SIZE:
-            for invoke_id in pending:
-                if invoke_id not in seen:
-                    outcomes += self._outcomes(self._call("DescribeInvocationResults", dict(base, InvokeId=invoke_id)))
+        for invoke_id in pending:
+            if invoke_id not in seen:
+                outcomes += self._outcomes(self._call("DescribeInvocationResults", dict(base, InvokeId=invoke_id)))
         return outcomes
 
     @staticmethod

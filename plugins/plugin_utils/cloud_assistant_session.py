@@ -104,10 +104,11 @@ class Session:
             self._seed(known, self._run(self.shell.hello_script(marker), user, marker))
 
     def _send_parts(self, known, digest: str, parts: list, inline_tail: bool, user) -> list:
-        sent = []
-        for index, part in enumerate(parts[:-1] if inline_tail else parts):
-            sent.append(self.channel.send(f"{known.cache_dir}/parts", f"{digest}.{index}", part, user))
-        return sent
+        """SendFile the parts of a blob (all but the last when the script carries it), a few at a time."""
+        target = f"{known.cache_dir}/parts"
+        items = list(enumerate(parts[:-1] if inline_tail else parts))
+        return self.channel.parallel(lambda item: self.channel.send(target, f"{digest}.{item[0]}", item[1], user),
+                                     items)
 
     def _lost(self, sent: list, what: str) -> CommandFailed:
         problems = self.channel.send_failures(sent) if sent else []
@@ -259,11 +260,11 @@ class Session:
         head, last = jobs[:-1], jobs[-1]
         timeout, wait = self._timeouts
         for start in range(0, len(head), MAX_IN_FLIGHT):
-            started = {}
-            for name, index in head[start:start + MAX_IN_FLIGHT]:
-                marker = new_marker()
-                script = self.shell.read_script(marker, f"{spool}/{name}", index)
-                started[self.channel.start(script, user, timeout)] = (name, index, marker)
+            batch = [(name, index, new_marker()) for name, index in head[start:start + MAX_IN_FLIGHT]]
+            invoke_ids = self.channel.parallel(
+                lambda job: self.channel.start(self.shell.read_script(job[2], f"{spool}/{job[0]}", job[1]), user,
+                                               timeout), batch)
+            started = dict(zip(invoke_ids, batch))
             for invoke_id, outcome in self.channel.wait(list(started), wait).items():
                 name, index, marker = started[invoke_id]
                 pieces[(name, index)] = self._piece(self._report(outcome, user, marker))
