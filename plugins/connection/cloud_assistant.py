@@ -190,11 +190,27 @@ class Connection(ConnectionBase):
     def set_become_plugin(self, plugin):
         self.become = None if plugin is None else UsernameBecome(plugin, lambda: self.get_option("become_mode"))
 
-    def _user(self, sudoable: bool) -> str | None:
-        """The RunCommand Username of a command: become_user for privileged ones in username mode."""
-        if sudoable and isinstance(self.become, UsernameBecome) and self.become.as_username:
+    def _become_as_username(self) -> str | None:
+        """The become user when become goes through RunCommand's Username (see become_mode)."""
+        if isinstance(self.become, UsernameBecome) and self.become.as_username:
             return self.become.get_option("become_user") or "root"
+        return None
+
+    def get_option(self, option, hostvars=None):
+        # With become through Username the task *is* the become user: its temporary files, transfers and
+        # module all run as that account, so Ansible sees no unprivileged become and needs no ACL or chown.
+        if option == "remote_user":
+            mapped = self._become_as_username()
+            if mapped:
+                return mapped
+        return super().get_option(option, hostvars=hostvars)
+
+    def _user(self) -> str | None:
+        """The RunCommand Username (None: Cloud Assistant's default, root)."""
         return self.get_option("remote_user") or None
+
+    def _login_user(self) -> str | None:
+        return super().get_option("remote_user") or None
 
     # ----- connection --------------------------------------------------------------------------------
     @property
@@ -221,7 +237,7 @@ class Connection(ConnectionBase):
                                 command_timeout=self.get_option("command_timeout"),
                                 cache_blobs=self.get_option("module_cache"), log=self._log)
         self._instance = instance_id
-        display.vvv(f"ESTABLISH CLOUD ASSISTANT CONNECTION FOR USER: {self.get_option('remote_user') or 'root'} "
+        display.vvv(f"ESTABLISH CLOUD ASSISTANT CONNECTION FOR USER: {self._login_user() or 'root'} "
                     f"TO {instance_id} IN {auth.region}", host=self._host)
         self._connected = True
         return self
@@ -249,7 +265,7 @@ class Connection(ConnectionBase):
         except Unreachable as error:
             raise AnsibleConnectionFailure(f"{self.transport}: {error}") from None
         except CommandFailed as error:
-            if error.error_code == "AccountNotExists" and user == (self.get_option("remote_user") or None):
+            if error.error_code == "AccountNotExists" and user == self._login_user():
                 raise AnsibleConnectionFailure(f"{self.transport}: {error}") from None
             raise AnsibleError(f"{self.transport}: {error}") from None
         except AlicloudInputError as error:
@@ -267,7 +283,7 @@ class Connection(ConnectionBase):
         problem = password_problem(self.become) if sudoable else None
         if problem:
             raise AnsibleError(f"{self.transport}: {problem}")
-        user = self._user(sudoable)
+        user = self._user()
         display.vvv(f"EXEC as {user or 'root'}: {cmd}", host=self._host)
         if in_data is not None:
             in_data = to_bytes(in_data)
@@ -282,14 +298,14 @@ class Connection(ConnectionBase):
             raise AnsibleFileNotFound(f"file or module does not exist: {in_path}")
         with open(to_bytes(in_path, errors="surrogate_or_strict"), "rb") as handle:
             data = handle.read()
-        user = self._user(False)
+        user = self._user()
         with self._errors(user):
             self._session.put(data, out_path, user)
 
     def fetch_file(self, in_path, out_path):
         super().fetch_file(in_path, out_path)
         display.vvv(f"FETCH {in_path} TO {out_path}", host=self._host)
-        user = self._user(False)
+        user = self._user()
         with self._errors(user):
             data = self._session.fetch(in_path, user)
         with open(to_bytes(out_path, errors="surrogate_or_strict"), "wb") as handle:
@@ -298,7 +314,7 @@ class Connection(ConnectionBase):
     def reset(self):
         """``meta: reset_connection``: forget what this run learnt of the instance (cache, tools)."""
         if self._session is not None:
-            for user in {self._user(False), self._user(True)}:
+            for user in {self._user(), self._login_user()}:
                 self._session.knowledge(user).forget()
 
     def close(self):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import threading
 import time
 from collections import Counter
@@ -36,6 +37,7 @@ FIRST_POLL = 0.25          # seconds before the first poll; then x1.5 up to MAX_
 MAX_POLL = 5.0
 POLL_FACTOR = 1.5
 PAGE_SIZE = 50             # DescribeInvocationResults maximum
+UNSEEN_GRACE = 60          # seconds an invocation may stay absent from DescribeInvocationResults
 PAGE_SLACK = 2             # results beyond ours on the page of the instance's latest results
 WORKERS = 4                # concurrent calls (SendFile parts, read invocations), one client each
 AGENT_ERRORS = ("ClientNotRunning", "ClientNotResponse", "ClientIsUpgrading", "ClientNeedUpgrade", "DeliveryTimeout",
@@ -44,6 +46,29 @@ GONE_ERRORS = ("InstanceNotExists", "InstanceReleased")
 # API error codes (after the client's retries) that mean the instance cannot be reached at all.
 NOT_FOUND_CODES = ("InvalidInstance.NotFound", "InvalidInstanceId.NotFound", "InvalidInstanceId.Malformed",
                    "InvalidRegionId.NotFound", "InvalidRegionId")
+
+
+_POOL_OWNER = None
+
+
+def own_http_pool() -> None:
+    """Give this process its own HTTP keep-alive pool.
+
+    The SDK keeps one pool per process (``darabonba.core.DaraCore._sessions``). Ansible forks its
+    workers after the main process used it (the ``alicloud.oos.ecs`` inventory), so every worker
+    would share the main process's sockets, and two workers on one socket read each other's
+    answers (another host's InvokeId). Dropping the inherited sessions in the child leaves the
+    parent's connections alone. This belongs in module_utils/client.py, for every caller.
+    """
+    global _POOL_OWNER
+    if _POOL_OWNER == os.getpid():
+        return
+    try:
+        from darabonba.core import DaraCore
+        DaraCore._sessions = {}
+    except (ImportError, AttributeError):
+        pass
+    _POOL_OWNER = os.getpid()
 
 
 class Unreachable(Exception):
@@ -106,6 +131,7 @@ class InstanceChannel:
 
     def __init__(self, new_client, instance_id: str, command_type: str = "RunShellScript", log=None,
                  sleep=time.sleep, monotonic=time.monotonic):
+        own_http_pool()
         self.new_client = new_client
         self.client = new_client()
         self.instance_id = instance_id
@@ -155,15 +181,22 @@ class InstanceChannel:
         return invoke_id
 
     def wait(self, invoke_ids: list, timeout: float) -> dict:
-        """``{invoke_id: Outcome}`` once every invocation is final; stops them and raises after ``timeout``."""
+        """``{invoke_id: Outcome}`` once every invocation is final; stops them and raises after ``timeout``,
+        or after UNSEEN_GRACE seconds for an invocation that no result ever mentions."""
         clock = PollClock(timeout, initial=FIRST_POLL, maximum=MAX_POLL, factor=POLL_FACTOR, sleep=self._sleep,
                           monotonic=self._monotonic)
-        pending, done = list(invoke_ids), {}
+        unseen_until = self._monotonic() + UNSEEN_GRACE
+        pending, done, seen = list(invoke_ids), {}, set()
         while pending and clock.wait():
             for outcome in self._poll(pending):
+                seen.add(outcome.invoke_id)
                 if outcome.invoke_id in pending and outcome.status in FINAL_STATUSES:
                     done[outcome.invoke_id] = outcome
                     pending.remove(outcome.invoke_id)
+            unknown = [i for i in pending if i not in seen]
+            if unknown and self._monotonic() > unseen_until:
+                raise CommandFailed(f"Cloud Assistant has no result for {', '.join(unknown)} on {self.instance_id} "
+                                    f"{UNSEEN_GRACE} s after it was started", "InvocationNotFound")
         if pending:
             for invoke_id in pending:
                 self.stop(invoke_id)

@@ -6,9 +6,10 @@
 connection wraps the task's become plugin in :class:`UsernameBecome`:
 
 * in ``username`` mode, for the methods that only switch user (``sudo``, ``su``), the command is
-  not wrapped (``build_become_command`` returns it unchanged) and the connection runs the
-  privileged commands (``sudoable``) as ``become_user``. Everything else Ansible does for become
-  (options, temporary file permissions for an unprivileged become user) is unchanged.
+  not wrapped (``build_become_command`` returns it unchanged) and the connection runs the whole
+  task as ``become_user``: it reports that account as its ``remote_user``, so its temporary
+  files, transfers and module belong to it and Ansible needs no ACL or chown for an unprivileged
+  become user.
 * in ``command`` mode, or for other methods, the become plugin works as usual (sudo on the
   instance); a password cannot be typed in (no terminal, no stdin), see :func:`password_problem`.
 """

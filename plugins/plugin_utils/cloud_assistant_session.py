@@ -20,6 +20,7 @@ cache is, which tools the instance has and which objects it holds (:class:`Insta
 from __future__ import annotations
 
 import math
+import zlib
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.cloud_assistant_ansiballz import build_recipe
 from ansible_collections.alicloud.oos.plugins.plugin_utils.cloud_assistant_api import CommandFailed
@@ -157,44 +158,68 @@ class Session:
                                       feed=feed, cleanup=cleanup)
 
     def _recipe_plan(self, marker: str, command: str, recipe, known: InstanceKnowledge, user) -> dict:
-        """A module payload: the objects the instance lacks go inline (small first) or in one SendFile
-        bundle. Before this run knows the instance's cache, every object is assumed cached: a miss
-        costs one more run, a hit saves every transfer."""
+        """A module payload: the objects the instance lacks go inline (smallest first) or in one SendFile
+        bundle. A run that does not know the instance's cache yet assumes it holds every object (a miss
+        costs one more run, a hit saves every transfer) and carries the small ones inline anyway."""
         drop = not self.cache_blobs
         if drop and not known.seeded:
             self._ensure_cache(known, user)
         hello = not known.seeded
+        names = sorted(recipe.objects, key=lambda name: len(recipe.objects[name]))
         if drop:
-            new = list(recipe.objects)
+            required = names
         else:
-            new = [name for name in recipe.objects if known.seeded and not known.has(name)]
-        plan = {"hello": hello, "sent": [], "cached": [] if drop else list(recipe.objects)}
-        inline = sorted(new, key=lambda name: len(recipe.objects[name]))
-        bundled = []
+            required = [name for name in names if known.seeded and not known.has(name)]
+        plan = {"hello": hello, "sent": [], "cached": [] if drop else names}
+        inline, bundled = list(required), []
         while True:
-            bundle = Blob(b"".join(recipe.objects[name] for name in bundled)) if bundled else None
-            unpack = [(bundle.digest, bundled)] if bundle else []
-            encoded = recipe.encode(inline, unpack, drop)
-            parts = bundle.parts(gzip_ok=known.can("gzip")) if bundle else None
-            prepare = self.shell.assemblies(marker, [Assembly(bundle.digest, len(parts[0]), parts[1])]) \
-                if bundle else ""
-            script = self._render(marker, command, hello, prepare,
-                                  self.shell.feed_recipe(marker, recipe.interpreter, encoded))
+            script, bundle, parts = self._recipe_script(marker, command, recipe, inline, bundled, known, hello, drop)
             if len(script.encode("utf-8")) <= SCRIPT_LIMIT:
                 break
             if not inline:   # even the task's own part does not fit: the recipe itself travels as a blob
-                return self._recipe_blob_plan(marker, command, recipe, known, user, plan, new, drop)
+                return self._recipe_blob_plan(marker, command, recipe, known, user, plan, required, drop)
             bundled.append(inline.pop())   # the largest inline object joins the bundle
+        if not known.seeded and not bundled:
+            script, inline = self._free_riders(marker, command, recipe, script, inline, names, known, hello, drop)
         if bundle is not None:
             self._ensure_cache(known, user)
             plan["sent"] = self._send_parts(known, bundle.digest, parts[0], False, user)
-            self.log(f"module: {len(inline)} object(s) inline, {len(bundled)} in a bundle of {len(plan['sent'])} "
-                     f"SendFile call(s), {len(recipe.objects) - len(new)} cached")
+        if required or bundled:
+            self.log(f"module: {len(required)} object(s) missing: {len(inline)} inline, {len(bundled)} in a bundle "
+                     f"of {len(plan['sent'])} SendFile call(s)")
         plan["script"] = script
         return plan
 
-    def _recipe_blob_plan(self, marker, command, recipe, known, user, plan, new, drop) -> dict:
-        encoded = recipe.encode(new, [], drop).encode("ascii")
+    def _recipe_script(self, marker, command, recipe, inline, bundled, known, hello, drop) -> tuple:
+        """``(script, bundle blob or None, its (parts, compressed))`` for these inline and bundled objects."""
+        bundle = Blob(b"".join(recipe.objects[name] for name in bundled)) if bundled else None
+        parts = bundle.parts(gzip_ok=known.can("gzip")) if bundle else None
+        prepare = self.shell.assemblies(marker, [Assembly(bundle.digest, len(parts[0]), parts[1])]) if bundle else ""
+        encoded = recipe.encode(inline, [(bundle.digest, bundled)] if bundle else [], drop)
+        feed = self.shell.feed_recipe(marker, recipe.interpreter, encoded)
+        return self._render(marker, command, hello, prepare, feed), bundle, parts
+
+    def _free_riders(self, marker, command, recipe, script, inline, names, known, hello, drop) -> tuple:
+        """Add the smallest objects not yet inline while the script has room (no extra call for them)."""
+        room = SCRIPT_LIMIT - len(script.encode("utf-8")) - 512
+        extra = []
+        for name in names:
+            if name in inline:
+                continue
+            cost = len(zlib.compress(recipe.objects[name], 1)) * 4 // 3 + 48
+            if cost > room:
+                break
+            extra.append(name)
+            room -= cost
+        while extra:
+            candidate = self._recipe_script(marker, command, recipe, inline + extra, [], known, hello, drop)[0]
+            if len(candidate.encode("utf-8")) <= SCRIPT_LIMIT:
+                return candidate, inline + extra
+            extra.pop()
+        return script, inline
+
+    def _recipe_blob_plan(self, marker, command, recipe, known, user, plan, required, drop) -> dict:
+        encoded = recipe.encode(required, [], drop).encode("ascii")
         blob = Blob(encoded)
         self._ensure_cache(known, user)
         chunks, compressed = blob.parts(gzip_ok=known.can("gzip"))

@@ -110,12 +110,13 @@ def shell_path(path: str) -> str:
     return q(path)
 
 
-def heredoc(command: str, data: bytes, tag: str) -> str:
-    """``command <<'TAG'`` with ``data`` (text ending with a newline) as body; the tag is checked absent."""
+def heredoc(command: str, data: bytes, tag: str, then: str = "") -> str:
+    """``command <<'TAG' then`` with ``data`` (text ending with a newline) as the body of ``command``'s
+    stdin (``then``: the rest of a pipeline); the tag is checked absent from the data."""
     text = data.decode("utf-8")
     if f"\n{tag}\n" in f"\n{text}":
         raise ValueError("here-document delimiter found in the data")
-    return f"{command} <<'{tag}'\n{text}{tag}\n"
+    return f"{command} <<'{tag}'{then}\n{text}{tag}\n"
 
 
 @dataclass
@@ -319,12 +320,12 @@ class PosixShell:
 
     def put_inline_script(self, marker: str, destination: str, payload: bytes, compressed: bool, digest: str) -> str:
         """Write ``payload`` (gzip-compressed when ``compressed``) to ``destination`` if its digest matches."""
-        decode = "base64 -d | gzip -dc" if compressed else "base64 -d"
+        then = " | gzip -dc >\"$S/u\"" if compressed else " >\"$S/u\""
         return (
             self.prelude(marker)
             + f"D={shell_path(destination)}\n"
             + f"S=$(mktemp -d \"${{TMPDIR:-/tmp}}/{SPOOL_PREFIX}XXXXXXXX\") || {{ e fail mktemp; e end; exit 0; }}\n"
-            + heredoc(f"{decode} >\"$S/u\"", base64.b64encode(payload) + b"\n", f"_{marker}_d")
+            + heredoc("base64 -d", base64.b64encode(payload) + b"\n", f"_{marker}_d", then)
             + self._install("$S/u", digest)
             + "rm -rf \"$S\"\ne end\nexit 0\n"
         )
