@@ -103,7 +103,8 @@ class Recipe:
     interpreter: list
     ops: list = field(default_factory=list)
     glue: bytearray = field(default_factory=bytearray)
-    objects: dict = field(default_factory=dict)    # digest -> bytes
+    objects: dict = field(default_factory=dict)    # name -> bytes
+    labels: dict = field(default_factory=dict)     # name -> zip entry name ("" for the wrapper's code)
 
     def lit(self, data: bytes) -> None:
         if not data:
@@ -114,13 +115,20 @@ class Recipe:
         else:
             self.ops.append(len(data))
 
-    def obj(self, data: bytes) -> None:
+    def obj(self, data: bytes, label: str = "") -> None:
         if len(data) < MIN_OBJECT:
             self.lit(data)
             return
         digest = object_name(data)
         self.objects[digest] = data
+        self.labels.setdefault(digest, label)
         self.ops.append(digest)
+
+    def likely_new(self) -> list:
+        """Object names, those most likely new to an instance first: the module's own code (its
+        ``module_utils`` are shared with other modules), then the smallest."""
+        return sorted(self.objects, key=lambda name: ("/modules/" not in self.labels.get(name, ""),
+                                                      len(self.objects[name])))
 
     def rebuild(self) -> bytes:
         """The payload as the decoder will rebuild it (checked on the controller before anything is sent)."""
@@ -196,12 +204,15 @@ def _archive(recipe: Recipe, literal: bytes) -> None:
     if pieces is None:
         recipe.obj(data)
         return
-    for kind, piece in pieces:
-        (recipe.obj if kind == "data" else recipe.lit)(piece)
+    for kind, piece, entry in pieces:
+        if kind == "data":
+            recipe.obj(piece, entry)
+        else:
+            recipe.lit(piece)
 
 
 def zip_pieces(data: bytes) -> list | None:
-    """``[("header"|"data", bytes), ...]`` covering ``data`` exactly, or None when it is no plain zip."""
+    """``[("header"|"data", bytes, entry name), ...]`` covering ``data`` exactly, or None when it is no plain zip."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = sorted(archive.infolist(), key=lambda info: info.header_offset)
@@ -217,7 +228,7 @@ def zip_pieces(data: bytes) -> list | None:
         data_end = data_start + info.compress_size
         if data_end > len(data):
             return None
-        pieces += [("header", data[start:data_start]), ("data", data[data_start:data_end])]
+        pieces += [("header", data[start:data_start], info.filename), ("data", data[data_start:data_end], info.filename)]
         position = data_end
-    pieces.append(("header", data[position:]))
+    pieces.append(("header", data[position:], ""))
     return pieces

@@ -180,7 +180,7 @@ class Session:
                 return self._recipe_blob_plan(marker, command, recipe, known, user, plan, required, drop)
             bundled.append(inline.pop())   # the largest inline object joins the bundle
         if not known.seeded and not bundled:
-            script, inline = self._free_riders(marker, command, recipe, script, inline, names, known, hello, drop)
+            script, inline = self._free_riders(marker, command, recipe, script, inline, known, hello, drop)
         if bundle is not None:
             self._ensure_cache(known, user)
             plan["sent"] = self._send_parts(known, bundle.digest, parts[0], False, user)
@@ -199,18 +199,17 @@ class Session:
         feed = self.shell.feed_recipe(marker, recipe.interpreter, encoded)
         return self._render(marker, command, hello, prepare, feed), bundle, parts
 
-    def _free_riders(self, marker, command, recipe, script, inline, names, known, hello, drop) -> tuple:
-        """Add the smallest objects not yet inline while the script has room (no extra call for them)."""
+    def _free_riders(self, marker, command, recipe, script, inline, known, hello, drop) -> tuple:
+        """Add objects likely new to the instance while the script has room (no extra call for them)."""
         room = SCRIPT_LIMIT - len(script.encode("utf-8")) - 512
         extra = []
-        for name in names:
+        for name in recipe.likely_new():
             if name in inline:
                 continue
             cost = len(zlib.compress(recipe.objects[name], 1)) * 4 // 3 + 48
-            if cost > room:
-                break
-            extra.append(name)
-            room -= cost
+            if cost <= room:
+                extra.append(name)
+                room -= cost
         while extra:
             candidate = self._recipe_script(marker, command, recipe, inline + extra, [], known, hello, drop)[0]
             if len(candidate.encode("utf-8")) <= SCRIPT_LIMIT:

@@ -9,7 +9,8 @@
   as on Alibaba Cloud Linux; a test adds a user by appending a line). ``Username`` must name an
   account (else the instance result is ``Invalid`` / ``AccountNotExists``); the command runs with
   that account's ``HOME`` (its default working directory), ``USER`` and ``LOGNAME``. Identity on an
-  emulated instance is ``USER``: the tree's ``usr/local/bin`` (first in ``PATH``) has a ``whoami``
+  emulated instance is ``USER``: the tree's ``usr/local/bin`` (first in ``PATH``, then the standard
+  ``/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin``) has a ``whoami``
   that prints it and a ``sudo`` that switches it, for ``root`` and the users that ``etc/sudoers.d``
   gives ``NOPASSWD`` (``ecs-user``), like the real image; without a password it cannot prompt.
 * SendFile is delivered asynchronously by the same pool (``Pending`` until written, as the real
@@ -60,6 +61,9 @@ LINUX_COMMAND_TYPES = ("RunShellScript",)
 REPEAT_MODES = ("Once", "Period", "NextRebootOnly", "EveryReboot", "DryRun")
 SCHEDULED_MODES = ("Period", "NextRebootOnly", "EveryReboot")
 AGENT_VERSION = "2.2.3.857"
+# PATH of a command on an instance: the image's standard one (so the host's Python is found where an
+# instance's would be, not through the emulator's own virtualenv or shims).
+INSTANCE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 BUILTIN_PARAMETERS = ("ACS::RegionId", "ACS::AccountId", "ACS::InstanceId", "ACS::InstanceName", "ACS::InvokeId",
@@ -341,7 +345,7 @@ class CloudAssistant:
             script_path.write_text(script)
             home = self.instance_path(record.instance_id, account["home"])
             tools = self.instance_root(record.instance_id) / "usr" / "local" / "bin"
-        environment = {"PATH": f"{tools}{os.pathsep}{os.environ.get('PATH', '/usr/local/bin:/usr/bin:/bin')}",
+        environment = {"PATH": f"{tools}{os.pathsep}{INSTANCE_PATH}",
                        "HOME": str(home),
                        "USER": invocation.username, "LOGNAME": invocation.username, "LANG": "C.UTF-8",
                        "TMPDIR": str(self.instance_path(record.instance_id, "/tmp"))}

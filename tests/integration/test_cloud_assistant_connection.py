@@ -121,7 +121,7 @@ def test_ad_hoc_commands_and_api_calls_per_task(fleet):
     assert set(counts) <= {"RunCommand", "DescribeInvocationResults", "DescribeInstances", "DescribeRegions"}
     # Raw commands too, with their exit code.
     raw = ansible(emu, inventory, "all", "-m", "ansible.builtin.raw", "-a", "echo raw-out; exit 2")
-    assert raw.returncode == 2 and raw.stdout.count("raw-out") == 3
+    assert raw.returncode == 2 and raw.stdout.count("| FAILED | rc=2 >>\nraw-out\n") == 3, raw.stdout
 
 
 @pytest.mark.heavy(12)
@@ -142,7 +142,7 @@ def test_become_user_and_sudo(fleet):
     from tests.unit.emulator.conftest import SdkClient
     sdk = SdkClient(emu)
     listed = sdk.ecs("DescribeInvocations", RegionId="cn-hangzhou", PageSize=50)["Invocations"]["Invocation"]
-    assert {"ecs-user", "root", "nobody-here"} <= {i["Username"] for i in listed}
+    assert {i["Username"] for i in listed} == {"ecs-user", "nobody-here"}   # the others ran as root, unnamed
 
 
 @pytest.mark.heavy(15)
