@@ -57,7 +57,11 @@ def password_problem(become) -> str | None:
     """Why a become command cannot work here (it would wait for a password nobody can type), or None."""
     if become is None or (isinstance(become, UsernameBecome) and become.as_username):
         return None
-    if become.expect_prompt():
+    try:
+        password = become.get_option("become_pass")
+    except KeyError:
+        password = None
+    if password or become.expect_prompt():
         return (f"the {method_name(become)} become method asks for a password, which Cloud Assistant cannot pass "
                 "(no terminal, no stdin, and the command text is kept by the service): use become_mode=username "
                 "(the default, for sudo and su), or passwordless sudo (NOPASSWD) on the instance")

@@ -344,8 +344,8 @@ class PosixShell:
     def _install(source: str, digest: str) -> str:
         return (
             f"if [ \"$(k \"{source}\")\" != {digest} ]; then e fail corrupt\n"
-            f"elif mv -f \"{source}\" \"$D\" 2>/dev/null; then e put ok\n"
             f"elif [ -d \"$D\" ]; then e fail isdir\n"
+            f"elif mv -f \"{source}\" \"$D\" 2>/dev/null; then e put ok\n"
             f"elif [ -d \"$(dirname \"$D\")\" ]; then e fail denied\n"
             f"else e fail nodir; fi\n"
             f"rm -f \"{source}\"\n"

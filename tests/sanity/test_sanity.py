@@ -25,7 +25,7 @@ OFFLINE_SANITY_TESTS = (
 COPY_IGNORE = shutil.ignore_patterns(".venv", ".collections", ".git", "__pycache__", ".pytest_cache", "*.pyc",
                                      "bench", "tests/output")
 PLUGIN_TYPES = {"modules": "module", "inventory": "inventory", "lookup": "lookup", "filter": "filter",
-                "callback": "callback", "test": "test"}
+                "callback": "callback", "test": "test", "connection": "connection"}
 
 
 def _env() -> dict:
