@@ -35,6 +35,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import
 COMMAND_NAME = "ansible-cloud-assistant"
 FIRST_POLL = 0.25          # seconds before the first poll; then x1.5 up to MAX_POLL
 MAX_POLL = 5.0
+MAX_FIRST_POLL = 10.0
 POLL_FACTOR = 1.5
 PAGE_SIZE = 50             # DescribeInvocationResults maximum
 UNSEEN_GRACE = 60          # seconds an invocation may stay absent from DescribeInvocationResults
@@ -180,14 +181,21 @@ class InstanceChannel:
         self.log(f"RunCommand {invoke_id}: {len(script)} bytes of script as {username or 'root'}")
         return invoke_id
 
-    def wait(self, invoke_ids: list, timeout: float) -> dict:
+    def wait(self, invoke_ids: list, timeout: float, first_poll: float | None = None) -> dict:
         """``{invoke_id: Outcome}`` once every invocation is final; stops them and raises after ``timeout``,
-        or after UNSEEN_GRACE seconds for an invocation that no result ever mentions."""
+        or after UNSEEN_GRACE seconds for an invocation that no result ever mentions.
+
+        Polls back off from FIRST_POLL (x1.5 up to MAX_POLL); ``first_poll``: a first wait that is expected
+        to cover most of the run (what such commands took on this instance), then the usual back-off.
+        """
         clock = PollClock(timeout, initial=FIRST_POLL, maximum=MAX_POLL, factor=POLL_FACTOR, sleep=self._sleep,
                           monotonic=self._monotonic)
+        if first_poll:
+            self._sleep(min(max(first_poll, FIRST_POLL), MAX_FIRST_POLL, clock.remaining()))
         unseen_until = self._monotonic() + UNSEEN_GRACE
         pending, done, seen = list(invoke_ids), {}, set()
-        while pending and clock.wait():
+        while pending and (first_poll or clock.wait()):
+            first_poll = None
             for outcome in self._poll(pending):
                 seen.add(outcome.invoke_id)
                 if outcome.invoke_id in pending and outcome.status in FINAL_STATUSES:
@@ -225,9 +233,9 @@ class InstanceChannel:
         items = (invocation.get("InvocationResults") or {}).get("InvocationResult") or []
         return [Outcome.from_api(item) for item in items]
 
-    def run(self, script: str, username: str | None, timeout: int, wait: float) -> Outcome:
+    def run(self, script: str, username: str | None, timeout: int, wait: float, first_poll: float | None = None):
         invoke_id = self.start(script, username, timeout)
-        return self.wait([invoke_id], wait)[invoke_id]
+        return self.wait([invoke_id], wait, first_poll)[invoke_id]
 
     def stop(self, invoke_id: str) -> None:
         """StopInvocation, best effort (the invocation may have ended meanwhile)."""

@@ -11,8 +11,9 @@ uses it, then removed. :func:`split_stdin` cuts arbitrary stdin data into :class
 the script) and blobs. Module payloads take a cheaper road (``cloud_assistant_ansiballz``).
 
 :class:`InstanceKnowledge` is what the controller knows of one instance and account during one
-``ansible`` run (the account's cache directory, the tools found, the cached objects): a small JSON
-file in Ansible's per-run local temporary directory, shared by the worker processes of the run.
+``ansible`` run (the account's cache directory, the tools found, the cached objects, how long its
+commands take): a small JSON file in Ansible's per-run local temporary directory, shared by the
+worker processes of the run.
 """
 from __future__ import annotations
 
@@ -126,6 +127,7 @@ class InstanceKnowledge:
     tools: list = field(default_factory=list)
     objects: set = field(default_factory=set)
     seeded: bool = False
+    durations: dict = field(default_factory=dict)   # kind of command -> typical seconds until its result
 
     @classmethod
     def load(cls, directory: str, instance_id: str, user: str) -> "InstanceKnowledge":
@@ -137,7 +139,8 @@ class InstanceKnowledge:
         except (OSError, ValueError):
             return cls(path)
         return cls(path, cache_dir=saved.get("cache_dir", ""), tools=list(saved.get("tools", [])),
-                   objects=set(saved.get("objects", [])), seeded=bool(saved.get("seeded")))
+                   objects=set(saved.get("objects", [])), seeded=bool(saved.get("seeded")),
+                   durations=dict(saved.get("durations", {})))
 
     def save(self) -> None:
         directory = os.path.dirname(self.path)
@@ -145,7 +148,7 @@ class InstanceKnowledge:
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".state-")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump({"cache_dir": self.cache_dir, "tools": self.tools, "objects": sorted(self.objects),
-                       "seeded": self.seeded}, out)
+                       "seeded": self.seeded, "durations": self.durations}, out)
         os.replace(temporary, self.path)
 
     def forget(self) -> None:
@@ -170,3 +173,11 @@ class InstanceKnowledge:
 
     def can(self, tool: str) -> bool:
         return tool in self.tools
+
+    def expected(self, kind: str) -> float | None:
+        """Seconds a command of this kind typically took until its result (None: not seen yet this run)."""
+        return self.durations.get(kind)
+
+    def observed(self, kind: str, seconds: float) -> None:
+        previous = self.durations.get(kind)
+        self.durations[kind] = round(seconds if previous is None else (previous + seconds) / 2, 3)

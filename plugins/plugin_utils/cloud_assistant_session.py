@@ -20,6 +20,7 @@ cache is, which tools the instance has and which objects it holds (:class:`Insta
 from __future__ import annotations
 
 import math
+import time
 import zlib
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.cloud_assistant_ansiballz import build_recipe
@@ -34,10 +35,12 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.cloud_assistant_paylo
     split_stdin,
 )
 from ansible_collections.alicloud.oos.plugins.plugin_utils.cloud_assistant_shell import (
+    CACHE_SUBDIR,
     READ_CHUNK_KB,
     Assembly,
     ReportError,
     decode_stream,
+    home_query,
     new_marker,
     parse_report,
 )
@@ -46,6 +49,7 @@ SCRIPT_GRACE = 30        # RunCommand Timeout beyond the command's own (the scri
 DELIVERY_GRACE = 60      # how long a command may wait for delivery before we give up on it
 MAX_IN_FLIGHT = 8        # concurrent read invocations on one instance
 MAX_TRIES = 3            # runs of one exec when cached blobs turn out missing
+PACE = 0.9               # first poll at this share of what such commands took on the instance
 FETCH_ERRORS = {"missing": "does not exist", "notfile": "is not a regular file", "denied": "cannot be read"}
 PUT_ERRORS = {"nodir": "its directory does not exist", "denied": "its directory is not writable",
               "isdir": "it is a directory", "corrupt": "the data arrived damaged"}
@@ -62,6 +66,7 @@ class Session:
         self.command_timeout = int(command_timeout)
         self.cache_blobs = cache_blobs
         self.log = log or (lambda message: None)
+        self._monotonic = time.monotonic
 
     # ----- plumbing --------------------------------------------------------------------------------
     def knowledge(self, user: str | None) -> InstanceKnowledge:
@@ -72,11 +77,17 @@ class Session:
         run = self.command_timeout + SCRIPT_GRACE
         return run, run + DELIVERY_GRACE
 
-    def _run(self, script: str, user: str | None, marker: str):
+    def _run(self, script: str, user: str | None, marker: str, kind: str, known: InstanceKnowledge):
+        """Run one script and read its report; ``kind`` (command, module, put, fetch, read) paces the polls:
+        the first one comes about when such commands of this instance usually end."""
         if len(script.encode("utf-8")) > SCRIPT_LIMIT:   # would be CmdContent.ExceedLimit: a bug of ours
             raise CommandFailed(f"internal error: a {len(script)}-byte script exceeds the Cloud Assistant limit")
         timeout, wait = self._timeouts
-        outcome = self.channel.run(script, user, timeout, wait)
+        expected = known.expected(kind)
+        started = self._monotonic()
+        outcome = self.channel.run(script, user, timeout, wait, expected * PACE if expected else None)
+        known.observed(kind, self._monotonic() - started)
+        known.save()
         return self._report(outcome, user, marker)
 
     def _report(self, outcome, user, marker):
@@ -102,7 +113,7 @@ class Session:
         """Learn the account's cache directory before sending it anything (one extra call, once a run)."""
         if not known.cache_dir:
             marker = new_marker()
-            self._seed(known, self._run(self.shell.hello_script(marker), user, marker))
+            self._seed(known, self._run(self.shell.hello_script(marker), user, marker, "command", known))
 
     def _send_parts(self, known, digest: str, parts: list, inline_tail: bool, user) -> list:
         """SendFile the parts of a blob (all but the last when the script carries it), a few at a time."""
@@ -120,6 +131,10 @@ class Session:
     def exec(self, command: str, in_data: bytes | None, user: str | None) -> tuple:
         """Run ``command`` with ``in_data`` on stdin as ``user``; returns ``(rc, stdout, stderr)``."""
         known = self.knowledge(user)
+        home = self._known_home(command, in_data, user, known)
+        if home is not None:
+            self.log(f"answered from what this run knows: {home}")
+            return 0, home.encode("utf-8") + b"\n", b""
         recipe = build_recipe(in_data) if in_data is not None else None
         for _ in range(MAX_TRIES):
             marker = new_marker()
@@ -127,7 +142,7 @@ class Session:
                 plan = self._recipe_plan(marker, command, recipe, known, user)
             else:
                 plan = self._parts_plan(marker, command, in_data, known, user)
-            report = self._run(plan["script"], user, marker)
+            report = self._run(plan["script"], user, marker, "module" if recipe is not None else "command", known)
             if plan["hello"]:
                 self._seed(known, report)
             if report.all("lost"):
@@ -144,7 +159,7 @@ class Session:
             if report.get("fail") is not None:
                 raise CommandFailed(f"the command could not start on {self.channel.instance_id}: "
                                     f"{' '.join(report.get('fail'))}")
-            stdout, stderr = self._streams(report, user)
+            stdout, stderr = self._streams(report, user, known)
             if report.get("timeout") is not None:
                 raise CommandFailed(f"the command ran longer than {self.command_timeout} s on "
                                     f"{self.channel.instance_id} and was stopped (raise "
@@ -152,6 +167,14 @@ class Session:
                                     f"last output: {_tail(stdout, stderr)}", "ExecutionTimeout")
             return report.rc, stdout, stderr
         raise CommandFailed(f"module objects kept disappearing from the cache of {self.channel.instance_id}")
+
+    @staticmethod
+    def _known_home(command, in_data, user, known) -> str | None:
+        """The home of the account when ``command`` only prints it (``echo ~``) and this run already knows it."""
+        asked = home_query(command) if in_data is None else None
+        if asked is None or asked not in ("", user or "root") or not known.cache_dir.endswith(CACHE_SUBDIR):
+            return None
+        return known.cache_dir[:-len(CACHE_SUBDIR)] or "/"
 
     def _render(self, marker, command, hello, prepare="", feed=None, cleanup=()) -> str:
         return self.shell.exec_script(marker, command, hello=hello, timeout=self.command_timeout, prepare=prepare,
@@ -261,14 +284,14 @@ class Session:
         plan["script"] = script
         return plan
 
-    def _streams(self, report, user) -> tuple:
+    def _streams(self, report, user, known) -> tuple:
         """stdout and stderr of an exec report, read back from the spool when they did not fit."""
         spooled, read = {}, {}
         for key, name in (("out", "o"), ("err", "e")):
             if report.get(name) is None:
                 spooled[f"{name}.b"] = int(report.get(key)[2])
         if spooled:
-            read = self._read_spool(" ".join(report.get("spool")), spooled, user)
+            read = self._read_spool(" ".join(report.get("spool")), spooled, user, known)
         streams = []
         for key, name in (("out", "o"), ("err", "e")):
             kind, size, _ = report.get(key)
@@ -276,7 +299,7 @@ class Session:
             streams.append(decode_stream(encoded, kind == "z", int(size)))
         return tuple(streams)
 
-    def _read_spool(self, spool: str, files: dict, user) -> dict:
+    def _read_spool(self, spool: str, files: dict, user, known) -> dict:
         """``{name: Base64 bytes}`` of spooled files, MAX_IN_FLIGHT reads at a time, the last one cleaning up."""
         chunk_size = READ_CHUNK_KB * 1024
         jobs = [(name, index) for name, size in files.items() for index in range(max(1, math.ceil(size / chunk_size)))]
@@ -289,13 +312,14 @@ class Session:
                 lambda job: self.channel.start(self.shell.read_script(job[2], f"{spool}/{job[0]}", job[1]), user,
                                                timeout), batch)
             started = dict(zip(invoke_ids, batch))
-            for invoke_id, outcome in self.channel.wait(list(started), wait).items():
+            expected = known.expected("read")
+            for invoke_id, outcome in self.channel.wait(list(started), wait, expected and expected * PACE).items():
                 name, index, marker = started[invoke_id]
                 pieces[(name, index)] = self._piece(self._report(outcome, user, marker))
         marker = new_marker()
         name, index = last
         pieces[last] = self._piece(self._run(self.shell.read_script(marker, f"{spool}/{name}", index, cleanup=spool),
-                                             user, marker))
+                                             user, marker, "read", known))
         return {name: b"".join(pieces[(name, i)] for i in range(max(1, math.ceil(size / chunk_size))))
                 for name, size in files.items()}
 
@@ -322,7 +346,7 @@ class Session:
                 script = self.shell.put_parts_script(marker, destination, assembly)
             sent = self._send_parts(known, digest, chunks, assembly.tail is not None, user)
             self.log(f"put: {len(data)} bytes ({len(payload)} sent) in {len(sent)} SendFile call(s)")
-        report = self._run(script, user, marker)
+        report = self._run(script, user, marker, "put", known)
         if report.all("lost"):
             raise self._lost(sent, f"the file for {destination}")
         if report.get("put") is None:
@@ -333,7 +357,8 @@ class Session:
     # ----- fetch -----------------------------------------------------------------------------------
     def fetch(self, source: str, user: str | None) -> bytes:
         marker = new_marker()
-        report = self._run(self.shell.fetch_script(marker, source), user, marker)
+        known = self.knowledge(user)
+        report = self._run(self.shell.fetch_script(marker, source), user, marker, "fetch", known)
         if report.get("fail") is not None:
             why = (report.get("fail") or ["unknown"])[0]
             raise CommandFailed(f"cannot fetch {source} from {self.channel.instance_id}: it "
@@ -342,7 +367,7 @@ class Session:
         if report.get("d") is not None:
             encoded = "".join(report.get("d")).encode()
         else:
-            encoded = self._read_spool(" ".join(report.get("spool")), {"f.b": int(encoded_size)}, user)["f.b"]
+            encoded = self._read_spool(" ".join(report.get("spool")), {"f.b": int(encoded_size)}, user, known)["f.b"]
         data = decode_stream(encoded, kind == "z", int(size))
         if sha256(data) != digest:
             raise CommandFailed(f"{source} from {self.channel.instance_id} arrived damaged (SHA-256 mismatch)")

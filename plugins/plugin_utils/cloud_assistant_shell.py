@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
+import re
 import secrets
 import shlex
 from dataclasses import dataclass, field
@@ -38,7 +39,8 @@ REPORT_RESERVE = 1024                # report lines other than data
 INVENTORY_RESERVE = 5632             # the ``objects`` line of a hello (400 name prefixes)
 READ_CHUNK_KB = 23                   # Base64 bytes read back per script: 23 KB (+ framing < 24 KB)
 INVENTORY_SIZE = 400
-CACHE_DIR = '"$HOME/.ansible/cloud_assistant"'
+CACHE_SUBDIR = "/.ansible/cloud_assistant"   # the account's cache directory, under its home
+CACHE_DIR = f'"$HOME{CACHE_SUBDIR}"'
 SPOOL_PREFIX = "ansible-ca-"
 ASSEMBLY_WAIT = 120                  # seconds a script waits for SendFile parts to land
 OBJECT_DAYS = 30                     # cached blobs unused this long are removed
@@ -99,6 +101,16 @@ def decode_stream(encoded: bytes, compressed: bool, size: int) -> bytes:
     if len(data) != size:
         raise ReportError(f"the data read back has {len(data)} bytes, {size} were announced")
     return data
+
+
+# Ansible's expansion of ``~`` / ``~user`` (``_remote_expand_user``), possibly wrapped by the executable.
+HOME_QUERY = re.compile(r"^(?:\S+ -c )?(?P<q>'?)echo ~(?P<user>[A-Za-z0-9_.-]*)(?: && sleep 0)?(?P=q)$")
+
+
+def home_query(command: str) -> str | None:
+    """The account whose home ``command`` only prints (``""``: the current one), or None for any other command."""
+    match = HOME_QUERY.match(command.strip())
+    return match.group("user") if match else None
 
 
 def shell_path(path: str) -> str:

@@ -41,13 +41,13 @@ class LocalChannel:
                                            max(0, len(merged) - OUTPUT_LIMIT), "", "")
         return invoke_id
 
-    def wait(self, invoke_ids, timeout):
+    def wait(self, invoke_ids, timeout, first_poll=None):
         self.calls["DescribeInvocationResults"] += 1
         return {i: self.outcomes[i] for i in invoke_ids}
 
-    def run(self, script, username, timeout, wait):
+    def run(self, script, username, timeout, wait, first_poll=None):
         invoke_id = self.start(script, username, timeout)
-        return self.wait([invoke_id], wait)[invoke_id]
+        return self.wait([invoke_id], wait, first_poll)[invoke_id]
 
     def send(self, target_dir, name, data, owner) -> str:
         self.calls["SendFile"] += 1

@@ -161,3 +161,14 @@ def test_each_process_gets_its_own_http_pool(monkeypatch):
     mine["x"] = 1
     api.own_http_pool()   # same process: kept
     assert darabonba.DaraCore._sessions is mine
+
+
+def test_a_first_poll_paced_on_past_commands_then_the_usual_backoff():
+    polls = iter([results(result("t-1", "Running")), results(result("t-1"))])
+    chan, _, clock = channel({"DescribeInvocationResults": lambda p: next(polls)})
+    chan.wait(["t-1"], timeout=60, first_poll=1.8)
+    assert clock.sleeps == [1.8, 0.25]
+    polls = iter([results(result("t-1"))])
+    chan, _, clock = channel({"DescribeInvocationResults": lambda p: next(polls)})
+    chan.wait(["t-1"], timeout=60, first_poll=0.01)
+    assert clock.sleeps == [api.FIRST_POLL]   # never sooner than the usual first poll

@@ -113,5 +113,8 @@ def test_knowledge_is_shared_through_a_file_and_can_be_forgotten(tmp_path):
     assert json.loads(open(again.path).read())["cache_dir"] == "/home/x/.ansible/cloud_assistant"
     again.drop(["f" * 32])
     assert not again.has("f" * 32)
+    again.observed("module", 2.0)
+    again.observed("module", 1.0)
+    assert again.expected("module") == 1.5 and again.expected("put") is None
     again.forget()
     assert not InstanceKnowledge.load(str(tmp_path), "i-1", "ecs user").seeded

@@ -194,3 +194,15 @@ def test_a_payload_too_big_for_any_script_still_runs(session):
     payload = ansiballz("x" * (SCRIPT_LIMIT * 2))   # arguments alone exceed a script
     rc, out, _ = exec_(session, python, payload)
     assert rc == 0 and out.startswith(b"x" * 100)
+
+
+def test_a_home_query_is_answered_from_what_the_run_knows(session):
+    first = exec_(session, "/bin/sh -c 'echo ~ && sleep 0'")
+    assert first == (0, str(session.channel.home).encode() + b"\n", b"")
+    runs = session.channel.calls["RunCommand"]
+    assert exec_(session, "/bin/sh -c 'echo ~ && sleep 0'") == first
+    assert exec_(session, "/bin/sh -c 'echo ~root && sleep 0'") == first   # root is this session's account
+    assert session.channel.calls["RunCommand"] == runs
+    exec_(session, "/bin/sh -c 'echo ~ecs-user && sleep 0'")   # another account: asked for real
+    exec_(session, "echo ~; touch ~/side-effect")
+    assert session.channel.calls["RunCommand"] == runs + 2 and (session.channel.home / "side-effect").exists()
