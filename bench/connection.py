@@ -8,11 +8,13 @@ Running, forks = 20). Every row is its own ``ansible-playbook`` run, as a user w
 * ``ping cold``: the first run ever on the instances (their module cache is empty; interpreter discovery);
 * ``ping``: a later run (module code cached on the instances; discovery again, as in every run);
 * ``ping, interpreter set``: a later run with ``ansible_python_interpreter`` set (no discovery): the module task
-  alone;
+  alone; ``5 x ping``: five such tasks in one play, figures per task (later tasks pace their first poll on
+  the earlier ones);
 * ``copy 100 KiB cold``: the first copy (the copy and stat modules are new to the instances);
 * ``copy 100 KiB``: a later run copying another 100 KiB file (incompressible, so it really travels).
 
-Per row: wall seconds, controller CPU seconds, and the API calls the emulator counted per host, split into
+Per row: wall seconds, controller CPU seconds (the modules run in the emulator's processes for Cloud Assistant,
+in ansible's for local, so CPU is not comparable across connections), and the API calls the emulator counted per host, split into
 commands (RunCommand), file parts (SendFile) and polls (DescribeInvocationResults); "per task" is the row's
 calls per host minus the inventory's own calls. Polls back off (0.25 s, then x1.5 up to 5 s), so their number
 depends on how long the commands run: the emulator runs them as real processes on this machine.
@@ -40,20 +42,22 @@ PLAY = """\
 """
 TASKS = {
     "ping": "ansible.builtin.ping:",
+    "ping5": "\n    - ".join(["ansible.builtin.ping:"] * 5),
     "copy": "ansible.builtin.copy: {src: '{{ src }}', dest: '{{ dest }}'}",
 }
 INVENTORY_ACTIONS = ("DescribeRegions", "DescribeInstances")
 COMMON = ["-f", str(HOSTS)]
 
 
-def per_host(figures: dict, hosts: int) -> dict:
+def per_host(figures: dict, hosts: int, tasks: int = 1) -> dict:
+    """Calls per host and task (the inventory's own calls left out)."""
     calls = figures["calls_by_action"]
     task_calls = {k: v for k, v in calls.items() if k not in INVENTORY_ACTIONS}
     return {
-        "calls_per_host": round(sum(task_calls.values()) / hosts, 2),
-        "runcommand_per_host": round(calls.get("RunCommand", 0) / hosts, 2),
-        "sendfile_per_host": round(calls.get("SendFile", 0) / hosts, 2),
-        "polls_per_host": round(calls.get("DescribeInvocationResults", 0) / hosts, 2),
+        "calls_per_host": round(sum(task_calls.values()) / hosts / tasks, 2),
+        "runcommand_per_host": round(calls.get("RunCommand", 0) / hosts / tasks, 2),
+        "sendfile_per_host": round(calls.get("SendFile", 0) / hosts / tasks, 2),
+        "polls_per_host": round(calls.get("DescribeInvocationResults", 0) / hosts / tasks, 2),
     }
 
 
@@ -79,15 +83,16 @@ def run() -> dict:
         inventory.write_text(INVENTORY)
         playbook = [str(BIN / "ansible-playbook"), "-i", str(inventory), *COMMON]
 
-        def row(name, book, *extra, connection="alicloud.oos.cloud_assistant"):
+        def row(name, book, *extra, connection="alicloud.oos.cloud_assistant", tasks=1):
             figures = measure(emu, workdir, playbook + [str(book), *extra])
-            rows.append({"scenario": name, "connection": connection, "hosts": HOSTS, **figures,
-                         **per_host(figures, HOSTS)})
+            rows.append({"scenario": name, "connection": connection, "hosts": HOSTS, "tasks": tasks, **figures,
+                         **per_host(figures, HOSTS, tasks)})
 
         row("ping cold", books["ping"])
         row("ping", books["ping"])
         discovered = _discovered(emu, workdir, inventory)
         row("ping, interpreter set", books["ping"], "-e", f"ansible_python_interpreter={discovered}")
+        row("5 x ping, per task", books["ping5"], "-e", f"ansible_python_interpreter={discovered}", tasks=5)
         row("copy 100 KiB cold", books["copy"], "-e", f"src={files[0]}", "-e", "dest=~/copy.bin")
         row("copy 100 KiB", books["copy"], "-e", f"src={files[1]}", "-e", "dest=~/copy.bin")
 
@@ -98,6 +103,7 @@ def run() -> dict:
         out.mkdir()
         playbook = [str(BIN / "ansible-playbook"), "-i", str(local), *COMMON]
         row("ping", books["ping"], connection="local")
+        row("5 x ping, per task", books["ping5"], connection="local", tasks=5)
         row("copy 100 KiB", books["copy"], "-e", f"src={files[1]}", "-e", f"dest={out}/{{{{ inventory_hostname }}}}.bin",
             connection="local")
     finally:
