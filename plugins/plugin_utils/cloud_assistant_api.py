@@ -190,10 +190,22 @@ class InstanceChannel:
         """
         clock = PollClock(timeout, initial=FIRST_POLL, maximum=MAX_POLL, factor=POLL_FACTOR, sleep=self._sleep,
                           monotonic=self._monotonic)
+        pending = list(invoke_ids)
+        try:
+            return self._wait(pending, clock, first_poll, timeout)
+        except Exception:
+            raise
+        except BaseException:
+            # Ansible's task timeout (TaskTimeoutError) or ^C interrupts the wait: stop the command too.
+            for invoke_id in pending:
+                self.stop(invoke_id)
+            raise
+
+    def _wait(self, pending: list, clock: PollClock, first_poll: float | None, timeout: float) -> dict:
         if first_poll:
             self._sleep(min(max(first_poll, FIRST_POLL), MAX_FIRST_POLL, clock.remaining()))
         unseen_until = self._monotonic() + UNSEEN_GRACE
-        pending, done, seen = list(invoke_ids), {}, set()
+        done, seen = {}, set()
         while pending and (first_poll or clock.wait()):
             first_poll = None
             for outcome in self._poll(pending):

@@ -181,6 +181,11 @@ def test_timeout_is_honoured(fleet):
     assert slow.returncode == 2, slow.stdout + slow.stderr
     assert "ran longer than 2 s" in slow.stdout and "started" in slow.stdout
     assert all(i["InvocationStatus"] != "Running" for i in emu.control("invocations"))
+    # Ansible's own task timeout stops the command on the instance too.
+    interrupted = ansible(emu, inventory, "all", "-m", "ansible.builtin.shell", "-a", "sleep 40", "--task-timeout", "4")
+    assert interrupted.returncode == 2 and "Timed out after 4 second" in interrupted.stdout, interrupted.stdout
+    last = emu.control("invocations")[-1]   # the module's invocation (its arguments are compressed in it)
+    assert last["InvocationStatus"] in ("Stopped", "Stopping"), last
 
 
 def test_secrets_never_in_verbose_output(fleet):

@@ -172,3 +172,16 @@ def test_a_first_poll_paced_on_past_commands_then_the_usual_backoff():
     chan, _, clock = channel({"DescribeInvocationResults": lambda p: next(polls)})
     chan.wait(["t-1"], timeout=60, first_poll=0.01)
     assert clock.sleeps == [api.FIRST_POLL]   # never sooner than the usual first poll
+
+
+def test_ansible_task_timeout_interrupting_the_wait_stops_the_command():
+    class TaskTimeout(BaseException):
+        pass
+
+    def describe(params):
+        raise TaskTimeout()
+
+    chan, client, _ = channel({"DescribeInvocationResults": describe, "StopInvocation": lambda p: {}})
+    with pytest.raises(TaskTimeout):
+        chan.wait(["t-5"], timeout=60)
+    assert client.sent[-1][0] == "StopInvocation" and client.sent[-1][1]["InvokeId"] == "t-5"
