@@ -97,7 +97,9 @@ class Session:
         try:
             return parse_report(outcome.output, marker)
         except ReportError as error:
-            shown = outcome.output[:400].decode("utf-8", errors="replace")
+            # Only what is not a report line (a shell error, say): report lines carry the command's output.
+            lines = [line for line in outcome.output.split(b"\n") if not line.startswith(marker.encode())]
+            shown = b"\n".join(lines).strip()[:400].decode("utf-8", errors="replace")
             raise CommandFailed(f"{error} on {self.channel.instance_id} (invocation {outcome.invoke_id}, "
                                 f"status {outcome.status}, exit code {outcome.exit_code}): {shown!r}") from None
 

@@ -206,3 +206,21 @@ def test_a_home_query_is_answered_from_what_the_run_knows(session):
     exec_(session, "/bin/sh -c 'echo ~ecs-user && sleep 0'")   # another account: asked for real
     exec_(session, "echo ~; touch ~/side-effect")
     assert session.channel.calls["RunCommand"] == runs + 2 and (session.channel.home / "side-effect").exists()
+
+
+def test_a_script_that_dies_mid_report_fails_without_showing_the_report(session, monkeypatch):
+    start = session.channel.start
+
+    def killed_mid_report(script, username, timeout):   # the agent killed the script while it reported
+        invoke_id = start(script, username, timeout)
+        outcome = session.channel.outcomes[invoke_id]
+        cut = outcome.output.rindex(b"\n", 0, outcome.output.index(b" end")) + 1   # before the "end" line
+        outcome.output = outcome.output[:cut] + b"sh: 1: something broke\n"
+        return invoke_id
+
+    monkeypatch.setattr(session.channel, "start", killed_mid_report)
+    with pytest.raises(CommandFailed) as failed:
+        exec_(session, "echo private-output-4711")
+    message = str(failed.value)
+    assert "no report from the instance" in message and "something broke" in message
+    assert "private-output-4711" not in message and base64.b64encode(b"private-output-4711\n").decode() not in message
