@@ -88,15 +88,11 @@ options:
     description:
       - Feed modules to the interpreter's stdin (the payload travels in the command) instead of copying them to a
         temporary directory first, which costs several more calls per task.
+      - Ansible's general C(pipelining) setting (C(ANSIBLE_PIPELINING), often turned off for SSH and C(requiretty))
+        does not apply to this connection, which has no terminal.
     type: bool
     default: true
-    env:
-      - name: ANSIBLE_PIPELINING
-    ini:
-      - section: connection
-        key: pipelining
     vars:
-      - name: ansible_pipelining
       - name: ansible_cloud_assistant_pipelining
   module_cache:
     description:

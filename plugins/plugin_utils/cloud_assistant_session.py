@@ -10,7 +10,8 @@ API allows (see docs/connection.md for the figures):
   stderr come back in the report, or are read back in 23 KB pieces, several invocations at a
   time, the last one removing the spool.
 * ``put``: one RunCommand when the (compressed) file fits the script, else SendFile parts then one
-  RunCommand that joins them and checks the SHA-256 before moving the file into place.
+  RunCommand that joins them and checks the SHA-256 before moving the file into place; a module file
+  (async tasks) travels as a recipe, like a pipelined module.
 * ``fetch``: one RunCommand that snapshots and compresses the file and returns it when it fits,
   else reads like a spooled output; the SHA-256 is checked on the controller.
 
@@ -43,6 +44,7 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.cloud_assistant_shell
     home_query,
     new_marker,
     parse_report,
+    shell_path,
 )
 
 SCRIPT_GRACE = 30        # RunCommand Timeout beyond the command's own (the script's `timeout` acts first)
@@ -331,6 +333,13 @@ class Session:
 
     # ----- put -------------------------------------------------------------------------------------
     def put(self, data: bytes, destination: str, user: str | None) -> None:
+        if build_recipe(data) is not None:
+            # A module file (async tasks, or pipelining off): the module code comes from the instance's cache.
+            rc, _, stderr = self.exec(f"umask 077 && cat > {shell_path(destination)}", data, user)
+            if rc != 0:
+                raise CommandFailed(f"cannot write {destination} on {self.channel.instance_id}: "
+                                    f"{stderr.decode('utf-8', errors='replace').strip()}")
+            return
         known = self.knowledge(user)
         if not known.seeded:
             self._ensure_cache(known, user)

@@ -89,6 +89,7 @@ def test_modules_facts_files_and_outputs(fleet, tmp_path):
         assert host["copied"]["changed"] is True and host["copied_again"]["changed"] is False
         assert sha256(home / "blob.bin") == sha256(blob) == sha256(fetch_dir / f"{name}.bin")
         assert oct((home / "blob.bin").stat().st_mode & 0o777) == "0o600"
+        assert host["background"]["stdout"] == "async-done" and host["background"]["finished"] == 1
     # Nothing was left behind: no spool, no stdin file, no SendFile part, no Ansible temporary directory.
     for host in instances.values():
         root = Path(host["FileRoot"])

@@ -224,3 +224,14 @@ def test_a_script_that_dies_mid_report_fails_without_showing_the_report(session,
     message = str(failed.value)
     assert "no report from the instance" in message and "something broke" in message
     assert "private-output-4711" not in message and base64.b64encode(b"private-output-4711\n").decode() not in message
+
+
+def test_a_module_file_put_as_a_file_uses_the_object_cache(session):
+    python = shutil.which("python3")
+    payload = ansiballz('{"async": true}')
+    exec_(session, python, ansiballz("{}"))   # the module code is now cached on the instance
+    sends = session.channel.calls["SendFile"]
+    target = session.channel.home / "AnsiballZ_demo.py"
+    session.put(payload, str(target), None)
+    assert target.read_bytes() == payload and oct(target.stat().st_mode & 0o777) == "0o600"
+    assert session.channel.calls["SendFile"] == sends
