@@ -180,7 +180,6 @@ class Connection(ConnectionBase):
     def __init__(self, play_context, *args, **kwargs):
         super().__init__(play_context, *args, **kwargs)
         self._session = None
-        self._instance = None
 
     # ----- become ------------------------------------------------------------------------------------
     def set_become_plugin(self, plugin):
@@ -232,7 +231,6 @@ class Connection(ConnectionBase):
         self._session = Session(channel, PosixShell(), os.path.join(C.DEFAULT_LOCAL_TMP, "cloud_assistant"),
                                 command_timeout=self.get_option("command_timeout"),
                                 cache_blobs=self.get_option("module_cache"), log=self._log)
-        self._instance = instance_id
         display.vvv(f"ESTABLISH CLOUD ASSISTANT CONNECTION FOR USER: {self._login_user() or 'root'} "
                     f"TO {instance_id} IN {auth.region}", host=self._host)
         self._connected = True
