@@ -23,8 +23,8 @@
 * stdout and stderr are merged, the first ``OUTPUT_LIMIT`` bytes are kept and the rest is counted in
   ``Dropped`` (the docs: output beyond 24 KB is truncated and dropped).
 * Only ``Running`` instances with the agent up (``CloudAssistantStatus == "true"``) run commands; the
-  others get a per-instance ``Aborted`` result with ``InstanceNotRunning`` / ``ClientNotRunning``,
-  decided when the invocation is created.
+  others get a per-instance ``Aborted`` result with ``InstanceNotRunning`` / ``ClientNotRunning`` (no
+  agent) / ``ClientNotResponse`` (agent installed but offline), decided when the invocation is created.
 """
 from __future__ import annotations
 
@@ -506,6 +506,8 @@ def instance_problem(instance, now: float) -> tuple[str, str] | None:
         return "InstanceNotRunning", "the instance is not running when create task"
     if not instance.agent_installed:
         return "ClientNotRunning", "the aliyun service is not running on the instance"
+    if instance.agent_offline:
+        return "ClientNotResponse", "the aliyun service is not responding"
     return None
 
 

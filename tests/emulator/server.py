@@ -483,7 +483,7 @@ class Emulator:
         return 405, {"error": f"method {method} not allowed on the control API"}
 
     def force_instance(self, instance_id: str, payload: dict, now: float) -> tuple[int, object]:
-        """Test setup: force ``Status``, ``CloudAssistantStatus`` ("true"/"false") or ``LockReason``."""
+        """Test setup: force ``Status``, ``CloudAssistantStatus`` ("true"/"false"/"offline") or ``LockReason``."""
         with self.world.lock:
             instance = self.world.instances.get(instance_id)
             if instance is None:
@@ -497,7 +497,11 @@ class Emulator:
                     return 400, {"error": f"Status must be one of {', '.join(INSTANCE_STATUSES)}"}
                 instance.force(payload["Status"])
             if "CloudAssistantStatus" in payload:
-                instance.agent_installed = str(payload["CloudAssistantStatus"]).lower() == "true"
+                agent = str(payload["CloudAssistantStatus"]).lower()
+                if agent not in ("true", "false", "offline"):
+                    return 400, {"error": "CloudAssistantStatus must be true, false (no agent) or offline (installed, "
+                                          "not answering)"}
+                instance.agent_installed, instance.agent_offline = agent != "false", agent == "offline"
                 instance.agent_pending = False
             if "LockReason" in payload:
                 instance.lock_reason = payload["LockReason"] or ""

@@ -145,19 +145,23 @@ def test_become_user_and_sudo(fleet):
 
 @pytest.mark.heavy(15)
 def test_stopped_instance_and_missing_agent_are_unreachable_others_go_on(fleet):
-    emu, inventory = fleet(3)
+    emu, inventory = fleet(4)
     names = sorted(hosts(emu))
-    victim, agentless, healthy = names
-    emu.control(f"instances/{hosts(emu)[agentless]['InstanceId']}/status", {"CloudAssistantStatus": "false"})
+    victim, agentless, offline, healthy = names
+    for name, agent in ((agentless, "false"), (offline, "offline")):
+        emu.control(f"instances/{hosts(emu)[name]['InstanceId']}/status", {"CloudAssistantStatus": agent})
     result = play("unreachable.yml", emu, inventory, expect_rc=4, extra_vars={"victim": victim})
     assert list(result.results) == [healthy]
     assert result.results[healthy]["after"]["stdout"] == "still here"
     recap = {line.split()[0]: line for line in result.stdout.splitlines() if " : ok=" in line}
     assert "unreachable=1" in recap[victim] and "ok=2" in recap[victim]   # ping, then the stop
-    assert "unreachable=1" in recap[agentless] and "ok=0" in recap[agentless]
+    for name in (agentless, offline):
+        assert "unreachable=1" in recap[name] and "ok=0" in recap[name]
     assert "unreachable=0" in recap[healthy] and "failed=0" in recap[healthy]
     assert f"{hosts(emu)[victim]['InstanceId']} is not running" in result.stdout
-    assert "Cloud Assistant agent is not installed" in result.stdout
+    assert f"the Cloud Assistant agent is not installed on {hosts(emu)[agentless]['InstanceId']}" in result.stdout
+    assert f"the Cloud Assistant agent of {hosts(emu)[offline]['InstanceId']} (version 2." in result.stdout
+    assert "is offline" in result.stdout
     assert hosts(emu)[victim]["Status"] == "Stopped"
 
 

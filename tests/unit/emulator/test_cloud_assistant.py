@@ -124,6 +124,12 @@ def _alive(pid):
 def test_not_running_or_agentless_instances_fail_per_instance(emu, sdk, fleet):
     emu.control(f"instances/{fleet[0]}/status", {"Status": "Stopped"})
     emu.control(f"instances/{fleet[1]}/status", {"CloudAssistantStatus": "false"})
+    emu.control(f"instances/{fleet[3]}/status", {"CloudAssistantStatus": "offline"})
+    offline = finished(sdk, run(sdk, fleet[3:4], "echo ok")["InvokeId"])["InvokeInstances"]["InvokeInstance"][0]
+    assert (offline["InvocationStatus"], offline["ErrorCode"]) == ("Aborted", "ClientNotResponse")
+    agent = sdk.ecs("DescribeCloudAssistantStatus", RegionId=REGION, InstanceId=fleet[3:4])
+    [entry] = agent["InstanceCloudAssistantStatusSet"]["InstanceCloudAssistantStatus"]
+    assert entry["CloudAssistantStatus"] == "false" and entry["CloudAssistantVersion"]   # installed, not answering
     answer = run(sdk, fleet[:3], "echo ok")
     invocation = finished(sdk, answer["InvokeId"])
     assert invocation["InvocationStatus"] == "PartialFailed"
