@@ -92,19 +92,36 @@ class Inline:
 
 def split_stdin(data: bytes, inline_budget: int) -> list:
     """Cut ``data`` into Inline runs and Blobs so that the inline runs fit ``inline_budget`` bytes:
-    the longest lines become blobs first, then, if need be, the largest remaining run."""
+    the longest lines become blobs first, then, if need be, the largest remaining runs."""
     lines = data.splitlines(keepends=True)
     as_blob = [False] * len(lines)
     while True:
         parts = _group(lines, as_blob)
-        if sum(p.script_size() for p in parts if isinstance(p, Inline)) <= inline_budget:
+        if _inline_size(parts) <= inline_budget:
             return parts
         candidates = [i for i, line in enumerate(lines) if not as_blob[i] and len(line) >= LINE_BLOB_MIN]
-        if candidates:
-            as_blob[max(candidates, key=lambda i: len(lines[i]))] = True
-            continue
+        if not candidates:
+            break
+        as_blob[max(candidates, key=lambda i: len(lines[i]))] = True
+    while _inline_size(parts) > inline_budget:   # only short lines are left: whole runs become blobs
         largest = max((p for p in parts if isinstance(p, Inline)), key=lambda p: len(p.data))
-        return [Blob(p.data) if p is largest else p for p in parts]
+        parts = _merge([Blob(p.data) if p is largest else p for p in parts])
+    return parts
+
+
+def _inline_size(parts: list) -> int:
+    return sum(p.script_size() for p in parts if isinstance(p, Inline))
+
+
+def _merge(parts: list) -> list:
+    """Adjacent blobs joined into one (fewer SendFile parts)."""
+    merged = []
+    for part in parts:
+        if merged and isinstance(part, Blob) and isinstance(merged[-1], Blob):
+            merged[-1] = Blob(merged[-1].data + part.data)
+        else:
+            merged.append(part)
+    return merged
 
 
 def _group(lines: list, as_blob: list) -> list:

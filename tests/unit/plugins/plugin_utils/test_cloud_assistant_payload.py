@@ -93,6 +93,11 @@ def test_stdin_runs_fit_the_budget_longest_lines_first():
     assert split_stdin(b"x\n" * 10, 10000) == [Inline(b"x\n" * 10)]
     tight = split_stdin(b"x\n" * 3000, 500)   # only short lines: the largest run becomes a blob
     assert b"".join(p.data for p in tight) == b"x\n" * 3000 and any(isinstance(p, Blob) for p in tight)
+    for seed in range(20):   # random binary data: many short "lines" in many runs, all must fit
+        noise = __import__("random").Random(seed).randbytes(60000)
+        parts = split_stdin(noise, 12000)
+        assert b"".join(p.data for p in parts) == noise
+        assert sum(p.script_size() for p in parts if isinstance(p, Inline)) <= 12000
     assert Inline(b"text\n").is_text and not Inline(b"\xff\n").is_text and not Inline(b"no newline").is_text
 
 
