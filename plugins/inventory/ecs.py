@@ -92,6 +92,14 @@ options:
     description: Create the default region, zone, status and tag groups.
     type: bool
     default: true
+  use_cloud_assistant:
+    description:
+      - Reach the hosts through Cloud Assistant instead of SSH (the M(alicloud.oos.cloud_assistant) connection), with
+        no public IP, bastion or key. Sets C(ansible_connection), C(ansible_cloud_assistant_instance_id) and
+        C(ansible_cloud_assistant_region) for every host; O(compose) can still override them per host.
+      - The collection's instance modules keep working on the same hosts (they call the API from the controller).
+    type: bool
+    default: false
   strict:
     description:
       - If V(true), a region that fails to load is an error instead of a warning, and so is an invalid entry in
@@ -124,6 +132,7 @@ groups:
   web_dev: ecs_tags.App == 'web' and ecs_tags.Env == 'dev'
 compose:
   ansible_user: "'ecs-user' if os_type == 'linux' else 'Administrator'"
+use_cloud_assistant: true     # no SSH: tasks run through Cloud Assistant (alicloud.oos.cloud_assistant)
 cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/alicloud-ecs-inventory
@@ -145,6 +154,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.retries import is_permanent
 from ansible_collections.alicloud.oos.plugins.plugin_utils.base import auth_settings_from_options, check_plugin_option_types
+from ansible_collections.alicloud.oos.plugins.plugin_utils.cloud_assistant_hostvars import cloud_assistant_hostvars
 from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (
     choose_hostname, default_group_names, host_variables, is_bad_region_error, list_regions, load_fleet,
     preferred_value, sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
@@ -216,6 +226,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "ansible_host": validate_preferences(self.get_option("ansible_host"), "ansible_host", allow_empty=True),
             "prefix": self.get_option("hostvars_prefix") or "",
             "strict": bool(self.get_option("strict")),
+            "use_cloud_assistant": bool(self.get_option("use_cloud_assistant")),
         }
 
     # ------------------------------------------------------------------------------------- loading
@@ -277,6 +288,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             ansible_host = preferred_value(instance, settings["ansible_host"])
             if ansible_host:
                 hostvars["ansible_host"] = ansible_host
+            if settings["use_cloud_assistant"]:
+                hostvars.update(cloud_assistant_hostvars(instance))
             for key, value in hostvars.items():
                 self.inventory.set_variable(hostname, key, value)
             if default_groups:

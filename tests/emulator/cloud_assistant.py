@@ -1,16 +1,30 @@
 """Cloud Assistant (ECS 2014-05-26): commands really run as local subprocesses, one directory per instance.
 
 * Every instance gets a private file tree under the emulator's temporary root
-  (``<root>/instances/<InstanceId>/``); ``/root`` inside it is the default working directory and
-  ``HOME``, and an absolute ``WorkingDir`` or SendFile ``TargetDir`` is mapped into that tree.
+  (``<root>/instances/<InstanceId>/``, its ``FileRoot``): an absolute ``WorkingDir`` or SendFile
+  ``TargetDir`` is mapped into that tree, except a path already inside it, which is taken as is (it is
+  how the instance's own commands see their files: ``HOME``, ``TMPDIR`` and the working directory
+  are real paths inside the tree).
+* Accounts are the tree's ``etc/passwd`` and ``etc/group`` (seeded with ``root`` and ``ecs-user``,
+  as on Alibaba Cloud Linux; a test adds a user by appending a line). ``Username`` must name an
+  account (else the instance result is ``Invalid`` / ``AccountNotExists``); the command runs with
+  that account's ``HOME`` (its default working directory), ``USER`` and ``LOGNAME``. Identity on an
+  emulated instance is ``USER``: the tree's ``usr/local/bin`` (first in ``PATH``, then the standard
+  ``/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin``) has a ``whoami``
+  that prints it and a ``sudo`` that switches it, for ``root`` and the users that ``etc/sudoers.d``
+  gives ``NOPASSWD`` (``ecs-user``), like the real image; without a password it cannot prompt.
+* SendFile is delivered asynchronously by the same pool (``Pending`` until written, as the real
+  service: check DescribeSendFileResults); ``FileOwner``/``FileGroup`` must be accounts of the
+  instance (``Invalid`` with ``AccountNotExists`` / ``UserGroupNotExists``); the mode is applied
+  for real, the owner and group are recorded (``GET /_emulator/instances/<id>/files``).
 * ``RunShellScript`` content is written to a script file and run with ``bash`` (``sh`` if bash is
   missing) on a bounded thread pool, with the invocation's timeout; the process group is killed on
   timeout or StopInvocation.
 * stdout and stderr are merged, the first ``OUTPUT_LIMIT`` bytes are kept and the rest is counted in
   ``Dropped`` (the docs: output beyond 24 KB is truncated and dropped).
 * Only ``Running`` instances with the agent up (``CloudAssistantStatus == "true"``) run commands; the
-  others get a per-instance ``Aborted`` result with ``InstanceNotRunning`` / ``ClientNotRunning``,
-  decided when the invocation is created.
+  others get a per-instance ``Aborted`` result with ``InstanceNotRunning`` / ``ClientNotRunning`` (no
+  agent) / ``ClientNotResponse`` (agent installed but offline), decided when the invocation is created.
 """
 from __future__ import annotations
 
@@ -39,12 +53,17 @@ CONTENT_LIMIT = 24 * 1024          # Base64 size of CommandContent when the comm
 KEPT_CONTENT_LIMIT = 18 * 1024     # ... and when it is kept (KeepCommand=true / CreateCommand)
 FILE_CONTENT_LIMIT = 32 * 1024     # SendFile, after Base64 encoding
 MAX_INSTANCES = 100
+MAX_FILE_INSTANCES = 50            # SendFile InstanceId.N, N = 1..50
+MAX_USERNAME = 255
 MAX_PARAMETERS = 20
 COMMAND_TYPES = ("RunShellScript", "RunBatScript", "RunPowerShellScript")
 LINUX_COMMAND_TYPES = ("RunShellScript",)
 REPEAT_MODES = ("Once", "Period", "NextRebootOnly", "EveryReboot", "DryRun")
 SCHEDULED_MODES = ("Period", "NextRebootOnly", "EveryReboot")
 AGENT_VERSION = "2.2.3.857"
+# PATH of a command on an instance: the image's standard one (so the host's Python is found where an
+# instance's would be, not through the emulator's own virtualenv or shims).
+INSTANCE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 BUILTIN_PARAMETERS = ("ACS::RegionId", "ACS::AccountId", "ACS::InstanceId", "ACS::InstanceName", "ACS::InvokeId",
@@ -218,13 +237,14 @@ class CloudAssistant:
         self.commands: dict[str, Command] = {}
         self.invocations: dict[str, Invocation] = {}
         self.file_invocations: dict[str, Invocation] = {}
+        self.file_owners: dict[tuple[str, str], tuple[str, str]] = {}   # (instance id, host path) -> owner, group
         world.cloud_assistant = self
 
     def reset(self) -> None:
         with self.world.lock:
             self.generation += 1
             self._kill_all()
-            self.commands, self.invocations, self.file_invocations = {}, {}, {}
+            self.commands, self.invocations, self.file_invocations, self.file_owners = {}, {}, {}, {}
         shutil.rmtree(self.root / "instances", ignore_errors=True)
         shutil.rmtree(self.root / "scripts", ignore_errors=True)
 
@@ -244,17 +264,28 @@ class CloudAssistant:
     def instance_root(self, instance_id: str) -> Path:
         root = self.root / "instances" / instance_id
         if not root.exists():
-            for sub in ("root", "tmp"):
-                (root / sub).mkdir(parents=True, exist_ok=True)
+            seed_instance_tree(root)
         return root
 
-    def instance_path(self, instance_id: str, path: str) -> Path:
-        """Map a path on the instance into its private tree (relative paths are relative to /root)."""
+    def instance_path(self, instance_id: str, path: str, home: str = "/root") -> Path:
+        """Map a path on the instance into its private tree (relative paths are relative to ``home``).
+
+        A path already inside the tree is kept: it is what the instance's commands see.
+        """
         root = self.instance_root(instance_id)
+        if path and os.path.isabs(path) and is_within(Path(os.path.normpath(path)), root):
+            return Path(os.path.normpath(path))
         if not path:
-            return root / "root"
-        relative = path.lstrip("/") if path.startswith("/") else f"root/{path}"
+            path = home
+        relative = path.lstrip("/") if path.startswith("/") else f"{home.lstrip('/')}/{path}"
         return root / os.path.normpath(relative)
+
+    def account(self, instance_id: str, name: str) -> dict | None:
+        """``{"name", "uid", "gid", "home"}`` of an account of the instance (its ``etc/passwd``), or None."""
+        return read_accounts(self.instance_root(instance_id) / "etc" / "passwd").get(name or "root")
+
+    def has_group(self, instance_id: str, name: str) -> bool:
+        return (name or "root") in read_accounts(self.instance_root(instance_id) / "etc" / "group")
 
     # ----- invocations -----------------------------------------------------------------------------
     def start(self, request: Request, command: Command, instances: list, values: dict[str, str], *, timeout: int,
@@ -299,7 +330,11 @@ class CloudAssistant:
             if problem:
                 record.finish("Aborted", now, *problem)
                 return
-            workdir = self.instance_path(record.instance_id, invocation.working_dir)
+            account = self.account(record.instance_id, invocation.username)
+            if account is None:
+                record.finish("Invalid", now, "AccountNotExists", "the specified account does not exist")
+                return
+            workdir = self.instance_path(record.instance_id, invocation.working_dir, home=account["home"])
             if not workdir.is_dir():
                 record.finish("Failed", now, "DirectoryNotExists", "the specified directory does not exists", 0)
                 return
@@ -308,8 +343,10 @@ class CloudAssistant:
             script_dir.mkdir(parents=True, exist_ok=True)
             script_path = script_dir / f"{invocation.id}-{record.instance_id}.sh"
             script_path.write_text(script)
-            home = self.instance_path(record.instance_id, "/root")
-        environment = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "HOME": str(home),
+            home = self.instance_path(record.instance_id, account["home"])
+            tools = self.instance_root(record.instance_id) / "usr" / "local" / "bin"
+        environment = {"PATH": f"{tools}{os.pathsep}{INSTANCE_PATH}",
+                       "HOME": str(home),
                        "USER": invocation.username, "LOGNAME": invocation.username, "LANG": "C.UTF-8",
                        "TMPDIR": str(self.instance_path(record.instance_id, "/tmp"))}
         shell = shutil.which("bash") or "/bin/sh"
@@ -351,6 +388,40 @@ class CloudAssistant:
                               exit_code)
         script_path.unlink(missing_ok=True)
 
+    def deliver(self, invocation: Invocation, record: Record, data: bytes, generation: int) -> None:
+        """Write one SendFile delivery on one instance (on the pool: the API answers before it lands)."""
+        with self.world.lock:
+            if generation != self.generation or record.status != "Pending":
+                return
+            now = time.time()
+            instance = self.world.instances.get(record.instance_id)
+            problem = ("InstanceReleased", "the instance has released when create task") if instance is None \
+                else instance_problem(instance, now)
+            if problem:
+                record.finish("Aborted", now, *problem)
+                return
+            record.status, record.start_time, record.update_time = "Running", now, now
+            if self.account(record.instance_id, invocation.file_owner) is None:
+                record.finish("Invalid", now, "AccountNotExists", "the specified file owner does not exist")
+                return
+            if not self.has_group(record.instance_id, invocation.file_group):
+                record.finish("Invalid", now, "UserGroupNotExists", "the specified user group does not exist")
+                return
+            directory = self.instance_path(record.instance_id, invocation.target_dir)
+            path = directory / invocation.name
+            if path.exists() and not invocation.overwrite:
+                record.finish("Failed", now, "FileAlreadyExists", "File already exists.")
+                return
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                path.chmod(int(invocation.file_mode, 8))
+            except OSError as exc:
+                record.finish("Failed", now, "FileCreateFail", f"the file could not be created: {exc.strerror}")
+                return
+            self.file_owners[(record.instance_id, str(path))] = (invocation.file_owner, invocation.file_group)
+            record.finish("Success", time.time())
+
     def stop(self, invocation: Invocation, instance_ids: list[str], now: float) -> None:
         invocation.stopped = True
         for record in invocation.records.values():
@@ -365,12 +436,78 @@ class CloudAssistant:
                 kill_process(record.process)
 
 
+# ----- the instance tree: accounts and identity ------------------------------------------------------
+SEED_PASSWD = "root:x:0:0:root:/root:/bin/bash\necs-user:x:1000:1000::/home/ecs-user:/bin/bash\n"
+SEED_GROUP = "root:x:0:\necs-user:x:1000:\n"
+SEED_SUDOERS = "ecs-user ALL=(ALL) NOPASSWD:ALL\n"
+WHOAMI = '#!/bin/sh\n# emulated instance: identity is USER (the emulator runs every command as one host user)\necho "${USER:-root}"\n'
+# Emulated sudo: switch USER/LOGNAME/HOME to the target account, for root and the NOPASSWD users of
+# etc/sudoers.d; with a password required it fails as the real one does without a terminal.
+SUDO = r"""#!/bin/sh
+root='@ROOT@'
+user=root
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -u) user=$2; shift 2 ;;
+    -p|-g|-C|-D|-h|-r|-t|-U) shift 2 ;;
+    --) shift; break ;;
+    -*) shift ;;
+    *) break ;;
+  esac
+done
+me=${USER:-root}
+if [ "$me" != root ] && ! grep -qs "^$me[[:space:]].*NOPASSWD" "$root"/etc/sudoers.d/*; then
+  echo "sudo: a password is required" >&2
+  exit 1
+fi
+line=$(grep "^$user:" "$root/etc/passwd") || { echo "sudo: unknown user $user" >&2; exit 1; }
+home=$(printf '%s\n' "$line" | cut -d: -f6)
+[ $# -gt 0 ] || { echo "usage: sudo -u user command" >&2; exit 1; }
+USER=$user LOGNAME=$user HOME=$root$home exec "$@"
+"""
+
+
+def seed_instance_tree(root: Path) -> None:
+    """A fresh instance's tree: /root, /tmp, /home/ecs-user, accounts, sudoers and the identity tools."""
+    for sub in ("root", "tmp", "home/ecs-user", "etc/sudoers.d", "usr/local/bin"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    (root / "tmp").chmod(0o1777)
+    (root / "etc" / "passwd").write_text(SEED_PASSWD)
+    (root / "etc" / "group").write_text(SEED_GROUP)
+    (root / "etc" / "sudoers.d" / "90-ecs-user").write_text(SEED_SUDOERS)
+    for name, text in (("whoami", WHOAMI), ("sudo", SUDO.replace("@ROOT@", str(root)))):
+        tool = root / "usr" / "local" / "bin" / name
+        tool.write_text(text)
+        tool.chmod(0o755)
+
+
+def read_accounts(path: Path) -> dict[str, dict]:
+    """``etc/passwd`` (or ``etc/group``) lines -> ``{name: {"name", "uid", "gid", "home"}}``."""
+    accounts = {}
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return accounts
+    for line in lines:
+        fields = line.split(":")
+        if len(fields) >= 3 and fields[0]:
+            accounts[fields[0]] = {"name": fields[0], "uid": fields[2], "gid": fields[3] if len(fields) > 3 else "",
+                                   "home": fields[5] if len(fields) > 5 and fields[5] else "/"}
+    return accounts
+
+
+def is_within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
 def instance_problem(instance, now: float) -> tuple[str, str] | None:
     """Why Cloud Assistant cannot deliver to this instance right now (ErrorCode, ErrorInfo), or None."""
     if instance.status(now) != "Running":
         return "InstanceNotRunning", "the instance is not running when create task"
     if not instance.agent_installed:
         return "ClientNotRunning", "the aliyun service is not running on the instance"
+    if instance.agent_offline:
+        return "ClientNotResponse", "the aliyun service is not responding"
     return None
 
 
@@ -441,7 +578,7 @@ def new_command(request: Request, *, content: str, kept: bool) -> Command:
         resource_group_id=request.str("ResourceGroupId"), tags=request.tags_to_set("Tag"))
 
 
-def target_instances(request: Request, command_type: str) -> list:
+def target_instances(request: Request, command_type: str, limit: int = MAX_INSTANCES) -> list:
     """``InstanceId.N`` or ``ResourceTag.N`` -> instances; API-level errors as documented."""
     world, region = request.world, request.str("RegionId")
     ids = request.list("InstanceId")
@@ -461,7 +598,7 @@ def target_instances(request: Request, command_type: str) -> list:
             if instance is None or instance.region != region:
                 raise api_error("InvalidInstance.NotFound")
             instances.append(instance)
-    if len(instances) > MAX_INSTANCES:
+    if len(instances) > limit:
         raise api_error("InstanceIds.ExceedLimit")
     if command_type not in LINUX_COMMAND_TYPES:
         raise api_error("InvalidInstance.NotMatch")   # every emulated instance runs Linux
@@ -475,6 +612,13 @@ def repeat_mode(request: Request) -> tuple[str, str]:
     if mode == "Period" and not frequency:
         raise api_error("MissingParam.Frequency")
     return mode, frequency
+
+
+def checked_username(request: Request) -> str:
+    username = request.str("Username")
+    if len(username) > MAX_USERNAME:
+        raise api_error("Username.ExceedLimit")
+    return username
 
 
 def parameters_map(request: Request) -> dict | None:
@@ -493,12 +637,13 @@ def RunCommand(request: Request):
     command = new_command(request, content=content, kept=kept)
     values = check_parameters(command.parameter_names, command.enable_parameter, parameters_map(request), invoke=False)
     mode, frequency = repeat_mode(request)
+    username = checked_username(request)
     instances = target_instances(request, command.type)
     request.world.cloud_assistant.commands[command.id] = command
     command.invoke_times += 1
     invocation = service(request).start(
         request, command, instances, values, timeout=command.timeout, working_dir=command.working_dir,
-        username=request.str("Username"), repeat_mode=mode, frequency=frequency, tags=dict(command.tags))
+        username=username, repeat_mode=mode, frequency=frequency, tags=dict(command.tags))
     return {"CommandId": command.id, "InvokeId": invocation.id}
 
 
@@ -525,7 +670,7 @@ def InvokeCommand(request: Request):
     command.invoke_times += 1
     invocation = service(request).start(
         request, command, instances, values, timeout=request.int("Timeout", command.timeout, 1, 86400),
-        working_dir=request.str("WorkingDir", command.working_dir), username=request.str("Username"),
+        working_dir=request.str("WorkingDir", command.working_dir), username=checked_username(request),
         repeat_mode=mode, frequency=frequency, tags=request.tags_to_set("Tag"))
     return {"InvokeId": invocation.id}
 
@@ -779,12 +924,17 @@ def SendFile(request: Request):
     name = request.str("Name")
     if "/" in name or name in (".", ".."):
         raise api_error("InvalidParameter", name="Name")
-    instances = target_instances(request, "RunShellScript")
+    if len(name) > 255:
+        raise api_error("InvalidParameter", name="Name")
+    owner, group = request.str("FileOwner", "root"), request.str("FileGroup", "root")
+    if len(owner) > 64 or len(group) > 64:
+        raise api_error("InvalidParameter", name="FileOwner" if len(owner) > 64 else "FileGroup")
+    instances = target_instances(request, "RunShellScript", limit=MAX_FILE_INSTANCES)
     cloud, now = service(request), request.now
     invocation = Invocation(
         id=request.world.new_id("f", request.str("RegionId")), region=request.str("RegionId"), name=name,
         description=request.str("Description"), target_dir=target_dir, content=content, content_type=content_type,
-        file_mode=mode, file_owner=request.str("FileOwner", "root"), file_group=request.str("FileGroup", "root"),
+        file_mode=mode, file_owner=owner, file_group=group, timeout=max(10, request.int("Timeout", 60, 1, 86400)),
         overwrite=request.bool("Overwrite"), created_at=now, tags=request.tags_to_set("Tag"))
     cloud.file_invocations[invocation.id] = invocation
     for instance in instances:
@@ -794,16 +944,7 @@ def SendFile(request: Request):
         if problem:
             record.finish("Aborted", now, *problem)
             continue
-        record.start_time = now
-        directory = cloud.instance_path(instance.id, target_dir)
-        path = directory / name
-        if path.exists() and not invocation.overwrite:
-            record.finish("Failed", now, "FileAlreadyExists", "File already exists.")
-            continue
-        directory.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        path.chmod(int(mode, 8))
-        record.finish("Success", now)
+        cloud.pool.submit(cloud.deliver, invocation, record, data, cloud.generation)
     return {"InvokeId": invocation.id}
 
 
@@ -843,6 +984,24 @@ TAGGABLE["command"] = lambda world, region: [c for c in world.cloud_assistant.co
                                              if c.region == region and c.kept]
 TAGGABLE["invocation"] = lambda world, region: [i for i in world.cloud_assistant.invocations.values()
                                                 if i.region == region]
+
+
+def files_view(cloud: CloudAssistant, instance_id: str) -> list[dict]:
+    """``GET /_emulator/instances/<id>/files``: the files SendFile delivered, with owner, group and mode as now."""
+    root = cloud.instance_root(instance_id)
+    with cloud.world.lock:
+        delivered = [(path, owner, group) for (iid, path), (owner, group) in cloud.file_owners.items()
+                     if iid == instance_id]
+    files = []
+    for host_path, owner, group in delivered:
+        path = Path(host_path)
+        entry = {"Path": "/" + str(path.relative_to(root)), "HostPath": host_path, "Owner": owner, "Group": group,
+                 "Exists": path.is_file()}
+        if entry["Exists"]:
+            info = path.stat()
+            entry.update(Mode=f"{info.st_mode & 0o7777:04o}", Size=info.st_size)
+        files.append(entry)
+    return files
 
 
 def invocations_view(cloud: CloudAssistant) -> list[dict]:

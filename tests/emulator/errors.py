@@ -105,6 +105,7 @@ CATALOG: dict[str, tuple[int, str]] = {
     "FileContent.DecodeError": (400, "The file content can not be base64 decoded."),
     "FileContentType.Invalid": (400, "The specified file content type is invalid."),
     "FileSize.ExceedLimit": (403, "The size of file content exceeds the upper limit."),
+    "Username.ExceedLimit": (403, "The length of the username exceeds the upper limit."),
     # oos (codes seen in real clients; statuses are the probable ones, see ECS_OOS_SHAPES.md §5)
     "EntityNotExists.Template": (404, "The template does not exist."),
     "EntityNotExists.Execution": (404, "The execution does not exist."),

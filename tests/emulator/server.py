@@ -477,6 +477,10 @@ class Emulator:
                     view = instance_view(instance, now)
                     view["FileRoot"] = str(self.cloud_assistant.instance_root(instance.id))
                     return 200, view
+            if len(parts) == 3 and parts[0] == "instances" and parts[2] == "files":
+                if parts[1] not in self.world.instances:
+                    return 404, {"error": f"no instance {parts[1]}"}
+                return 200, cloud_assistant.files_view(self.cloud_assistant, parts[1])
             if parts == ["images"]:
                 with self.world.lock:
                     return 200, [image_view(img, now) for img in self.world.images.values() if img.owner != "system"]
@@ -520,7 +524,7 @@ class Emulator:
         return 405, {"error": f"method {method} not allowed on the control API"}
 
     def force_instance(self, instance_id: str, payload: dict, now: float) -> tuple[int, object]:
-        """Test setup: force ``Status``, ``CloudAssistantStatus`` ("true"/"false") or ``LockReason``."""
+        """Test setup: force ``Status``, ``CloudAssistantStatus`` ("true"/"false"/"offline") or ``LockReason``."""
         with self.world.lock:
             instance = self.world.instances.get(instance_id)
             if instance is None:
@@ -534,7 +538,11 @@ class Emulator:
                     return 400, {"error": f"Status must be one of {', '.join(INSTANCE_STATUSES)}"}
                 instance.force(payload["Status"])
             if "CloudAssistantStatus" in payload:
-                instance.agent_installed = str(payload["CloudAssistantStatus"]).lower() == "true"
+                agent = str(payload["CloudAssistantStatus"]).lower()
+                if agent not in ("true", "false", "offline"):
+                    return 400, {"error": "CloudAssistantStatus must be true, false (no agent) or offline (installed, "
+                                          "not answering)"}
+                instance.agent_installed, instance.agent_offline = agent != "false", agent == "offline"
                 instance.agent_pending = False
             if "LockReason" in payload:
                 instance.lock_reason = payload["LockReason"] or ""

@@ -82,7 +82,7 @@ class Instance:
         "id", "name", "hostname", "description", "region", "zone", "instance_type", "image_id",
         "vpc_id", "vswitch_id", "security_group_ids", "private_ip", "public_ip", "tags",
         "resource_group_id", "created_at", "started_at", "charge_type", "deletion_protection",
-        "key_pair_name", "stopped_mode", "settled", "phases", "agent_installed", "agent_pending",
+        "key_pair_name", "stopped_mode", "settled", "phases", "agent_installed", "agent_pending", "agent_offline",
         "lock_reason", "system_disk_id", "serial", "mac", "eni_id", "index", "last_invoked_at",
         "invocation_count", "api_static",
     )
@@ -96,6 +96,7 @@ class Instance:
         self.phases = ()
         self.agent_installed = True
         self.agent_pending = False
+        self.agent_offline = False   # installed, but its service does not answer (no heartbeat)
         self.lock_reason = ""
         self.public_ip = ""
         self.last_invoked_at = 0.0
@@ -136,8 +137,9 @@ class Instance:
             self.stopped_mode = "KeepCharging"
 
     def cloud_assistant_status(self, now: float | None = None) -> str:
-        """``"true"`` while the agent heartbeats: installed and the instance Running (a string, as the API)."""
-        return "true" if self.agent_installed and self.status(now) == "Running" else "false"
+        """``"true"`` while the agent heartbeats: installed, online and the instance Running (a string, as the API)."""
+        running = self.agent_installed and not self.agent_offline and self.status(now) == "Running"
+        return "true" if running else "false"
 
     def cpu_memory_family(self) -> tuple[int, int, str]:
         return INSTANCE_TYPES.get(self.instance_type, (2, 4096, self.instance_type.rsplit(".", 1)[0]))

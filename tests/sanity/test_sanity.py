@@ -31,7 +31,7 @@ CODE_WAVE = {"pep8", "pylint"}
 CODE_WAVE_REASON = "code-style findings wait for the pep8/pylint code wave (issue Galaxy-grade)"
 REPORTS = REPO_ROOT / "tests" / "output" / "sanity"
 PLUGIN_TYPES = {"modules": "module", "inventory": "inventory", "lookup": "lookup", "filter": "filter",
-                "callback": "callback", "test": "test"}
+                "callback": "callback", "test": "test", "connection": "connection"}
 
 
 @pytest.fixture(scope="session")

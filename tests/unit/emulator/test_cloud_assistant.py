@@ -124,6 +124,12 @@ def _alive(pid):
 def test_not_running_or_agentless_instances_fail_per_instance(emu, sdk, fleet):
     emu.control(f"instances/{fleet[0]}/status", {"Status": "Stopped"})
     emu.control(f"instances/{fleet[1]}/status", {"CloudAssistantStatus": "false"})
+    emu.control(f"instances/{fleet[3]}/status", {"CloudAssistantStatus": "offline"})
+    offline = finished(sdk, run(sdk, fleet[3:4], "echo ok")["InvokeId"])["InvokeInstances"]["InvokeInstance"][0]
+    assert (offline["InvocationStatus"], offline["ErrorCode"]) == ("Aborted", "ClientNotResponse")
+    agent = sdk.ecs("DescribeCloudAssistantStatus", RegionId=REGION, InstanceId=fleet[3:4])
+    [entry] = agent["InstanceCloudAssistantStatusSet"]["InstanceCloudAssistantStatus"]
+    assert entry["CloudAssistantStatus"] == "false" and entry["CloudAssistantVersion"]   # installed, not answering
     answer = run(sdk, fleet[:3], "echo ok")
     invocation = finished(sdk, answer["InvokeId"])
     assert invocation["InvocationStatus"] == "PartialFailed"
@@ -191,25 +197,84 @@ def test_create_invoke_describe_delete_command(sdk, fleet):
                     InstanceId=fleet[:1]).code == "InvalidCmdId.NotFound"
 
 
+def sent(sdk, invoke_id, timeout=10.0):
+    """The DescribeSendFileResults entry of a delivery once it is final (delivery is asynchronous)."""
+    def done():
+        entry = sdk.ecs("DescribeSendFileResults", RegionId=REGION, InvokeId=invoke_id)["Invocations"]["Invocation"][0]
+        return entry if entry["InvocationStatus"] not in ("Pending", "Running") else None
+    return wait_until(done, timeout=timeout)
+
+
+def send(sdk, instances, **params):
+    params = {"RegionId": REGION, "Name": "app.conf", "TargetDir": "/etc/app", "Content": "x", **params}
+    return sdk.ecs("SendFile", InstanceId=instances, **params)["InvokeId"]
+
+
 def test_send_file_then_read_it(sdk, fleet):
-    invoke_id = sdk.ecs("SendFile", RegionId=REGION, Name="app.conf", TargetDir="/etc/app", Content="port=80\n",
-                        FileMode="0600", InstanceId=fleet[:1])["InvokeId"]
-    result = sdk.ecs("DescribeSendFileResults", RegionId=REGION, InvokeId=invoke_id)["Invocations"]["Invocation"][0]
-    assert result["InvocationStatus"] == "Success"
+    invoke_id = send(sdk, fleet[:1], Content="port=80\n", FileMode="0600")
+    assert sent(sdk, invoke_id)["InvocationStatus"] == "Success"
     read = finished(sdk, run(sdk, fleet[:1], "cat ../etc/app/app.conf")["InvokeId"])
     assert base64.b64decode(read["InvokeInstances"]["InvokeInstance"][0]["Output"]).decode() == "port=80\n"
-    again = sdk.ecs("SendFile", RegionId=REGION, Name="app.conf", TargetDir="/etc/app", Content="x",
-                    InstanceId=fleet[:1])["InvokeId"]
-    result = sdk.ecs("DescribeSendFileResults", RegionId=REGION, InvokeId=again)["Invocations"]["Invocation"][0]
-    assert result["InvokeInstances"]["InvokeInstance"][0]["ErrorCode"] == "FileAlreadyExists"
+    again = send(sdk, fleet[:1])
+    assert sent(sdk, again)["InvokeInstances"]["InvokeInstance"][0]["ErrorCode"] == "FileAlreadyExists"
     assert error_of(sdk.ecs, "SendFile", RegionId=REGION, Name="a", TargetDir="relative", Content="x",
                     InstanceId=fleet[:1]).code == "FileTargetDir.Invalid"
+
+
+def test_send_file_limits_owner_group_and_mode(emu, sdk, fleet):
+    limit = 32 * 1024 * 3 // 4   # 32 KB once Base64-encoded
+    exact = base64.b64encode(os.urandom(limit)).decode()
+    assert sent(sdk, send(sdk, fleet[:1], Name="big", ContentType="Base64", Content=exact))["InvocationStatus"] \
+        == "Success"
+    over = base64.b64encode(os.urandom(limit + 1)).decode()
+    assert error_of(send, sdk, fleet[:1], Name="bigger", ContentType="Base64", Content=over).code == \
+        "FileSize.ExceedLimit"
+    owned = send(sdk, fleet[:1], Name="owned", TargetDir="/home/ecs-user", FileOwner="ecs-user",
+                 FileGroup="ecs-user", FileMode="0640")
+    assert sent(sdk, owned)["InvocationStatus"] == "Success"
+    nobody = sent(sdk, send(sdk, fleet[:1], Name="x1", FileOwner="nobody"))["InvokeInstances"]["InvokeInstance"][0]
+    assert (nobody["InvocationStatus"], nobody["ErrorCode"]) == ("Invalid", "AccountNotExists")
+    no_group = sent(sdk, send(sdk, fleet[:1], Name="x2", FileGroup="wheel"))["InvokeInstances"]["InvokeInstance"][0]
+    assert (no_group["InvocationStatus"], no_group["ErrorCode"]) == ("Invalid", "UserGroupNotExists")
+    files = {f["Path"]: f for f in emu.control(f"instances/{fleet[0]}/files")}
+    assert files["/home/ecs-user/owned"] | {"HostPath": None} == {
+        "Path": "/home/ecs-user/owned", "HostPath": None, "Owner": "ecs-user", "Group": "ecs-user", "Exists": True,
+        "Mode": "0640", "Size": 1}
+    assert files["/etc/app/big"]["Owner"] == "root" and files["/etc/app/big"]["Size"] == limit
+    file_root = emu.control(f"instances/{fleet[0]}")["FileRoot"]
+    # A TargetDir inside the instance's tree (a path its commands see) is taken as is.
+    inside = sent(sdk, send(sdk, fleet[:1], Name="here", TargetDir=f"{file_root}/tmp/drop", Content="in"))
+    assert inside["InvocationStatus"] == "Success"
+    assert open(f"{file_root}/tmp/drop/here").read() == "in"
+
+
+def test_username_selects_an_account_of_the_instance(emu, sdk, fleet):
+    script = 'echo "$(whoami) $HOME $(pwd)"; sudo -n -u root sh -c \'echo "$(whoami) $HOME"\''
+    as_user = finished(sdk, run(sdk, fleet[:1], script, Username="ecs-user")["InvokeId"])
+    record = as_user["InvokeInstances"]["InvokeInstance"][0]
+    file_root = emu.control(f"instances/{fleet[0]}")["FileRoot"]
+    home = f"{file_root}/home/ecs-user"
+    assert base64.b64decode(record["Output"]).decode().splitlines() == [f"ecs-user {home} {home}",
+                                                                        f"root {file_root}/root"]
+    assert as_user["Username"] == "ecs-user"
+    unknown = finished(sdk, run(sdk, fleet[:1], "true", Username="nobody")["InvokeId"])
+    record = unknown["InvokeInstances"]["InvokeInstance"][0]
+    assert (record["InvocationStatus"], record["ErrorCode"]) == ("Invalid", "AccountNotExists")
+    assert error_of(run, sdk, fleet[:1], "true", Username="u" * 256).code == "Username.ExceedLimit"
+    # A user without NOPASSWD sudo cannot become root (no terminal to type a password in).
+    with open(f"{file_root}/etc/passwd", "a") as passwd:
+        passwd.write("deploy:x:1001:1001::/home/deploy:/bin/bash\n")
+    os.makedirs(f"{file_root}/home/deploy")
+    denied = finished(sdk, run(sdk, fleet[:1], "sudo -n -u root true", Username="deploy")["InvokeId"])
+    record = denied["InvokeInstances"]["InvokeInstance"][0]
+    assert record["ExitCode"] == 1 and "password is required" in base64.b64decode(record["Output"]).decode()
 
 
 def test_one_hundred_instances_and_paged_results(emu, sdk):
     emu.reset(instances=101)
     fleet = [i["InstanceId"] for i in emu.instances()]
     assert error_of(run, sdk, fleet, "true").code == "InstanceIds.ExceedLimit"
+    assert error_of(send, sdk, fleet[:51]).code == "InstanceIds.ExceedLimit"   # SendFile: 50 at most
     answer = run(sdk, fleet[:100], "echo $HOME")
     invocation = finished(sdk, answer["InvokeId"], timeout=60)
     assert invocation["InvocationStatus"] == "Success"
