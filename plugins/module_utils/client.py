@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import time
 import uuid
 from urllib.parse import parse_qsl, quote
@@ -82,6 +83,26 @@ except ImportError as exc:  # reported by AlicloudModule / the plugin base as a 
 SDK_LIBRARY = "alibabacloud-tea-openapi"
 USER_AGENT = "AnsibleCollection/alicloud.oos"
 DEFAULT_MAX_PAGES = 1000
+
+
+def _forget_inherited_connections() -> None:
+    """In a forked child, drop the HTTP keep-alive pool inherited from the parent.
+
+    The SDK keeps one pool per process (``darabonba.core.DaraCore._sessions``). Ansible forks a worker per
+    host after the main process used the pool (the ``alicloud.oos.ecs`` inventory, lookups): two workers on
+    one inherited socket read each other's answers. The child forgets the sockets (closing its copies leaves
+    the parent's connections alone) and opens its own.
+    """
+    try:
+        from darabonba.core import DaraCore
+    except ImportError:
+        return
+    if isinstance(getattr(DaraCore, "_sessions", None), dict):
+        DaraCore._sessions = {}
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_inherited_connections)
 ROA_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 # Headers the SDK computes and signs itself: a caller's value would break the signature or the request.
 RESERVED_HEADERS = ("host", "authorization", "content-length", "user-agent", "x-acs-action", "x-acs-version",

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import threading
 import time
 from collections import Counter
@@ -47,29 +46,6 @@ GONE_ERRORS = ("InstanceNotExists", "InstanceReleased")
 # API error codes (after the client's retries) that mean the instance cannot be reached at all.
 NOT_FOUND_CODES = ("InvalidInstance.NotFound", "InvalidInstanceId.NotFound", "InvalidInstanceId.Malformed",
                    "InvalidRegionId.NotFound", "InvalidRegionId")
-
-
-_POOL_OWNER = None
-
-
-def own_http_pool() -> None:
-    """Give this process its own HTTP keep-alive pool.
-
-    The SDK keeps one pool per process (``darabonba.core.DaraCore._sessions``). Ansible forks its
-    workers after the main process used it (the ``alicloud.oos.ecs`` inventory), so every worker
-    would share the main process's sockets, and two workers on one socket read each other's
-    answers (another host's InvokeId). Dropping the inherited sessions in the child leaves the
-    parent's connections alone. This belongs in module_utils/client.py, for every caller.
-    """
-    global _POOL_OWNER
-    if _POOL_OWNER == os.getpid():
-        return
-    try:
-        from darabonba.core import DaraCore
-        DaraCore._sessions = {}
-    except (ImportError, AttributeError):
-        pass
-    _POOL_OWNER = os.getpid()
 
 
 class Unreachable(Exception):
@@ -132,7 +108,6 @@ class InstanceChannel:
 
     def __init__(self, new_client, instance_id: str, command_type: str = "RunShellScript", log=None,
                  sleep=time.sleep, monotonic=time.monotonic):
-        own_http_pool()
         self.new_client = new_client
         self.client = new_client()
         self.instance_id = instance_id
