@@ -22,7 +22,7 @@ import struct
 import threading
 import time
 import uuid
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -40,6 +40,8 @@ MAX_CLOCK_SKEW_SECONDS = 15 * 60
 HOSTS = {ECS_VERSION: "ecs.{region}.aliyuncs.com", OOS_VERSION: "oos.{region}.aliyuncs.com",
          cs.CS_VERSION: "cs.{region}.aliyuncs.com"}
 PRODUCTS = {"ecs": "Ecs", "oos": "Oos"}
+# The request log keeps the parameters of the most recent signed API calls (GET /_emulator/requests).
+REQUEST_LOG_SIZE = 5000
 
 
 class Faults:
@@ -151,6 +153,10 @@ class Emulator:
         self.initial_faults = (faults or Faults()).to_dict()
         self.faults = faults or Faults()
         self.stats = Stats()
+        # Parameters exactly as each signed call carried them (signature fields removed): what tests compare
+        # with what a playbook meant to send.
+        self.requests: deque = deque(maxlen=REQUEST_LOG_SIZE)
+        self.requests_lock = threading.Lock()
         self.random = random.Random(f"faults-{seed}")
         self.random_lock = threading.Lock()
         self.nonces: OrderedDict[str, float] = OrderedDict()
@@ -170,6 +176,7 @@ class Emulator:
             self.oos.reset()
             self.faults = Faults(**self.initial_faults)
         self.stats.reset()
+        self.clear_requests()
         with self.nonce_lock:
             self.nonces.clear()
 
@@ -186,6 +193,14 @@ class Emulator:
             self.save_state()
         self.oos.close()
         self.cloud_assistant.close()
+
+    def log_request(self, entry: dict) -> None:
+        with self.requests_lock:
+            self.requests.append(entry)
+
+    def clear_requests(self) -> None:
+        with self.requests_lock:
+            self.requests.clear()
 
     def chance(self, rate: float) -> bool:
         if rate <= 0:
@@ -332,6 +347,7 @@ class Emulator:
         spec = REGISTRY.lookup(version, action)
         product = REGISTRY.products.get(version, version)
         self.stats.count_call(product, action)
+        self.log_request({"product": product, "version": version, "action": action, "params": dict(params)})
         if spec is None:
             if version not in REGISTRY.products:
                 raise api_error("InvalidVersion")
@@ -369,6 +385,8 @@ class Emulator:
                 document = json.loads(body)
             except ValueError:
                 raise api_error("InvalidParameter", name="body") from None
+        self.log_request({"product": REGISTRY.products.get(version, version), "version": version, "action": name,
+                          "params": dict(params), "body": document})
         self.inject_faults(name, params)
         reset_after = False
         if self.faults.applies_to(name) and self.chance(self.faults.reset_rate):
@@ -422,6 +440,9 @@ class Emulator:
                 return 200, self.stats.to_dict()
             if parts == ["faults"]:
                 return 200, self.faults.to_dict()
+            if parts == ["requests"]:
+                with self.requests_lock:
+                    return 200, list(self.requests)
             if parts == ["mutations"]:
                 with self.world.lock:
                     return 200, list(self.world.mutations)
@@ -466,6 +487,7 @@ class Emulator:
                 return 200, {"instances": len(self.world.instances), "regions": self.world.seed_regions}
             if parts == ["stats", "reset"]:
                 self.stats.reset()
+                self.clear_requests()
                 return 200, self.stats.to_dict()
             if parts == ["faults"]:
                 try:
