@@ -168,6 +168,53 @@ def oos_approvers(approvers):
     return [str(name).strip() for name in approvers if str(name).strip()]
 
 
+def oos_approval_tally(decision, approved_by=None, answers=None, approvers=None, min_approvals=1):
+    """The outcome of an ACS::Approve gate: ``{'approved': bool, 'reason': str}``.
+
+    ``decision`` (approve, reject or '') and ``approved_by`` (names) are given ahead of time; ``answers`` are the
+    texts typed at the prompt (``approve alice``, ``reject``). Without ``approvers`` one approval from anyone is
+    enough. With them, as OOS: only those RAM users count, each once, and ``min_approvals`` of them must approve;
+    any rejection rejects. Names are taken on the operator's word: an authenticated decision needs AWX approval
+    nodes or OOS itself (docs/converter.md).
+    """
+    names = oos_approvers(approvers)
+    try:
+        needed = max(int(_plain(min_approvals) or 1), 1)
+    except (TypeError, ValueError):
+        raise FilterInputError(f"MinRequiredApprovals must be a number, got {_plain(min_approvals)!r}") from None
+    votes = []   # (decision, name)
+    decision = str(_plain(decision) or "").strip().lower()
+    if decision not in ("", "approve", "reject"):
+        raise FilterInputError(f"oos_approval_decision is {decision!r}: use approve or reject")
+    if decision:
+        given = oos_approvers(approved_by)
+        votes += [(decision, name) for name in given] or [(decision, "")]
+    for answer in _plain(answers) or []:
+        words = str(answer or "").split()
+        if words:
+            votes.append((words[0].lower(), " ".join(words[1:])))
+    rejected = [name for vote, name in votes if vote in ("reject", "rejected", "no", "n")]
+    if rejected:
+        return {"approved": False, "reason": "rejected" + (f" by {', '.join(n for n in rejected if n)}" if any(rejected) else "")}
+    approving = [name for vote, name in votes if vote in ("approve", "approved", "yes", "y")]
+    if not names:
+        if approving:
+            return {"approved": True, "reason": ""}
+        return {"approved": False, "reason": "no decision (no answer at the prompt, or no terminal)" if not votes
+                else "the answer was neither approve nor reject"}
+    counted = sorted({name for name in approving if name in names})
+    strangers = sorted({name for name in approving if name not in names})
+    if len(counted) >= needed:
+        return {"approved": True, "reason": ""}
+    reason = (f"{needed} approval(s) from {', '.join(names)} are required, got {len(counted)}"
+              + (f" ({', '.join(counted)})" if counted else ""))
+    if strangers:
+        reason += f"; {', '.join(repr(n) for n in strangers)} may not approve"
+    if any(not name for name in approving):
+        reason += "; name the approver: oos_approval_approved_by, or 'approve <RAM user>' at the prompt"
+    return {"approved": False, "reason": reason}
+
+
 PAUSE_RESUME = "resume"
 PAUSE_CANCEL = "cancel"
 
@@ -199,9 +246,9 @@ def oos_pause_done(context, task, decision, answer, next_task):
     elif decision:
         why = f"the answer {decision[:40]!r} is not {PAUSE_RESUME}"
     else:
-        why = ("no decision: nobody typed resume at the prompt (no terminal?); pass -e oos_pause_decision=resume "
-               "to go on without a prompt")
-    return runtime.cancel(context, task["Name"], f"ACS::Pause {task['Name']} was not resumed ({why}): execution cancelled")
+        why = ("no decision (no terminal, or nobody typed resume); pass -e oos_pause_decision=resume to go on "
+               "without a prompt")
+    return runtime.cancel(context, task["Name"], f"ACS::Pause {task['Name']} was not resumed: {why}")
 
 
 def oos_trigger_note(props, kind):
@@ -550,7 +597,7 @@ def oos_json_value(value):
 
 RUNTIME = {f.__name__: f for f in (
     jq, jq_first, oos_fn, oos_render, oos_condition, oos_start, oos_child_start, oos_task_done, oos_task_failed,
-    oos_skip, oos_choose, oos_approval_done, oos_approvers, oos_pause_decision, oos_pause_done, oos_trigger_note,
+    oos_skip, oos_choose, oos_approval_done, oos_approvers, oos_approval_tally, oos_pause_decision, oos_pause_done, oos_trigger_note,
     oos_loop_iterations, oos_with_item, oos_loop_rate_control, oos_loop_start,
     oos_iteration_outputs, oos_loop_done, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,
     oos_error_message, oos_store_value, oos_duration_seconds, oos_target_requests, oos_merge_instances,

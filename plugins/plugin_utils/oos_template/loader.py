@@ -97,6 +97,21 @@ def check_shape(root, children, source: str) -> None:
         stack.extend((child, False) for child in children(node) if id(child) not in measured)
 
 
+_OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _check_yaml_depth(text: str, source: str) -> None:
+    depth = 0
+    for event in yaml.parse(text, Loader=_TemplateLoader):
+        if isinstance(event, _OPEN_EVENTS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _too_deep(source)
+        elif isinstance(event, _CLOSE_EVENTS):
+            depth -= 1
+
+
 def _yaml_error(source: str, error) -> ConversionError:
     mark_ = getattr(error, "problem_mark", None)
     where = f" at line {mark_.line + 1}, column {mark_.column + 1}" if mark_ else ""
@@ -122,7 +137,9 @@ def parse_text(text: str, source: str = "template"):
             return data
     loader = _TemplateLoader(text)
     try:
-        # Compose first (aliases stay shared nodes), measure, and only then build the values.
+        # libyaml's composer recurses in C: deep nesting is refused from the event stream first.
+        _check_yaml_depth(text, source)
+        # Compose (aliases stay shared nodes), measure, and only then build the values.
         node = loader.get_single_node()
         if node is None:
             return None

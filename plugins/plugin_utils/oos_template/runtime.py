@@ -326,14 +326,24 @@ def cancel(context: dict, task_name: str, message: str) -> dict:
     return new
 
 
+# ansible-core's wrapping of an error raised by one of our filters: the filter's own message is what counts.
+_FILTER_WRAPPING = re.compile(r"^.*?The filter plugin '[^']+' failed: (?:oos_\w+: )?", re.S)
+
+
 def error_message(result) -> str:
     """The most useful text of a failed Ansible result (``ansible_failed_result``)."""
     if not isinstance(result, dict):
         return to_text(result)
-    parts = [to_text(result.get("msg") or "")]
+    message = _FILTER_WRAPPING.sub("", to_text(result.get("msg") or ""))
+    parts = [message]
     for key in ("error", "code"):
-        if result.get(key) and to_text(result[key]) not in parts[0]:
-            parts.append(f"{key}: {to_text(result[key])}")
+        value = result.get(key)
+        if not value:
+            continue
+        if isinstance(value, dict) and value.get("code") and str(value["code"]) in message:
+            continue  # an API error the message already names
+        if to_text(value) not in message:
+            parts.append(f"{key}: {to_text(value)}")
     if not parts[0] and result.get("results"):
         failed = [r for r in result["results"] if isinstance(r, dict) and r.get("failed")]
         parts = [error_message(failed[0])] if failed else ["loop failed"]
