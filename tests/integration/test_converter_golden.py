@@ -14,15 +14,14 @@ import select
 import subprocess
 import sys
 import termios
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import BIN, REPO_ROOT, SHARED, run_playbook, start_emulator
 from tests.integration.converter import seeds
+from tests.integration.converter.webhook import receiver
 
 sys.path.insert(0, str(REPO_ROOT / ".collections"))
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert  # noqa: E402
@@ -49,32 +48,11 @@ def emulator6(cloud):
     return cloud
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    posts: list
-
-    def do_POST(self):  # noqa: N802 - http.server API
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.posts.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body or b"null")})
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(b'{"errcode": 0, "errmsg": "ok"}')
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def webhook():
     """A local HTTP receiver standing in for the DingTalk robot: records every POST."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    server.posts = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/robot/send?access_token=test"
-    yield server
-    server.shutdown()
-    server.server_close()
+    with receiver() as server:
+        yield server
 
 
 def write_playbook(tmp_path: Path, content, name: str, **options) -> Path:

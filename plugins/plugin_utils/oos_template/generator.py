@@ -538,8 +538,9 @@ def inventory_play(hosts: str, instance_id_var: str) -> dict:
 
 
 def loop_play(split: Split) -> dict:
-    # hostvars is undefined while the play is only syntax-checked.
-    serial = expr("hostvars['localhost']['oos_loop']['serial'] if hostvars is defined else 1")
+    # hostvars is undefined while the play is only syntax-checked; oos_loop is, when the loop task did not run
+    # (skipped, jumped over, or the execution failed before it).
+    serial = expr("(hostvars['localhost']['oos_loop'] | default({'serial': 1}))['serial'] if hostvars is defined else 1")
     stop = {
         "name": f"OOS {split.task['Name']} | stop launching items once MaxErrors is exceeded",
         "ansible.builtin.meta": "end_play",

@@ -55,7 +55,11 @@ def mark(value):
         return TemplateList(mark(item) for item in value)
     if isinstance(value, dict) or hasattr(value, "items"):
         return TemplateMap((mark(k), mark(v)) for k, v in value.items())
-    return value
+    # Plain scalars (data handed over by Ansible may be tagged subclasses of them).
+    for kind in (bool, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    return None if value is None else TemplateText(value)
 
 
 def plain(value):
