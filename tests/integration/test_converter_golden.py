@@ -5,15 +5,12 @@ Seeds (read from ../shared/seeds, skipped when absent): 000 lab describe/stop/st
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import pty
 import re
-import select
 import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
@@ -21,6 +18,7 @@ import pytest
 
 from tests.conftest import BIN, REPO_ROOT, SHARED, run_playbook, start_emulator
 from tests.integration.converter import seeds
+from tests.integration.converter.terminal import controlling_terminal, read_until
 from tests.integration.converter.webhook import receiver
 
 sys.path.insert(0, str(REPO_ROOT / ".collections"))
@@ -160,28 +158,6 @@ def test_approval_timeout_rejects(tmp_path, emulator6, webhook):
     assert reboot_calls(emulator6) == 0
 
 
-def _controlling_terminal():
-    """In the child: a new session whose controlling terminal is the pty on stdin (as a login shell has)."""
-    os.setsid()
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
-def _read_until(fd: int, pattern: bytes, deadline: float, seen: bytearray) -> bool:
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                return pattern in seen
-            if not chunk:
-                return pattern in seen
-            seen.extend(chunk)
-            if pattern in seen:
-                return True
-    return False
-
-
 @needs_seeds
 def test_approval_at_the_interactive_prompt(tmp_path, emulator6, webhook):
     """Drive ansible-playbook through a pseudo-terminal: nothing is rebooted until the operator types approve."""
@@ -190,18 +166,18 @@ def test_approval_at_the_interactive_prompt(tmp_path, emulator6, webhook):
     master, slave = pty.openpty()
     proc = subprocess.Popen([str(BIN / "ansible-playbook"), str(pb), "-e", json.dumps(evars)], cwd=REPO_ROOT,
                             env=emulator6.env, stdin=slave, stdout=slave, stderr=slave, close_fds=True,
-                            preexec_fn=_controlling_terminal)
+                            preexec_fn=controlling_terminal)
     os.close(slave)
     seen = bytearray()
     try:
-        assert _read_until(master, b"type approve or reject", time.monotonic() + 240, seen), seen.decode(errors="replace")[-3000:]
+        assert read_until(master, b"type approve or reject", time.monotonic() + 240, seen), seen.decode(errors="replace")[-3000:]
         time.sleep(0.5)
         # At the prompt: the notification went out, nothing was rebooted yet.
         assert len(webhook.posts) == 1
         assert reboot_calls(emulator6) == 0
         os.write(master, b"approve\r")
-        _read_until(master, b"PLAY RECAP", time.monotonic() + 240, seen)
-        _read_until(master, b"\x00never", time.monotonic() + 5, seen)   # drain the recap
+        read_until(master, b"PLAY RECAP", time.monotonic() + 240, seen)
+        read_until(master, b"\x00never", time.monotonic() + 5, seen)   # drain the recap
         assert proc.wait(timeout=60) == 0, seen.decode(errors="replace")[-3000:]
     finally:
         if proc.poll() is None:

@@ -203,7 +203,7 @@ def oos_approval_tally(decision, approved_by=None, answers=None, approvers=None,
         return {"approved": False, "reason": "no decision (no answer at the prompt, or no terminal)" if not votes
                 else "the answer was neither approve nor reject"}
     counted = sorted({name for name in approving if name in names})
-    strangers = sorted({name for name in approving if name not in names})
+    strangers = sorted({name for name in approving if name and name not in names})
     if len(counted) >= needed:
         return {"approved": True, "reason": ""}
     reason = (f"{needed} approval(s) from {', '.join(names)} are required, got {len(counted)}"
