@@ -45,7 +45,7 @@ class _Dumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
         """PyYAML's double-quoted writer, also folding inside long words (jq programs, URLs, CJK text).
 
         An escaped line break joins the lines without adding a space, so the value is unchanged while
-        no line exceeds the lint limit. Prefers spaces; breaks anywhere only past ``best_width + 20``.
+        no line exceeds the lint limit. Prefers spaces; breaks anywhere only past ``_FOLD + 20``.
         """
         self.write_indicator('"', True)
         start = end = 0
@@ -70,8 +70,8 @@ class _Dumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
                     self.stream.write(data)
                     start = end + 1
             width = self.column + (end - start)
-            if 0 < end < len(text) - 1 and split and width > self.best_width and (
-                    ch == " " or start >= end or width > self.best_width + 20):
+            if 0 < end < len(text) - 1 and split and width > _FOLD and (
+                    ch == " " or start >= end or width > _FOLD + 20):
                 data = text[start:end] + "\\"
                 if start < end:
                     start = end
@@ -92,6 +92,10 @@ class _Dumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
 
 
 _LONG = 110
+# Long values are double-quoted and folded at _FOLD columns; the emitter's own width is larger, so shorter
+# values (names above all, whose '# noqa' comment must stay on their first line) are never folded.
+_FOLD = 120
+_WIDTH = 158
 
 
 def _style(value: str, default):
@@ -116,9 +120,13 @@ def _represent_code(dumper, value):
 
 def _represent_text(dumper, value):
     value = str(value)
-    if dumper.inside_data or not _reads_as_str(value):
-        # Inside a !unsafe container; or a string YAML reads as a boolean, number, null or merge key, which
-        # cannot hold Jinja: quoted, it stays the string it is.
+    if not _reads_as_str(value):
+        # A string YAML reads as a boolean, number, null or merge key cannot hold Jinja: quoted, it stays the
+        # string it is (an !unsafe tag would make ansible-core 2.19 read it as that other type).
+        return dumper.represent_scalar(_STR_TAG, value, style=_style(value, None))
+    if dumper.inside_data and not any(marker in value for marker in JINJA_MARKERS):
+        # Inside an !unsafe mapping or list it is data already. Strings with Jinja delimiters keep a tag of
+        # their own all the same: ansible-lint's jinja rule skips !unsafe strings, not !unsafe containers.
         return dumper.represent_scalar(_STR_TAG, value, style=_style(value, None))
     return dumper.represent_scalar("!unsafe", value, style=_style(value, "'"))
 
@@ -185,11 +193,22 @@ def _mark_unsafe_owners(lines: list) -> list:
                 if _NAME_LINE.match(candidate):
                     owners.add(back)
                     break
-    return [line + _NOQA_UNSAFE if index in owners else line for index, line in enumerate(lines)]
+    # A long name may be folded over several lines: the comment goes after its last line, never inside it.
+    marked = {_scalar_end(lines, owner) for owner in owners}
+    return [line + _NOQA_UNSAFE if index in marked else line for index, line in enumerate(lines)]
+
+
+def _scalar_end(lines: list, index: int) -> int:
+    """The last line of the scalar that starts on ``lines[index]`` (its folded lines are indented deeper)."""
+    level = _key_column(lines[index])
+    end = index
+    while end + 1 < len(lines) and lines[end + 1].strip() and _indent(lines[end + 1]) > level:
+        end += 1
+    return end
 
 
 def dump(data, header: str = "") -> str:
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
+    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=_WIDTH, default_flow_style=False)
     # Lines Ansible must keep as they are (lint suppressions the data model cannot express).
     body = body.replace("ignore_errors: true\n", "ignore_errors: true  # noqa: ignore-errors\n")
     lines = _mark_unsafe_owners(body.split("\n"))

@@ -31,7 +31,7 @@ _TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_\-]+(?:::[A-Za-z0-9_\-]+)*$")
 _PSEUDO_REF = re.compile(r"\{\{\s*(acs::[A-Za-z0-9_]+)\s*\}\}", re.IGNORECASE)
 _STORE_REF = re.compile(r"\{\{\s*(oos(?:-secret)?):\s*([^{}\s]+)\s*\}\}", re.IGNORECASE)
 MAX_NESTING = 6
-# OOS tasks in one playbook, nested and inlined templates included (the largest public template: 88).
+# OOS tasks in one playbook, nested and inlined templates included (the largest public template: 70).
 MAX_TASKS = 2000
 
 
@@ -58,10 +58,14 @@ class Split:
     on_error: str
 
 
-def display_name(text: str, limit: int) -> TemplateText:
-    """A task or play name from template text: one line, no braces, capitalised; template data all the same."""
-    text = " ".join(str(text).translate({ord("{"): "(", ord("}"): ")"}).split())[:limit]
-    return TemplateText(text[:1].upper() + text[1:])
+def display_name(text: str, limit: int) -> str:
+    """A task or play name from template text: one line, capitalised, and inert by construction.
+
+    No braces (shown as parentheses) and no leading ``#`` (a ``#jinja2:`` header), so Ansible has nothing to
+    evaluate (the dumper checks it); names stay untagged, as ansible-lint matches its ``noqa`` comments to them.
+    """
+    text = " ".join(str(text).translate({ord("{"): "(", ord("}"): ")"}).split()).lstrip("# ")[:limit]
+    return text[:1].upper() + text[1:]
 
 
 _ACTION_INDEX_CACHE: dict = {}
@@ -299,7 +303,7 @@ class Converter:
         # Distinct templates never share a group, even when one ansible-playbook run imports several.
         group = f"oos_loop_{self.digest}_" + re.sub(r"[^A-Za-z0-9_]", "_", task["Name"]) + f"_{self.counter}"
         prepare = {
-            "name": TemplateText(title + " [loop: add one host per item]"), "when": [guard] + when_extra, "vars": block_vars,
+            "name": title + " [loop: add one host per item]", "when": [guard] + when_extra, "vars": block_vars,
             "block": [
                 {"name": f"OOS {task['Name']} | evaluate the items and the rate control",
                  "ansible.builtin.set_fact": {"oos_loop": expr(f"oos_task | {F}oos_loop_start({ctx})")}},
@@ -316,7 +320,7 @@ class Converter:
         }
         record = f"oos | {F}oos_iteration_outputs(oos_task, {mapped.document})"
         iteration = {
-            "name": TemplateText(title + " [one item]"), "vars": {"oos_task": block_vars["oos_task"]},
+            "name": title + " [one item]", "vars": {"oos_task": block_vars["oos_task"]},
             "block": [{"name": f"OOS {task['Name']} | context of this item",
                        "ansible.builtin.set_fact": {"oos": expr(f"hostvars['localhost']['oos'] | {F}oos_with_item("
                                                                  f"hostvars['localhost']['oos_loop']['items'][oos_loop_index])")}}]
@@ -553,7 +557,7 @@ def loop_play(split: Split) -> dict:
     stale = {"name": f"OOS {split.task['Name']} | skip items of another execution",
              "ansible.builtin.meta": "end_host",
              "when": Code("oos_loop_execution != hostvars['localhost']['oos']['pseudo']['acs::executionid']")}
-    return {"name": TemplateText(split.label + " [loop]"), "hosts": split.group, "gather_facts": False, "serial": serial,
+    return {"name": split.label + " [loop]", "hosts": split.group, "gather_facts": False, "serial": serial,
             "tasks": [stale] + split.body + [stop]}
 
 
@@ -585,7 +589,7 @@ def build(template: dict, options: Options) -> Conversion:
         if isinstance(item, Split):
             plays.append(_play(current_name, "localhost", current, {"vars": current_vars} if current_vars else None))
             plays.append(loop_play(item))
-            current, current_name, current_vars = [], TemplateText(f"{title} (after {item.task['Name']})"), None
+            current, current_name, current_vars = [], f"{title} (after {item.task['Name']})", None
         else:
             current.append(item)
     current.extend(finish_tasks(template))

@@ -76,7 +76,8 @@ class Position:
 
 POSITIONS = (
     Position("description", "template `Description`, task `Description`",
-             "play and task names (braces shown as parentheses); the run proves they are not evaluated"),
+             "play and task names (braces shown as parentheses, a leading `#` dropped); the run proves they are not "
+             "evaluated"),
     Position("label", "parameter `Label` and `Description`", "the AWX survey, byte for byte"),
     Position("default", "parameter `Default` (String, and inside List and Json defaults, keys included)",
              "the API request parameters the emulator recorded"),

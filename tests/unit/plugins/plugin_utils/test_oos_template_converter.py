@@ -51,7 +51,7 @@ def test_flow_compiles_to_guarded_blocks_with_rescue():
     assert isinstance(units["reboot"]["vars"]["oos_task"]["Properties"]["instanceId"], TemplateText)
     text = result.playbook_yaml()
     start = text.index("oos_task: !unsafe\n", text.index("OOS reboot"))
-    assert "instanceId: '{{ ACS::TaskLoopItem }}'" in text[start:start + 400]
+    assert "instanceId: !unsafe '{{ ACS::TaskLoopItem }}'" in text[start:start + 400]
 
 
 def test_generic_loop_becomes_a_play_over_in_memory_hosts(tmp_path):
