@@ -12,9 +12,11 @@ author: alicloud.oos contributors (!UNKNOWN)
 description:
   - Reads an OOS template (FormatVersion OOS-2019-06-01, YAML or JSON) and returns the equivalent playbook
     as data (a list of plays), or as readable YAML, an AWX survey specification or a Mermaid flowchart.
-  - Template text is data, never code. Every template string that looks like Jinja is tagged C(!unsafe)
-    in the YAML output, and OOS C({{ }}) references and C(Fn::*) functions are resolved at run time by
-    the C(alicloud.oos) filters, never by Jinja.
+  - Template text is data, never code, whatever it contains. Every string, list and mapping that comes from
+    the template is written C(!unsafe) in the YAML output (or, for the few strings YAML would read as another
+    type, such as C('true'), quoted), and OOS C({{ }}) references and C(Fn::*) functions are resolved at run
+    time by the C(alicloud.oos) filters, never by Jinja.
+  - Templates larger than OOS's limit of 64 KB, or whose YAML aliases expand past 50,000 values, are refused.
   - An unsupported construct fails the lookup with one message listing every problem, each as
     C(unsupported <construct> at Tasks[i] (<task name>)).
   - See C(docs/converter.md) in the collection for the mapping of every OOS action and field.
@@ -98,6 +100,7 @@ from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.base import set_options_strictly, type_name
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import ConversionError, convert
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import plain
 
 
 class LookupModule(LookupBase):
@@ -127,18 +130,21 @@ class LookupModule(LookupBase):
                     select_targets=self.get_option("select_targets"),
                     instance_id_var=self.get_option("instance_id_var"), name=self.get_option("name"),
                     template_name=self.get_option("template_name"))
+                results.append(self._output(result, self.get_option("output"), path or ""))
             except ConversionError as error:
                 raise AnsibleLookupError(f"oos_template: {path or 'content'}: {error}") from None
-            output = self.get_option("output")
-            if output == "plays":
-                results.append(result.data())
-            elif output == "yaml":
-                results.append(result.playbook_yaml(path or ""))
-            elif output == "survey":
-                results.append(result.survey)
-            elif output == "mermaid":
-                results.append(result.flowchart)
-            else:
-                results.append({"plays": result.data(), "yaml": result.playbook_yaml(path or ""),
-                                "survey": result.survey, "mermaid": result.flowchart})
         return results
+
+    @staticmethod
+    def _output(result, output: str, source: str):
+        # Data is returned without the converter's marks: Ansible treats lookup results as data already.
+        if output == "plays":
+            return result.data()
+        if output == "yaml":
+            return result.playbook_yaml(source)
+        if output == "survey":
+            return plain(result.survey)
+        if output == "mermaid":
+            return result.flowchart
+        return {"plays": result.data(), "yaml": result.playbook_yaml(source), "survey": plain(result.survey),
+                "mermaid": result.flowchart}

@@ -23,7 +23,7 @@ import struct
 import threading
 import time
 import uuid
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -41,6 +41,8 @@ MAX_CLOCK_SKEW_SECONDS = 15 * 60
 HOSTS = {ECS_VERSION: "ecs.{region}.aliyuncs.com", OOS_VERSION: "oos.{region}.aliyuncs.com",
          cs.CS_VERSION: "cs.{region}.aliyuncs.com"}
 PRODUCTS = {"ecs": "Ecs", "oos": "Oos"}
+# The request log keeps the parameters of the most recent signed API calls (GET /_emulator/requests).
+REQUEST_LOG_SIZE = 5000
 
 
 class Faults:
@@ -168,6 +170,10 @@ class Emulator:
         self.initial_faults = (faults or Faults()).to_dict()
         self.faults = faults or Faults()
         self.stats = Stats()
+        # Parameters exactly as each signed call carried them (signature fields removed): what tests compare
+        # with what a playbook meant to send.
+        self.requests: deque = deque(maxlen=REQUEST_LOG_SIZE)
+        self.requests_lock = threading.Lock()
         self.random = random.Random(f"faults-{seed}")
         self.random_lock = threading.Lock()
         self.nonces: OrderedDict[str, float] = OrderedDict()
@@ -187,6 +193,7 @@ class Emulator:
             self.oos.reset()
             self.faults = Faults(**self.initial_faults)
         self.stats.reset()
+        self.clear_requests()
         with self.nonce_lock:
             self.nonces.clear()
 
@@ -203,6 +210,14 @@ class Emulator:
             self.save_state()
         self.oos.close()
         self.cloud_assistant.close()
+
+    def log_request(self, entry: dict) -> None:
+        with self.requests_lock:
+            self.requests.append(entry)
+
+    def clear_requests(self) -> None:
+        with self.requests_lock:
+            self.requests.clear()
 
     def chance(self, rate: float) -> bool:
         if rate <= 0:
@@ -371,7 +386,9 @@ class Emulator:
                   if k not in ("Action", "Version", "Signature", "SignatureMethod", "SignatureVersion",
                                "SignatureNonce", "Timestamp", "AccessKeyId", "SecurityToken", "Format")}
         spec = REGISTRY.lookup(version, action)
-        self.stats.count_call(product_of(version), action)
+        product = product_of(version)
+        self.stats.count_call(product, action)
+        self.log_request({"product": product, "version": version, "action": action, "params": dict(params)})
         if spec is None:
             raise not_found(version)
         self.inject_faults(action, params)
@@ -398,6 +415,8 @@ class Emulator:
                 document = json.loads(body)
             except ValueError:
                 raise api_error("InvalidParameter", name="body") from None
+        self.log_request({"product": REGISTRY.products.get(version, version), "version": version, "action": name,
+                          "params": dict(params), "body": document})
         self.inject_faults(name, params)
         reset_after = self.draw_reset(name, route.mutating)
         with self.world.lock:
@@ -463,6 +482,9 @@ class Emulator:
                 return 200, self.stats.to_dict()
             if parts == ["faults"]:
                 return 200, self.faults.to_dict()
+            if parts == ["requests"]:
+                with self.requests_lock:
+                    return 200, list(self.requests)
             if parts == ["mutations"]:
                 with self.world.lock:
                     return 200, list(self.world.mutations)
@@ -511,6 +533,7 @@ class Emulator:
                 return 200, {"instances": len(self.world.instances), "regions": self.world.seed_regions}
             if parts == ["stats", "reset"]:
                 self.stats.reset()
+                self.clear_requests()
                 return 200, self.stats.to_dict()
             if parts == ["faults"]:
                 try:

@@ -7,14 +7,11 @@ Plus our own fleet template for loops.
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import pty
 import re
-import select
 import subprocess
-import termios
 import time
 from pathlib import Path
 
@@ -22,8 +19,9 @@ import pytest
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
 from tests.conftest import BIN, REPO_ROOT, SHARED, run_playbook, start_emulator
-from tests.integration.converter import seeds
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
+from tests.integration.converter import seeds
+from tests.integration.converter.terminal import controlling_terminal, read_until
 
 TEMPLATES = Path(__file__).parent / "converter" / "templates"
 CORE = Path(__file__).parent / "core_templates"
@@ -184,28 +182,6 @@ def test_approval_timeout_rejects(tmp_path, emulator6, webhook, source):
     assert reboot_calls(emulator6) == 0
 
 
-def _controlling_terminal():
-    """In the child: a new session whose controlling terminal is the pty on stdin (as a login shell has)."""
-    os.setsid()
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
-def _read_until(fd: int, pattern: bytes, deadline: float, seen: bytearray) -> bool:
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                return pattern in seen
-            if not chunk:
-                return pattern in seen
-            seen.extend(chunk)
-            if pattern in seen:
-                return True
-    return False
-
-
 @pytest.mark.parametrize("source", SOURCES)
 def test_approval_at_the_interactive_prompt(tmp_path, emulator6, webhook, source):
     """Drive ansible-playbook through a pseudo-terminal: nothing is rebooted until the operator types approve."""
@@ -214,18 +190,18 @@ def test_approval_at_the_interactive_prompt(tmp_path, emulator6, webhook, source
     master, slave = pty.openpty()
     proc = subprocess.Popen([str(BIN / "ansible-playbook"), str(pb), "-e", json.dumps(evars)], cwd=REPO_ROOT,
                             env=emulator6.env, stdin=slave, stdout=slave, stderr=slave, close_fds=True,
-                            preexec_fn=_controlling_terminal)
+                            preexec_fn=controlling_terminal)
     os.close(slave)
     seen = bytearray()
     try:
-        assert _read_until(master, b"type approve or reject", time.monotonic() + 240, seen), seen.decode(errors="replace")[-3000:]
+        assert read_until(master, b"type approve or reject", time.monotonic() + 240, seen), seen.decode(errors="replace")[-3000:]
         time.sleep(0.5)
         # At the prompt: the notification went out, nothing was rebooted yet.
         assert len(webhook.posts) == 1
         assert reboot_calls(emulator6) == 0
         os.write(master, b"approve\r")
-        _read_until(master, b"PLAY RECAP", time.monotonic() + 240, seen)
-        _read_until(master, b"\x00never", time.monotonic() + 5, seen)   # drain the recap
+        read_until(master, b"PLAY RECAP", time.monotonic() + 240, seen)
+        read_until(master, b"\x00never", time.monotonic() + 5, seen)   # drain the recap
         assert proc.wait(timeout=60) == 0, seen.decode(errors="replace")[-3000:]
     finally:
         if proc.poll() is None:

@@ -240,7 +240,52 @@ def render() -> str:
     defects = [f"| `{case_id(kind, case)}` | {case.defect} |" for kind, cases in KINDS.items() for case in cases
                if case.defect]
     lines += ["Known defects:", "", "| case | defect |", "|---|---|", *defects] if defects else ["Known defects: none."]
+    lines += hostile_template_section()
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """A table cell that shows ``text`` as it is (control characters escaped, pipes kept out of the table)."""
+    text = text.replace("{M}", "MARKER")
+    if len(text) > 90:
+        text = text[:60] + " … " + text[-20:]
+    shown = text.encode("unicode_escape").decode("ascii") if any(not ch.isprintable() for ch in text) else text
+    shown = shown.replace("\\u2026", "…").replace("|", "\\|")
+    return "``" + shown + "``" if "`" in shown else f"`{shown}`"
+
+
+def hostile_template_section() -> list:
+    """Hostile template text (tests/integration/converter/hostile.py), a section of its own."""
+    from tests.integration.converter import hostile
+    lines = [
+        "",
+        "## Hostile template text (`tests/integration/test_converter_hostile.py`)",
+        "",
+        "Template text is data, never code. Each string below is put in every position a template can hold",
+        "text (second table), in two templates with a nested template, a template found by name and an inlined",
+        "product action; they are converted with the `alicloud.oos.convert_template` playbook,",
+        "`--syntax-check`-ed and run against the emulator. Each Jinja payload would create a marker file on the",
+        "controller (`MARKER` below) if anything evaluated it.",
+        "",
+        f"What every string gets: {hostile.WHAT_EACH_GETS}.",
+        "",
+        "| string | what it is |",
+        "|---|---|",
+    ]
+    lines += [f"| {_cell(s.text)} | {s.what} |" for s in hostile.STRINGS]
+    lines += ["", "| position | how the test sees what became of the text |", "|---|---|"]
+    lines += [f"| {p.where} | {p.seen} |" for p in hostile.POSITIONS]
+    lines += [
+        "",
+        "Hostile documents (`test_hostile_documents_are_refused_at_conversion`, through the lookup; the unit test",
+        "`test_hostile_documents_are_refused_well_under_a_second` times each refusal):",
+        "",
+        "| document | what the converter answers |",
+        "|---|---|",
+    ]
+    lines += [f"| {d.what} | " + ("converted, the aliases expanded" if d.outcome == "converted" else
+                                  f"refused: `{d.outcome}`") + " |" for d in hostile.DOCUMENTS]
+    return lines
 
 
 if __name__ == "__main__":

@@ -1,15 +1,16 @@
 """Task mappers: one OOS action -> the Ansible tasks that do what OOS does, plus the document its Outputs read.
 
-A mapper receives a :class:`Step` and returns a :class:`Mapped`. Template data reaches Ansible only
-as the ``oos_task`` variable (tagged ``!unsafe`` by the generator); module arguments read the
-rendered properties through ``oos_props`` (``oos_task.Properties | alicloud.oos.oos_render(ctx)``).
+A mapper receives a :class:`Step` and returns a :class:`Mapped`. Template data reaches Ansible as the
+``oos_task`` variable, or as a property value written as it is (both marked as template data, which the
+dumper writes ``!unsafe``); module arguments read the rendered properties through ``step.props_expr``
+(``oos_task.Properties | alicloud.oos.oos_render(ctx)``). Jinja is built with :func:`text.expr` only.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import protect
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime import WHOLE_REFERENCE
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, expr, literal
 
 F = "alicloud.oos."
 
@@ -33,10 +34,6 @@ class Mapped:
     batch_documents: str | None = None   # per-item documents when native_batch
     loopable: bool = True                # a single Ansible task that can take `loop:`
     extra: dict = field(default_factory=dict)
-
-
-def expr(text: str) -> str:
-    return "{{ " + text + " }}"
 
 
 def is_static(value) -> bool:
@@ -164,9 +161,16 @@ def map_sleep(step: Step) -> Mapped:
 
 
 def map_pause(step: Step) -> Mapped:
+    """ACS::Pause: the execution waits for an explicit decision (``-e oos_pause_decision=resume``, or
+    ``resume`` typed at the prompt); without one (no terminal) it is cancelled, never resumed by itself."""
+    decision = f"oos_pause_decision | default('') | {F}oos_pause_decision(oos_task.Name)"
     pause = {"name": _prefixed_name(step, "wait for the operator to resume"),
-             "ansible.builtin.pause": {"prompt": f"OOS task {step.task['Name']} paused: press Enter to resume"}}
-    return Mapped([pause])
+             "ansible.builtin.pause": {"prompt": f"OOS task {step.task['Name']} paused: type resume to go on "
+                                                 "(anything else cancels the execution)"},
+             "register": step.register,
+             "when": Code(f"({decision}) == ''")}
+    return Mapped([pause], record=f"{step.ctx} | {F}oos_pause_done(oos_task, {decision}, "
+                                  f"{step.register}.user_input | default(''), oos_next)", loopable=False)
 
 
 def _webhook_uri(step: Step) -> dict:
@@ -196,24 +200,24 @@ def map_approve(step: Step) -> Mapped:
             "oos_approval_webhook_url": expr(f"{step.props_expr}.WebHook.URI | default('')"),
             "oos_approval_webhook_headers": expr(f"{step.props_expr}.WebHook.Headers | default({{}})"),
             "oos_approval_webhook_body": expr(f"{step.props_expr}.WebHook.Content | default(omit)"),
+            # Only the listed RAM users may approve, and MinRequiredApprovals of them must (the role checks).
+            "oos_approval_approvers": expr(f"{step.props_expr}.Approvers | default([]) | {F}oos_approvers"),
+            "oos_approval_min_approvals": expr(f"{step.props_expr}.MinRequiredApprovals | default(1) | int"),
             "oos_approval_on_reject": "continue",
         },
     }
-    return Mapped([gate], record=f"{step.ctx} | {F}oos_approval_done(oos_task, oos_approval_approved, oos_next)",
-                  loopable=False)
+    return Mapped([gate], record=f"{step.ctx} | {F}oos_approval_done(oos_task, oos_approval_approved, oos_next, "
+                                 "oos_approval_reason | default(''))", loopable=False)
+
+
+TRIGGER_KINDS = {"acs::timertrigger": "TimerTrigger", "acs::eventtrigger": "EventTrigger", "acs::alarmtrigger": "AlarmTrigger"}
 
 
 def map_trigger(step: Step) -> Mapped:
-    props = step.task.get("Properties") or {}
-    kind = step.task["Action"].split("::")[-1]
-    if kind == "TimerTrigger":
-        what = f"schedule {props.get('Type', 'cron')} {props.get('Expression', '')} ({props.get('TimeZone', 'UTC')})"
-    else:
-        what = f"{kind}: runs when the event arrives; pass the event as -e oos_trigger_event=<json>"
+    kind = TRIGGER_KINDS[step.task["Action"].lower()]
+    # The schedule is rendered at run time ('{{ triggerCron }}' shows the cron the run was given).
     note = {"name": _prefixed_name(step, "trigger (run this playbook from a schedule)"),
-            # The expression is template text: never let Ansible template it.
-            "ansible.builtin.debug": {"msg": protect(f"OOS {kind}: {what}. This playbook runs the body once; "
-                                                      "see docs/converter.md for AWX schedules.")}}
+            "ansible.builtin.debug": {"msg": expr(f"{step.props_expr} | {F}oos_trigger_note({literal(kind)})")}}
     return Mapped([note], document="oos_trigger_event | default({})", loopable=False)
 
 
@@ -240,9 +244,9 @@ def _batch_step(step: Step) -> bool:
     return batch
 
 
-def _has_items(step: Step) -> str:
+def _has_items(step: Step) -> Code:
     # An OOS loop over no items succeeds without doing anything; the modules refuse an empty id list.
-    return f"(oos_task.Loop.Items | {F}oos_render({step.ctx}) | length) > 0"
+    return Code(f"(oos_task.Loop.Items | {F}oos_render({step.ctx}) | length) > 0")
 
 
 def _instance_selection(step: Step, batch: bool) -> dict:

@@ -67,10 +67,15 @@ def oos_condition(value, context):
     return runtime.condition(_plain(value), _plain(context))
 
 
-def oos_start(specs, values, first_task, pseudo=None):
-    """Validate the parameters and build a fresh context; problems are returned for the assert task."""
+def oos_start(specs, values, first_task, pseudo=None, pseudo_used=()):
+    """Validate the parameters and build a fresh context; problems are returned for the assert task.
+
+    ``pseudo_used`` lists the pseudo-parameters of :data:`runtime.PSEUDO_SOURCES` the template refers to:
+    each must have a value before anything runs.
+    """
     specs, values, pseudo = _plain(specs) or {}, _plain(values) or {}, _plain(pseudo) or {}
     context = runtime.start({}, pseudo, first_task)
+    missing = [runtime.pseudo_missing(name) for name in _plain(pseudo_used) or [] if name not in context["pseudo"]]
 
     def render_default(default, resolved):
         try:
@@ -79,7 +84,8 @@ def oos_start(specs, values, first_task, pseudo=None):
             raise ValueError(str(error)) from None
     resolved, problems = parameters.validate(specs, values, render_default)
     context["parameters"] = resolved
-    context["problems"] = problems
+    # A Default that reads a missing pseudo-parameter repeats its message: say it once.
+    context["problems"] = missing + [p for p in problems if not any(m in p for m in missing)]
     return context
 
 
@@ -142,11 +148,132 @@ def _goto(context, target):
     return runtime.advance(context, target)
 
 
-def oos_approval_done(context, task, approved, next_task):
+def oos_approval_done(context, task, approved, next_task, reason=""):
     context, task = _plain(context), _plain(task)
     if approved in (True, "true", "True"):
         return runtime.record(context, task["Name"], {}, next_task)
-    return runtime.cancel(context, task["Name"], f"approval {task['Name']} was rejected: execution cancelled")
+    why = f" ({reason})" if reason else ""
+    return runtime.cancel(context, task["Name"], f"approval {task['Name']} was rejected{why}: execution cancelled")
+
+
+def oos_approvers(approvers):
+    """ACS::Approve Approvers (a list of RAM user names, or one comma-separated string) as a list of names."""
+    approvers = _plain(approvers)
+    if approvers in (None, ""):
+        return []
+    if isinstance(approvers, str):
+        approvers = approvers.split(",")
+    if not isinstance(approvers, list):
+        raise FilterInputError(f"Approvers must be a list of RAM user names, got {type(approvers).__name__}")
+    return [str(name).strip() for name in approvers if str(name).strip()]
+
+
+def oos_approval_tally(decision, approved_by=None, answers=None, approvers=None, min_approvals=1):
+    """The outcome of an ACS::Approve gate: ``{'approved': bool, 'reason': str}``.
+
+    ``decision`` (approve, reject or '') and ``approved_by`` (names) are given ahead of time; ``answers`` are the
+    texts typed at the prompt (``approve alice``, ``reject``). Without ``approvers`` one approval from anyone is
+    enough. With them, as OOS: only those RAM users count, each once, and ``min_approvals`` of them must approve;
+    any rejection rejects. Names are taken on the operator's word: an authenticated decision needs AWX approval
+    nodes or OOS itself (docs/converter.md).
+    """
+    names = oos_approvers(approvers)
+    try:
+        needed = max(int(_plain(min_approvals) or 1), 1)
+    except (TypeError, ValueError):
+        raise FilterInputError(f"MinRequiredApprovals must be a number, got {_plain(min_approvals)!r}") from None
+    votes = []   # (decision, name)
+    decision = str(_plain(decision) or "").strip().lower()
+    if decision not in ("", "approve", "reject"):
+        raise FilterInputError(f"oos_approval_decision is {decision!r}: use approve or reject")
+    if decision:
+        given = oos_approvers(approved_by)
+        votes += [(decision, name) for name in given] or [(decision, "")]
+    for answer in _plain(answers) or []:
+        words = str(answer or "").split()
+        if words:
+            votes.append((words[0].lower(), " ".join(words[1:])))
+    rejected = [name for vote, name in votes if vote in ("reject", "rejected", "no", "n")]
+    if rejected:
+        return {"approved": False, "reason": "rejected" + (f" by {', '.join(n for n in rejected if n)}" if any(rejected) else "")}
+    approving = [name for vote, name in votes if vote in ("approve", "approved", "yes", "y")]
+    if not names:
+        if approving:
+            return {"approved": True, "reason": ""}
+        return {"approved": False, "reason": "no decision (no answer at the prompt, or no terminal)" if not votes
+                else "the answer was neither approve nor reject"}
+    counted = sorted({name for name in approving if name in names})
+    strangers = sorted({name for name in approving if name and name not in names})
+    if len(counted) >= needed:
+        return {"approved": True, "reason": ""}
+    reason = (f"{needed} approval(s) from {', '.join(names)} are required, got {len(counted)}"
+              + (f" ({', '.join(counted)})" if counted else ""))
+    if strangers:
+        reason += f"; {', '.join(repr(n) for n in strangers)} may not approve"
+    if any(not name for name in approving):
+        reason += "; name the approver: oos_approval_approved_by, or 'approve <RAM user>' at the prompt"
+    return {"approved": False, "reason": reason}
+
+
+PAUSE_RESUME = "resume"
+PAUSE_CANCEL = "cancel"
+
+
+def oos_pause_decision(decision, task_name):
+    """The decision given for ACS::Pause ``task_name``: ``-e oos_pause_decision=resume|cancel``, or a mapping
+    of task names to decisions; '' when none was given for this task (the operator is then asked)."""
+    decision = _plain(decision)
+    if isinstance(decision, dict):
+        decision = decision.get(task_name, "")
+    decision = str(decision or "").strip().lower()
+    if decision not in ("", PAUSE_RESUME, PAUSE_CANCEL):
+        raise FilterInputError(f"oos_pause_decision for {task_name} is {decision!r}: use {PAUSE_RESUME} or {PAUSE_CANCEL}")
+    return decision
+
+
+def oos_pause_done(context, task, decision, answer, next_task):
+    """ACS::Pause: go on only on an explicit ``resume`` (given ahead, or typed at the prompt).
+
+    Anything else cancels the execution, as OOS does when the paused execution is not resumed: a run
+    without a terminal (AWX, cron, CI) and without a decision never goes on by itself.
+    """
+    context, task = _plain(context), _plain(task)
+    decision = oos_pause_decision(decision, task["Name"]) or str(_plain(answer) or "").strip().lower()
+    if decision == PAUSE_RESUME:
+        return runtime.record(context, task["Name"], {}, next_task)
+    if decision == PAUSE_CANCEL:
+        why = "the operator cancelled it"
+    elif decision:
+        why = f"the answer {decision[:40]!r} is not {PAUSE_RESUME}"
+    else:
+        why = ("no decision (no terminal, or nobody typed resume); pass -e oos_pause_decision=resume to go on "
+               "without a prompt")
+    return runtime.cancel(context, task["Name"], f"ACS::Pause {task['Name']} was not resumed: {why}")
+
+
+def oos_trigger_note(props, kind):
+    """What a trigger task means for the playbook, with the template's values (schedule, event) rendered."""
+    props = _plain(props) or {}
+    if kind == "TimerTrigger":
+        what = (f"schedule {runtime.to_text(props.get('Type', 'cron'))} {runtime.to_text(props.get('Expression', ''))} "
+                f"({runtime.to_text(props.get('TimeZone', 'UTC'))})")
+    else:
+        what = f"{kind}: runs when the event arrives; pass the event as -e oos_trigger_event=<json>"
+    return f"OOS {kind}: {what}. This playbook runs the body once; see docs/converter.md for AWX schedules."
+
+
+def oos_loop_iterations(hosts, hostvars, execution_id):
+    """What each item host of a loop play recorded (``oos_iteration``), None for items that never ran.
+
+    Hosts left by another execution of the same template in this run are not counted.
+    """
+    results = []
+    for host in _plain(hosts) or []:
+        variables = hostvars[host] if host in hostvars else {}
+        if "oos_loop_execution" not in variables or str(variables["oos_loop_execution"]) != str(execution_id):
+            continue
+        results.append(_plain(variables["oos_iteration"]) if "oos_iteration" in variables else None)
+    return results
 
 
 def oos_with_item(context, item):
@@ -470,7 +597,8 @@ def oos_json_value(value):
 
 RUNTIME = {f.__name__: f for f in (
     jq, jq_first, oos_fn, oos_render, oos_condition, oos_start, oos_child_start, oos_task_done, oos_task_failed,
-    oos_skip, oos_choose, oos_approval_done, oos_with_item, oos_loop_rate_control, oos_loop_start,
+    oos_skip, oos_choose, oos_approval_done, oos_approvers, oos_approval_tally, oos_pause_decision, oos_pause_done, oos_trigger_note,
+    oos_loop_iterations, oos_with_item, oos_loop_rate_control, oos_loop_start,
     oos_iteration_outputs, oos_loop_done, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,
     oos_error_message, oos_store_value, oos_duration_seconds, oos_target_requests, oos_merge_instances,
     oos_inventory_instances, oos_command_documents, oos_empty_document, oos_tags_dict, oos_run_instances_request,

@@ -17,26 +17,23 @@ import re
 from dataclasses import dataclass, field
 
 from ansible_collections.alicloud.oos.plugins.module_utils.products import unresolvable_service
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, parameters
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step, expr
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import protect
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, parameters, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES, SELECT_TARGET_TYPES
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime import END, FAILED, REFERENCE
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.parameters import variable_for
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime import END, FAILED
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import (
+    Code, TemplateList, TemplateMap, TemplateText, expr, literal, mark)
 
 NEXT_END = "__end_ok__"   # OnError ACS::NEXT on the last task: the execution still ends successfully
 _TASK_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
+_TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_\-]+(?:::[A-Za-z0-9_\-]+)*$")
+_PSEUDO_REF = re.compile(r"\{\{\s*(acs::[A-Za-z0-9_]+)\s*\}\}", re.IGNORECASE)
 _STORE_REF = re.compile(r"\{\{\s*(oos(?:-secret)?):\s*([^{}\s]+)\s*\}\}", re.IGNORECASE)
 MAX_NESTING = 6
-
-# Parameter names that would collide with Ansible's own variables: read from oos_param_<name> instead.
-_MAGIC = frozenset({
-    "hostvars", "groups", "group_names", "inventory_hostname", "inventory_hostname_short", "inventory_dir",
-    "inventory_file", "playbook_dir", "play_hosts", "role_name", "role_path", "role_names", "omit", "item",
-    "environment", "vars", "name", "hosts", "tags", "when", "become", "connection", "port", "remote_user",
-    "oos", "oos_task", "oos_props", "oos_next", "lookup", "query", "q", "true", "false", "none", "self",
-})
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# OOS tasks in one playbook, nested and inlined templates included (the largest public template: 70).
+MAX_TASKS = 2000
 
 
 @dataclass
@@ -63,16 +60,13 @@ class Split:
 
 
 def display_name(text: str, limit: int) -> str:
-    """A task or play name from template text: one line, no braces (Ansible templates names), capitalised."""
-    text = " ".join(str(text).translate({ord("{"): "(", ord("}"): ")"}).split())[:limit]
+    """A task or play name from template text: one line, capitalised, and inert by construction.
+
+    No braces (shown as parentheses) and no leading ``#`` (a ``#jinja2:`` header), so Ansible has nothing to
+    evaluate (the dumper checks it); names stay untagged, as ansible-lint matches its ``noqa`` comments to them.
+    """
+    text = " ".join(str(text).translate({ord("{"): "(", ord("}"): ")"}).split()).lstrip("# ")[:limit]
     return text[:1].upper() + text[1:]
-
-
-def variable_for(parameter: str) -> str:
-    """The Ansible variable a template parameter is read from (its OOS name when that is safe)."""
-    if _IDENTIFIER.match(parameter) and parameter.lower() not in _MAGIC and not parameter.startswith("ansible_"):
-        return parameter
-    return "oos_param_" + re.sub(r"[^A-Za-z0-9_]", "_", parameter)
 
 
 _ACTION_INDEX_CACHE: dict = {}
@@ -109,6 +103,8 @@ class Converter:
         self.options = options
         self.problems: list = []
         self.counter = 0
+        self.task_count = 0
+        self.pseudo_used: set = set()
         self.store_refs: dict = {}
         self.mermaid_edges: list = []
         self.digest = hashlib.sha1(json.dumps(template, sort_keys=True, default=str).encode()).hexdigest()[:6]
@@ -124,20 +120,50 @@ class Converter:
         self.problems.append(f"{message} at {label} ({task.get('Name', '?')})")
 
     @staticmethod
-    def resolve_target(value, names: dict, position_next: str, label: str):
-        """OnSuccess/OnError/NextTask -> a real task name, END, or None when unknown."""
-        if value is None:
+    def resolve_target(value, names: dict, position_next: str):
+        """OnSuccess/OnError/NextTask/DefaultTask -> a real task name, END, or None when it names no task."""
+        if not isinstance(value, str):
             return None
-        text = str(value).strip()
+        text = value.strip()
         if text.upper() == "ACS::NEXT":
             return position_next
         if text.upper() == "ACS::END":
             return END
         return names.get(text.lower())
 
+    @staticmethod
+    def jump_fields(task: dict) -> list:
+        """Every (field, value) of ``task`` that names the task to go to: OnSuccess, OnError, Choice targets."""
+        fields = [(key, task[key]) for key in ("OnSuccess", "OnError") if task.get(key) is not None]
+        if str(task.get("Action", "")).lower() == "acs::choice":
+            props = task.get("Properties") if isinstance(task.get("Properties"), dict) else {}
+            if props.get("DefaultTask") is not None:
+                fields.append(("DefaultTask", props["DefaultTask"]))
+            choices = props.get("Choices") or []
+            for number, choice in enumerate(choices if isinstance(choices, list) else [choices]):
+                if not isinstance(choice, dict):
+                    fields.append((f"Choices[{number}]", choice))
+                elif choice.get("NextTask") is not None:
+                    fields.append((f"Choices[{number}].NextTask", choice["NextTask"]))
+        return fields
+
+    def check_jumps(self, task: dict, label: str, names: dict, order: dict, index: int, following: str):
+        """A jump names a task of the same template, ACS::NEXT or ACS::END, and goes forward; as OOS checks."""
+        for field_name, value in self.jump_fields(task):
+            if field_name.startswith("Choices[") and not field_name.endswith("NextTask"):
+                self.problem(label, task, f"{field_name} must be a mapping with When and NextTask")
+                continue
+            target = self.resolve_target(value, names, following)
+            if target is None:
+                self.problem(label, task, f"{field_name} {value!r} is not a task of this template (use a task name, "
+                                          "ACS::NEXT or ACS::END)")
+            elif target in order and order[target] <= index:
+                self.problem(label, task, f"unsupported backward jump to {target} ({field_name})")
+
     # -- compile a task list ------------------------------------------------------------------
     def compile_tasks(self, tasks: list, ctx: str, path: str, depth: int, allow_split: bool) -> list:
         names = {t["Name"].lower(): t["Name"] for t in tasks if isinstance(t.get("Name"), str)}
+        order = {t["Name"]: position for position, t in enumerate(tasks)}
         items = []
         for index, task in enumerate(tasks):
             label = f"{path}Tasks[{index}]"
@@ -145,38 +171,37 @@ class Converter:
             if not _TASK_NAME.match(name):
                 self.problem(label, task, "unsupported task name (use letters, digits, _ and -)")
                 continue
+            self.task_count += 1
+            if self.task_count > MAX_TASKS:
+                if self.task_count == MAX_TASKS + 1:
+                    self.problems.append(f"the template expands to more than {MAX_TASKS} tasks with its nested and "
+                                         "inlined templates: refused")
+                return items
             following = tasks[index + 1]["Name"] if index + 1 < len(tasks) else END
-            on_success = self.resolve_target(task.get("OnSuccess"), names, following, label) or following
-            if task.get("OnSuccess") is not None and self.resolve_target(task.get("OnSuccess"), names, following, label) is None:
-                self.problem(label, task, f"unsupported OnSuccess target {task.get('OnSuccess')!r} (not a task name)")
+            self.check_jumps(task, label, names, order, index, following)
+            on_success = self.resolve_target(task.get("OnSuccess"), names, following) or following
             if "OnError" in task:
-                on_error = self.resolve_target(task["OnError"], names, following if following != END else NEXT_END, label)
-                if on_error is None:
-                    self.problem(label, task, f"unsupported OnError target {task['OnError']!r} (not a task name)")
-                    on_error = FAILED
+                on_error = self.resolve_target(task["OnError"], names, following if following != END else NEXT_END)
+                on_error = on_error or FAILED
             else:
                 on_error = FAILED
-            for target in (on_success, on_error):
-                if target in names.values() and [t["Name"] for t in tasks].index(target) <= index:
-                    self.problem(label, task, f"unsupported backward jump to {target}")
             if depth == 0:
                 self.mermaid_edges.append((name, task, on_success, on_error))
             items.extend(self.compile_task(task, ctx, label, on_success, on_error, names, following, depth, allow_split))
         return items
 
     def normalised_task(self, task: dict, names: dict, following: str) -> dict:
+        """The task as its run time reads it (template data): Choice targets resolved to task names."""
         data = {k: v for k, v in task.items() if k != "Description"}
         if str(task.get("Action", "")).lower() == "acs::choice":
             props = copy.deepcopy(task.get("Properties") or {})
             for choice in props.get("Choices") or []:
-                if isinstance(choice, dict) and "NextTask" in choice:
-                    choice["NextTask"] = self.resolve_target(choice["NextTask"], names, following, "") or choice["NextTask"]
-            if "DefaultTask" in props:
-                props["DefaultTask"] = self.resolve_target(props["DefaultTask"], names, following, "") or props["DefaultTask"]
-            else:
-                props["DefaultTask"] = following
+                if isinstance(choice, dict):
+                    # A choice without NextTask goes on with the next task, as OOS does.
+                    choice["NextTask"] = self.resolve_target(choice.get("NextTask", "ACS::NEXT"), names, following)
+            props["DefaultTask"] = self.resolve_target(props.get("DefaultTask", "ACS::NEXT"), names, following)
             data["Properties"] = props
-        return data
+        return mark(data)
 
     def compile_task(self, task, ctx, label, on_success, on_error, names, following, depth, allow_split) -> list:
         action = str(task.get("Action", ""))
@@ -199,15 +224,15 @@ class Converter:
         if loop and key in actions.TRIGGERS + ("acs::choice", "acs::sleep", "acs::approve", "acs::pause"):
             self.problem(label, task, f"unsupported Loop on {action}")
             return []
-        guard = f"{ctx}.next == '{task['Name']}'"
-        block_vars = {"oos_task": protect(data), "oos_next": on_success, "oos_on_error": on_error}
+        guard = Code(f"{ctx}.next == {literal(task['Name'])}")
+        block_vars = {"oos_task": data, "oos_next": on_success, "oos_on_error": on_error}
         when_extra = []
         if "When" in task:
             # Blocks pass their `when` down to every task inside; a nested template's tasks bind their own
             # oos_task, so the condition reads a variable of its own.
             when_var = self.unique("oos_when")
-            block_vars[when_var] = protect(task["When"])
-            when_extra.append(f"{when_var} | {F}oos_condition({ctx})")
+            block_vars[when_var] = mark(task["When"])
+            when_extra.append(Code(f"{when_var} | {F}oos_condition({ctx})"))
         rescue = [{"name": f"OOS {task['Name']} | record the error",
                    "ansible.builtin.set_fact": {ctx: expr(f"{ctx} | {F}oos_task_failed(oos_task, ansible_failed_result, oos_on_error)")}}]
 
@@ -259,16 +284,19 @@ class Converter:
         return [looped, record]
 
     def replace_ctx(self, node, old: str, new: str):
+        """Replace ``old`` by ``new`` in the converter's Jinja of ``node`` (template data is left alone)."""
+        if isinstance(node, (TemplateMap, TemplateList)):
+            return
         if isinstance(node, dict):
             for key, value in node.items():
-                if isinstance(value, str):
-                    node[key] = value.replace(old, new)
+                if isinstance(value, Code):
+                    node[key] = Code(value.replace(old, new))
                 else:
                     self.replace_ctx(value, old, new)
         elif isinstance(node, list):
             for index, value in enumerate(node):
-                if isinstance(value, str):
-                    node[index] = value.replace(old, new)
+                if isinstance(value, Code):
+                    node[index] = Code(value.replace(old, new))
                 else:
                     self.replace_ctx(value, old, new)
 
@@ -308,9 +336,8 @@ class Converter:
             "name": f"OOS {task['Name']} | collect the loop results", "when": guard, "vars": block_vars,
             "block": [{"name": f"OOS {task['Name']} | aggregate the outputs and check MaxErrors",
                        "ansible.builtin.set_fact": {"oos": expr(
-                           f"oos | {F}oos_loop_done(oos_task, groups['{group}'] | default([]) | map('extract', hostvars) "
-                           f"| selectattr('oos_loop_execution', 'equalto', oos.pseudo['acs::executionid']) "
-                           f"| map(attribute='oos_iteration', default=None) | list, oos_next)")}}],
+                           f"oos | {F}oos_loop_done(oos_task, groups['{group}'] | default([]) "
+                           f"| {F}oos_loop_iterations(hostvars, oos.pseudo['acs::executionid']), oos_next)")}}],
             "rescue": rescue,
         }
         return [prepare, split, collect]
@@ -381,6 +408,11 @@ class Converter:
                 if not isinstance(name, str) or "{{" in name:
                     self.problem(step.index_label, task, "unsupported ACS::Template with a computed TemplateName")
                     return None
+                if not _TEMPLATE_NAME.match(name):
+                    # The name becomes a file name: never a path out of template_paths.
+                    self.problem(step.index_label, task, f"TemplateName {name!r} is not a template name (letters, "
+                                 "digits, _, - and ::)")
+                    return None
                 found = self.find_named_template(name)
                 if found is None:
                     self.problem(step.index_label, task, f"unsupported ACS::Template {name} (not found: add its folder "
@@ -391,6 +423,7 @@ class Converter:
         except ConversionError as error:
             self.problem(step.index_label, task, f"unsupported nested template ({error})")
             return None
+        self.scan_pseudo(child)
         child_ctx = self.unique("oos_child")
         path_label = f"{step.index_label}({task['Action']})."
         units = self.compile_tasks(child["Tasks"], child_ctx, path_label, depth + 1, allow_split=False)
@@ -398,16 +431,22 @@ class Converter:
             return None
         first = child["Tasks"][0]["Name"] if child["Tasks"] else END
         enter = {"name": f"OOS {task['Name']} | start the nested template",
-                 "vars": {"oos_child_parameters": protect(parameters.runtime_specs(child.get("Parameters")))},
+                 "vars": {"oos_child_parameters": mark(parameters.runtime_specs(child.get("Parameters")))},
                  "ansible.builtin.set_fact": {child_ctx: expr(
-                     f"oos_child_parameters | {F}oos_child_start({parameters_expr}, {step.ctx}, '{first}')")}}
+                     f"oos_child_parameters | {F}oos_child_start({parameters_expr}, {step.ctx}, {literal(first)})")}}
         finish = {"name": f"OOS {task['Name']} | evaluate the nested template outputs",
-                  "vars": {"oos_outputs_spec": protect(child.get("Outputs") or {})},
+                  "vars": {"oos_outputs_spec": mark(child.get("Outputs") or {})},
                   "ansible.builtin.set_fact": {child_ctx: expr(f"{child_ctx} | {F}oos_finish(oos_outputs_spec)")}}
         check = {"name": f"OOS {task['Name']} | fail when the nested template failed",
                  "ansible.builtin.fail": {"msg": expr(f"{child_ctx} | {F}oos_error_text")},
-                 "when": f"{child_ctx}.status in ['Failed', 'Cancelled']"}
+                 "when": Code(f"{child_ctx}.status in ['Failed', 'Cancelled']")}
         return Mapped([enter] + units + [finish, check], document=f"{child_ctx}.outputs", loopable=False)
+
+    def scan_pseudo(self, template: dict):
+        """Note the pseudo-parameters a run must be given that ``template`` (or a nested one) refers to."""
+        for name in _PSEUDO_REF.findall(repr(template)):
+            if name.lower() in runtime.PSEUDO_SOURCES:
+                self.pseudo_used.add(name.lower())
 
     def collect_store_refs(self, task: dict):
         text = repr(task)
@@ -442,33 +481,35 @@ def _play(name: str, hosts: str, tasks: list, extra: dict | None = None) -> dict
     return play
 
 
-def start_tasks(template: dict, first: str, store_refs: dict) -> list:
+def start_tasks(template: dict, first: str, store_refs: dict, pseudo_used: list) -> list:
     values = {}
     for name in template.get("Parameters") or {}:
-        variable = variable_for(name)
-        values[name] = expr(f"{variable} | default(oos_parameter_overrides[{name!r}] | default(none))")
+        values[name] = expr(f"{variable_for(name)} | default(oos_parameter_overrides[{literal(name)}] | default(none))")
+    # Pseudo-parameters OOS knows and the controller does not: given by the user (-e oos_execute_user=...).
+    pseudo = {name: expr(f"{variable} | default(none)") for name, (variable, _env, _what) in runtime.PSEUDO_SOURCES.items()}
     tasks = [
         {"name": "Start the OOS execution: parameters, defaults and pseudo-parameters",
-         "vars": {"oos_parameter_values": values},
+         "vars": {"oos_parameter_values": values, "oos_pseudo_values": pseudo},
          "ansible.builtin.set_fact": {"oos": expr(
-             f"oos_parameters | {F}oos_start(oos_parameter_values, '{first}', oos_pseudo_parameters | default({{}}))")}},
+             f"oos_parameters | {F}oos_start(oos_parameter_values, {literal(first)}, "
+             f"oos_pseudo_parameters | default({{}}) | combine(oos_pseudo_values), {sorted(pseudo_used)!r})")}},
         {"name": "Check the template parameters",
-         "ansible.builtin.assert": {"that": ["oos.problems | length == 0"],
+         "ansible.builtin.assert": {"that": [Code("oos.problems | length == 0")],
                                     "fail_msg": expr("oos.problems | join('; ')"), "quiet": True}},
     ]
     for name, secret in sorted(store_refs.items()):
         api = "GetSecretParameter" if secret else "GetParameter"
-        request = {"Name": name}
+        request = {"Name": TemplateText(name)}
         if secret:
             request["WithDecryption"] = True
-        fetch = {"name": f"Read the parameter store value {name}",
+        fetch = {"name": display_name(f"Read the parameter store value {name}", 120),
                  F + "oos_execute_api": {"service": "OOS", "api": api, "parameters": request},
                  "register": "oos_store_value"}
         if secret:
             fetch["no_log"] = True
         tasks.append(fetch)
-        keep = {"name": f"Keep the parameter store value {name}",
-                "ansible.builtin.set_fact": {"oos": expr(f"oos | {F}oos_store_value({name!r}, oos_store_value.response)")}}
+        keep = {"name": display_name(f"Keep the parameter store value {name}", 120),
+                "ansible.builtin.set_fact": {"oos": expr(f"oos | {F}oos_store_value({literal(name)}, oos_store_value.response)")}}
         if secret:
             keep["no_log"] = True
         tasks.append(keep)
@@ -478,7 +519,7 @@ def start_tasks(template: dict, first: str, store_refs: dict) -> list:
 def finish_tasks(template: dict) -> list:
     return [
         {"name": "Evaluate the template outputs",
-         "vars": {"oos_outputs_spec": protect(template.get("Outputs") or {})},
+         "vars": {"oos_outputs_spec": mark(template.get("Outputs") or {})},
          "ansible.builtin.set_fact": {"oos": expr(f"oos | {F}oos_finish(oos_outputs_spec)")}},
         {"name": "Publish the execution status and outputs",
          "ansible.builtin.set_stats": {"data": {"oos_execution_status": expr("oos.status"),
@@ -487,7 +528,7 @@ def finish_tasks(template: dict) -> list:
          "ansible.builtin.debug": {"msg": expr("{'status': oos.status, 'outputs': oos.outputs}")}},
         {"name": "End as OOS would: Failed or Cancelled executions fail the run",
          "ansible.builtin.fail": {"msg": expr(f"oos | {F}oos_error_text")},
-         "when": "oos.status in ['Failed', 'Cancelled']"},
+         "when": Code("oos.status in ['Failed', 'Cancelled']")},
     ]
 
 
@@ -499,7 +540,7 @@ def inventory_play(hosts: str, instance_id_var: str) -> dict:
         "tasks": [{
             "name": "Collect the instance ids of the play hosts",
             "ansible.builtin.set_fact": {"oos_inventory_targets": expr(
-                f"ansible_play_hosts_all | {F}oos_inventory_instances(hostvars, '{instance_id_var}')")},
+                f"ansible_play_hosts_all | {F}oos_inventory_instances(hostvars, {literal(instance_id_var)})")},
             "delegate_to": "localhost",
             "delegate_facts": True,
             "run_once": True,
@@ -508,20 +549,21 @@ def inventory_play(hosts: str, instance_id_var: str) -> dict:
 
 
 def loop_play(split: Split) -> dict:
-    # hostvars is undefined while the play is only syntax-checked.
-    serial = expr("hostvars['localhost']['oos_loop']['serial'] if hostvars is defined else 1")
+    # hostvars is undefined while the play is only syntax-checked; oos_loop is, when the loop task did not run
+    # (skipped, jumped over, or the execution failed before it).
+    serial = expr("(hostvars['localhost']['oos_loop'] | default({'serial': 1}))['serial'] if hostvars is defined else 1")
     stop = {
         "name": f"OOS {split.task['Name']} | stop launching items once MaxErrors is exceeded",
         "ansible.builtin.meta": "end_play",
         "run_once": True,
-        "when": (f"(ansible_play_hosts_all | map('extract', hostvars) | selectattr('oos_loop_execution', 'equalto', "
-                 f"hostvars['localhost']['oos']['pseudo']['acs::executionid']) | map(attribute='oos_iteration', default={{}}) "
-                 f"| selectattr('error', 'defined') | list | length) > hostvars['localhost']['oos_loop']['max_errors']"),
+        "when": Code(f"(ansible_play_hosts_all | {F}oos_loop_iterations(hostvars, hostvars['localhost']['oos']['pseudo']"
+                     f"['acs::executionid']) | select('mapping') | selectattr('error', 'defined') | list | length) "
+                     f"> hostvars['localhost']['oos_loop']['max_errors']"),
     }
     # Hosts left by an earlier execution of the same template in this ansible-playbook run sit this one out.
     stale = {"name": f"OOS {split.task['Name']} | skip items of another execution",
              "ansible.builtin.meta": "end_host",
-             "when": "oos_loop_execution != hostvars['localhost']['oos']['pseudo']['acs::executionid']"}
+             "when": Code("oos_loop_execution != hostvars['localhost']['oos']['pseudo']['acs::executionid']")}
     return {"name": split.label + " [loop]", "hosts": split.group, "gather_facts": False, "serial": serial,
             "tasks": [stale] + split.body + [stop]}
 
@@ -541,12 +583,14 @@ def build(template: dict, options: Options) -> Conversion:
     plays = []
     if converter.inventory_bound and options.hosts and any(
             str(t.get("Action", "")).lower() == "acs::selecttargets" for t in template["Tasks"]):
-        plays.append(inventory_play(options.hosts, options.instance_id_var))
-    first_vars = {"oos_parameters": protect(parameters.runtime_specs(template.get("Parameters"))),
-                  "oos_parameter_overrides": protect(dict(options.parameters or {}))}
+        # The inventory pattern is the operator's own Ansible, not template text.
+        plays.append(inventory_play(Code(options.hosts), options.instance_id_var))
+    first_vars = {"oos_parameters": mark(parameters.runtime_specs(template.get("Parameters"))),
+                  "oos_parameter_overrides": mark(dict(options.parameters or {}))}
     if options.template_name:
-        first_vars["oos_template_name"] = protect(options.template_name)
-    current = start_tasks(template, template["Tasks"][0]["Name"], store_refs)
+        first_vars["oos_template_name"] = mark(options.template_name)
+    converter.scan_pseudo(template)
+    current = start_tasks(template, template["Tasks"][0]["Name"], store_refs, converter.pseudo_used)
     current_name, current_vars = title, first_vars
     for item in items:
         if isinstance(item, Split):

@@ -1,4 +1,10 @@
-"""Read OOS template text (YAML or JSON) into plain data, safely, and normalise its shape."""
+"""Read OOS template text (YAML or JSON) into plain data, safely and within bounds, and normalise its shape.
+
+Bounds, checked before anything else is done with the text: OOS's own limit of 64 KB of template
+content, and at most ``MAX_NODES`` values (after YAML aliases are expanded) nested at most ``MAX_DEPTH``
+deep, so a small alias bomb is refused in milliseconds instead of becoming a playbook of many megabytes.
+Every string, list and mapping of the result is marked as template data (:func:`text.mark`).
+"""
 from __future__ import annotations
 
 import json
@@ -7,6 +13,7 @@ import os
 import yaml
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import mark
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -21,30 +28,143 @@ _TemplateLoader.yaml_implicit_resolvers = {
 }
 
 SUPPORTED_FORMATS = ("OOS-2019-06-01",)
+MAX_CONTENT_BYTES = 64 * 1024   # CreateTemplate refuses larger content
+MAX_NODES = 50_000              # values after alias expansion (the largest public template has 1,764)
+MAX_DEPTH = 64                  # nesting levels (the deepest public template has 21)
+
+
+def _too_large(source: str, size: int) -> ConversionError:
+    return ConversionError([f"{source} is {size} bytes: OOS accepts at most {MAX_CONTENT_BYTES} bytes (64 KB) of "
+                            "template content; split it into nested templates (ACS::Template)"])
+
+
+def _too_many(source: str) -> ConversionError:
+    return ConversionError([f"{source} expands to more than {MAX_NODES} values (YAML aliases included): "
+                            "refused as an alias bomb; write the values out or use fewer aliases"])
+
+
+def _too_deep(source: str) -> ConversionError:
+    return ConversionError([f"{source} nests values more than {MAX_DEPTH} levels deep: refused"])
+
+
+def _yaml_children(node) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _data_children(value) -> list:
+    if isinstance(value, dict):
+        return [part for pair in value.items() for part in pair]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return []
+
+
+def check_shape(root, children, source: str) -> None:
+    """Refuse more than MAX_NODES values once expanded, more than MAX_DEPTH levels, or a value inside itself.
+
+    Iterative, and linear in the number of distinct nodes: a shared node (a YAML alias) is measured once.
+    """
+    measured: dict = {}   # id(node) -> (expanded values, depth)
+    on_path: set = set()
+    stack = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            on_path.discard(key)
+            parts = [measured[id(child)] for child in children(node)]
+            size = 1 + sum(p[0] for p in parts)
+            depth = 1 + max((p[1] for p in parts), default=0)
+            if size > MAX_NODES:
+                raise _too_many(source)
+            if depth > MAX_DEPTH:
+                raise _too_deep(source)
+            measured[key] = (size, depth)
+            continue
+        if key in measured:
+            continue
+        if key in on_path:
+            raise ConversionError([f"{source} has a YAML alias inside the value it refers to (a recursive "
+                                   "structure): refused"])
+        if len(on_path) > MAX_DEPTH:
+            raise _too_deep(source)
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children(node) if id(child) not in measured)
+
+
+_OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _check_yaml_depth(text: str, source: str) -> None:
+    depth = 0
+    for event in yaml.parse(text, Loader=_TemplateLoader):
+        if isinstance(event, _OPEN_EVENTS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _too_deep(source)
+        elif isinstance(event, _CLOSE_EVENTS):
+            depth -= 1
+
+
+def _yaml_error(source: str, error) -> ConversionError:
+    mark_ = getattr(error, "problem_mark", None)
+    where = f" at line {mark_.line + 1}, column {mark_.column + 1}" if mark_ else ""
+    return ConversionError([f"{source} is not valid YAML or JSON{where}: {getattr(error, 'problem', None) or error}"])
 
 
 def parse_text(text: str, source: str = "template"):
     """Template text -> data. JSON is tried first (fast path); YAML through the safe loader only."""
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
+    # str(): libyaml refuses ansible-core's tagged str subclass that lookups receive as content=.
+    text = str(text)
+    size = len(text.encode("utf-8"))
+    if size > MAX_CONTENT_BYTES:
+        raise _too_large(source, size)
+    if text.lstrip().startswith("{"):
         try:
-            return json.loads(text)
+            data = json.loads(text)
         except ValueError:
             pass
+        except RecursionError:
+            raise _too_deep(source) from None
+        else:
+            check_shape(data, _data_children, source)
+            return data
+    loader = _TemplateLoader(text)
     try:
-        # str(): libyaml refuses ansible-core's tagged str subclass that lookups receive as content=.
-        return yaml.load(str(text), Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+        # libyaml's composer recurses in C: deep nesting is refused from the event stream first.
+        _check_yaml_depth(text, source)
+        # Compose (aliases stay shared nodes), measure, and only then build the values.
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_shape(node, _yaml_children, source)
+        return loader.construct_document(node)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConversionError([f"{source} is not valid YAML or JSON{where}: {getattr(error, 'problem', error)}"]) from None
+        raise _yaml_error(source, error) from None
+    except RecursionError:
+        raise _too_deep(source) from None
+    finally:
+        loader.dispose()
 
 
 def read_template(path: str) -> str:
     if not os.path.isfile(path):
         raise ConversionError([f"template file {path!r} not found: pass a path to a .yml/.yaml/.json OOS template"])
-    with open(path, encoding="utf-8") as handle:
-        return handle.read()
+    size = os.path.getsize(path)
+    if size > MAX_CONTENT_BYTES:
+        raise _too_large(path, size)
+    with open(path, "rb") as handle:
+        raw = handle.read(MAX_CONTENT_BYTES + 1)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConversionError([f"{path} is not UTF-8 text (byte {error.start}): save the template as UTF-8"]) from None
 
 
 def localized(value, default: str = "") -> str:
@@ -82,7 +202,10 @@ def normalise(data, source: str = "template") -> dict:
         raise ConversionError([f"{source} must be a mapping with FormatVersion and Tasks, got {type(data).__name__}"])
     problems = []
     version = data.get("FormatVersion")
-    if version is not None and version not in SUPPORTED_FORMATS:
+    if "FormatVersion" not in data:
+        problems.append(f"FormatVersion is missing: OOS refuses a template without it; add FormatVersion: "
+                        f"{SUPPORTED_FORMATS[0]}")
+    elif version not in SUPPORTED_FORMATS:
         problems.append(f"unsupported FormatVersion {version!r}: only {', '.join(SUPPORTED_FORMATS)} templates "
                         "(Tasks workflows) can be converted")
     tasks = data.get("Tasks")
@@ -120,10 +243,17 @@ def normalise(data, source: str = "template") -> dict:
 
 
 def load(path: str | None = None, content: str | dict | None = None) -> dict:
-    """Load and normalise a template from a path or from content (text or already-parsed data)."""
+    """Load, bound, normalise and mark (as template data) a template from a path or from content.
+
+    ``content`` is template text or already-parsed data (a mapping handed to the lookup).
+    """
     if content is None and path is None:
         raise ConversionError(["give a template path or content="])
     if isinstance(content, dict):
-        return normalise(content, "content")
+        check_shape(content, _data_children, "content")
+        size = len(json.dumps(content, ensure_ascii=False, default=str).encode("utf-8"))
+        if size > MAX_CONTENT_BYTES:
+            raise _too_large("content", size)
+        return mark(normalise(content, "content"))
     text = content if content is not None else read_template(path)
-    return normalise(parse_text(text, path or "content"), path or "content")
+    return mark(normalise(parse_text(text, path or "content"), path or "content"))

@@ -7,7 +7,28 @@ from __future__ import annotations
 import json
 import re
 
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import possibly_template
+
 TYPES = ("String", "Number", "Boolean", "List", "Json")
+
+# Parameter names that would collide with Ansible's own variables, Jinja's words and globals, or the
+# converter's own variables (oos_*): read from oos_param_<name> instead.
+_MAGIC = frozenset({
+    "hostvars", "groups", "group_names", "inventory_hostname", "inventory_hostname_short", "inventory_dir",
+    "inventory_file", "playbook_dir", "play_hosts", "role_name", "role_path", "role_names", "omit", "item",
+    "environment", "vars", "name", "hosts", "tags", "when", "become", "connection", "port", "remote_user",
+    "oos", "lookup", "query", "q", "true", "false", "none", "self", "and", "or", "not", "in", "is", "if",
+    "else", "elif", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "now", "undef",
+})
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def variable_for(parameter: str) -> str:
+    """The Ansible variable a template parameter is read from (its OOS name when that is safe)."""
+    if _IDENTIFIER.match(parameter) and parameter.lower() not in _MAGIC and not parameter.lower().startswith(
+            ("ansible_", "oos_")):
+        return str(parameter)
+    return "oos_param_" + re.sub(r"[^A-Za-z0-9_]", "_", parameter)
 
 
 def _json(value, name, expected):
@@ -100,6 +121,25 @@ def check(name: str, spec: dict, value) -> list:
     return problems
 
 
+def default_text(value) -> str:
+    """A Default as the text of a survey answer."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def prefilled_default(spec: dict) -> bool:
+    """Whether a survey may show the Default as its answer.
+
+    Not when Ansible could evaluate the text (an answer is an extra variable): a computed Default such as
+    ``{{ ACS::RegionId }}``, or any template text with Jinja in it. The survey leaves those empty and the
+    playbook evaluates its own copy of the Default.
+    """
+    return "Default" in spec and not possibly_template(default_text(spec["Default"]))
+
+
 def validate(specs: dict, values: dict, render_default) -> tuple:
     """Coerce and check every parameter at once.
 
@@ -111,12 +151,12 @@ def validate(specs: dict, values: dict, render_default) -> tuple:
     for name, spec in (specs or {}).items():
         spec = spec or {}
         value = values.get(name)
-        if value == "" and isinstance(spec.get("Default"), str) and "{{" in spec["Default"]:
-            value = None  # an empty survey answer keeps a computed default such as {{ ACS::RegionId }}
+        if value == "" and "Default" in spec and not prefilled_default(spec):
+            value = None  # an empty survey answer keeps a Default the survey could not show
         given = value is not None
         if value is None:
             if "Default" not in spec:
-                problems.append(f"parameter {name} is required: pass -e {name}=<{spec.get('Type', 'String')}>")
+                problems.append(f"parameter {name} is required: pass -e {variable_for(name)}=<{spec.get('Type', 'String')}>")
                 continue
             try:
                 value = render_default(spec["Default"], resolved)

@@ -14,12 +14,12 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
-import getpass
 import json
 import os
 import re
 import uuid
 
+from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTIONS
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import functions
 
 END = "__end__"
@@ -36,6 +36,26 @@ WHOLE_REFERENCE = re.compile(r"^\{\{\s*(" + _NAME + r")\s*\}\}$")
 PSEUDO_PARAMETERS = ("ACS::RegionId", "ACS::ExecutionId", "ACS::TaskLoopItem", "ACS::AccountId",
                      "ACS::CurrentUTCTime", "ACS::CurrentDate", "ACS::ExecuteUser", "ACS::OOSUtilVersion",
                      "ACS::TemplateName", "ACS::ParentExecutionId")
+
+# Pseudo-parameters OOS knows about an execution and the controller cannot guess (its Unix login is no RAM
+# user): each is given by a variable, or by the environment variables listed, else the run stops naming them.
+# name: (variable, environment variables, what to give)
+PSEUDO_SOURCES = {
+    "acs::regionid": ("oos_region_id", tuple(AUTH_OPTIONS["region"]["env"]), "the region the execution runs in"),
+    "acs::accountid": ("oos_account_id", ("ALICLOUD_ACCOUNT_ID",), "the Alibaba Cloud account id"),
+    "acs::executeuser": ("oos_execute_user", (), "the RAM user the execution runs as (OOS: the user who starts it)"),
+    "acs::oosutilversion": ("oos_util_version", (), "the version of the OOS util package on the instances"),
+    "acs::templatename": ("oos_template_name", (), "the name of the template"),
+}
+
+
+def pseudo_missing(name: str) -> str:
+    """How to give a pseudo-parameter (lower-cased ``acs::name``) that has no value."""
+    variable, env, what = PSEUDO_SOURCES[name]
+    display = next((p for p in PSEUDO_PARAMETERS if p.lower() == name), name)
+    also = f" or export {' / '.join(env)}" if env else ""
+    return (f"{{{{ {display} }}}} has no value: pass -e {variable}=<{what}>{also} "
+            "(the controller cannot know it)")
 
 
 class OosRuntimeError(ValueError):
@@ -74,6 +94,8 @@ def resolve_reference(name: str, context: dict, loop_item=None):
         try:
             return lookup_ci(context.get("pseudo") or {}, lowered)
         except KeyError:
+            if lowered in PSEUDO_SOURCES:
+                raise OosRuntimeError(pseudo_missing(lowered)) from None
             raise OosRuntimeError(f"unknown pseudo-parameter {{{{ {name} }}}}: supported are "
                                   f"{', '.join(PSEUDO_PARAMETERS)}") from None
     parameters = context.get("parameters") or {}
@@ -236,29 +258,27 @@ def _has_ci(mapping, name) -> bool:
 
 def start(parameters: dict, pseudo_overrides: dict | None = None, first_task: str | None = None,
           store: dict | None = None) -> dict:
-    """A fresh execution context (parameters already validated and coerced)."""
+    """A fresh execution context (parameters already validated and coerced).
+
+    The pseudo-parameters of :data:`PSEUDO_SOURCES` come from ``pseudo_overrides`` (``{'ExecuteUser': ..}``)
+    or their environment variables only; those given by neither stay absent.
+    """
     now = datetime.datetime.now(datetime.timezone.utc)
-    overrides = {str(k).lower(): v for k, v in (pseudo_overrides or {}).items() if v not in (None, "")}
     pseudo = {
-        "acs::regionid": os.environ.get("ALICLOUD_REGION") or os.environ.get("ALIBABA_CLOUD_REGION_ID") or "cn-hangzhou",
         "acs::executionid": "exec-" + uuid.uuid4().hex[:20],
-        "acs::accountid": os.environ.get("ALICLOUD_ACCOUNT_ID", ""),
         "acs::currentutctime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "acs::currentdate": now.strftime("%Y-%m-%d"),
-        "acs::executeuser": _user(),
-        "acs::oosutilversion": "latest",
-        "acs::templatename": "",
     }
-    pseudo.update({k if k.startswith("acs::") else "acs::" + k: v for k, v in overrides.items()})
+    for name, (_variable, env, _what) in PSEUDO_SOURCES.items():
+        value = next((os.environ[e] for e in env if os.environ.get(e)), None)
+        if value:
+            pseudo[name] = value
+    for key, value in (pseudo_overrides or {}).items():
+        key = str(key).lower()
+        if value not in (None, ""):
+            pseudo[key if key.startswith("acs::") else "acs::" + key] = value
     return {"parameters": dict(parameters), "pseudo": pseudo, "tasks": {}, "store": dict(store or {}),
             "next": first_task or END, "status": "Running", "error": None}
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return ""
 
 
 def advance(context: dict, target: str | None) -> dict:
@@ -306,14 +326,24 @@ def cancel(context: dict, task_name: str, message: str) -> dict:
     return new
 
 
+# ansible-core's wrapping of an error raised by one of our filters: the filter's own message is what counts.
+_FILTER_WRAPPING = re.compile(r"^.*?The filter plugin '[^']+' failed: (?:oos_\w+: )?", re.S)
+
+
 def error_message(result) -> str:
     """The most useful text of a failed Ansible result (``ansible_failed_result``)."""
     if not isinstance(result, dict):
         return to_text(result)
-    parts = [to_text(result.get("msg") or "")]
+    message = _FILTER_WRAPPING.sub("", to_text(result.get("msg") or ""))
+    parts = [message]
     for key in ("error", "code"):
-        if result.get(key) and to_text(result[key]) not in parts[0]:
-            parts.append(f"{key}: {to_text(result[key])}")
+        value = result.get(key)
+        if not value:
+            continue
+        if isinstance(value, dict) and value.get("code") and str(value["code"]) in message:
+            continue  # an API error the message already names
+        if to_text(value) not in message:
+            parts.append(f"{key}: {to_text(value)}")
     if not parts[0] and result.get("results"):
         failed = [r for r in result["results"] if isinstance(r, dict) and r.get("failed")]
         parts = [error_message(failed[0])] if failed else ["loop failed"]

@@ -1,17 +1,9 @@
 """AWX/AAP survey specification from a template's Parameters (the same names as the playbook variables)."""
 from __future__ import annotations
 
-import json
-
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.loader import localized
-
-
-def _default_text(value) -> str:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.parameters import default_text
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.parameters import prefilled_default
 
 
 def question(name: str, spec: dict, variable: str) -> dict:
@@ -27,10 +19,10 @@ def question(name: str, spec: dict, variable: str) -> dict:
     allowed = spec.get("AllowedValues")
     if isinstance(allowed, list) and allowed and kind != "List":
         item["type"] = "multiplechoice"
-        item["choices"] = [_default_text(a) for a in allowed]
+        item["choices"] = [default_text(a) for a in allowed]
     elif isinstance(allowed, list) and allowed:
         item["type"] = "multiselect"
-        item["choices"] = [_default_text(a) for a in allowed]
+        item["choices"] = [default_text(a) for a in allowed]
     elif kind == "Number":
         is_float = any(isinstance(spec.get(k), float) for k in ("Default", "MinValue", "MaxValue"))
         item["type"] = "float" if is_float else "integer"
@@ -50,8 +42,8 @@ def question(name: str, spec: dict, variable: str) -> dict:
             item["min"] = spec["MinLength"]
         if "MaxLength" in spec:
             item["max"] = spec["MaxLength"]
-    if "Default" in spec and not (isinstance(default, str) and "{{" in default):
-        item["default"] = _default_text(default)
+    if prefilled_default(spec):
+        item["default"] = default_text(default)
     elif "Default" in spec:
         # A computed default (e.g. {{ ACS::RegionId }}) is evaluated by the playbook when left empty.
         item["required"] = False

@@ -101,6 +101,22 @@ def test_stats_count_per_action_and_product(emu, sdk):
     assert emu.control("stats/reset", {}, method="POST")["total_calls"] == 0
 
 
+def test_request_log_keeps_the_parameters_each_call_carried(emu, sdk):
+    emu.control("stats/reset", {}, method="POST")
+    text = "{{ lookup('pipe', 'id') }} 中文 \u2028 'quoted'"
+    sdk.ecs("DescribeRegions", RegionId=REGION, Note=text)
+    with pytest.raises(ClientException):
+        sdk.ecs("StartInstance", InstanceId="i-missing")
+    log = emu.control("requests")
+    assert log == [{"product": "ecs", "version": "2014-05-26", "action": "DescribeRegions",
+                    "params": {"RegionId": REGION, "Note": text}},
+                   {"product": "ecs", "version": "2014-05-26", "action": "StartInstance",
+                    "params": {"InstanceId": "i-missing"}}]
+    assert not any("Signature" in k or "AccessKey" in k for entry in log for k in entry["params"])
+    emu.control("stats/reset", {}, method="POST")
+    assert emu.control("requests") == []
+
+
 def test_reset_restores_the_start_state(emu, sdk):
     instance = emu.instances()[0]["InstanceId"]
     sdk.ecs("StopInstance", InstanceId=instance)

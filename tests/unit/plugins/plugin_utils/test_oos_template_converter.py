@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import ConversionError, convert
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import Unsafe
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import TemplateMap, TemplateText
 
 TEMPLATE = """
 FormatVersion: OOS-2019-06-01
@@ -46,9 +46,12 @@ def test_flow_compiles_to_guarded_blocks_with_rescue():
     # The ECS loop is one module call over every item with the template's RateControl.
     call = units["reboot"]["block"][0]["alicloud.oos.oos_instance"]
     assert call["state"] == "restarted" and "oos_loop_rate_control" in call["rate_control"]
-    # Template strings are marked so the YAML carries them as !unsafe.
-    assert isinstance(units["reboot"]["vars"]["oos_task"]["Properties"]["instanceId"], Unsafe)
-    assert "instanceId: !unsafe '{{ ACS::TaskLoopItem }}'" in result.playbook_yaml()
+    # Template data is marked so the YAML carries it as !unsafe: the task's whole mapping is one !unsafe value.
+    assert isinstance(units["reboot"]["vars"]["oos_task"], TemplateMap)
+    assert isinstance(units["reboot"]["vars"]["oos_task"]["Properties"]["instanceId"], TemplateText)
+    text = result.playbook_yaml()
+    start = text.index("oos_task: !unsafe\n", text.index("OOS reboot"))
+    assert "instanceId: !unsafe '{{ ACS::TaskLoopItem }}'" in text[start:start + 400]
 
 
 def test_generic_loop_becomes_a_play_over_in_memory_hosts(tmp_path):
@@ -75,7 +78,8 @@ Tasks:
     assert len(problems) == 3
     assert problems[0].startswith("unsupported ACS::GitCodeRepo") and problems[0].endswith("at Tasks[0] (a)")
     assert "unsupported cloud product action ACS::Foo::Bar" in problems[1] and "Tasks[1] (b)" in problems[1]
-    assert problems[2] == "unsupported OnError target 'nowhere' (not a task name) at Tasks[2] (c)"
+    assert problems[2] == ("OnError 'nowhere' is not a task of this template (use a task name, ACS::NEXT or ACS::END) "
+                           "at Tasks[2] (c)")
 
 
 def test_tasks_as_a_map_and_json_are_accepted():

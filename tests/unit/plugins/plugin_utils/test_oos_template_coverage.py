@@ -6,6 +6,7 @@ import yaml
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import dumper, filters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, TemplateText
 
 
 def _calls(result, module):
@@ -121,7 +122,7 @@ def test_on_error_cleanup_still_fails_the_execution_and_next_ignores_the_error()
     assert runtime.fail(context, "a", "boom", None)["status"] == "Failed"
 
 
-def test_names_never_carry_jinja_and_template_text_in_notes_is_unsafe():
+def test_names_never_carry_jinja_and_trigger_notes_render_the_schedule_as_data():
     template = {"FormatVersion": "OOS-2019-06-01", "Description": "{{ lookup('pipe', 'id') }} run",
                 "Tasks": [{"Name": "tick", "Action": "ACS::TimerTrigger", "Description": "{% if x %}",
                            "Properties": {"Type": "cron", "Expression": "{{ lookup('pipe', 'id') }}"}}]}
@@ -131,13 +132,15 @@ def test_names_never_carry_jinja_and_template_text_in_notes_is_unsafe():
         if line.strip().startswith(("- name:", "name:")):
             assert "{{" not in line and "{%" not in line, line
     notes = _calls(result, "ansible.builtin.debug")
-    trigger = [n for n in notes if "TimerTrigger" in str(n.get("msg"))]
-    assert trigger and isinstance(trigger[0]["msg"], dumper.Unsafe)
+    trigger = [n for n in notes if "oos_trigger_note" in str(n.get("msg"))]
+    assert trigger and isinstance(trigger[0]["msg"], Code)
+    note = filters.oos_trigger_note({"Type": "cron", "Expression": "{{ lookup('pipe', 'id') }}"}, "TimerTrigger")
+    assert note.startswith("OOS TimerTrigger: schedule cron {{ lookup('pipe', 'id') }} (UTC)")
 
 
 def test_dumped_playbooks_keep_lines_short_and_values_exact():
     value = {"jq": ".A|map(select(.B==\"x\"))" * 12, "cjk": "中文" * 120, "script": "echo " + "x" * 200 + "\nexit 0",
-             "unsafe": dumper.Unsafe("{{ a }}" + "k" * 300)}
+             "unsafe": TemplateText("{{ a }}" + "k" * 300)}
     text = dumper.dump([{"name": "Play", "vars": value}])
     assert max(len(line) for line in text.splitlines()) <= 160
     loaded = yaml.safe_load(text.replace("!unsafe", ""))
