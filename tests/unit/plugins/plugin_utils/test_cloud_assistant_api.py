@@ -150,17 +150,21 @@ def test_sendfile_parts_are_idempotent_and_owned_by_the_account():
     assert base64.b64decode(params["Content"]) == b"\x00\x01" and params["Overwrite"] == "true"
 
 
-def test_each_process_gets_its_own_http_pool(monkeypatch):
+def test_a_forked_child_forgets_the_parents_http_pool():
+    """The client registers an at-fork hook: a forked worker opens its own connections (plugins/module_utils/client.py)."""
     darabonba = pytest.importorskip("darabonba.core")
-    inherited = {"http://127.0.0.1:1:pool=8": object()}
-    monkeypatch.setattr(darabonba.DaraCore, "_sessions", inherited)
-    monkeypatch.setattr(api, "_POOL_OWNER", os.getpid() + 1)   # as if set by the parent before a fork
-    api.own_http_pool()
-    assert darabonba.DaraCore._sessions == {} and inherited   # the parent's sessions are left alone
-    mine = darabonba.DaraCore._sessions
-    mine["x"] = 1
-    api.own_http_pool()   # same process: kept
-    assert darabonba.DaraCore._sessions is mine
+    from ansible_collections.alicloud.oos.plugins.module_utils import client  # noqa: F401 - registers the hook
+
+    darabonba.DaraCore._sessions = {"http://127.0.0.1:1:pool=8": object()}
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child reports how many sessions it inherited
+        os.write(write, str(len(darabonba.DaraCore._sessions)).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 16) == b"0"
+    assert len(darabonba.DaraCore._sessions) == 1   # the parent's pool is left alone
+    darabonba.DaraCore._sessions = {}
 
 
 def test_a_first_poll_paced_on_past_commands_then_the_usual_backoff():
