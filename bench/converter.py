@@ -23,6 +23,7 @@ def run(rounds: int = 3) -> dict:
         return {}
     actions = str(CORPUS / "CloudProductActions")
     public = str(CORPUS / "PublicTemplates")   # templates that call other public templates by name
+
     def one_pass(write_yaml: bool):
         converted = 0
         start = time.perf_counter()

@@ -18,8 +18,6 @@ from ansible_collections.alicloud.oos.plugins.module_utils.errors import Aliclou
 from ansible_collections.alicloud.oos.plugins.module_utils.plain_data import plain
 
 
-
-
 def _total(name, total):
     if isinstance(total, (list, tuple, set, Mapping)):
         return len(total)  # a host list works as well as its length

@@ -22,8 +22,6 @@ def _filter_error(name: str, error: AlicloudInputError) -> AnsibleFilterError:
     return AnsibleFilterError(f"{name}: {error.field}: {error.message}")
 
 
-
-
 def targets_to_filters(targets):
     """OOS Targets -> inventory/DescribeInstances filters (the ``filters`` of ``alicloud.oos.ecs``)."""
     try:

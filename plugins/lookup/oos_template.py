@@ -78,7 +78,8 @@ options:
 EXAMPLES = r"""
 - name: Convert a template and look at the plays
   ansible.builtin.debug:
-    msg: "{{ lookup('alicloud.oos.oos_template', 'templates/reboot.yml', hosts='web', parameters={'rateControl': {'Mode': 'Concurrency', 'Concurrency': 2, 'MaxErrors': 0}}) }}"
+    msg: "{{ lookup('alicloud.oos.oos_template', 'templates/reboot.yml', hosts='web',
+                    parameters={'rateControl': {'Mode': 'Concurrency', 'Concurrency': 2, 'MaxErrors': 0}}) }}"
 
 - name: Write the playbook, its survey and its flowchart
   ansible.builtin.copy:

@@ -212,7 +212,7 @@ def invocation_results(client, invoke_id: str) -> list:
         return (invocation.get("InvocationResults") or {}).get("InvocationResult") or [], invocation.get("TotalCount")
 
     return paging.all_items(client, "DescribeInvocationResults", {"InvokeId": invoke_id, "ContentEncoding": "Base64"},
-                     RESULTS_PAGE_SIZE, items_of)
+                            RESULTS_PAGE_SIZE, items_of)
 
 
 def is_failure(result: dict, fail_on_nonzero: bool) -> bool:

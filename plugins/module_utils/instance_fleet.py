@@ -113,7 +113,6 @@ def find_instances(client, field_name: str, value, allow_empty: bool = False) ->
     return [found[i] for i in value]
 
 
-
 def validate_rate_control(value):
     """Parse ``rate_control`` (None means: everything at once, no error tolerated)."""
     if value in (None, "", {}):

@@ -130,13 +130,13 @@ class BatchCache:
                     if name.startswith(("r-", "c-")):
                         os.unlink(os.path.join(self.dir, name))
             write_json(state_path, {"status": "running", "leader": host, "hosts": hosts, "generation": generation,
-                                     "pid": os.getpid()})
+                                    "pid": os.getpid()})
             try:
                 results = compute(hosts)
             except Exception as exc:
                 message = exc.to_dict()["msg"] if isinstance(exc, (AlicloudError, AlicloudInputError)) else str(exc)
                 write_json(state_path, {"status": "error", "leader": host, "hosts": hosts, "error": message,
-                                         "generation": generation})
+                                        "generation": generation})
                 self._consume(host, variant)
                 raise
             for other, result in results.items():

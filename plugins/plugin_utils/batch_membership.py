@@ -82,7 +82,7 @@ class Membership:
         conditions = [c for c in (self.task.when or []) if c not in (None, "", True)]
         templated = has_template(raw_args) or has_template(raw_environment)
         names = internals.names_in_templates(raw_args, raw_environment, [f"{{{{ {c} }}}}" for c in conditions
-                                                                          if isinstance(c, str)])
+                                                                         if isinstance(c, str)])
         unknowable = names & internals.UNKNOWABLE_VARIABLES
         variables_of = internals.HostVariables(self.task, self.task_vars)
         for other in hosts:

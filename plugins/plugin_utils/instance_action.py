@@ -48,8 +48,6 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.instance_addresses im
 FOLLOWER_GRACE = 900
 
 
-
-
 # Environment variables that choose the account, endpoint and region (not the secrets themselves).
 PUBLIC_AUTH_VARIABLES = frozenset(name for option in AUTH_OPTIONS.values() if not option.get("no_log")
                                   for name in option.get("env") or ())

@@ -362,6 +362,7 @@ class CloudAssistant:
             record.process = process
             if record.stop_requested or generation != self.generation:
                 kill_process(process)
+
         def partial_output(data: bytes) -> None:   # DescribeInvocationResults shows output while running
             with world.lock:
                 if generation == self.generation:
@@ -796,7 +797,7 @@ def DescribeInvocations(request: Request):
              and (not instance_id or instance_id in inv.records)
              and (timed is None or (inv.repeat_mode in SCHEDULED_MODES) == timed)
              and (not request.has("InvokeStatus") or request.str("InvokeStatus") in (inv.legacy_status(),
-                                                                                      inv.overall_status()))
+                                                                                     inv.overall_status()))
              and (not tag_filters or tags_match(inv.tags, tag_filters))]
     found.reverse()   # newest first
     body = page.fields(len(found))

@@ -211,4 +211,3 @@ def test_awx_job_with_injected_credentials_and_survey(emulator_factory, tmp_path
             checked += 1
             assert emulator.access_key_secret not in path.read_text(errors="replace"), path
     assert checked > len(events)
-

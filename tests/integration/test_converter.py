@@ -124,7 +124,7 @@ def test_corpus_gate():
     assert rate >= 0.95
     index = out_dir.parent / "all.yml"
     index.write_text("---\n" + "".join(f"- name: Import {p.name}\n  ansible.builtin.import_playbook: converted/{p.name}\n"
-                                        for p in converted))
+                                       for p in converted))
     proc = subprocess.run([str(BIN / "ansible-playbook"), "--syntax-check", str(index)], cwd=REPO_ROOT,
                           env=clean_environment(), capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

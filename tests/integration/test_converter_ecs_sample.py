@@ -85,7 +85,7 @@ def test_sample_of_public_ecs_templates_runs_end_to_end(tmp_path, emulator_facto
     run = run_playbook(tmp_path / "sample.yml", emulator.env, timeout=900)
     (tmp_path / "run.log").write_text(run.output)
     summaries = [json.loads(m) for m in re.findall(r'TASK \[Show the template outputs\].*?"msg": (\{.*?\n    \})',
-                                                    run.stdout, re.S)]
+                                                   run.stdout, re.S)]
     assert run.rc == 0, run.output[-4000:]
     assert [s["status"] for s in summaries] == ["Success"] * len(cases)
     outputs = dict(zip([c[0] for c in cases], [s["outputs"] for s in summaries]))
@@ -101,6 +101,7 @@ def test_sample_of_public_ecs_templates_runs_end_to_end(tmp_path, emulator_facto
     assert calls.get("StartInstances", 0) + calls.get("StartInstance", 0) == 3
     assert calls.get("RebootInstances", 0) + calls.get("RebootInstance", 0) == 4
     # Cloud Assistant scripts really ran, in each instance's own home.
+
     def home(name):
         return Path(emulator.control(f"instances/{fleet[name]['InstanceId']}")["FileRoot"]) / "root"
     assert (home("web-dev-0001") / "bulky.txt").read_text() == "bulky\n"

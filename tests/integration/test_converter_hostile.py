@@ -21,6 +21,7 @@ from tests.conftest import BIN, REPO_ROOT, clean_environment, run_playbook
 from tests.integration.converter import hostile
 from tests.integration.converter.webhook import receiver
 
+
 def convert_with_playbook(src: Path, dest: Path, *extra: str) -> subprocess.CompletedProcess:
     cmd = [str(BIN / "ansible-playbook"), "alicloud.oos.convert_template", "-e", f"src={src}", "-e", f"dest={dest}", *extra]
     return subprocess.run(cmd, cwd=REPO_ROOT, env=clean_environment(), capture_output=True, text=True, timeout=300)
@@ -93,7 +94,7 @@ def test_hostile_text_is_data_in_every_position(tmp_path, cloud):
         assert markers(marker_dir) == [], "converting evaluated template text"
         index = tmp_path / "all.yml"
         index.write_text("---\n" + "".join(f"- name: Import {p.name}\n  ansible.builtin.import_playbook: {p}\n"
-                                            for p in converted))
+                                           for p in converted))
 
         env = cloud.env
         syntax = subprocess.run([str(BIN / "ansible-playbook"), "--syntax-check", str(index)], cwd=REPO_ROOT, env=env,

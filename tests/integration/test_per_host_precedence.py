@@ -130,7 +130,7 @@ def test_every_precedence_level_acts_on_exactly_the_hosts_the_play_runs(emu, tmp
     emu.reset(instances=10, seed=11)
     inventory, ids = write_inventory(tmp_path, emu)
     result = ansible_playbook(emu, "matrix.yml", inventory, "-e", json.dumps({"pick_ev": ["web1", "web4"],
-                                                                               "msg_ev": "ev"}))
+                                                                              "msg_ev": "ev"}))
     output = result.stdout + result.stderr
     assert "Traceback" not in output, output[-4000:]
     # web2 failed and web5 was unreachable on purpose in the second play.

@@ -44,6 +44,8 @@ FLEET_FAULTS = (
 )
 
 # A power change whose answer is lost (test_lost_answers.py): 10 instances moved by one oos_instance task.
+
+
 @dataclass(frozen=True)
 class LostAnswerCase:
     id: str

@@ -46,8 +46,8 @@ MODULES = (
     Case("oos_execute_api", "malformed JMESPath", {"service": "ecs", "api": "DescribeInstances",
                                                    "query": "Instances.Instance[?Status=="}, ("query",)),
     Case("oos_execute_api", "malformed wait selector", {"service": "ecs", "api": "DescribeInstances",
-                                                   "wait_for": {"property_selector": "Instances.Instance[?Status==",
-                                                                "desired_values": ["Running"]}},
+                                                        "wait_for": {"property_selector": "Instances.Instance[?Status==",
+                                                                     "desired_values": ["Running"]}},
          ("property_selector",)),
     Case("oos_instance", "missing instances on localhost", {"state": "stopped"}, ("instance_id",)),
     Case("oos_instance", "wrong enum", {"instance_ids": IDS, "state": "stoped"}, ("state", "stoped")),
@@ -170,6 +170,7 @@ def lookup_type_cases() -> tuple:
                 cases.append(Case(lookup, f"{option} {given}", LOOKUP_BASE[lookup] | {option: value},
                                   (option, EXPECTED_TYPE[kind], given), extra=LOOKUP_TERMS[lookup]))
     return tuple(cases)
+
 
 # ---- filters: input (value) and arguments (extra) -------------------------------------------------------
 FILTERS = (

@@ -274,4 +274,3 @@ def test_execute_api_whose_answer_is_lost(api, outcome, emulator_factory, playbo
     else:
         assert not called.get("failed"), called
         assert called["changed"] is True
-

@@ -623,4 +623,3 @@ def all_filters(error_class) -> dict:
     for name in functions.FUNCTIONS:
         result["fn_" + name] = wrap(_function_filter(name))
     return result
-

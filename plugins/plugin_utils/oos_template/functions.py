@@ -14,7 +14,6 @@ import operator
 import re
 
 
-
 class OosFunctionError(ValueError):
     """An intrinsic function got arguments it cannot use."""
 

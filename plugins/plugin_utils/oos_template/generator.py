@@ -280,7 +280,8 @@ class Converter:
         looped["ignore_errors"] = True
         record = {"name": f"OOS {step.task['Name']} | record the outputs of every item",
                   "ansible.builtin.set_fact": {step.ctx: expr(
-                      f"{step.ctx} | {F}oos_loop_documents_done(oos_task, {step.register}.results | {F}oos_item_documents('{mapped.document.split('.', 1)[-1]}'), oos_next)")}}
+                      f"{step.ctx} | {F}oos_loop_documents_done(oos_task, {step.register}.results | "
+                      f"{F}oos_item_documents('{mapped.document.split('.', 1)[-1]}'), oos_next)")}}
         return [looped, record]
 
     def replace_ctx(self, node, old: str, new: str):
@@ -324,7 +325,7 @@ class Converter:
             "name": title + " [one item]", "vars": {"oos_task": block_vars["oos_task"]},
             "block": [{"name": f"OOS {task['Name']} | context of this item",
                        "ansible.builtin.set_fact": {"oos": expr(f"hostvars['localhost']['oos'] | {F}oos_with_item("
-                                                                 f"hostvars['localhost']['oos_loop']['items'][oos_loop_index])")}}]
+                                                                f"hostvars['localhost']['oos_loop']['items'][oos_loop_index])")}}]
             + list(mapped.tasks)
             + [{"name": f"OOS {task['Name']} | record the outputs of this item",
                 "ansible.builtin.set_fact": {"oos_iteration": expr(record)}}],

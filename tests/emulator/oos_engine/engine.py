@@ -642,7 +642,7 @@ class OOSEngine:
             for number, size in enumerate(rate["Batch"]):
                 count = _count(size, total, 1) or 1
                 batches.append((items[start:start + count], _count(inner[number] if number < len(inner) else None,
-                                                                  count, 20) or 1))
+                                                                   count, 20) or 1))
                 start += count
             if start < total:
                 batches.append((items[start:], batches[-1][1] if batches else 1))

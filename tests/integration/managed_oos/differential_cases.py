@@ -115,7 +115,7 @@ CORE_CASES = [
     Case("core-commands-beyond-max-errors", "core:command-fleet.yml", {
         "targets": DEV_DB, "failOn": ["@instance:2"], "maxErrors": "0"}, expect="Failed"),
     Case("core-flow-inspect", "core:flow-control.yml", {"instanceId": "@instance:0", "route": "inspect",
-                                                       "verbose": True}),
+                                                        "verbose": True}),
     Case("core-flow-finish", "core:flow-control.yml", {"instanceId": "@instance:2", "route": "finish"}),
     Case("core-flow-on-error-jump", "core:flow-control.yml", {"instanceId": "@instance:1", "route": "break"},
          expect="Failed"),
@@ -134,7 +134,7 @@ CORE_CASES = [
 SHARED_CASES = [
     Case("bulky-stop", "ACS-ECS-BulkyStopInstances.yml", {"targets": WEB, "rateControl": RATE}),
     Case("bulky-stop-forced", "ACS-ECS-BulkyStopInstances.yml", {"targets": DEV_DB, "forceStop": True,
-                                                                "stoppedMode": "StopCharging"}),
+                                                                 "stoppedMode": "StopCharging"}),
     Case("bulky-start", "ACS-ECS-BulkyStartInstances.yml", {"targets": WEB, "rateControl": RATE},
          stop_first="App=web"),
     Case("bulky-start-already-running", "ACS-ECS-BulkyStartInstances.yml", {"targets": DB}),

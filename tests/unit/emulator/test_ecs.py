@@ -132,6 +132,7 @@ def test_batch_success_first_answers_per_instance(emu, sdk):
 
 def test_describe_instances_filters(emu, sdk):
     fleet = emu.instances()
+
     def names(**filters):
         body = sdk.ecs("DescribeInstances", RegionId=REGION, PageSize=100, **filters)
         return sorted(i["InstanceName"] for i in body["Instances"]["Instance"])

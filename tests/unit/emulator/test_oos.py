@@ -92,7 +92,8 @@ def test_executions_are_queued_records(emu, sdk):
 
 
 def test_execution_parameter_checks_and_notify(sdk):
-    start = lambda **p: sdk.oos("StartExecution", TemplateContent=TEMPLATE, **p)  # noqa: E731
+    def start(**p):
+        return sdk.oos("StartExecution", TemplateContent=TEMPLATE, **p)
     assert error_of(start).code == "InvalidParameter"                                            # instanceId missing
     assert error_of(start, Parameters=json.dumps({"instanceId": "i", "extra": 1})).code == "InvalidParameter"
     assert error_of(start, Parameters=json.dumps({"instanceId": "i", "mode": "Odd"})).code == "InvalidParameter"

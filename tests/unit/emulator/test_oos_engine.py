@@ -138,7 +138,7 @@ def test_jq_selectors_without_leading_dot_and_output_types():
 
 
 DISKS = {"Disks": {"Disk": [{"DiskId": "d-1", "Category": "cloud_essd", "Tags": ["disk", "system"], "Size": 40},
-                             {"DiskId": "d-2", "Category": "cloud", "Tags": ["data"], "Size": 100}]},
+                            {"DiskId": "d-2", "Category": "cloud", "Tags": ["data"], "Size": 100}]},
          "TotalCount": 2}
 
 
@@ -324,7 +324,7 @@ def test_select_loop_and_wait_for_reach_success_with_outputs(engine, ecs):
         "i-1": "Stopped", "i-2": "Running", "i-3": "Stopped"}
     tasks = engine.task_executions(record["ExecutionId"])
     assert [(t["TaskName"], t["Status"]) for t in tasks] == [("select", "Success"), ("stop", "Success"),
-                                                            ("wait", "Success")]
+                                                             ("wait", "Success")]
     loop = tasks[1]
     iterations = engine.task_executions(record["ExecutionId"], parent_task_execution_id=loop["TaskExecutionId"])
     assert sorted(t["LoopItem"] for t in iterations) == ["i-1", "i-3"]

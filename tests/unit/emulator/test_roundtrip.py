@@ -35,7 +35,10 @@ def test_every_action_round_trips(emu, v2):
     ecs("StopInstances", RegionId=REGION, InstanceId=[ids[1]])
     ecs("RebootInstance", InstanceId=ids[2])
     ecs("RebootInstances", RegionId=REGION, InstanceId=[ids[3]])
-    status = lambda i: emu.control(f"instances/{i}")["Status"]  # noqa: E731
+
+    def status(i):
+        return emu.control(f"instances/{i}")["Status"]
+
     wait_until(lambda: [status(i) for i in ids] == ["Stopped", "Stopped", "Running", "Running"])
     ecs("StartInstance", InstanceId=ids[0])
     ecs("StartInstances", RegionId=REGION, InstanceId=[ids[1]])

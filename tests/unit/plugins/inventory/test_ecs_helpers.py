@@ -136,7 +136,7 @@ def test_load_fleet_concurrently_with_a_failing_region():
 
 def test_include_and_exclude_filters():
     instances, failures = load_fleet(["cn-hangzhou"], lambda r: RegionApi(r, FLEET), {"tags": {"Env": "prod"}},
-                              include_filters=[{"tags": {"Env": "dev"}}], exclude_filters=[{"tags": {"Env": "prod"}}])
+                                     include_filters=[{"tags": {"Env": "dev"}}], exclude_filters=[{"tags": {"Env": "prod"}}])
     assert failures == {}
     assert sorted(i["instance_id"] for i in instances) == ["i-h1", "i-h3", "i-h5"]
 

@@ -39,7 +39,7 @@ def test_unresolvable_products_name_the_missing_option(kwargs, field):
 
 def test_read_only_classification():
     assert all(products.is_read_only(a) for a in ("DescribeInstances", "ListExecutions", "GetTemplate",
-                                                   "QueryFoo", "CheckBar"))
+                                                  "QueryFoo", "CheckBar"))
     assert not any(products.is_read_only(a) for a in ("StopInstance", "StartExecution", "RunCommand", "TagResources"))
 
 

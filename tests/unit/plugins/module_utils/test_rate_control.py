@@ -150,4 +150,3 @@ def test_bad_total_is_rejected():
 def test_zero_hosts_still_gives_valid_keywords():
     keywords = to_play_keywords({"Concurrency": "10%", "MaxErrors": "10%"}, 0)
     assert keywords["serial"] == 1 and keywords["max_fail_percentage"] == 0
-
