@@ -24,7 +24,7 @@ SANITY_TESTS = (
     "use-compat-six", "validate-modules", "yamllint",
 )
 SLOW = {"pylint": 60, "validate-modules": 15, "import": 15, "ansible-doc": 15, "yamllint": 10, "changelog": 10}
-# Code style findings are fixed in a separate wave of code changes: until then these two tests xfail when they
+# Code style findings are fixed in a separate wave of code changes: until then this test xfails when it
 # report findings (listed per file in tests/output/sanity/), rather than hiding them with ignore entries. They
 # still fail for real when they cannot run.
 CODE_WAVE = {"pylint"}
