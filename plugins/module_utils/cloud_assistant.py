@@ -22,8 +22,8 @@ import uuid
 
 from ansible_collections.alicloud.oos.plugins.module_utils import paging
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.polling import PollClock
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
-    PollClock,
     chunked,
     count_by,
     errors_allowed,

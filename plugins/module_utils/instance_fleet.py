@@ -2,7 +2,7 @@
 # Copyright: alicloud.oos contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the instance workflow modules share: which instances a task means, how a fleet is cut into
-waves by an OOS RateControl, the polling clock, the MaxErrors failure message, and how a task's
+waves by an OOS RateControl, the MaxErrors failure message, and how a task's
 result is finished (diff, request ids) and run as a module.
 
 Used by ``oos_run_command``, ``oos_instance`` and ``oos_create_image`` (module path) and by their
@@ -10,7 +10,6 @@ action plugins (controller path), so both paths select and batch instances the s
 """
 from __future__ import annotations
 
-import time
 
 from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import (
     MAX_IDS_PER_CALL,
@@ -152,38 +151,6 @@ def errors_allowed(rate_control, total: int) -> int:
     if rate_control is None:
         return 0
     return max_errors_allowed(rate_control, total)
-
-
-class PollClock:
-    """Delays between status polls: short at first (fast transitions), backing off to ``maximum``.
-
-    ``expired`` tells whether ``timeout`` seconds passed since the clock was created.
-    """
-
-    def __init__(self, timeout: float, initial: float = 0.25, maximum: float = 5.0, factor: float = 1.5,
-                 sleep=time.sleep, monotonic=time.monotonic):
-        self.deadline = monotonic() + max(0.0, float(timeout))
-        self.delay = initial
-        self.maximum = maximum
-        self.factor = factor
-        self._sleep = sleep
-        self._monotonic = monotonic
-
-    @property
-    def expired(self) -> bool:
-        return self._monotonic() >= self.deadline
-
-    def remaining(self) -> float:
-        return max(0.0, self.deadline - self._monotonic())
-
-    def wait(self) -> bool:
-        """Sleep before the next poll; False when the deadline has passed."""
-        remaining = self.remaining()
-        if remaining <= 0:
-            return False
-        self._sleep(min(self.delay, remaining))
-        self.delay = min(self.delay * self.factor, self.maximum)
-        return True
 
 
 def count_by(results: list, key: str) -> dict:

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import describe_instances
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError, OutcomeUnknown
+from ansible_collections.alicloud.oos.plugins.module_utils.polling import PollClock
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
-    PollClock,
     chunked,
     errors_allowed,
     max_errors_message,

@@ -20,6 +20,7 @@ import time
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.alicloud.oos.plugins.module_utils.client_tokens import MAX_GENERATIONS, derive_client_token
+from ansible_collections.alicloud.oos.plugins.module_utils.polling import PollClock
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError, OutcomeUnknown
 from ansible_collections.alicloud.oos.plugins.module_utils.oos_templates import load_template_source
 from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets, parameter_secrets
@@ -112,15 +113,14 @@ def failing_task(tasks: list):
 def wait_for_execution(client, execution_id: str, until: str, timeout: float, interval: float,
                        sleep=time.sleep, clock=time.monotonic) -> tuple:
     """Poll until the execution is terminal (or Waiting if ``until == 'waiting'``): ``(execution, timed_out)``."""
-    deadline = clock() + timeout
+    poll = PollClock(timeout, schedule=lambda _n: interval, whole_pauses=True, sleep=sleep, monotonic=clock)
     while True:
         execution = get_execution(client, execution_id)
         status = execution.get("Status")
         if status in TERMINAL or (until == "waiting" and status == WAITING):
             return execution, False
-        if clock() + interval > deadline:
+        if not poll.wait():
             return execution, True
-        sleep(interval)
 
 
 def _pending_matches(execution: dict, pending_task) -> bool:

@@ -28,6 +28,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from ansible_collections.alicloud.oos.plugins.module_utils.polling import PollClock
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import FAILURE_WAIT, AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.selectors import compile_jq, jq_select
 
@@ -149,14 +150,15 @@ def wait_for(fetch, selector, desired_values=None, not_desired_values=None, retr
     delay_type = normalize_delay_type(delay_type, f"{field}.delay_type")
     if not callable(selector):
         compile_jq(selector, f"{field}.property_selector")
-    started = clock()
+    poll = PollClock(float("inf") if timeout is None else timeout, sleep=sleep, monotonic=clock, whole_pauses=True,
+                     schedule=lambda n: next_delay(n, delay, delay_type, backoff, max_retry_interval))
     attempt = 0
     while True:
         data = fetch()
         attempt += 1
         values = _selected_values(selector, data, f"{field}.property_selector")
         shown = [as_comparable(v) for v in values]
-        elapsed = clock() - started
+        elapsed = poll.elapsed()
         stopped = sorted({v for v in shown if v in stop})
         if stopped:
             raise WaitFailed(f"stopped waiting: {_describe(selector)} yielded {shown}, a value of "
@@ -174,11 +176,9 @@ def wait_for(fetch, selector, desired_values=None, not_desired_values=None, retr
         if attempt > retries:
             raise WaitFailed(f"gave up after {attempt} polls: {_describe(selector)} yielded {shown}, {expectation}",
                              values, attempt, elapsed, "WaitRetriesExhausted")
-        pause = next_delay(attempt - 1, delay, delay_type, backoff, max_retry_interval)
-        if timeout is not None and elapsed + pause > timeout:
+        if not poll.wait():
             raise WaitFailed(f"timed out after {elapsed:.1f}s ({attempt} polls): {_describe(selector)} yielded {shown}, "
                              f"{expectation}", values, attempt, elapsed, "WaitTimeout")
-        sleep(pause)
 
 
 def poll_option_docs(single_check: bool) -> dict:

@@ -29,7 +29,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.errors import (
     FAILURE_CREDENTIALS,
     AlicloudError,
 )
-from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import PollClock
+from ansible_collections.alicloud.oos.plugins.module_utils.polling import PollClock
 
 COMMAND_NAME = "ansible-cloud-assistant"
 FIRST_POLL = 0.25          # seconds before the first poll; then x1.5 up to MAX_POLL

@@ -15,12 +15,12 @@ from ansible_collections.alicloud.oos.plugins.module_utils.cloud_assistant impor
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.images import client_token, validate_image_params
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
-    PollClock,
     selection_from_params,
     validate_rate_control,
     waves,
 )
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_power import action_for, plan, set_power_state
+from ansible_collections.alicloud.oos.plugins.module_utils.polling import PollClock
 
 
 def fast_clock(timeout=5):
