@@ -218,7 +218,15 @@ def map_trigger(step: Step) -> Mapped:
     # The schedule is rendered at run time ('{{ triggerCron }}' shows the cron the run was given).
     note = {"name": _prefixed_name(step, "trigger (run this playbook from a schedule)"),
             "ansible.builtin.debug": {"msg": expr(f"{step.props_expr} | {F}oos_trigger_note({literal(kind)})")}}
-    return Mapped([note], document="oos_trigger_event | default({})", loopable=False)
+    event = f"oos_trigger_event | default({data_file('oos_trigger_event_file', inner=True)})"
+    return Mapped([note], document=event, loopable=False)
+
+
+def data_file(variable: str, inner: bool = False):
+    """The mapping in the JSON/YAML file named by ``-e <variable>=PATH`` (empty without it), read as data."""
+    jinja = (f"(lookup('ansible.builtin.file', {variable}) | from_yaml | {F}oos_data({literal(variable)})) "
+             f"if {variable} is defined else {{}}")
+    return f"({jinja})" if inner else expr(jinja)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -484,12 +484,14 @@ def _play(name: str, hosts: str, tasks: list, extra: dict | None = None) -> dict
 def start_tasks(template: dict, first: str, store_refs: dict, pseudo_used: list) -> list:
     values = {}
     for name in template.get("Parameters") or {}:
-        values[name] = expr(f"{variable_for(name)} | default(oos_parameter_overrides[{literal(name)}] | default(none))")
+        values[name] = expr(f"{variable_for(name)} | default(oos_file_parameters[{literal(name)}] | "
+                            f"default(oos_parameter_overrides[{literal(name)}] | default(none)))")
     # Pseudo-parameters OOS knows and the controller does not: given by the user (-e oos_execute_user=...).
     pseudo = {name: expr(f"{variable} | default(none)") for name, (variable, _env, _what) in runtime.PSEUDO_SOURCES.items()}
     tasks = [
         {"name": "Start the OOS execution: parameters, defaults and pseudo-parameters",
-         "vars": {"oos_parameter_values": values, "oos_pseudo_values": pseudo},
+         "vars": {"oos_parameter_values": values, "oos_pseudo_values": pseudo,
+                  "oos_file_parameters": actions.data_file("oos_parameters_file")},
          "ansible.builtin.set_fact": {"oos": expr(
              f"oos_parameters | {F}oos_start(oos_parameter_values, {literal(first)}, "
              f"oos_pseudo_parameters | default({{}}) | combine(oos_pseudo_values), {sorted(pseudo_used)!r})")}},
