@@ -349,7 +349,16 @@ def map_delete_instance(step: Step) -> Mapped:
 
 def map_delegated_loop(step: Step) -> Mapped:
     """A loop inside a loop (or inside a nested template's loop): OOS runs the looped task itself."""
-    call = {"name": _prefixed_name(step, "run the loop as an OOS execution"),
+    return _delegated(step, "run the loop as an OOS execution")
+
+
+def map_delegated_task(step: Step) -> Mapped:
+    """A cloud product action with no mapping and no local definition: OOS runs that one task as it runs it."""
+    return _delegated(step, "run the action as an OOS execution")
+
+
+def _delegated(step: Step, what: str) -> Mapped:
+    call = {"name": _prefixed_name(step, what),
             F + "oos_execution": {"template_content": expr(f"oos_task | {F}oos_delegated_template({step.ctx})"),
                                   "wait": True},
             "register": step.register}

@@ -579,8 +579,15 @@ def oos_delegated_template(task, context):
     ``{{ ACS::TaskLoopItem }}`` is left for OOS, which runs the Loop with its RateControl.
     """
     task, context = _plain(task), _plain(context)
-    loop = dict(task.get("Loop") or {})
     body = {k: task[k] for k in _DELEGATED_TASK_KEYS if k in task}
+    if not task.get("Loop"):
+        # One task (a product action OOS runs for us): its Outputs come back as the execution's.
+        body["Properties"] = runtime.render(task.get("Properties") or {}, context)
+        outputs = {name: {"Type": (spec or {}).get("Type", "String"), "Value": "{{ %s.%s }}" % (task["Name"], name)}
+                   for name, spec in (task.get("Outputs") or {}).items()}
+        return {"FormatVersion": "OOS-2019-06-01", "Description": f"{task['Name']}: delegated by alicloud.oos",
+                "Tasks": [body], "Outputs": outputs}
+    loop = dict(task.get("Loop") or {})
     body["Properties"] = runtime.render(task.get("Properties") or {}, context, LOOP_ITEM_REFERENCE)
     rendered_loop = runtime.render({k: v for k, v in loop.items() if k != "Outputs"}, context)
     if "Outputs" in loop:
