@@ -269,7 +269,8 @@ def map_run_command(step: Step) -> Mapped:
     args = dict(_instance_selection(step, batch))
     args.update({"command_content": prop(step, "commandContent"), "command_type": prop(step, "commandType", "RunShellScript")})
     props = step.task.get("Properties") or {}
-    for key, name in (("workingDir", "working_dir"), ("timeout", "timeout"), ("username", "username")):
+    for key, name in (("workingDir", "working_dir"), ("timeout", "timeout"), ("username", "username"),
+                      ("enableParameter", "enable_parameter"), ("windowsPasswordName", "windows_password_name")):
         if key in props:
             args[name] = prop(step, key)
     # ACS::ECS::RunCommand waits 600 s by default; the module's own default is shorter.
@@ -323,17 +324,23 @@ def map_create_image(step: Step) -> Mapped:
     return Mapped([call], document=f"{{'imageId': {step.register}.image_id}}")
 
 
+def _region(step: Step, args: dict) -> dict:
+    if "regionId" in (step.task.get("Properties") or {}):
+        args["region"] = prop_ref(step, "regionId")
+    return args
+
+
 def map_run_instances(step: Step) -> Mapped:
     run = {"name": _prefixed_name(step, "run the instances"),
-           F + "oos_execute_api": {"service": "ECS", "api": "RunInstances",
-                                   "parameters": expr(f"{step.props_expr} | {F}oos_run_instances_request")},
+           F + "oos_execute_api": _region(step, {"service": "ECS", "api": "RunInstances",
+                                                 "parameters": expr(f"{step.props_expr} | {F}oos_run_instances_request")}),
            "register": step.register}
     wait = {"name": _prefixed_name(step, "wait until the instances are running"),
-            F + "oos_execute_api": {
+            F + "oos_execute_api": _region(step, {
                 "service": "ECS", "api": "DescribeInstances",
                 "parameters": expr(f"{{'InstanceIds': {step.register}.response.InstanceIdSets.InstanceIdSet | to_json}}"),
                 "wait_for": {"property_selector": ".Instances.Instance[].Status", "desired_values": ["Running"],
-                             "retries": 120, "delay": 2, "delay_type": "Constant"}},
+                             "retries": 120, "delay": 2, "delay_type": "Constant"}}),
             "register": step.register + "_wait"}
     return Mapped([run, wait], document=f"{{'instanceIds': {step.register}.response.InstanceIdSets.InstanceIdSet}}",
                   loopable=False)
@@ -341,8 +348,8 @@ def map_run_instances(step: Step) -> Mapped:
 
 def map_delete_instance(step: Step) -> Mapped:
     call = {"name": _prefixed_name(step, "delete the instance"),
-            F + "oos_execute_api": {"service": "ECS", "api": "DeleteInstance",
-                                    "parameters": {"InstanceId": prop(step, "instanceId"), "Force": True}},
+            F + "oos_execute_api": _region(step, {"service": "ECS", "api": "DeleteInstance",
+                                                  "parameters": {"InstanceId": prop(step, "instanceId"), "Force": True}}),
             "register": step.register}
     return Mapped([call])
 
@@ -389,6 +396,36 @@ ECS_NATIVE = {
     "acs::ecs::runinstances": map_run_instances,
     "acs::ecs::deleteinstance": map_delete_instance,
 }
+
+# The properties of each natively mapped action's OOS definition that its mapping passes on. Any other
+# property is refused at conversion (nothing the template says is dropped), unless it holds the definition's
+# Default, which changes nothing (REFUSED_UNLESS_DEFAULT).
+NATIVE_PROPERTIES = {
+    "acs::ecs::runcommand": ("regionId", "instanceId", "commandType", "commandContent", "workingDir", "timeout",
+                             "enableParameter", "parameters", "username", "windowsPasswordName"),
+    "acs::ecs::stopinstance": ("regionId", "instanceId", "stoppedMode", "forceStop"),
+    "acs::ecs::startinstance": ("regionId", "instanceId"),
+    "acs::ecs::rebootinstance": ("regionId", "instanceId", "forceStop"),
+    "acs::ecs::createimage": ("regionId", "imageName", "instanceId", "tags", "imageFamily", "imageDescription"),
+    "acs::ecs::runinstances": ("regionId", "instanceChargeType", "periodUnit", "period", "vSwitchId", "instanceType",
+                               "imageId", "systemDiskCategory", "systemDiskSize", "internetMaxBandwidthIn",
+                               "internetMaxBandwidthOut", "securityGroupId", "amount", "instanceName", "ramRoleName",
+                               "tags"),
+    "acs::ecs::deleteinstance": ("regionId", "instanceId"),
+}
+REFUSED_UNLESS_DEFAULT = {
+    "acs::ecs::stopinstance": {"hibernate": False},
+    "acs::ecs::createimage": {"resourceGroupId": "", "detectionStrategy": ""},
+}
+
+
+def unmapped_properties(key: str, props: dict) -> list:
+    """The properties of a natively mapped action its mapping would not pass on (to refuse at conversion)."""
+    accepted = NATIVE_PROPERTIES[key]
+    defaults = REFUSED_UNLESS_DEFAULT.get(key, {})
+    return [name for name, value in props.items() if name not in accepted
+            and not (name in defaults and isinstance(value, type(defaults[name])) and value == defaults[name])]
+
 
 TRIGGERS = ("acs::timertrigger", "acs::eventtrigger", "acs::alarmtrigger")
 UNSUPPORTED = {

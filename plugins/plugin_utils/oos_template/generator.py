@@ -378,6 +378,17 @@ class Converter:
         if key in actions.BUILTIN:
             return actions.BUILTIN[key](step)
         if key in actions.ECS_NATIVE:
+            unmapped = actions.unmapped_properties(key, task.get("Properties") or {})
+            local = action_index(self.options.action_templates_path).get(key)
+            if unmapped and local:
+                return self.map_nested(step, depth, local)   # the definition takes every property
+            if unmapped:
+                self.problem(step.index_label, task, f"{task['Action']}: the converter does not pass the propert"
+                             f"{'y' if len(unmapped) == 1 else 'ies'} {', '.join(map(str, unmapped))} (it passes: "
+                             f"{', '.join(actions.NATIVE_PROPERTIES[key])}); remove {'it' if len(unmapped) == 1 else 'them'}, set "
+                             "action_templates_path to a folder holding the action's definition, or run the template in "
+                             "OOS (alicloud.oos.oos_execution)")
+                return None
             return actions.ECS_NATIVE[key](step)
         if key == "acs::template":
             return self.map_nested(step, depth, None)
