@@ -137,3 +137,19 @@ def test_a_local_definition_is_inlined_instead_of_delegated(tmp_path):
     result = convert(content=DELEGATED, action_templates_path=str(tmp_path))
     assert result.delegated == []
     assert "alicloud.oos.oos_execution:" not in result.playbook_yaml("t.yml")
+
+
+def test_a_looped_unmapped_product_action_is_delegated_with_its_loop():
+    looped = """
+FormatVersion: OOS-2019-06-01
+Parameters: {ids: {Type: List}}
+Tasks:
+  - Name: attach
+    Action: ACS::ECS::AttachDisk
+    Properties: {diskId: '{{ ACS::TaskLoopItem }}', instanceId: i-1}
+    Loop: {Items: '{{ ids }}', RateControl: {Mode: Concurrency, Concurrency: 2, MaxErrors: 0}}
+"""
+    result = convert(content=looped)
+    text = result.playbook_yaml("t.yml")
+    assert result.delegated == [("Tasks[0]", "ACS::ECS::AttachDisk")]
+    assert text.count("alicloud.oos.oos_execution:") == 1 and len(result.plays) == 1   # OOS runs the loop
