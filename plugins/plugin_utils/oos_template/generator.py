@@ -28,6 +28,7 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text imp
 
 NEXT_END = "__end_ok__"   # OnError ACS::NEXT on the last task: the execution still ends successfully
 _TASK_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
+_PRODUCT_ACTION = re.compile(r"^ACS::[A-Za-z0-9_\-]+::[A-Za-z0-9_\-]+$", re.IGNORECASE)
 _TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_\-]+(?:::[A-Za-z0-9_\-]+)*$")
 _PSEUDO_REF = re.compile(r"\{\{\s*(acs::[A-Za-z0-9_]+)\s*\}\}", re.IGNORECASE)
 _STORE_REF = re.compile(r"\{\{\s*(oos(?:-secret)?):\s*([^{}\s]+)\s*\}\}", re.IGNORECASE)
@@ -224,8 +225,8 @@ class Converter:
         step = Step(task=data, index_label=label, ctx=ctx, register=self.unique("oos_result"),
                     props_expr=f"(oos_task.Properties | default({{}}) | {F}oos_render({ctx}))")
         nested = key == "acs::template" or (key.count("::") == 2 and key not in actions.ECS_NATIVE)
-        if loop and ((nested and not allow_split) or self.delegated_action(key)):
-            if self.delegated_action(key):
+        if loop and ((nested and not allow_split) or self.delegated_action(key, task)):
+            if self.delegated_action(key, task):
                 self.delegated.append((label, action))
             mapped = actions.map_delegated_loop(step)
         else:
@@ -404,8 +405,14 @@ class Converter:
         self.problem(step.index_label, task, f"unsupported action {task['Action']}")
         return None
 
-    def delegated_action(self, key: str) -> bool:
-        """A cloud product action with no mapping and no local definition: one task run by OOS."""
+    def delegated_action(self, key: str, task: dict) -> bool:
+        """A cloud product action with no mapping and no local definition (as an action, or an ACS::Template
+        naming one): one task run by OOS."""
+        if key == "acs::template":
+            props = task.get("Properties") if isinstance(task.get("Properties"), dict) else {}
+            name = props.get("TemplateName")
+            return ("TemplateContent" not in props and isinstance(name, str) and bool(_PRODUCT_ACTION.match(name))
+                    and self.find_named_template(name) is None)
         return (key.startswith("acs::") and key.count("::") == 2 and key not in actions.ECS_NATIVE
                 and key not in product_actions.DEFINITIONS and key not in actions.UNSUPPORTED
                 and key not in action_index(self.options.action_templates_path))
@@ -450,6 +457,10 @@ class Converter:
                                  "digits, _, - and ::)")
                     return None
                 found = self.find_named_template(name)
+                if found is None and _PRODUCT_ACTION.match(name):
+                    # A product action's name (owned by OOS, e.g. ACS::ECS::CloneInstanceAcrossAZ): OOS runs it.
+                    self.delegated.append((step.index_label, f"ACS::Template {name}"))
+                    return actions.map_delegated_task(step)
                 if found is None:
                     self.problem(step.index_label, task, f"unsupported ACS::Template {name} (not found: add its folder "
                                  "to template_paths)")

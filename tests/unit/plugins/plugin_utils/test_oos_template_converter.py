@@ -153,3 +153,20 @@ Tasks:
     text = result.playbook_yaml("t.yml")
     assert result.delegated == [("Tasks[0]", "ACS::ECS::AttachDisk")]
     assert text.count("alicloud.oos.oos_execution:") == 1 and len(result.plays) == 1   # OOS runs the loop
+
+
+def test_an_acs_template_naming_a_product_action_not_found_locally_is_delegated_and_other_names_refused():
+    named = """
+FormatVersion: OOS-2019-06-01
+Tasks:
+  - Name: clone
+    Action: ACS::Template
+    Properties: {TemplateName: 'ACS::ECS::CloneInstanceAcrossAZ', Parameters: {instanceId: i-1}}
+"""
+    result = convert(content=named)
+    assert result.delegated == [("Tasks[0]", "ACS::Template ACS::ECS::CloneInstanceAcrossAZ")]
+    assert "alicloud.oos.oos_execution:" in result.playbook_yaml("t.yml")
+    with pytest.raises(ConversionError) as info:
+        convert(content=named.replace("ACS::ECS::CloneInstanceAcrossAZ", "my-own-template"))
+    assert info.value.problems == ["unsupported ACS::Template my-own-template (not found: add its folder to "
+                                   "template_paths) at Tasks[0] (clone)"]
