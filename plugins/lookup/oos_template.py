@@ -40,8 +40,9 @@ options:
     default: {}
   action_templates_path:
     description:
-      - Folder of cloud product action templates (C(ACS::<Product>::<Name>.yml)). Actions without a native
-        module are converted by inlining their definition from this folder.
+      - Folder of cloud product action templates (C(ACS::<Product>::<Name>.yml)). A product action the converter
+        does not map natively is inlined from its definition in this folder; without one, that task is delegated
+        to OOS (a one-task execution through M(alicloud.oos.oos_execution)) and the playbook header names it.
     type: path
   template_paths:
     description: Folders searched for C(ACS::Template) C(TemplateName) as C(<name>.yml), C(.yaml) or C(.json).

@@ -19,7 +19,6 @@ import pytest
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
 from tests.conftest import BIN, REPO_ROOT, SHARED, run_playbook, start_emulator
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 from tests.integration.converter import seeds
 from tests.integration.converter.terminal import controlling_terminal, read_until
 
@@ -30,9 +29,6 @@ WEB_TARGETS = {"Type": "Tags", "Tags": [{"Key": "App", "Value": "web"}]}
 
 needs_seeds = pytest.mark.skipif(seeds.seed_path("003") is None or not ACTIONS.is_dir(),
                                  reason="../shared/seeds or ../shared/oos-templates absent: golden seed tests skipped")
-CORE_INSTALL_CLOUD_ASSISTANT = pytest.mark.xfail(strict=True, raises=ConversionError, reason=(
-    "converter change needed: ACS::ECS::InstallCloudAssistant has no native mapping (actions.ECS_NATIVE) and a "
-    "fresh clone has no action_templates_path, so the core update-image template is refused at conversion"))
 SOURCES = [pytest.param("core", id="core"), pytest.param("seed", id="seed", marks=needs_seeds)]
 
 
@@ -231,7 +227,7 @@ def update_image(source: str):
     return seeds.update_image_template(), "runCommand", extra_vars
 
 
-UPDATE_IMAGE_SOURCES = [pytest.param("core", id="core", marks=CORE_INSTALL_CLOUD_ASSISTANT),
+UPDATE_IMAGE_SOURCES = [pytest.param("core", id="core"),
                         pytest.param("seed", id="seed", marks=needs_seeds)]
 
 

@@ -218,7 +218,15 @@ def map_trigger(step: Step) -> Mapped:
     # The schedule is rendered at run time ('{{ triggerCron }}' shows the cron the run was given).
     note = {"name": _prefixed_name(step, "trigger (run this playbook from a schedule)"),
             "ansible.builtin.debug": {"msg": expr(f"{step.props_expr} | {F}oos_trigger_note({literal(kind)})")}}
-    return Mapped([note], document="oos_trigger_event | default({})", loopable=False)
+    event = f"oos_trigger_event | default({data_file('oos_trigger_event_file', inner=True)})"
+    return Mapped([note], document=event, loopable=False)
+
+
+def data_file(variable: str, inner: bool = False):
+    """The mapping in the JSON/YAML file named by ``-e <variable>=PATH`` (empty without it), read as data."""
+    jinja = (f"(lookup('ansible.builtin.file', {variable}) | from_yaml | {F}oos_data({literal(variable)})) "
+             f"if {variable} is defined else {{}}")
+    return f"({jinja})" if inner else expr(jinja)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -261,7 +269,8 @@ def map_run_command(step: Step) -> Mapped:
     args = dict(_instance_selection(step, batch))
     args.update({"command_content": prop(step, "commandContent"), "command_type": prop(step, "commandType", "RunShellScript")})
     props = step.task.get("Properties") or {}
-    for key, name in (("workingDir", "working_dir"), ("timeout", "timeout"), ("username", "username")):
+    for key, name in (("workingDir", "working_dir"), ("timeout", "timeout"), ("username", "username"),
+                      ("enableParameter", "enable_parameter"), ("windowsPasswordName", "windows_password_name")):
         if key in props:
             args[name] = prop(step, key)
     # ACS::ECS::RunCommand waits 600 s by default; the module's own default is shorter.
@@ -315,17 +324,23 @@ def map_create_image(step: Step) -> Mapped:
     return Mapped([call], document=f"{{'imageId': {step.register}.image_id}}")
 
 
+def _region(step: Step, args: dict) -> dict:
+    if "regionId" in (step.task.get("Properties") or {}):
+        args["region"] = prop_ref(step, "regionId")
+    return args
+
+
 def map_run_instances(step: Step) -> Mapped:
     run = {"name": _prefixed_name(step, "run the instances"),
-           F + "oos_execute_api": {"service": "ECS", "api": "RunInstances",
-                                   "parameters": expr(f"{step.props_expr} | {F}oos_run_instances_request")},
+           F + "oos_execute_api": _region(step, {"service": "ECS", "api": "RunInstances",
+                                                 "parameters": expr(f"{step.props_expr} | {F}oos_run_instances_request")}),
            "register": step.register}
     wait = {"name": _prefixed_name(step, "wait until the instances are running"),
-            F + "oos_execute_api": {
+            F + "oos_execute_api": _region(step, {
                 "service": "ECS", "api": "DescribeInstances",
                 "parameters": expr(f"{{'InstanceIds': {step.register}.response.InstanceIdSets.InstanceIdSet | to_json}}"),
                 "wait_for": {"property_selector": ".Instances.Instance[].Status", "desired_values": ["Running"],
-                             "retries": 120, "delay": 2, "delay_type": "Constant"}},
+                             "retries": 120, "delay": 2, "delay_type": "Constant"}}),
             "register": step.register + "_wait"}
     return Mapped([run, wait], document=f"{{'instanceIds': {step.register}.response.InstanceIdSets.InstanceIdSet}}",
                   loopable=False)
@@ -333,15 +348,24 @@ def map_run_instances(step: Step) -> Mapped:
 
 def map_delete_instance(step: Step) -> Mapped:
     call = {"name": _prefixed_name(step, "delete the instance"),
-            F + "oos_execute_api": {"service": "ECS", "api": "DeleteInstance",
-                                    "parameters": {"InstanceId": prop(step, "instanceId"), "Force": True}},
+            F + "oos_execute_api": _region(step, {"service": "ECS", "api": "DeleteInstance",
+                                                  "parameters": {"InstanceId": prop(step, "instanceId"), "Force": True}}),
             "register": step.register}
     return Mapped([call])
 
 
 def map_delegated_loop(step: Step) -> Mapped:
     """A loop inside a loop (or inside a nested template's loop): OOS runs the looped task itself."""
-    call = {"name": _prefixed_name(step, "run the loop as an OOS execution"),
+    return _delegated(step, "run the loop as an OOS execution")
+
+
+def map_delegated_task(step: Step) -> Mapped:
+    """A cloud product action with no mapping and no local definition: OOS runs that one task as it runs it."""
+    return _delegated(step, "run the action as an OOS execution")
+
+
+def _delegated(step: Step, what: str) -> Mapped:
+    call = {"name": _prefixed_name(step, what),
             F + "oos_execution": {"template_content": expr(f"oos_task | {F}oos_delegated_template({step.ctx})"),
                                   "wait": True},
             "register": step.register}
@@ -372,6 +396,36 @@ ECS_NATIVE = {
     "acs::ecs::runinstances": map_run_instances,
     "acs::ecs::deleteinstance": map_delete_instance,
 }
+
+# The properties of each natively mapped action's OOS definition that its mapping passes on. Any other
+# property is refused at conversion (nothing the template says is dropped), unless it holds the definition's
+# Default, which changes nothing (REFUSED_UNLESS_DEFAULT).
+NATIVE_PROPERTIES = {
+    "acs::ecs::runcommand": ("regionId", "instanceId", "commandType", "commandContent", "workingDir", "timeout",
+                             "enableParameter", "parameters", "username", "windowsPasswordName"),
+    "acs::ecs::stopinstance": ("regionId", "instanceId", "stoppedMode", "forceStop"),
+    "acs::ecs::startinstance": ("regionId", "instanceId"),
+    "acs::ecs::rebootinstance": ("regionId", "instanceId", "forceStop"),
+    "acs::ecs::createimage": ("regionId", "imageName", "instanceId", "tags", "imageFamily", "imageDescription"),
+    "acs::ecs::runinstances": ("regionId", "instanceChargeType", "periodUnit", "period", "vSwitchId", "instanceType",
+                               "imageId", "systemDiskCategory", "systemDiskSize", "internetMaxBandwidthIn",
+                               "internetMaxBandwidthOut", "securityGroupId", "amount", "instanceName", "ramRoleName",
+                               "tags"),
+    "acs::ecs::deleteinstance": ("regionId", "instanceId"),
+}
+REFUSED_UNLESS_DEFAULT = {
+    "acs::ecs::stopinstance": {"hibernate": False},
+    "acs::ecs::createimage": {"resourceGroupId": "", "detectionStrategy": ""},
+}
+
+
+def unmapped_properties(key: str, props: dict) -> list:
+    """The properties of a natively mapped action its mapping would not pass on (to refuse at conversion)."""
+    accepted = NATIVE_PROPERTIES[key]
+    defaults = REFUSED_UNLESS_DEFAULT.get(key, {})
+    return [name for name, value in props.items() if name not in accepted
+            and not (name in defaults and isinstance(value, type(defaults[name])) and value == defaults[name])]
+
 
 TRIGGERS = ("acs::timertrigger", "acs::eventtrigger", "acs::alarmtrigger")
 UNSUPPORTED = {

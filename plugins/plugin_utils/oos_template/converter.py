@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import dumper, generator, loader, mermaid, survey
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
@@ -20,6 +20,7 @@ class Result:
     flowchart: str
     survey: dict
     notes: list
+    delegated: list = field(default_factory=list)   # (label, action) of the tasks OOS runs
 
     def playbook_yaml(self, source: str = "") -> str:
         source = " ".join(str(source).split())   # one comment line, whatever the path holds
@@ -27,6 +28,9 @@ class Result:
         header += "# Template data (every string, list and mapping of the template) is tagged !unsafe: Ansible never\n"
         header += "# evaluates it; the alicloud.oos filters resolve OOS references at run time. Parameters are\n"
         header += "# variables under their OOS names (-e name=value).\n"
+        for label, action in self.delegated:
+            action = " ".join(str(action).split())   # one comment line, whatever the name holds
+            header += f"# {label} ({action}) is delegated: OOS runs it (alicloud.oos.oos_execution), as it runs it.\n"
         for note in self.notes:
             header += f"# {note}: schedule this playbook (cron, AWX schedule) instead of an OOS trigger.\n"
         header += dumper.HEADER_NOTE
@@ -67,4 +71,5 @@ def convert(path: str | None = None, content=None, hosts: str | None = None, par
     built = generator.build(template, options)
     title = built.plays[-1]["name"]
     return Result(plays=built.plays, template=template, flowchart=mermaid.flowchart(built.edges),
-                  survey=survey.survey_spec(template, title, variable_for), notes=built.notes)
+                  survey=survey.survey_spec(template, title, variable_for), notes=built.notes,
+                  delegated=built.delegated)

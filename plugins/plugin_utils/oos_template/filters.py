@@ -8,6 +8,8 @@ import functools
 import json
 import math
 
+from ansible.utils.unsafe_proxy import wrap_var
+
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import functions, parameters, runtime
 
 
@@ -87,6 +89,19 @@ def oos_start(specs, values, first_task, pseudo=None, pseudo_used=()):
     # A Default that reads a missing pseudo-parameter repeats its message: say it once.
     context["problems"] = missing + [p for p in problems if not any(m in p for m in missing)]
     return context
+
+
+def oos_data(value, variable):
+    """Values read from a file the run was given (``-e oos_parameters_file=PATH``): a mapping, kept as data.
+
+    Every string is marked unsafe, so ``{{ ACS::InstanceId }}`` or ``{{ dir }}`` in a value reaches the API as
+    written, on every ansible-core the collection supports.
+    """
+    value = _plain(value)
+    if not isinstance(value, dict):
+        raise FilterInputError(f"{variable} must name a JSON or YAML file holding a mapping of names to values "
+                               f"(such as {{\"instanceId\": \"i-123\"}}), got {type(value).__name__}")
+    return wrap_var(value)
 
 
 def oos_child_start(specs, given, parent, first_task):
@@ -258,7 +273,7 @@ def oos_trigger_note(props, kind):
         what = (f"schedule {runtime.to_text(props.get('Type', 'cron'))} {runtime.to_text(props.get('Expression', ''))} "
                 f"({runtime.to_text(props.get('TimeZone', 'UTC'))})")
     else:
-        what = f"{kind}: runs when the event arrives; pass the event as -e oos_trigger_event=<json>"
+        what = f"{kind}: runs when the event arrives; pass the event as -e oos_trigger_event_file=<path to its JSON>"
     return f"OOS {kind}: {what}. This playbook runs the body once; see docs/converter.md for AWX schedules."
 
 
@@ -564,8 +579,15 @@ def oos_delegated_template(task, context):
     ``{{ ACS::TaskLoopItem }}`` is left for OOS, which runs the Loop with its RateControl.
     """
     task, context = _plain(task), _plain(context)
-    loop = dict(task.get("Loop") or {})
     body = {k: task[k] for k in _DELEGATED_TASK_KEYS if k in task}
+    if not task.get("Loop"):
+        # One task (a product action OOS runs for us): its Outputs come back as the execution's.
+        body["Properties"] = runtime.render(task.get("Properties") or {}, context)
+        outputs = {name: {"Type": (spec or {}).get("Type", "String"), "Value": "{{ %s.%s }}" % (task["Name"], name)}
+                   for name, spec in (task.get("Outputs") or {}).items()}
+        return {"FormatVersion": "OOS-2019-06-01", "Description": f"{task['Name']}: delegated by alicloud.oos",
+                "Tasks": [body], "Outputs": outputs}
+    loop = dict(task.get("Loop") or {})
     body["Properties"] = runtime.render(task.get("Properties") or {}, context, LOOP_ITEM_REFERENCE)
     rendered_loop = runtime.render({k: v for k, v in loop.items() if k != "Outputs"}, context)
     if "Outputs" in loop:
@@ -596,7 +618,7 @@ def oos_json_value(value):
 
 
 RUNTIME = {f.__name__: f for f in (
-    jq, jq_first, oos_fn, oos_render, oos_condition, oos_start, oos_child_start, oos_task_done, oos_task_failed,
+    jq, jq_first, oos_fn, oos_render, oos_condition, oos_start, oos_data, oos_child_start, oos_task_done, oos_task_failed,
     oos_skip, oos_choose, oos_approval_done, oos_approvers, oos_approval_tally, oos_pause_decision, oos_pause_done, oos_trigger_note,
     oos_loop_iterations, oos_with_item, oos_loop_rate_control, oos_loop_start,
     oos_iteration_outputs, oos_loop_done, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,

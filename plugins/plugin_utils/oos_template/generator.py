@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from ansible_collections.alicloud.oos.plugins.module_utils.products import unresolvable_service
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, parameters, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, parameters, product_actions, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES, SELECT_TARGET_TYPES
@@ -28,6 +28,7 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text imp
 
 NEXT_END = "__end_ok__"   # OnError ACS::NEXT on the last task: the execution still ends successfully
 _TASK_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
+_PRODUCT_ACTION = re.compile(r"^ACS::[A-Za-z0-9_\-]+::[A-Za-z0-9_\-]+$", re.IGNORECASE)
 _TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_\-]+(?:::[A-Za-z0-9_\-]+)*$")
 _PSEUDO_REF = re.compile(r"\{\{\s*(acs::[A-Za-z0-9_]+)\s*\}\}", re.IGNORECASE)
 _STORE_REF = re.compile(r"\{\{\s*(oos(?:-secret)?):\s*([^{}\s]+)\s*\}\}", re.IGNORECASE)
@@ -97,6 +98,14 @@ def load_child(path: str) -> dict:
     return copy.deepcopy(_CHILD_CACHE[path])
 
 
+def builtin_definition(key: str) -> dict:
+    """A product action the converter defines itself (``product_actions.DEFINITIONS``), loaded as a template."""
+    cache_key = "builtin:" + key
+    if cache_key not in _CHILD_CACHE:
+        _CHILD_CACHE[cache_key] = loader.load(content=product_actions.DEFINITIONS[key])
+    return copy.deepcopy(_CHILD_CACHE[cache_key])
+
+
 class Converter:
     def __init__(self, template: dict, options: Options):
         self.template = template
@@ -107,6 +116,7 @@ class Converter:
         self.pseudo_used: set = set()
         self.store_refs: dict = {}
         self.mermaid_edges: list = []
+        self.delegated: list = []          # (label, action) of the tasks OOS runs (delegated product actions)
         self.digest = hashlib.sha1(json.dumps(template, sort_keys=True, default=str).encode()).hexdigest()[:6]
         self.inventory_bound = options.select_targets == "inventory" or (
             options.select_targets == "auto" and bool(options.hosts))
@@ -215,7 +225,9 @@ class Converter:
         step = Step(task=data, index_label=label, ctx=ctx, register=self.unique("oos_result"),
                     props_expr=f"(oos_task.Properties | default({{}}) | {F}oos_render({ctx}))")
         nested = key == "acs::template" or (key.count("::") == 2 and key not in actions.ECS_NATIVE)
-        if loop and nested and not allow_split:
+        if loop and ((nested and not allow_split) or self.delegated_action(key, task)):
+            if self.delegated_action(key, task):
+                self.delegated.append((label, action))
             mapped = actions.map_delegated_loop(step)
         else:
             mapped = self.map_action(step, key, depth)
@@ -368,19 +380,43 @@ class Converter:
         if key in actions.BUILTIN:
             return actions.BUILTIN[key](step)
         if key in actions.ECS_NATIVE:
+            unmapped = actions.unmapped_properties(key, task.get("Properties") or {})
+            local = action_index(self.options.action_templates_path).get(key)
+            if unmapped and local:
+                return self.map_nested(step, depth, local)   # the definition takes every property
+            if unmapped:
+                self.problem(step.index_label, task, f"{task['Action']}: the converter does not pass the propert"
+                             f"{'y' if len(unmapped) == 1 else 'ies'} {', '.join(map(str, unmapped))} (it passes: "
+                             f"{', '.join(actions.NATIVE_PROPERTIES[key])}); remove {'it' if len(unmapped) == 1 else 'them'}, set "
+                             "action_templates_path to a folder holding the action's definition, or run the template in "
+                             "OOS (alicloud.oos.oos_execution)")
+                return None
             return actions.ECS_NATIVE[key](step)
         if key == "acs::template":
             return self.map_nested(step, depth, None)
+        if key in product_actions.DEFINITIONS:
+            return self.map_nested(step, depth, None, builtin=key)
         if key.startswith("acs::") and key.count("::") == 2:
             path = action_index(self.options.action_templates_path).get(key)
             if path is None:
-                hint = ("set action_templates_path to a folder of cloud product action templates"
-                        if not self.options.action_templates_path else "no such template in action_templates_path")
-                self.problem(step.index_label, task, f"unsupported cloud product action {task['Action']} ({hint})")
-                return None
+                # Not mapped and no local definition: OOS runs this one task, exactly as it runs it.
+                self.delegated.append((step.index_label, task["Action"]))
+                return actions.map_delegated_task(step)
             return self.map_nested(step, depth, path)
         self.problem(step.index_label, task, f"unsupported action {task['Action']}")
         return None
+
+    def delegated_action(self, key: str, task: dict) -> bool:
+        """A cloud product action with no mapping and no local definition (as an action, or an ACS::Template
+        naming one): one task run by OOS."""
+        if key == "acs::template":
+            props = task.get("Properties") if isinstance(task.get("Properties"), dict) else {}
+            name = props.get("TemplateName")
+            return ("TemplateContent" not in props and isinstance(name, str) and bool(_PRODUCT_ACTION.match(name))
+                    and self.find_named_template(name) is None)
+        return (key.startswith("acs::") and key.count("::") == 2 and key not in actions.ECS_NATIVE
+                and key not in product_actions.DEFINITIONS and key not in actions.UNSUPPORTED
+                and key not in action_index(self.options.action_templates_path))
 
     def find_named_template(self, name: str) -> str | None:
         for folder in self.options.template_paths or []:
@@ -390,15 +426,22 @@ class Converter:
                     return candidate
         return action_index(self.options.action_templates_path).get(name.lower())
 
-    def map_nested(self, step: Step, depth: int, path: str | None) -> Mapped | None:
+    def map_nested(self, step: Step, depth: int, path: str | None, builtin: str | None = None) -> Mapped | None:
         task = step.task
         props = task.get("Properties") or {}
         if depth >= MAX_NESTING:
             self.problem(step.index_label, task, "unsupported nesting deeper than 6 templates")
             return None
         try:
-            if path is not None:
-                child = load_child(path)
+            if path is not None or builtin is not None:
+                child = load_child(path) if path is not None else builtin_definition(builtin)
+                unknown = [k for k in props if k not in (child.get("Parameters") or {})]
+                if unknown:
+                    # Refused here, not half-way through the run: nothing the template says is dropped.
+                    self.problem(step.index_label, task, f"{task['Action']} has no propert"
+                                 f"{'y' if len(unknown) == 1 else 'ies'} {', '.join(map(str, unknown))} (it takes: "
+                                 f"{', '.join(child.get('Parameters') or {})})")
+                    return None
                 parameters_expr = step.props_expr
             elif "TemplateContent" in props:
                 content = props["TemplateContent"]
@@ -415,6 +458,10 @@ class Converter:
                                  "digits, _, - and ::)")
                     return None
                 found = self.find_named_template(name)
+                if found is None and _PRODUCT_ACTION.match(name):
+                    # A product action's name (owned by OOS, e.g. ACS::ECS::CloneInstanceAcrossAZ): OOS runs it.
+                    self.delegated.append((step.index_label, f"ACS::Template {name}"))
+                    return actions.map_delegated_task(step)
                 if found is None:
                     self.problem(step.index_label, task, f"unsupported ACS::Template {name} (not found: add its folder "
                                  "to template_paths)")
@@ -473,6 +520,7 @@ class Conversion:
     template: dict
     edges: list
     notes: list
+    delegated: list = field(default_factory=list)
 
 
 def _play(name: str, hosts: str, tasks: list, extra: dict | None = None) -> dict:
@@ -485,12 +533,14 @@ def _play(name: str, hosts: str, tasks: list, extra: dict | None = None) -> dict
 def start_tasks(template: dict, first: str, store_refs: dict, pseudo_used: list) -> list:
     values = {}
     for name in template.get("Parameters") or {}:
-        values[name] = expr(f"{variable_for(name)} | default(oos_parameter_overrides[{literal(name)}] | default(none))")
+        values[name] = expr(f"{variable_for(name)} | default(oos_file_parameters[{literal(name)}] | "
+                            f"default(oos_parameter_overrides[{literal(name)}] | default(none)))")
     # Pseudo-parameters OOS knows and the controller does not: given by the user (-e oos_execute_user=...).
     pseudo = {name: expr(f"{variable} | default(none)") for name, (variable, _env, _what) in runtime.PSEUDO_SOURCES.items()}
     tasks = [
         {"name": "Start the OOS execution: parameters, defaults and pseudo-parameters",
-         "vars": {"oos_parameter_values": values, "oos_pseudo_values": pseudo},
+         "vars": {"oos_parameter_values": values, "oos_pseudo_values": pseudo,
+                  "oos_file_parameters": actions.data_file("oos_parameters_file")},
          "ansible.builtin.set_fact": {"oos": expr(
              f"oos_parameters | {F}oos_start(oos_parameter_values, {literal(first)}, "
              f"oos_pseudo_parameters | default({{}}) | combine(oos_pseudo_values), {sorted(pseudo_used)!r})")}},
@@ -602,4 +652,5 @@ def build(template: dict, options: Options) -> Conversion:
             current.append(item)
     current.extend(finish_tasks(template))
     plays.append(_play(current_name, "localhost", current, {"vars": current_vars} if current_vars else None))
-    return Conversion(plays=plays, template=template, edges=converter.mermaid_edges, notes=notes)
+    return Conversion(plays=plays, template=template, edges=converter.mermaid_edges, notes=notes,
+                      delegated=converter.delegated)

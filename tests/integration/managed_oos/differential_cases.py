@@ -69,16 +69,6 @@ class Case:
         return (PUBLIC / self.source).read_text()
 
 
-INSTALL_CLOUD_ASSISTANT = ((
-    "ACS::ECS::InstallCloudAssistant has no native mapping in the converter (actions.ECS_NATIVE) and the core cases "
-    "give no action_templates_path: the converter refuses the template ('unsupported cloud product action'); map it "
-    "natively (CheckFor Running, DescribeCloudAssistantStatus, install + reboot + wait only when not 'true')"),
-    r"unsupported cloud product action ACS::ECS::InstallCloudAssistant")
-CREATE_SNAPSHOT = ((
-    "ACS::ECS::CreateSnapshot has no native mapping in the converter (actions.ECS_NATIVE) and the core cases give "
-    "no action_templates_path: the converter refuses the template; map it natively (DescribeDisks, wait for the "
-    "attached instance, CreateSnapshot, wait for 'accomplished', output snapshotId)"),
-    r"unsupported cloud product action ACS::ECS::CreateSnapshot")
 LOOP_ITEM_IN_BATCHED_OUTPUTS = ((
     "a Loop over ACS::ECS::RebootInstance (one batched oos_instance call) whose task Outputs select "
     "'\"{{ ACS::TaskLoopItem }}\"' fails the run: the filter oos_batch_done renders the per-item ValueSelectors "
@@ -104,12 +94,11 @@ CORE_CASES = [
          approval="reject", expect="Cancelled"),
     Case("core-update-image", "core:update-image.yml", {
         "baseImageId": BASE_IMAGE, "instanceType": "ecs.g6.large", "securityGroupId": "@security_group",
-        "vSwitchId": "@vswitch", "patchScript": "echo patched > /dev/null; echo patch-ok", "newImageName": "core-baked"},
-        converter_change=INSTALL_CLOUD_ASSISTANT),
+        "vSwitchId": "@vswitch", "patchScript": "echo patched > /dev/null; echo patch-ok", "newImageName": "core-baked"}),
     Case("core-update-image-cleans-up", "core:update-image.yml", {
         "baseImageId": BASE_IMAGE, "instanceType": "ecs.g6.large", "securityGroupId": "@security_group",
         "vSwitchId": "@vswitch", "patchScript": "echo broken; exit 3", "newImageName": "core-broken"},
-        expect="Failed", converter_change=INSTALL_CLOUD_ASSISTANT),
+        expect="Failed"),
     Case("core-commands-within-max-errors", "core:command-fleet.yml", {
         "targets": DEV_DB, "failOn": ["@instance:2"], "maxErrors": "50%"}),
     Case("core-commands-beyond-max-errors", "core:command-fleet.yml", {
@@ -122,8 +111,7 @@ CORE_CASES = [
     Case("core-wait-and-check", "core:wait-and-check.yml", {"instanceId": "@instance:3"}),
     Case("core-check-fails", "core:wait-and-check.yml", {"instanceId": "@instance:3", "expectBefore": "Stopped"},
          expect="Failed"),
-    Case("core-snapshot-and-tag", "core:snapshot-and-tag.yml", {"instanceId": "@instance:5"},
-         converter_change=CREATE_SNAPSHOT),
+    Case("core-snapshot-and-tag", "core:snapshot-and-tag.yml", {"instanceId": "@instance:5"}),
     Case("core-describe-stop-start-json", "core:describe-stop-start.json", {"instanceId": "@instance:6"}),
     Case("core-loop-item-outputs", "core:loop-item-outputs.yml", {"instanceIds": ["@instance:0", "@instance:3"]},
          converter_change=LOOP_ITEM_IN_BATCHED_OUTPUTS),

@@ -69,7 +69,7 @@ def test_every_problem_is_listed_at_once():
 FormatVersion: OOS-2019-06-01
 Tasks:
   - {Name: a, Action: 'ACS::GitCodeRepo'}
-  - {Name: b, Action: 'ACS::Foo::Bar'}
+  - {Name: b, Action: 'ACS::ECS::CreateSnapshot', Properties: {diskId: d-1, encrypted: true}}
   - {Name: c, Action: 'ACS::Sleep', OnError: nowhere, Properties: {Duration: PT1S}}
 """
     with pytest.raises(ConversionError) as info:
@@ -77,7 +77,8 @@ Tasks:
     problems = info.value.problems
     assert len(problems) == 3
     assert problems[0].startswith("unsupported ACS::GitCodeRepo") and problems[0].endswith("at Tasks[0] (a)")
-    assert "unsupported cloud product action ACS::Foo::Bar" in problems[1] and "Tasks[1] (b)" in problems[1]
+    assert problems[1] == ("ACS::ECS::CreateSnapshot has no property encrypted (it takes: regionId, diskId, snapshotName, "
+                           "retentionDays, tags) at Tasks[1] (b)")
     assert problems[2] == ("OnError 'nowhere' is not a task of this template (use a task name, ACS::NEXT or ACS::END) "
                            "at Tasks[2] (c)")
 
@@ -102,3 +103,70 @@ def test_survey_and_flowchart():
 def test_unknown_baked_parameter_is_rejected():
     with pytest.raises(ConversionError, match="unknown parameter"):
         convert(content=TEMPLATE, parameters={"nope": 1})
+
+
+DELEGATED = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  disk: {Type: String}
+Tasks:
+  - Name: attach
+    Action: ACS::ECS::AttachDisk
+    Properties: {diskId: '{{ disk }}', instanceId: i-1}
+  - Name: snap
+    Action: ACS::ECS::CreateSnapshot
+    Properties: {diskId: '{{ disk }}'}
+"""
+
+
+def test_unmapped_product_actions_are_delegated_to_oos_and_named_in_the_header(tmp_path):
+    result = convert(content=DELEGATED)
+    text = result.playbook_yaml("t.yml")
+    assert result.delegated == [("Tasks[0]", "ACS::ECS::AttachDisk")]
+    assert "# Tasks[0] (ACS::ECS::AttachDisk) is delegated: OOS runs it (alicloud.oos.oos_execution)" in text
+    assert text.count("alicloud.oos.oos_execution:") == 1
+    # CreateSnapshot is mapped: its steps are in the playbook, no execution is started for it.
+    assert "CreateSnapshot" in text and "DescribeSnapshots" in text
+
+
+def test_a_local_definition_is_inlined_instead_of_delegated(tmp_path):
+    (tmp_path / "ACS::ECS::AttachDisk.yml").write_text(
+        "FormatVersion: OOS-2019-06-01\nParameters: {diskId: {Type: String}, instanceId: {Type: String}}\n"
+        "Tasks:\n  - {Name: call, Action: 'ACS::ExecuteAPI', Properties: {Service: ECS, API: AttachDisk, "
+        "Parameters: {DiskId: '{{ diskId }}', InstanceId: '{{ instanceId }}'}}}\n")
+    result = convert(content=DELEGATED, action_templates_path=str(tmp_path))
+    assert result.delegated == []
+    assert "alicloud.oos.oos_execution:" not in result.playbook_yaml("t.yml")
+
+
+def test_a_looped_unmapped_product_action_is_delegated_with_its_loop():
+    looped = """
+FormatVersion: OOS-2019-06-01
+Parameters: {ids: {Type: List}}
+Tasks:
+  - Name: attach
+    Action: ACS::ECS::AttachDisk
+    Properties: {diskId: '{{ ACS::TaskLoopItem }}', instanceId: i-1}
+    Loop: {Items: '{{ ids }}', RateControl: {Mode: Concurrency, Concurrency: 2, MaxErrors: 0}}
+"""
+    result = convert(content=looped)
+    text = result.playbook_yaml("t.yml")
+    assert result.delegated == [("Tasks[0]", "ACS::ECS::AttachDisk")]
+    assert text.count("alicloud.oos.oos_execution:") == 1 and len(result.plays) == 1   # OOS runs the loop
+
+
+def test_an_acs_template_naming_a_product_action_not_found_locally_is_delegated_and_other_names_refused():
+    named = """
+FormatVersion: OOS-2019-06-01
+Tasks:
+  - Name: clone
+    Action: ACS::Template
+    Properties: {TemplateName: 'ACS::ECS::CloneInstanceAcrossAZ', Parameters: {instanceId: i-1}}
+"""
+    result = convert(content=named)
+    assert result.delegated == [("Tasks[0]", "ACS::Template ACS::ECS::CloneInstanceAcrossAZ")]
+    assert "alicloud.oos.oos_execution:" in result.playbook_yaml("t.yml")
+    with pytest.raises(ConversionError) as info:
+        convert(content=named.replace("ACS::ECS::CloneInstanceAcrossAZ", "my-own-template"))
+    assert info.value.problems == ["unsupported ACS::Template my-own-template (not found: add its folder to "
+                                   "template_paths) at Tasks[0] (clone)"]

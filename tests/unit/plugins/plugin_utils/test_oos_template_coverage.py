@@ -146,3 +146,16 @@ def test_dumped_playbooks_keep_lines_short_and_values_exact():
     loaded = yaml.safe_load(text.replace("!unsafe", ""))
     assert loaded[0]["vars"] == {k: str(v) for k, v in value.items()}
     assert "# noqa: jinja" in text.splitlines()[1]   # the play that carries !unsafe data says so
+
+
+def test_a_single_task_is_delegated_with_its_outputs_and_references_resolved():
+    task = {"Name": "attach", "Action": "ACS::ECS::AttachDisk", "OnError": "cleanup",
+            "Properties": {"diskId": "{{ disk }}", "instanceId": "{{ find.id }}", "note": "{{ lookup('pipe', 'id') }}"},
+            "Outputs": {"device": {"Type": "String", "ValueSelector": ".device"}}}
+    context = {"parameters": {"disk": "d-1"}, "pseudo": {}, "tasks": {"find": {"id": "i-1"}}}
+    template = filters.oos_delegated_template(task, context)
+    body = template["Tasks"][0]
+    assert "Loop" not in body and "OnError" not in body
+    assert body["Properties"] == {"diskId": "d-1", "instanceId": "i-1", "note": "{{ lookup('pipe', 'id') }}"}
+    assert body["Outputs"] == task["Outputs"]
+    assert template["Outputs"] == {"device": {"Type": "String", "Value": "{{ attach.device }}"}}

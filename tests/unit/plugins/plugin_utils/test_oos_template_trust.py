@@ -43,8 +43,7 @@ def test_every_template_string_loads_untrusted_and_unchanged_and_converter_jinja
     template = {"FormatVersion": "OOS-2019-06-01", "Description": TEXTS[4],
                 "Parameters": {f"p{i}": {"Type": "String", "Default": t, "AllowedValues": [t]} for i, t in enumerate(TEXTS)},
                 "Tasks": [{"Name": "call", "Action": "ACS::ExecuteAPI", "Description": TEXTS[5],
-                           # Service is checked against the product catalogue (a hostile one is refused by name).
-                           "Properties": {"Service": "ECS", "API": "DescribeRegions",
+                           "Properties": {"Service": "ECS", "API": TEXTS[6],   # a Service must be a known product
                                           "Parameters": {t: t for t in TEXTS}}},
                           {"Name": "command", "Action": "ACS::ECS::RunCommand",
                            "Properties": {"instanceId": "i-1", "commandContent": TEXTS[4]}}],

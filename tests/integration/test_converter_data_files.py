@@ -1,0 +1,117 @@
+"""Parameter values and trigger events given to a converted playbook are data: they reach the API as written.
+
+``-e oos_parameters_file=PATH`` (the parameters JSON the OOS console and StartExecution take) and
+``-e oos_trigger_event_file=PATH`` are read by the playbook as data; AWX survey answers (extra variables
+tagged ``!unsafe``, as AWX writes them) stay data too. Cloud Assistant records the command it was given.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BIN, REPO_ROOT, clean_environment, run_playbook
+
+TEMPLATE = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  instanceId:
+    Type: String
+  script:
+    Type: String
+Tasks:
+  - Name: trigger
+    Action: ACS::EventTrigger
+    Properties:
+      Product: ECS
+      Name: [ 'Instance:StateChange' ]
+      Level: [ INFO ]
+      Content:
+        state: [ Stopped ]
+    Outputs:
+      note:
+        Type: String
+        ValueSelector: .content.note
+  - Name: runScript
+    Action: ACS::ECS::RunCommand
+    Properties:
+      regionId: cn-hangzhou
+      instanceId: '{{ instanceId }}'
+      commandType: RunShellScript
+      commandContent: '{{ script }}'
+      enableParameter: true
+      parameters:
+        dir: /srv
+  - Name: runEventNote
+    Action: ACS::ECS::RunCommand
+    Properties:
+      regionId: cn-hangzhou
+      instanceId: '{{ instanceId }}'
+      commandType: RunShellScript
+      commandContent: '{{ trigger.note }}'
+      enableParameter: true
+      parameters:
+        dir: /srv
+"""
+
+# Cloud Assistant refuses a placeholder that is no parameter name, so Ansible's own syntax stays outside braces.
+SCRIPT = "echo {{ACS::InstanceId}} in {{ dir }} {% if x %}id{% endif %}"
+NOTE = "echo stopped {{ ACS::InstanceId }} {{dir}}"
+
+
+@pytest.fixture
+def cloud(emulator_factory):
+    return emulator_factory("--instances", "1", "--seed", "7", "--transition-seconds", "0.1")
+
+
+def convert(tmp_path: Path) -> Path:
+    src, dest = tmp_path / "template.yml", tmp_path / "playbook.yml"
+    src.write_text(TEMPLATE)
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "alicloud.oos.convert_template", "-e", f"src={src}",
+                           "-e", f"dest={dest}"], cwd=REPO_ROOT, env=clean_environment(), capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    return dest
+
+
+def commands(cloud) -> list:
+    return [invocation["CommandContent"] for invocation in cloud.control("invocations")]
+
+
+@pytest.mark.heavy(40)
+def test_parameters_file_and_event_file_are_data(tmp_path, cloud):
+    playbook = convert(tmp_path)
+    instance = cloud.instances()[0]["InstanceId"]
+    parameters = tmp_path / "parameters.json"
+    parameters.write_text(json.dumps({"instanceId": instance, "script": SCRIPT}))
+    event = tmp_path / "event.yml"
+    event.write_text("content:\n  note: '" + NOTE + "'\n")
+    result = run_playbook(playbook, cloud.env, extra_vars={"oos_parameters_file": str(parameters),
+                                                           "oos_trigger_event_file": str(event), "dir": "/tmp"})
+    assert result.rc == 0, result.output[-5000:]
+    assert commands(cloud) == [SCRIPT, NOTE]
+
+
+@pytest.mark.heavy(40)
+def test_awx_survey_answers_stay_data(tmp_path, cloud):
+    # AWX writes launch-time answers to an extra-variables file with every value tagged !unsafe.
+    playbook = convert(tmp_path)
+    instance = cloud.instances()[0]["InstanceId"]
+    answers = tmp_path / "extra_vars.yml"
+    answers.write_text(f"instanceId: !unsafe '{instance}'\nscript: !unsafe \"{SCRIPT}\"\n"
+                       "oos_trigger_event: !unsafe {content: {note: '" + NOTE + "'}}\n")
+    result = run_playbook(playbook, cloud.env, args=("-e", f"@{answers}"))
+    assert result.rc == 0, result.output[-5000:]
+    assert commands(cloud) == [SCRIPT, NOTE]
+
+
+def test_a_parameters_file_that_is_no_mapping_is_refused(tmp_path, cloud):
+    playbook = convert(tmp_path)
+    parameters = tmp_path / "parameters.json"
+    parameters.write_text('["i-1", "echo"]')
+    result = run_playbook(playbook, cloud.env, extra_vars={"oos_parameters_file": str(parameters)})
+    assert result.rc != 0
+    assert "oos_parameters_file must name a JSON or YAML file holding a mapping" in result.output
+    assert cloud.control("invocations") == []

@@ -1,0 +1,64 @@
+"""A cloud product action the converter does not map runs as a one-task OOS execution, as OOS runs it.
+
+Converted with no ``action_templates_path`` and run against the emulator with no flags: its OOS engine runs
+the core ECS product actions itself.
+"""
+from __future__ import annotations
+
+import base64
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BIN, REPO_ROOT, clean_environment, run_playbook
+
+TEMPLATE = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  instanceId: {Type: String}
+Tasks:
+  - Name: createCommand
+    Action: ACS::ExecuteAPI
+    Properties:
+      Service: ECS
+      API: CreateCommand
+      Parameters: {Name: delegated, Type: RunShellScript, EnableParameter: true, CommandContent: %s}
+    Outputs:
+      commandId: {Type: String, ValueSelector: CommandId}
+  - Name: invoke
+    Action: ACS::ECS::InvokeCommand
+    Properties:
+      commandId: '{{ createCommand.commandId }}'
+      instanceId: '{{ instanceId }}'
+      parameters: {word: ok}
+    Outputs:
+      said: {Type: String, ValueSelector: invocationOutput}
+Outputs:
+  said: {Type: String, Value: '{{ invoke.said }}'}
+""" % base64.b64encode(b"echo delegated-{{word}}").decode()
+
+
+@pytest.fixture
+def cloud(emulator_factory):
+    return emulator_factory("--instances", "1", "--seed", "8", "--transition-seconds", "0.1")
+
+
+@pytest.mark.heavy(40)
+def test_an_unmapped_product_action_runs_as_an_oos_execution(tmp_path, cloud):
+    src, dest = tmp_path / "template.yml", tmp_path / "playbook.yml"
+    src.write_text(TEMPLATE)
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "alicloud.oos.convert_template", "-e", f"src={src}",
+                           "-e", f"dest={dest}"], cwd=REPO_ROOT, env=clean_environment(), capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert "# Tasks[1] (ACS::ECS::InvokeCommand) is delegated" in dest.read_text()
+    instance = cloud.instances()[0]["InstanceId"]
+    result = run_playbook(dest, cloud.env, extra_vars={"instanceId": instance})
+    assert result.rc == 0, result.output[-5000:]
+    assert '"said": "delegated-ok\\n"' in result.stdout or '"said": "delegated-ok"' in result.stdout, result.stdout[-3000:]
+    # The controller started an execution; OOS made the Cloud Assistant call.
+    actions = [r["action"] for r in cloud.control("requests")]
+    assert "StartExecution" in actions and "InvokeCommand" not in actions
+    invocations = cloud.control("invocations")
+    assert len(invocations) == 1 and instance in repr(invocations)
