@@ -24,9 +24,18 @@ description:
     C(tag_<Key>_<Value>) (C(tag_<Key>) for an empty value)."
   - Every group name (default groups, O(groups), O(keyed_groups)) has the characters that are invalid in group
     names replaced by C(_), always and without a warning, for example C(region_cn_hangzhou).
-  - A region that fails (throttling that outlasts the retries, service errors, network errors) is reported as a
-    warning and the other regions still load, unless O(strict=true). A region id that does not exist is always
-    an error.
+  - The inventory fails when it cannot be trusted to be complete, with one message naming each failed region
+    and its error - as C(amazon.aws.aws_ec2) does - so that a scheduled run or an AWX inventory update (which
+    would drop the hosts of a missing region) does not go on with an incomplete inventory. A region fails when
+    throttling outlasts the retries, or on service or network errors.
+  - With O(strict_regions=false) the failed regions are skipped with a warning and the others load. Credentials
+    that are refused (wrong, expired, or without permission) and an inventory that could read no region always
+    fail, as does a region id that does not exist.
+  - "C(ansible-playbook) and C(ansible-inventory) only warn about an inventory source that fails, unless
+    C(ANSIBLE_INVENTORY_UNPARSED_FAILED=true) (C([inventory] unparsed_is_failed = true)); set it for scheduled
+    runs. AWX sets it for inventory updates."
+  - A cache entry that is not a list of instance records (valid JSON of another shape, or a corrupt file) is
+    discarded with a warning and the instances are loaded again.
 author:
   - alicloud.oos contributors
 options:
@@ -92,10 +101,18 @@ options:
     description: Create the default region, zone, status and tag groups.
     type: bool
     default: true
+  strict_regions:
+    description:
+      - If V(true), a region that fails to load fails the inventory.
+      - If V(false), it is skipped with a warning and the other regions load; nothing is cached then. Refused
+        credentials and a failure of every region still fail the inventory.
+    type: bool
+    default: true
+    version_added: 0.2.0
   strict:
     description:
-      - If V(true), a region that fails to load is an error instead of a warning, and so is an invalid entry in
-        O(compose), O(groups) or O(keyed_groups) (otherwise such entries are skipped).
+      - If V(true), an invalid entry in O(compose), O(groups) or O(keyed_groups) is an error (otherwise such
+        entries are skipped). Failed regions are governed by O(strict_regions).
     type: bool
     default: false
 extends_documentation_fragment:
@@ -145,8 +162,9 @@ from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.plugin_utils.base import auth_settings_from_options
 from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (
-    choose_hostname, default_group_names, host_variables, is_bad_region_error, list_regions, load_fleet,
-    preferred_value, sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
+    InventoryLoadError, cache_problem, choose_hostname, credentials_refused, default_group_names, host_variables,
+    is_bad_region_error, is_credentials_error, list_regions, load_failure, load_fleet, preferred_value,
+    sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
 
 display = Display()
 
@@ -170,12 +188,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             settings = self._settings()
             cache_key = self.get_cache_key(path)
             use_cache = self.get_option("cache")
-            instances = None
-            if use_cache and cache:
-                try:
-                    instances = self._cache[cache_key]
-                except KeyError:
-                    instances = None
+            instances = self._cached(cache_key) if use_cache and cache else None
             if instances is None:
                 instances, complete = self._fetch(settings)
                 if use_cache and complete:
@@ -183,8 +196,25 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._populate(instances, settings)
         except AlicloudInputError as error:
             raise AnsibleParserError(f"{self.NAME}: invalid option {error.field}: {error.message} (in {path})") from None
-        except AlicloudError as error:
+        except (AlicloudError, InventoryLoadError) as error:
             raise AnsibleParserError(f"{self.NAME}: {error} (in {path})") from None
+
+    def _cached(self, cache_key):
+        """The cached fleet, or None to load it: a missing, corrupt or wrongly shaped entry is never used."""
+        try:
+            value = self._cache[cache_key]
+        except KeyError:
+            return None
+        except Exception as error:  # a corrupt file or payload: the cache only saves calls, never fail for it
+            display.warning(f"{self.NAME}: the inventory cache entry {cache_key} could not be read, loading the "
+                            f"instances again: {error}")
+            return None
+        problem = cache_problem(value)
+        if problem:
+            display.warning(f"{self.NAME}: discarded the inventory cache entry {cache_key} ({problem}); "
+                            "loading the instances again")
+            return None
+        return value
 
     # ------------------------------------------------------------------------------------- options
 
@@ -214,6 +244,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "ansible_host": validate_preferences(self.get_option("ansible_host"), "ansible_host", allow_empty=True),
             "prefix": self.get_option("hostvars_prefix") or "",
             "strict": bool(self.get_option("strict")),
+            "strict_regions": bool(self.get_option("strict_regions")),
         }
 
     # ------------------------------------------------------------------------------------- loading
@@ -222,11 +253,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return AlicloudClient(auth, "ecs", region)
 
     def _regions(self, settings) -> list:
-        auth, wanted, strict = settings["auth"], settings["regions"], settings["strict"]
+        auth, wanted = settings["auth"], settings["regions"]
         try:
             available = list_regions(self._client(auth, auth.region or (wanted[0] if wanted else "cn-hangzhou")))
         except AlicloudError as error:
-            if not wanted or strict:
+            if is_credentials_error(error):
+                raise credentials_refused(error) from None
+            # Only a check when the regions are listed: they may load all the same.
+            if not wanted:
                 raise AlicloudError(f"cannot list regions (DescribeRegions): {error}; set the regions option "
                                     "or fix the cause", code=error.code, request_id=error.request_id) from None
             display.warning(f"{self.NAME}: could not check the regions option against DescribeRegions ({error}); "
@@ -248,12 +282,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for region, error in failures.items():
             if is_bad_region_error(error):
                 raise AlicloudInputError("regions", f"region {region} does not exist: {error}")
-        if failures:
-            summary = "; ".join(f"{region}: {error}" for region, error in failures.items())
-            if settings["strict"]:
-                raise AlicloudError(f"{len(failures)} region(s) failed to load (strict is on): {summary}")
-            for region, error in failures.items():
-                display.warning(f"{self.NAME}: region {region} skipped, the other regions are loaded: {error}")
+        failure = load_failure(failures, regions, settings["strict_regions"])
+        if failure:
+            raise failure
+        for region, error in failures.items():
+            display.warning(f"{self.NAME}: region {region} skipped (strict_regions is false), the other regions "
+                            f"are loaded: {error}")
         return instances, not failures
 
     # ---------------------------------------------------------------------------------- populating

@@ -14,7 +14,8 @@ from ansible.inventory.group import to_safe_group_name
 
 from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import (
     HOSTVAR_NAMES, describe_instances, validate_filters)
-from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import (
+    FAILURE_CREDENTIALS, AlicloudError, AlicloudInputError)
 
 TAG_PREFIX = "tag:"
 DEFAULT_HOSTNAMES = ("instance_id",)
@@ -27,6 +28,10 @@ HOSTVAR_RENAMES = {"tags": "ecs_tags"}
 REGION_ID = re.compile(r"^[a-z]{2,4}(-[a-z0-9]+)+$")
 # API error codes that mean "this region id is wrong", not "this region is having trouble".
 BAD_REGION_CODES = ("InvalidRegionId.NotFound", "InvalidRegionId.Malformed", "InvalidRegionId")
+# Codes that mean "these credentials cannot read this account": the same answer in every region.
+CREDENTIAL_CODE_PREFIXES = ("InvalidAccessKeyId", "InvalidAccessKeySecret", "SignatureDoesNotMatch",
+                            "IncompleteSignature", "InvalidSecurityToken", "InvalidTimeStamp", "Forbidden",
+                            "NoPermission", "InvalidCredentials")
 MAX_REGION_WORKERS = 8
 PAGE_WORKERS = 4   # concurrent DescribeInstances pages per region once the first page gave TotalCount
 
@@ -105,6 +110,36 @@ def default_group_names(instance: dict) -> list:
     return names
 
 
+_RECORD_KEYS = frozenset(HOSTVAR_NAMES)
+
+
+def cache_problem(value) -> str | None:
+    """Why a cache entry cannot be this plugin's fleet (a list of instance records), or None when it can.
+
+    A valid JSON entry of another shape (written by an older version, another tool or by hand) would otherwise
+    break every run until it expired."""
+    if not isinstance(value, list):
+        return f"a {type(value).__name__}, not a list of instances"
+    for index, record in enumerate(value):
+        if not isinstance(record, dict):
+            return f"item {index} is a {type(record).__name__}, not an instance"
+        if record.keys() != _RECORD_KEYS:
+            missing, unknown = sorted(_RECORD_KEYS - record.keys()), sorted(map(str, record.keys() - _RECORD_KEYS))
+            return f"item {index} has missing keys {missing} or unknown keys {unknown}"
+        if not isinstance(record["instance_id"], str) or not record["instance_id"]:
+            return f"item {index} has no instance_id"
+        tags = record["tags"]
+        if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, (str, type(None)))
+                                                 for k, v in tags.items()):
+            return f"item {index} has tags that are not a mapping of strings"
+        if not isinstance(record["security_group_ids"], list):
+            return f"item {index} has security_group_ids that are not a list"
+        for key in NAME_SOURCES:
+            if not isinstance(record[key], (str, type(None))):
+                return f"item {index} has a {type(record[key]).__name__} as {key}"
+    return None
+
+
 def host_variables(instance: dict, prefix: str = "") -> dict:
     """The host variables of an instance record: its keys with ``tags`` as ``ecs_tags``, each with ``prefix``."""
     return {f"{prefix}{HOSTVAR_RENAMES.get(key, key)}": value for key, value in instance.items()}
@@ -162,6 +197,43 @@ def load_region(client, region: str, filters: dict, include_filters: list, exclu
 
 def is_bad_region_error(error: AlicloudError) -> bool:
     return bool(error.code) and any(str(error.code).startswith(code) for code in BAD_REGION_CODES)
+
+
+def is_credentials_error(error: AlicloudError) -> bool:
+    """Wrong, expired or unauthorised credentials (or none): no region can be read with them."""
+    return error.failure == FAILURE_CREDENTIALS or (
+        bool(error.code) and str(error.code).startswith(CREDENTIAL_CODE_PREFIXES))
+
+
+class InventoryLoadError(Exception):
+    """The inventory cannot be trusted to be complete: it fails rather than give fewer hosts."""
+
+
+def credentials_refused(error: AlicloudError) -> InventoryLoadError:
+    return InventoryLoadError(f"the credentials were refused, no region can be read: {error}. Check access_key and "
+                              "secret_key (or ALICLOUD_ACCESS_KEY/ALICLOUD_SECRET_KEY), the security token and the "
+                              "RAM permissions (ecs:DescribeRegions, ecs:DescribeInstances)")
+
+
+def load_failure(failures: dict, regions: list, strict_regions: bool) -> InventoryLoadError | None:
+    """The error that fails the inventory, given ``failures`` (region -> AlicloudError) out of ``regions``;
+    None when the failed regions are only to be skipped with a warning (``strict_regions`` off).
+
+    Credentials that are refused, and an inventory that could read no region at all, always fail.
+    """
+    if not failures:
+        return None
+    summary = "; ".join(f"{region}: {error}" for region, error in failures.items())
+    refused = [error for error in failures.values() if is_credentials_error(error)]
+    if refused:
+        return credentials_refused(refused[0])
+    if len(failures) == len(regions):
+        return InventoryLoadError(f"could not read any region ({len(failures)} of {len(regions)} failed), so the "
+                             f"inventory would be empty: {summary}")
+    if strict_regions:
+        return InventoryLoadError(f"{len(failures)} of {len(regions)} region(s) failed to load: {summary}. Set "
+                             "strict_regions: false to load the other regions and only warn")
+    return None
 
 
 def load_fleet(regions: list, make_client, filters: dict, include_filters=(), exclude_filters=()) -> tuple:

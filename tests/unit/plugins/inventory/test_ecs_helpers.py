@@ -152,3 +152,30 @@ def test_list_regions_and_bad_region_codes():
     assert list_regions(RegionApi("cn-hangzhou", FLEET)) == ["cn-hangzhou", "cn-shanghai"]
     assert is_bad_region_error(AlicloudError("x", code="InvalidRegionId.NotFound"))
     assert not is_bad_region_error(AlicloudError("x", code="ServiceUnavailable"))
+
+
+def test_load_failure_decides_between_failing_and_warning():
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import load_failure
+
+    regions = ["cn-hangzhou", "cn-shanghai"]
+    busy = AlicloudError("busy", code="ServiceUnavailable")
+    refused = AlicloudError("refused", code="InvalidAccessKeyId.NotFound")
+    assert load_failure({}, regions, True) is None
+    assert "1 of 2 region(s) failed" in str(load_failure({"cn-shanghai": busy}, regions, True))
+    assert load_failure({"cn-shanghai": busy}, regions, False) is None
+    for strict in (True, False):
+        assert "could not read any region" in str(load_failure({r: busy for r in regions}, regions, strict))
+        assert "credentials were refused" in str(load_failure({"cn-shanghai": refused}, regions, strict))
+
+
+def test_cache_problem_accepts_only_a_list_of_instance_records():
+    from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import HOSTVAR_NAMES
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import cache_problem
+
+    record = dict.fromkeys(HOSTVAR_NAMES)
+    record.update(instance_id="i-1", tags={"Env": "dev"}, security_group_ids=["sg-1"])
+    assert cache_problem([record]) is None and cache_problem([]) is None
+    for wrong in ({}, "x", None, [1], [{"instance_id": "i-1"}], [dict(record, tags=[])],
+                  [dict(record, instance_id=1)], [dict(record, security_group_ids="sg-1")],
+                  [dict(record, status={"a": 1})], [dict(record, extra=1)]):
+        assert cache_problem(wrong), wrong
