@@ -18,7 +18,8 @@ description:
     C(image_id), C(creation_time); missing values are V(null)."
   - "The tags are the host variable C(ecs_tags), not C(tags): C(tags) is a reserved name in Ansible, and a host
     variable of that name makes every playbook run warn. O(compose), O(groups) and O(keyed_groups) expressions
-    read them as C(ecs_tags), for example C(ecs_tags.Env). The tag filter of O(filters) is still the key C(tags)
+    read them as C(ecs_tags), for example C(ecs_tags.Env) (with O(hostvars_prefix) or O(hostvars_suffix), as
+    C(<prefix>tags<suffix>)). The tag filter of O(filters) is still the key C(tags)
     (it is sent to the API), and O(hostnames) entries are still C(tag:KEY)."
   - "Default groups: C(region_<region>), C(zone_<zone>), C(status_<Status>), C(resource_group_<id>) and
     C(tag_<Key>_<Value>) (C(tag_<Key>) for an empty value)."
@@ -77,12 +78,30 @@ options:
   hostnames:
     description:
       - Ordered preference for the inventory host name. Each entry is a host variable name (C(instance_id),
-        C(instance_name), C(host_name), C(private_ip), C(public_ip), C(eip), ...) or C(tag:KEY).
+        C(instance_name), C(host_name), C(private_ip), C(public_ip), C(eip), ...), C(tag:KEY), or a mapping with
+        O(hostnames.name), O(hostnames.prefix) and O(hostnames.separator) as in C(amazon.aws.aws_ec2).
       - An entry with no value for an instance, or whose value another instance already uses, falls through to
         the next one; the instance id is used when none is left.
     type: list
-    elements: str
+    elements: raw
     default: [instance_id]
+    suboptions:
+      name:
+        description: Host variable name or C(tag:KEY) giving the name.
+        type: str
+        required: true
+      prefix:
+        description:
+          - Put before the name, with O(hostnames.separator) between them. A host variable name or C(tag:KEY)
+            (the instance's value), or any other text (itself), for example V(prod).
+          - When the prefix has no value for an instance, the name alone is used; when the name has none, the
+            entry falls through.
+        type: str
+        default: ''
+      separator:
+        description: Between O(hostnames.prefix) and O(hostnames.name).
+        type: str
+        default: _
   ansible_host:
     description:
       - Ordered preference for C(ansible_host), same entries as O(hostnames). Entries without a value fall
@@ -92,11 +111,19 @@ options:
     default: [public_ip, eip, private_ip]
   hostvars_prefix:
     description:
-      - Prefix for the names of the host variables set by this plugin (not C(ansible_host)), for example V(ecs_)
-        (which gives C(ecs_instance_id), ..., C(ecs_ecs_tags)). O(compose), O(groups) and O(keyed_groups) see the
-        prefixed names.
+      - Prefix for the names of the host variables set by this plugin (not C(ansible_host)), for example V(ecs_),
+        which gives C(ecs_instance_id), C(ecs_region_id), ... and C(ecs_tags). O(compose), O(groups) and
+        O(keyed_groups) see the prefixed names.
     type: str
     default: ''
+  hostvars_suffix:
+    description:
+      - Suffix for the names of the host variables set by this plugin (not C(ansible_host)), for example V(_ecs),
+        which gives C(instance_id_ecs), ... and C(tags_ecs). Combines with O(hostvars_prefix).
+      - Without prefix and suffix the tags are C(ecs_tags), because C(tags) is a reserved name in Ansible.
+    type: str
+    default: ''
+    version_added: 0.2.0
   default_groups:
     description: Create the default region, zone, status and tag groups.
     type: bool
@@ -130,7 +157,10 @@ filters:
   tags: {Env: dev}
 exclude_filters:
   - tags: {Maintenance: "true"}
-hostnames: [tag:Name, instance_name, instance_id]
+hostnames:
+  - tag:Name
+  - {name: instance_name, prefix: region_id, separator: "-"}   # cn-hangzhou-web-01
+  - instance_id
 ansible_host: [private_ip]
 keyed_groups:
   - key: instance_type
@@ -163,7 +193,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.errors import Aliclou
 from ansible_collections.alicloud.oos.plugins.plugin_utils.base import auth_settings_from_options
 from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (
     InventoryLoadError, cache_problem, choose_hostname, credentials_refused, default_group_names, host_variables,
-    is_bad_region_error, is_credentials_error, list_regions, load_failure, load_fleet, preferred_value,
+    hostvar_names, is_bad_region_error, is_credentials_error, list_regions, load_failure, load_fleet, preferred_value,
     sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
 
 display = Display()
@@ -232,6 +262,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AlicloudInputError(unknown[0], f"unknown option(s) {', '.join(hints)}; valid options are "
                                      f"{', '.join(sorted(k for k in self._options if not k.startswith('_')))}")
 
+    def _text_option(self, name: str) -> str:
+        value = self.get_option(name)
+        if value is not None and not isinstance(value, str):
+            raise AlicloudInputError(name, f"{name} must be a string such as ecs_, got {value!r}")
+        return value or ""
+
     def _settings(self) -> dict:
         return {
             # The file's values win; the environment is the fallback (same resolution as lookups).
@@ -240,9 +276,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "filters": validate_filters(self.get_option("filters"), "filters"),
             "include_filters": validate_filter_sets(self.get_option("include_filters"), "include_filters"),
             "exclude_filters": validate_filter_sets(self.get_option("exclude_filters"), "exclude_filters"),
-            "hostnames": validate_preferences(self.get_option("hostnames"), "hostnames"),
+            "hostnames": validate_preferences(self.get_option("hostnames"), "hostnames", allow_mappings=True),
             "ansible_host": validate_preferences(self.get_option("ansible_host"), "ansible_host", allow_empty=True),
-            "prefix": self.get_option("hostvars_prefix") or "",
+            "hostvar_names": hostvar_names(self._text_option("hostvars_prefix"), self._text_option("hostvars_suffix")),
             "strict": bool(self.get_option("strict")),
             "strict_regions": bool(self.get_option("strict_regions")),
         }
@@ -293,14 +329,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     # ---------------------------------------------------------------------------------- populating
 
     def _populate(self, instances, settings):
-        prefix, strict = settings["prefix"], settings["strict"]
+        names, strict = settings["hostvar_names"], settings["strict"]
         compose, groups, keyed_groups = self.get_option("compose"), self.get_option("groups"), self.get_option("keyed_groups")
         default_groups = self.get_option("default_groups")
         taken, known_groups = {}, set()
         for instance in instances:
             hostname = choose_hostname(instance, settings["hostnames"], taken)
             self.inventory.add_host(hostname)
-            hostvars = host_variables(instance, prefix)
+            hostvars = host_variables(instance, names)
             ansible_host = preferred_value(instance, settings["ansible_host"])
             if ansible_host:
                 hostvars["ansible_host"] = ansible_host

@@ -36,8 +36,60 @@ MAX_REGION_WORKERS = 8
 PAGE_WORKERS = 4   # concurrent DescribeInstances pages per region once the first page gave TotalCount
 
 
-def validate_preferences(value, option: str, allow_empty: bool = False) -> tuple:
-    """``hostnames`` / ``ansible_host``: a list of hostvar names or ``tag:KEY``."""
+NAME_ENTRY_KEYS = ("name", "prefix", "separator")
+
+
+def _text(value) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _value_source(entry, option: str, where: str, allow_literal: bool = False):
+    """``instance -> str | None`` for a host variable name or ``tag:KEY`` (with ``allow_literal``, any other
+    text is itself the value, as a ``hostnames`` prefix may be in amazon.aws aws_ec2)."""
+    if not isinstance(entry, str) or not entry:
+        raise AlicloudInputError(option, f"{where} must be a non-empty string, got {entry!r}")
+    if entry.startswith(TAG_PREFIX):
+        key = entry[len(TAG_PREFIX):]
+        if not key:
+            raise AlicloudInputError(option, f"{where} {entry!r} needs a tag key, such as tag:Name")
+        return lambda instance: _text((instance.get("tags") or {}).get(key))
+    if entry in NAME_SOURCES:
+        return lambda instance: _text(instance.get(entry))
+    if allow_literal:
+        return lambda instance: entry
+    raise AlicloudInputError(option, f"{where} {entry!r} is unknown; use one of {', '.join(NAME_SOURCES)} or tag:KEY")
+
+
+def _composed_source(entry: dict, option: str, where: str):
+    """A ``{name, prefix, separator}`` entry: ``<prefix><separator><name>``, just the name when the prefix has no
+    value, and no value when the name has none (the entry then falls through)."""
+    unknown = sorted(str(k) for k in entry if k not in NAME_ENTRY_KEYS)
+    if unknown:
+        raise AlicloudInputError(option, f"{where} has unknown key(s) {', '.join(unknown)}; valid keys are "
+                                 f"{', '.join(NAME_ENTRY_KEYS)}")
+    if "name" not in entry:
+        raise AlicloudInputError(option, f"{where} needs a name (a host variable such as instance_name, or tag:KEY)")
+    name = _value_source(entry["name"], option, f"{where}.name")
+    separator = entry.get("separator", "_")
+    if not isinstance(separator, str):
+        raise AlicloudInputError(option, f"{where}.separator must be a string, got {separator!r}")
+    if entry.get("prefix") in (None, ""):
+        return name
+    prefix = _value_source(entry["prefix"], option, f"{where}.prefix", allow_literal=True)
+
+    def composed(instance):
+        value = name(instance)
+        if value is None:
+            return None
+        head = prefix(instance)
+        return f"{head}{separator}{value}" if head else value
+    return composed
+
+
+def validate_preferences(value, option: str, allow_empty: bool = False, allow_mappings: bool = False) -> tuple:
+    """``hostnames`` / ``ansible_host``: an ordered list of host variable names or ``tag:KEY``, and for
+    ``hostnames`` (``allow_mappings``) also ``{name, prefix, separator}`` mappings. Returns one function
+    ``instance -> str | None`` per entry."""
     if value is None:
         value = []
     if isinstance(value, str):
@@ -46,16 +98,16 @@ def validate_preferences(value, option: str, allow_empty: bool = False) -> tuple
         raise AlicloudInputError(option, f"{option} must be a list such as [instance_name, private_ip, 'tag:Name']")
     if not value and not allow_empty:
         raise AlicloudInputError(option, f"{option} is empty: list at least one of {', '.join(NAME_SOURCES)} or tag:KEY")
-    for entry in value:
-        if not isinstance(entry, str) or not entry:
-            raise AlicloudInputError(option, f"{option} entries must be strings, got {entry!r}")
-        if entry.startswith(TAG_PREFIX):
-            if not entry[len(TAG_PREFIX):]:
-                raise AlicloudInputError(option, f"{option} entry {entry!r} needs a tag key, such as tag:Name")
-        elif entry not in NAME_SOURCES:
-            raise AlicloudInputError(option, f"{option} entry {entry!r} is unknown; use one of "
-                                     f"{', '.join(NAME_SOURCES)} or tag:KEY")
-    return tuple(value)
+    sources = []
+    for index, entry in enumerate(value):
+        if isinstance(entry, dict) and allow_mappings:
+            sources.append(_composed_source(entry, option, f"{option}[{index}]"))
+        elif isinstance(entry, str) and entry:
+            sources.append(_value_source(entry, option, f"{option} entry"))
+        else:
+            kinds = "strings or mappings with name, prefix and separator" if allow_mappings else "strings"
+            raise AlicloudInputError(option, f"{option} entries must be {kinds}, got {entry!r}")
+    return tuple(sources)
 
 
 def preferred_value(instance: dict, preferences) -> str | None:
@@ -66,13 +118,10 @@ def preferred_value(instance: dict, preferences) -> str | None:
 
 
 def candidate_values(instance: dict, preferences):
-    for entry in preferences:
-        if entry.startswith(TAG_PREFIX):
-            value = (instance.get("tags") or {}).get(entry[len(TAG_PREFIX):])
-        else:
-            value = instance.get(entry)
-        if value not in (None, ""):
-            yield str(value)
+    for source in preferences:
+        value = source(instance)
+        if value is not None:
+            yield value
 
 
 def choose_hostname(instance: dict, preferences, taken: dict) -> str:
@@ -140,9 +189,22 @@ def cache_problem(value) -> str | None:
     return None
 
 
-def host_variables(instance: dict, prefix: str = "") -> dict:
-    """The host variables of an instance record: its keys with ``tags`` as ``ecs_tags``, each with ``prefix``."""
-    return {f"{prefix}{HOSTVAR_RENAMES.get(key, key)}": value for key, value in instance.items()}
+def hostvar_names(prefix: str = "", suffix: str = "") -> dict:
+    """Record key -> host variable name: ``<prefix><key><suffix>``. Only the bare name ``tags``, reserved by
+    ansible-core, becomes ``ecs_tags``: with a prefix or a suffix the name is free (``ecs_`` gives ``ecs_tags``)."""
+    names = {}
+    for key in HOSTVAR_NAMES:
+        name = f"{prefix}{key}{suffix}"
+        names[key] = HOSTVAR_RENAMES.get(name, name)
+    return names
+
+
+DEFAULT_HOSTVAR_NAMES = hostvar_names()
+
+
+def host_variables(instance: dict, names: dict = DEFAULT_HOSTVAR_NAMES) -> dict:
+    """The host variables of an instance record, named by ``names`` (see ``hostvar_names``)."""
+    return {names[key]: value for key, value in instance.items()}
 
 
 def validate_regions(value) -> list:

@@ -166,9 +166,50 @@ def test_filters_and_hostnames_preference(emu, tmp_path):
         name = instance["PublicIpAddress"] or instance["InstanceName"]
         hv = hostvars[name]
         assert hv["ecs_instance_id"] == instance["InstanceId"]
-        assert hv["ecs_ecs_tags"] == instance["Tags"]              # the prefix goes before ecs_tags too
+        assert hv["ecs_tags"] == instance["Tags"]                  # the prefix makes "tags" free: not ecs_ecs_tags
         assert hv["ansible_host"] == instance["PrivateIpAddress"]
-        assert "instance_id" not in hv and "ecs_tags" not in hv and "tags" not in hv
+        assert "instance_id" not in hv and "ecs_ecs_tags" not in hv and "tags" not in hv
+
+
+def test_hostnames_mappings_and_hostvars_suffix_as_in_aws_ec2(emu, tmp_path):
+    """hostnames entries may be {name, prefix, separator} (prefix: a variable, tag:KEY or literal text), and
+    hostvars_suffix names the variables <prefix><name><suffix>; compose/keyed_groups read the renamed variables."""
+    source = write_config(tmp_path, f"""\
+        regions: [cn-hangzhou]
+        filters: {{tags: {{App: web}}}}
+        hostnames:
+          - {{name: public_ip, prefix: 'tag:Env', separator: '-'}}
+          - {{name: instance_name, prefix: hz}}
+        hostvars_prefix: ali_
+        hostvars_suffix: _ecs
+        keyed_groups:
+          - {{key: ali_tags_ecs.Env, prefix: env}}
+        compose:
+          zone_of_host: ali_zone_id_ecs""")
+    data = inventory_list(source, emu.env)
+    hostvars = data["_meta"]["hostvars"]
+    web = [i for i in emu.instances() if i["RegionId"] == "cn-hangzhou" and i["Tags"]["App"] == "web"]
+    assert web and all(i["PublicIpAddress"] for i in web)
+    expected = {f"{i['Tags']['Env']}-{i['PublicIpAddress']}": i for i in web}
+    assert set(hostvars) == set(expected)
+    for name, instance in expected.items():
+        hv = hostvars[name]
+        assert hv["ali_instance_id_ecs"] == instance["InstanceId"] and hv["ali_tags_ecs"] == instance["Tags"]
+        assert hv["zone_of_host"] == instance["ZoneId"]
+        assert not [k for k in hv if k.startswith("ali_") and not k.endswith("_ecs")]
+    for env in ("dev", "prod"):
+        assert hosts_of(data, f"env_{env}") == {n for n, i in expected.items() if i["Tags"]["Env"] == env}
+
+    # Without a public IP the first entry has no value: the second names the host "hz_<instance name>".
+    source = write_config(tmp_path, f"""\
+        regions: [cn-hangzhou]
+        filters: {{tags: {{App: db}}}}
+        hostnames:
+          - {{name: public_ip, prefix: 'tag:Env'}}
+          - {{name: instance_name, prefix: hz}}""", "db.ecs.yml")
+    db = {i["InstanceName"]: i["InstanceId"] for i in emu.instances() if i["RegionId"] == "cn-hangzhou" and i["Tags"]["App"] == "db"}
+    listed = inventory_list(source, emu.env)["_meta"]["hostvars"]
+    assert {h: hv["instance_id"] for h, hv in listed.items()} == {f"hz_{n}": i for n, i in db.items()}
 
 
 def test_hostnames_fall_through_to_instance_name(emu, tmp_path):
@@ -410,6 +451,10 @@ def test_file_options_win_over_environment(emu, tmp_path):
     ("regions: [cn-hangzhou]\nfilters: {Colour: red}\n", ["invalid option filters.Colour", "valid keys are"]),
     ("regions: [cn-hangzhou]\nfilters: {Status: Sleeping}\n", ["invalid option filters.Status", "Running"]),
     ("regions: [cn-hangzhou]\nhostnames: [nickname]\n", ["invalid option hostnames", "'nickname' is unknown"]),
+    ("regions: [cn-hangzhou]\nhostnames: [{name: instance_name, sep: '-'}]\n",
+     ["invalid option hostnames", "hostnames[0] has unknown key(s) sep", "name, prefix, separator"]),
+    ("regions: [cn-hangzhou]\nhostnames: [{prefix: 'tag:Env'}]\n", ["invalid option hostnames", "needs a name"]),
+    ("regions: [cn-hangzhou]\nansible_host: [{name: private_ip}]\n", ["invalid option ansible_host", "strings"]),
     ("regions: [cn_hangzhou]\n", ["invalid option regions", "not a region id"]),
     ("regions: [cn-atlantis]\n", ["invalid option regions", "cn-atlantis do not exist", "cn-hangzhou"]),
     ("regions: [cn-hangzhou]\naccess_key: LTAIonlyhalf\n", ["invalid option", "secret_key"]),

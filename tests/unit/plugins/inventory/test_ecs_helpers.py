@@ -12,8 +12,8 @@ if str(COLLECTIONS) not in sys.path:
 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError  # noqa: E402
 from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (  # noqa: E402
-    choose_hostname, default_group_names, host_variables, is_bad_region_error, list_regions, load_fleet,
-    preferred_value, sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
+    choose_hostname, default_group_names, host_variables, hostvar_names, is_bad_region_error, list_regions,
+    load_fleet, preferred_value, sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
 
 
 def instance(n, **overrides):
@@ -29,7 +29,8 @@ def test_hostname_preference_falls_through_missing_values():
     taken = {}
     assert choose_hostname(instance(1, tags={"Name": "alpha"}), prefs, taken) == "alpha"
     assert choose_hostname(instance(2, public_ip="47.1.1.2"), prefs, taken) == "47.1.1.2"
-    assert choose_hostname(instance(3, instance_name=""), ["tag:Name", "instance_name"], taken) == "i-0003"
+    assert choose_hostname(instance(3, instance_name=""), validate_preferences(["tag:Name", "instance_name"], "h"),
+                           taken) == "i-0003"
 
 
 def test_host_variables_expose_tags_as_ecs_tags():
@@ -44,9 +45,15 @@ def test_host_variables_expose_tags_as_ecs_tags():
     assert set(hostvars) == (set(record) - {"tags"}) | {"ecs_tags"}
     assert not any(is_reserved_name(name) for name in hostvars)
     assert record["tags"] == {"Env": "dev", "Name": "web"}        # the record (and the cache) keep "tags"
-    prefixed = host_variables(record, "ali_")
-    assert prefixed["ali_ecs_tags"] == {"Env": "dev", "Name": "web"} and prefixed["ali_instance_id"] == "i-0001"
-    assert set(prefixed) == {f"ali_{name}" for name in hostvars}
+    # With a prefix or a suffix the name is no longer reserved: ecs_ gives ecs_tags, not ecs_ecs_tags.
+    prefixed = host_variables(record, hostvar_names("ecs_"))
+    assert prefixed["ecs_tags"] == {"Env": "dev", "Name": "web"} and prefixed["ecs_instance_id"] == "i-0001"
+    assert set(prefixed) == {f"ecs_{name}" for name in record}
+    suffixed = host_variables(record, hostvar_names("", "_ecs"))
+    assert suffixed["tags_ecs"] == {"Env": "dev", "Name": "web"} and suffixed["instance_id_ecs"] == "i-0001"
+    both = host_variables(record, hostvar_names("ali_", "_x"))
+    assert set(both) == {f"ali_{name}_x" for name in record}
+    assert not any(is_reserved_name(name) for d in (prefixed, suffixed, both) for name in d)
 
 
 def test_tag_preferences_and_groups_still_read_the_record_tags():
@@ -57,7 +64,7 @@ def test_tag_preferences_and_groups_still_read_the_record_tags():
 
 def test_duplicate_hostnames_fall_through_to_the_next_preference():
     taken = {}
-    prefs = ("instance_name", "private_ip")
+    prefs = validate_preferences(("instance_name", "private_ip"), "hostnames")
     assert choose_hostname(instance(1, instance_name="web"), prefs, taken) == "web"
     assert choose_hostname(instance(2, instance_name="web"), prefs, taken) == "10.0.0.2"
     # The same instance keeps its name when seen again (cache reload).
@@ -65,9 +72,38 @@ def test_duplicate_hostnames_fall_through_to_the_next_preference():
 
 
 def test_ansible_host_preference():
-    assert preferred_value(instance(1, eip="8.8.8.8"), ("public_ip", "eip", "private_ip")) == "8.8.8.8"
-    assert preferred_value(instance(1), ("public_ip", "eip", "private_ip")) == "10.0.0.1"
+    prefs = validate_preferences(("public_ip", "eip", "private_ip"), "ansible_host")
+    assert preferred_value(instance(1, eip="8.8.8.8"), prefs) == "8.8.8.8"
+    assert preferred_value(instance(1), prefs) == "10.0.0.1"
     assert preferred_value(instance(1), ()) is None
+
+
+def test_hostnames_mapping_entries_like_aws_ec2():
+    prefs = validate_preferences([{"name": "instance_name", "prefix": "tag:Env", "separator": "-"},
+                                  {"name": "private_ip", "prefix": "prod"}, "instance_id"], "hostnames",
+                                 allow_mappings=True)
+    taken = {}
+    assert choose_hostname(instance(1), prefs, taken) == "dev-web-1"
+    assert choose_hostname(instance(2, tags={}), prefs, taken) == "web-2"          # no prefix value: the name alone
+    assert choose_hostname(instance(3, instance_name=None), prefs, taken) == "prod_10.0.0.3"   # literal prefix
+    assert choose_hostname(instance(4, instance_name="web-2", tags={}), prefs, taken) == "prod_10.0.0.4"  # taken
+
+
+@pytest.mark.parametrize("value,words", [
+    ([{"prefix": "tag:Env"}], ["hostnames[0] needs a name"]),
+    ([{"name": "nickname"}], ["hostnames[0].name 'nickname' is unknown"]),
+    ([{"name": "instance_name", "sep": "-"}], ["unknown key(s) sep", "name, prefix, separator"]),
+    ([{"name": "instance_name", "prefix": "tag:"}], ["needs a tag key"]),
+    ([{"name": "instance_name", "separator": 1}], ["separator must be a string"]),
+])
+def test_bad_hostnames_mappings(value, words):
+    with pytest.raises(AlicloudInputError) as info:
+        validate_preferences(value, "hostnames", allow_mappings=True)
+    for word in words:
+        assert word in str(info.value)
+    with pytest.raises(AlicloudInputError) as info:
+        validate_preferences([{"name": "private_ip"}], "ansible_host")
+    assert "entries must be strings" in str(info.value)
 
 
 @pytest.mark.parametrize("value,words", [
