@@ -192,7 +192,8 @@ from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.plugin_utils.base import auth_settings_from_options
 from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (
-    InventoryLoadError, cache_problem, choose_hostname, credentials_refused, default_group_names, host_variables,
+    InventoryLoadError, cache_problem, choose_hostname, compiled_once, credentials_refused, default_group_names,
+    host_variables,
     hostvar_names, is_bad_region_error, is_credentials_error, list_regions, load_failure, load_fleet, preferred_value,
     sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
 
@@ -329,6 +330,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     # ---------------------------------------------------------------------------------- populating
 
     def _populate(self, instances, settings):
+        with compiled_once(self.templar):
+            self._add_hosts(instances, settings)
+
+    def _add_hosts(self, instances, settings):
         names, strict = settings["hostvar_names"], settings["strict"]
         compose, groups, keyed_groups = self.get_option("compose"), self.get_option("groups"), self.get_option("keyed_groups")
         default_groups = self.get_option("default_groups")

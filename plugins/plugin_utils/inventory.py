@@ -6,6 +6,7 @@ it can be unit tested: loading a fleet from several regions at once, host names,
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -205,6 +206,40 @@ DEFAULT_HOSTVAR_NAMES = hostvar_names()
 def host_variables(instance: dict, names: dict = DEFAULT_HOSTVAR_NAMES) -> dict:
     """The host variables of an instance record, named by ``names`` (see ``hostvar_names``)."""
     return {names[key]: value for key, value in instance.items()}
+
+
+@contextlib.contextmanager
+def compiled_once(templar):
+    """Within the block, ``templar`` compiles each distinct expression once instead of once per evaluation.
+
+    ansible-core's Constructable evaluates every ``compose``, ``groups`` and ``keyed_groups`` expression for each
+    host, and ansible-core 2.19 compiles the expression again every time: with five expressions, compiling was 80%
+    of loading 10,000 hosts. A compiled expression is a pure function of its variables, so the same expression
+    text may be compiled once. This wraps the engine's compile step (``TemplateEngine._compile_expression``,
+    ansible-core 2.19) on this plugin's own templar only, and does nothing where that step does not exist.
+    """
+    engine = getattr(templar, "_engine", None)
+    compile_expression = getattr(engine, "_compile_expression", None)
+    if compile_expression is None:
+        yield
+        return
+    compiled = {}
+
+    def compile_once(expression, options):
+        key = (str(expression), options)
+        if key not in compiled:
+            compiled[key] = compile_expression(expression, options)
+        return compiled[key]
+
+    shadowed = "_compile_expression" in vars(engine)
+    engine._compile_expression = compile_once
+    try:
+        yield
+    finally:
+        if shadowed:
+            engine._compile_expression = compile_expression
+        else:
+            del engine._compile_expression
 
 
 def validate_regions(value) -> list:

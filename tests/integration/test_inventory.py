@@ -212,6 +212,32 @@ def test_hostnames_mappings_and_hostvars_suffix_as_in_aws_ec2(emu, tmp_path):
     assert {h: hv["instance_id"] for h, hv in listed.items()} == {f"hz_{n}": i for n, i in db.items()}
 
 
+def test_constructed_entries_evaluate_per_host_and_bad_ones_follow_strict(emu, tmp_path):
+    """Each expression is compiled once per load (it was compiled again for every host): the values still differ
+    per host, a bad entry is skipped unless strict: true, and then it is one clear error."""
+    body = """\
+        regions: [cn-hangzhou]
+        filters: {tags: {App: db}}
+        compose:
+          name_upper: instance_name | upper
+          broken: no_such_variable.attribute
+        groups:
+          odd_ip: (private_ip.split('.')[-1] | int) % 2 == 1
+        keyed_groups:
+          - {key: zone_id, prefix: az}"""
+    data = inventory_list(write_config(tmp_path, body), emu.env)
+    db = [i for i in emu.instances() if i["RegionId"] == "cn-hangzhou" and i["Tags"]["App"] == "db"]
+    hostvars = data["_meta"]["hostvars"]
+    assert {h: hv["name_upper"] for h, hv in hostvars.items()} == {i["InstanceId"]: i["InstanceName"].upper() for i in db}
+    assert not any("broken" in hv for hv in hostvars.values())
+    assert hosts_of(data, "odd_ip") == {i["InstanceId"] for i in db if int(i["PrivateIpAddress"].split(".")[-1]) % 2}
+    for zone in {i["ZoneId"] for i in db}:
+        assert hosts_of(data, "az_" + zone.replace("-", "_")) == {i["InstanceId"] for i in db if i["ZoneId"] == zone}
+
+    proc = inventory(write_config(tmp_path, body + "\n        strict: true", "strict.ecs.yml"), emu.env, "--list")
+    assert proc.returncode != 0 and "Could not set broken" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_hostnames_fall_through_to_instance_name(emu, tmp_path):
     source = write_config(tmp_path, f"""\
         regions: [cn-hangzhou]

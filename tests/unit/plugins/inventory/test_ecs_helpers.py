@@ -215,3 +215,32 @@ def test_cache_problem_accepts_only_a_list_of_instance_records():
                   [dict(record, instance_id=1)], [dict(record, security_group_ids="sg-1")],
                   [dict(record, status={"a": 1})], [dict(record, extra=1)]):
         assert cache_problem(wrong), wrong
+
+
+def test_compiled_once_reuses_compiled_expressions_with_the_same_results():
+    """compose/groups/keyed_groups expressions are compiled once per parse, not once per host."""
+    from ansible.template import Templar, trust_as_template
+
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import compiled_once
+
+    templar = Templar()
+    engine = templar._engine
+    compiled = []
+    original = engine._compile_expression
+
+    def counting(expression, options):
+        compiled.append(str(expression))
+        return original(expression, options)
+
+    engine._compile_expression = counting       # stands for the engine's own method, to count compilations
+    double, upper = trust_as_template("n * 2"), trust_as_template("name | upper")
+    results = []
+    with compiled_once(templar):
+        for n in range(5):
+            templar.available_variables = {"n": n, "name": f"web-{n}"}
+            results.append((templar.evaluate_expression(double), templar.evaluate_expression(upper)))
+    assert results == [(n * 2, f"WEB-{n}") for n in range(5)]
+    assert compiled == ["n * 2", "name | upper"]
+    assert engine._compile_expression is counting     # restored after the block
+    templar.available_variables = {"n": 7, "name": "x"}
+    assert templar.evaluate_expression(double) == 14 and compiled[-1] == "n * 2"
