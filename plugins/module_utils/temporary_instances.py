@@ -40,6 +40,7 @@ POLL_SECONDS = 1.0
 
 TEMPORARY_INSTANCES_ARGUMENT_SPEC = {
     "tags": {"type": "dict", "required": True},
+    "instance_ids": {"type": "list", "elements": "str", "default": []},
     "mode": {"type": "str", "default": "delete", "choices": list(MODES)},
     "wait_timeout": {"type": "int", "default": 1800},
 }
@@ -74,20 +75,24 @@ def _summary(instance: dict) -> dict:
 
 
 def _wait_for_image(client, name: str, deadline: float, clock) -> None:
-    """Let an image that is still being created from the instance finish (a failed one is no reason to wait)."""
-    image = find_by_name(client, name)
-    if image is None or image["status"] == "Available":
-        return
+    """Let an image that is still being created from the instance finish (a failed one, or one that cannot be
+    described, is no reason to keep the instance)."""
     try:
-        wait_available(client, image, timeout=max(1.0, deadline - clock()))
-    except WaitFailed:
+        image = find_by_name(client, name)
+        if image is not None and image["status"] != "Available":
+            wait_available(client, image, timeout=max(1.0, deadline - clock()))
+    except (WaitFailed, AlicloudError):
         pass
 
 
 def _wait_settled(client, instance_id: str, deadline: float, sleep, clock) -> None:
-    """Wait while the instance is in a status where ECS refuses to delete it (or until it is gone)."""
+    """Wait while the instance is in a status where ECS refuses to delete it (or until it is gone). When it
+    cannot be described, deleting is tried all the same (and retried while ECS refuses)."""
     while clock() + POLL_SECONDS <= deadline:
-        found = describe_instances(client, {"InstanceIds": [instance_id]})
+        try:
+            found = describe_instances(client, {"InstanceIds": [instance_id]})
+        except AlicloudError:
+            return
         if not found or found[0].get("status") not in TRANSITIONAL_STATUSES:
             return
         sleep(POLL_SECONDS)
@@ -108,9 +113,21 @@ def _delete_one(client, instance_id: str, deadline: float, sleep, clock) -> None
 
 
 def delete_temporary_instances(client, tags: dict, check_mode: bool = False, wait_timeout: float = 1800,
-                               sleep=time.sleep, clock=time.monotonic) -> dict:
-    """Delete every instance that carries ``tags``; ``{"changed", "instances"}`` (what was, or would be, deleted)."""
-    instances = find_temporary_instances(client, tags)
+                               instance_ids=(), sleep=time.sleep, clock=time.monotonic) -> dict:
+    """Delete every instance that carries ``tags``; ``{"changed", "instances"}`` (what was, or would be, deleted).
+
+    ``instance_ids`` are the run's own instances (from its RunInstances answer). When the instances can be
+    described, only those that carry ``tags`` are deleted, as any other; when DescribeInstances fails, they are
+    deleted all the same - an outage must not keep the run's own instance alive - and the error is raised after.
+    """
+    search_error = None
+    try:
+        instances = find_temporary_instances(client, tags)
+    except AlicloudError as error:
+        if not instance_ids:
+            raise
+        search_error = error
+        instances = [{"instance_id": i, "status": None, "tags": dict(tags)} for i in dict.fromkeys(instance_ids)]
     result = {"changed": bool(instances), "instances": [_summary(i) for i in instances]}
     if check_mode:
         return result
@@ -120,6 +137,10 @@ def delete_temporary_instances(client, tags: dict, check_mode: bool = False, wai
         if image_name:
             _wait_for_image(client, image_name, deadline, clock)
         _delete_one(client, instance["instance_id"], deadline, sleep, clock)
+    if search_error is not None:
+        raise AlicloudError(f"deleted this run's instance(s) {', '.join(i['instance_id'] for i in instances)}, but "
+                            f"could not look for other instances tagged {json.dumps(tags, sort_keys=True)}: "
+                            f"{search_error}", code=search_error.code, request_id=search_error.request_id)
     return result
 
 
@@ -142,17 +163,18 @@ def temporary_instances_task(module) -> dict:
         if module.check_mode:
             # A check run creates nothing, so there is nothing to watch for.
             return {"changed": False, "watch": None, "instances": []}
-        auth, timeout = module.auth, params["wait_timeout"]
+        auth, timeout, known = module.auth, params["wait_timeout"], params["instance_ids"]
 
         def cleanup():
             # Runs in the watcher, after this module has returned: everything it needs is imported already.
-            return delete_temporary_instances(AlicloudClient(auth, "ecs"), tags, wait_timeout=timeout)
+            return delete_temporary_instances(AlicloudClient(auth, "ecs"), tags, wait_timeout=timeout,
+                                              instance_ids=known)
 
         watch = start_watch(key, cleanup, description=f"instances tagged {json.dumps(tags, sort_keys=True)}")
         if watch.get("warning"):
             module.warn(watch["warning"])
         return {"changed": False, "watch": watch, "instances": []}
     result = delete_temporary_instances(module.client("ecs"), tags, check_mode=module.check_mode,
-                                        wait_timeout=params["wait_timeout"])
+                                        wait_timeout=params["wait_timeout"], instance_ids=params["instance_ids"])
     result["request_ids"] = module.request_ids
     return result

@@ -28,6 +28,14 @@ options:
       - The instances to delete carry all these tags. Must include C(alicloud.oos:role).
     type: dict
     required: true
+  instance_ids:
+    description:
+      - The run's own instances, as its C(RunInstances) answered. When the instances can be described, only those
+        that carry O(tags) are deleted, like any other; when C(DescribeInstances) fails, these are deleted all the
+        same (an outage must not keep the run's own instance alive) and the task then fails with the error.
+    type: list
+    elements: str
+    default: []
   mode:
     description:
       - V(delete) deletes the instances now.

@@ -34,15 +34,18 @@ class Clock:
 class FakeEcs:
     """DescribeInstances (by tags or ids), DescribeImages and DeleteInstance, with statuses that move on each poll."""
 
-    def __init__(self, instances, images=(), pending_polls=0):
+    def __init__(self, instances, images=(), pending_polls=0, down=()):
         self.instances = {i["InstanceId"]: dict(i) for i in instances}
         self.images = [dict(i) for i in images]
         self.pending_polls = pending_polls
+        self.down = down
         self.calls = []
 
     def call(self, action, params=None, method="POST", client_token=None, idempotent=None):
         params = params or {}
         self.calls.append(action)
+        if action in self.down:
+            raise AlicloudError("temporary failure", code="ServiceUnavailable", http_status=503)
         if action == "DescribeInstances":
             wanted = {params[f"Tag.{n}.Key"]: params[f"Tag.{n}.Value"] for n in range(1, 21) if f"Tag.{n}.Key" in params}
             ids = json.loads(params.get("InstanceIds", "null") or "null")
@@ -105,6 +108,27 @@ def test_an_image_being_created_from_the_instance_is_waited_for_first():
     delete_temporary_instances(ecs, validate_tags(ROLE), sleep=clock.sleep, clock=clock)
     assert ecs.calls.index("DeleteInstance") > max(i for i, c in enumerate(ecs.calls) if c == "DescribeImages")
     assert not ecs.instances
+
+
+def test_the_runs_own_instance_is_deleted_when_it_cannot_be_described():
+    """DescribeInstances down: the instance the run created (known by id) is deleted anyway, then the task fails."""
+    run = dict(ROLE, **{"alicloud.oos:run": "a"})
+    ecs = FakeEcs([instance("i-1", "Starting", **{"alicloud.oos:run": "a"})], down=("DescribeInstances",))
+    with pytest.raises(AlicloudError) as raised:
+        delete_temporary_instances(ecs, validate_tags(run), instance_ids=["i-1"], sleep=Clock().sleep, clock=Clock())
+    assert "deleted this run's instance(s) i-1" in str(raised.value) and not ecs.instances
+    # Without an id to fall back on, the search error is the answer and nothing is deleted.
+    ecs = FakeEcs([instance("i-1", **{"alicloud.oos:run": "a"})], down=("DescribeInstances",))
+    with pytest.raises(AlicloudError):
+        delete_temporary_instances(ecs, validate_tags(run))
+    assert "DeleteInstance" not in ecs.calls
+
+
+def test_an_id_without_the_tags_is_not_deleted_when_instances_can_be_described():
+    ecs = FakeEcs([instance("i-1", **{"alicloud.oos:run": "other"})])
+    result = delete_temporary_instances(ecs, validate_tags(dict(ROLE, **{"alicloud.oos:run": "a"})),
+                                        instance_ids=["i-1"])
+    assert result["instances"] == [] and "i-1" in ecs.instances
 
 
 def test_watch_key_depends_on_tags_and_region():
