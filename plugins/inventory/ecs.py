@@ -104,8 +104,8 @@ options:
         default: _
   ansible_host:
     description:
-      - Ordered preference for C(ansible_host), same entries as O(hostnames). Entries without a value fall
-        through. An empty list leaves C(ansible_host) unset.
+      - Ordered preference for C(ansible_host), host variable names or C(tag:KEY) as in O(hostnames) (no
+        mappings). Entries without a value fall through. An empty list leaves C(ansible_host) unset.
     type: list
     elements: str
     default: [public_ip, eip, private_ip]
