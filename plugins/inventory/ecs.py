@@ -123,7 +123,7 @@ options:
       - Without prefix and suffix the tags are C(ecs_tags), because C(tags) is a reserved name in Ansible.
     type: str
     default: ''
-    version_added: 0.2.0
+    version_added: 0.1.0
   default_groups:
     description: Create the default region, zone, status and tag groups.
     type: bool
@@ -135,7 +135,7 @@ options:
         credentials and a failure of every region still fail the inventory.
     type: bool
     default: true
-    version_added: 0.2.0
+    version_added: 0.1.0
   strict:
     description:
       - If V(true), an invalid entry in O(compose), O(groups) or O(keyed_groups) is an error (otherwise such

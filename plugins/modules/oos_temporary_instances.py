@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: oos_temporary_instances
 short_description: Delete the temporary instances of a role, now or if the Ansible run is interrupted
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - A role that creates an instance for its own use (the builder instance of the C(alicloud.oos.ecs_update_image)
     role) tags it with C(alicloud.oos:role) and the id of its run. This module deletes the instances that carry
