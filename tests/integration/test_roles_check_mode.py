@@ -142,7 +142,7 @@ def _files(root: Path) -> set:
     return {str(p.relative_to(root)) for p in root.rglob("*")}
 
 
-@pytest.mark.heavy(60)
+@pytest.mark.heavy(8)
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_check_mode_changes_nothing(fleet, playbook, tmp_path, webhook, case):
     fleet.reset(instances=20, seed=1)

@@ -73,7 +73,7 @@ POINTS = [
 ]
 
 
-@pytest.mark.heavy(120)
+@pytest.mark.heavy(30)
 @pytest.mark.parametrize("signum,after,script", POINTS,
                          ids=[f"{signal.Signals(s).name}-after-{a}" for s, a, _ in POINTS])
 def test_interrupted_run_deletes_its_builder(slow, playbook, tmp_path, signum, after, script):
