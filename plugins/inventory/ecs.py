@@ -18,15 +18,25 @@ description:
     C(image_id), C(creation_time), C(start_time); missing values are V(null)."
   - "The tags are the host variable C(ecs_tags), not C(tags): C(tags) is a reserved name in Ansible, and a host
     variable of that name makes every playbook run warn. O(compose), O(groups) and O(keyed_groups) expressions
-    read them as C(ecs_tags), for example C(ecs_tags.Env). The tag filter of O(filters) is still the key C(tags)
+    read them as C(ecs_tags), for example C(ecs_tags.Env) (with O(hostvars_prefix) or O(hostvars_suffix), as
+    C(<prefix>tags<suffix>)). The tag filter of O(filters) is still the key C(tags)
     (it is sent to the API), and O(hostnames) entries are still C(tag:KEY)."
   - "Default groups: C(region_<region>), C(zone_<zone>), C(status_<Status>), C(resource_group_<id>) and
     C(tag_<Key>_<Value>) (C(tag_<Key>) for an empty value)."
   - Every group name (default groups, O(groups), O(keyed_groups)) has the characters that are invalid in group
     names replaced by C(_), always and without a warning, for example C(region_cn_hangzhou).
-  - A region that fails (throttling that outlasts the retries, service errors, network errors) is reported as a
-    warning and the other regions still load, unless O(strict=true). A region id that does not exist is always
-    an error.
+  - The inventory fails when it cannot be trusted to be complete, with one message naming each failed region
+    and its error - as C(amazon.aws.aws_ec2) does - so that a scheduled run or an AWX inventory update (which
+    would drop the hosts of a missing region) does not go on with an incomplete inventory. A region fails when
+    throttling outlasts the retries, or on service or network errors.
+  - With O(strict_regions=false) the failed regions are skipped with a warning and the others load. Credentials
+    that are refused (wrong, expired, or without permission) and an inventory that could read no region always
+    fail, as does a region id that does not exist.
+  - "C(ansible-playbook) and C(ansible-inventory) only warn about an inventory source that fails, unless
+    C(ANSIBLE_INVENTORY_UNPARSED_FAILED=true) (C([inventory] unparsed_is_failed = true)); set it for scheduled
+    runs. AWX sets it for inventory updates."
+  - A cache entry that is not a list of instance records (valid JSON of another shape, or a corrupt file) is
+    discarded with a warning and the instances are loaded again.
 author:
   - alicloud.oos contributors (!UNKNOWN)
 options:
@@ -68,26 +78,52 @@ options:
   hostnames:
     description:
       - Ordered preference for the inventory host name. Each entry is a host variable name (C(instance_id),
-        C(instance_name), C(host_name), C(private_ip), C(public_ip), C(eip), ...) or C(tag:KEY).
+        C(instance_name), C(host_name), C(private_ip), C(public_ip), C(eip), ...), C(tag:KEY), or a mapping with
+        O(hostnames.name), O(hostnames.prefix) and O(hostnames.separator) as in C(amazon.aws.aws_ec2).
       - An entry with no value for an instance, or whose value another instance already uses, falls through to
         the next one; the instance id is used when none is left.
     type: list
-    elements: str
+    elements: raw
     default: [instance_id]
+    suboptions:
+      name:
+        description: Host variable name or C(tag:KEY) giving the name.
+        type: str
+        required: true
+      prefix:
+        description:
+          - Put before the name, with O(hostnames.separator) between them. A host variable name or C(tag:KEY)
+            (the instance's value), or any other text (itself), for example V(prod).
+          - When the prefix has no value for an instance, the name alone is used; when the name has none, the
+            entry falls through.
+        type: str
+        default: ''
+      separator:
+        description: Between O(hostnames.prefix) and O(hostnames.name).
+        type: str
+        default: _
   ansible_host:
     description:
-      - Ordered preference for C(ansible_host), same entries as O(hostnames). Entries without a value fall
-        through. An empty list leaves C(ansible_host) unset.
+      - Ordered preference for C(ansible_host), host variable names or C(tag:KEY) as in O(hostnames) (no
+        mappings). Entries without a value fall through. An empty list leaves C(ansible_host) unset.
     type: list
     elements: str
     default: [public_ip, eip, private_ip]
   hostvars_prefix:
     description:
-      - Prefix for the names of the host variables set by this plugin (not C(ansible_host)), for example V(ecs_)
-        (which gives C(ecs_instance_id), ..., C(ecs_ecs_tags)). O(compose), O(groups) and O(keyed_groups) see the
-        prefixed names.
+      - Prefix for the names of the host variables set by this plugin (not C(ansible_host)), for example V(ecs_),
+        which gives C(ecs_instance_id), C(ecs_region_id), ... and C(ecs_tags). O(compose), O(groups) and
+        O(keyed_groups) see the prefixed names.
     type: str
     default: ''
+  hostvars_suffix:
+    description:
+      - Suffix for the names of the host variables set by this plugin (not C(ansible_host)), for example V(_ecs),
+        which gives C(instance_id_ecs), ... and C(tags_ecs). Combines with O(hostvars_prefix).
+      - Without prefix and suffix the tags are C(ecs_tags), because C(tags) is a reserved name in Ansible.
+    type: str
+    default: ''
+    version_added: 0.1.0
   default_groups:
     description: Create the default region, zone, status and tag groups.
     type: bool
@@ -100,10 +136,18 @@ options:
       - The collection's instance modules keep working on the same hosts (they call the API from the controller).
     type: bool
     default: false
+  strict_regions:
+    description:
+      - If V(true), a region that fails to load fails the inventory.
+      - If V(false), it is skipped with a warning and the other regions load; nothing is cached then. Refused
+        credentials and a failure of every region still fail the inventory.
+    type: bool
+    default: true
+    version_added: 0.1.0
   strict:
     description:
-      - If V(true), a region that fails to load is an error instead of a warning, and so is an invalid entry in
-        O(compose), O(groups) or O(keyed_groups) (otherwise such entries are skipped).
+      - If V(true), an invalid entry in O(compose), O(groups) or O(keyed_groups) is an error (otherwise such
+        entries are skipped). Failed regions are governed by O(strict_regions).
     type: bool
     default: false
 extends_documentation_fragment:
@@ -121,7 +165,10 @@ filters:
   tags: {Env: dev}
 exclude_filters:
   - tags: {Maintenance: "true"}
-hostnames: [tag:Name, instance_name, instance_id]
+hostnames:
+  - tag:Name
+  - {name: instance_name, prefix: region_id, separator: "-"}   # cn-hangzhou-web-01
+  - instance_id
 ansible_host: [private_ip]
 keyed_groups:
   - key: instance_type
@@ -156,8 +203,10 @@ from ansible_collections.alicloud.oos.plugins.module_utils.retries import is_per
 from ansible_collections.alicloud.oos.plugins.plugin_utils.base import auth_settings_from_options, check_plugin_option_types
 from ansible_collections.alicloud.oos.plugins.plugin_utils.cloud_assistant_hostvars import cloud_assistant_hostvars
 from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (
-    choose_hostname, default_group_names, host_variables, is_bad_region_error, list_regions, load_fleet,
-    preferred_value, sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
+    InventoryLoadError, cache_problem, choose_hostname, compiled_once, credentials_refused, default_group_names,
+    host_variables,
+    hostvar_names, is_bad_region_error, is_credentials_error, list_regions, load_failure, load_fleet, preferred_value,
+    sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
 
 display = Display()
 
@@ -182,12 +231,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             settings = self._settings()
             cache_key = self.get_cache_key(path)
             use_cache = self.get_option("cache")
-            instances = None
-            if use_cache and cache:
-                try:
-                    instances = self._cache[cache_key]
-                except KeyError:
-                    instances = None
+            instances = self._cached(cache_key) if use_cache and cache else None
             if instances is None:
                 instances, complete = self._fetch(settings)
                 if use_cache and complete:
@@ -195,8 +239,25 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._populate(instances, settings)
         except AlicloudInputError as error:
             raise AnsibleParserError(f"{self.NAME}: invalid option {error.field}: {error.message} (in {path})") from None
-        except AlicloudError as error:
+        except (AlicloudError, InventoryLoadError) as error:
             raise AnsibleParserError(f"{self.NAME}: {error} (in {path})") from None
+
+    def _cached(self, cache_key):
+        """The cached fleet, or None to load it: a missing, corrupt or wrongly shaped entry is never used."""
+        try:
+            value = self._cache[cache_key]
+        except KeyError:
+            return None
+        except Exception as error:  # a corrupt file or payload: the cache only saves calls, never fail for it
+            display.warning(f"{self.NAME}: the inventory cache entry {cache_key} could not be read, loading the "
+                            f"instances again: {error}")
+            return None
+        problem = cache_problem(value)
+        if problem:
+            display.warning(f"{self.NAME}: discarded the inventory cache entry {cache_key} ({problem}); "
+                            "loading the instances again")
+            return None
+        return value
 
     # ------------------------------------------------------------------------------------- options
 
@@ -214,6 +275,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AlicloudInputError(unknown[0], f"unknown option(s) {', '.join(hints)}; valid options are "
                                      f"{', '.join(sorted(k for k in self._options if not k.startswith('_')))}")
 
+    def _text_option(self, name: str) -> str:
+        value = self.get_option(name)
+        if value is not None and not isinstance(value, str):
+            raise AlicloudInputError(name, f"{name} must be a string such as ecs_, got {value!r}")
+        return value or ""
+
     def _settings(self) -> dict:
         return {
             # The file's values win; the environment is the fallback (same resolution as lookups).
@@ -222,11 +289,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "filters": validate_filters(self.get_option("filters"), "filters"),
             "include_filters": validate_filter_sets(self.get_option("include_filters"), "include_filters"),
             "exclude_filters": validate_filter_sets(self.get_option("exclude_filters"), "exclude_filters"),
-            "hostnames": validate_preferences(self.get_option("hostnames"), "hostnames"),
+            "hostnames": validate_preferences(self.get_option("hostnames"), "hostnames", allow_mappings=True),
             "ansible_host": validate_preferences(self.get_option("ansible_host"), "ansible_host", allow_empty=True),
-            "prefix": self.get_option("hostvars_prefix") or "",
+            "hostvar_names": hostvar_names(self._text_option("hostvars_prefix"), self._text_option("hostvars_suffix")),
             "strict": bool(self.get_option("strict")),
             "use_cloud_assistant": bool(self.get_option("use_cloud_assistant")),
+            "strict_regions": bool(self.get_option("strict_regions")),
         }
 
     # ------------------------------------------------------------------------------------- loading
@@ -235,13 +303,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return AlicloudClient(auth, "ecs", region)
 
     def _regions(self, settings) -> list:
-        auth, wanted, strict = settings["auth"], settings["regions"], settings["strict"]
+        auth, wanted = settings["auth"], settings["regions"]
         try:
             available = list_regions(self._client(auth, auth.region or (wanted[0] if wanted else "cn-hangzhou")))
         except AlicloudError as error:
             if is_permanent(error):
                 raise  # wrong credentials or an unusable endpoint: its message says what to fix
-            if not wanted or strict:
+            if is_credentials_error(error):
+                raise credentials_refused(error) from None
+            # Only a check when the regions are listed: they may load all the same.
+            if not wanted:
                 raise AlicloudError(f"cannot list regions (DescribeRegions): {error}; set the regions option "
                                     "or fix the cause", code=error.code, request_id=error.request_id) from None
             display.warning(f"{self.NAME}: could not check the regions option against DescribeRegions ({error}); "
@@ -266,25 +337,29 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if is_permanent(error):
                 # Wrong credentials or an unusable endpoint: no region can load; skipping them would be silent.
                 raise error
-        if failures:
-            summary = "; ".join(f"{region}: {error}" for region, error in failures.items())
-            if settings["strict"]:
-                raise AlicloudError(f"{len(failures)} region(s) failed to load (strict is on): {summary}")
-            for region, error in failures.items():
-                display.warning(f"{self.NAME}: region {region} skipped, the other regions are loaded: {error}")
+        failure = load_failure(failures, regions, settings["strict_regions"])
+        if failure:
+            raise failure
+        for region, error in failures.items():
+            display.warning(f"{self.NAME}: region {region} skipped (strict_regions is false), the other regions "
+                            f"are loaded: {error}")
         return instances, not failures
 
     # ---------------------------------------------------------------------------------- populating
 
     def _populate(self, instances, settings):
-        prefix, strict = settings["prefix"], settings["strict"]
+        with compiled_once(self.templar):
+            self._add_hosts(instances, settings)
+
+    def _add_hosts(self, instances, settings):
+        names, strict = settings["hostvar_names"], settings["strict"]
         compose, groups, keyed_groups = self.get_option("compose"), self.get_option("groups"), self.get_option("keyed_groups")
         default_groups = self.get_option("default_groups")
         taken, known_groups = {}, set()
         for instance in instances:
             hostname = choose_hostname(instance, settings["hostnames"], taken)
             self.inventory.add_host(hostname)
-            hostvars = host_variables(instance, prefix)
+            hostvars = host_variables(instance, names)
             ansible_host = preferred_value(instance, settings["ansible_host"])
             if ansible_host:
                 hostvars["ansible_host"] = ansible_host

@@ -6,6 +6,7 @@ it can be unit tested: loading a fleet from several regions at once, host names,
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,8 @@ from ansible.inventory.group import to_safe_group_name
 
 from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import (
     HOSTVAR_NAMES, describe_instances, validate_filters)
-from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import (
+    FAILURE_CREDENTIALS, AlicloudError, AlicloudInputError)
 
 TAG_PREFIX = "tag:"
 DEFAULT_HOSTNAMES = ("instance_id",)
@@ -27,12 +29,68 @@ HOSTVAR_RENAMES = {"tags": "ecs_tags"}
 REGION_ID = re.compile(r"^[a-z]{2,4}(-[a-z0-9]+)+$")
 # API error codes that mean "this region id is wrong", not "this region is having trouble".
 BAD_REGION_CODES = ("InvalidRegionId.NotFound", "InvalidRegionId.Malformed", "InvalidRegionId")
+# Codes that mean "these credentials cannot read this account": the same answer in every region.
+CREDENTIAL_CODE_PREFIXES = ("InvalidAccessKeyId", "InvalidAccessKeySecret", "SignatureDoesNotMatch",
+                            "IncompleteSignature", "InvalidSecurityToken", "InvalidTimeStamp", "Forbidden",
+                            "NoPermission", "InvalidCredentials")
 MAX_REGION_WORKERS = 8
 PAGE_WORKERS = 4   # concurrent DescribeInstances pages per region once the first page gave TotalCount
 
 
-def validate_preferences(value, option: str, allow_empty: bool = False) -> tuple:
-    """``hostnames`` / ``ansible_host``: a list of hostvar names or ``tag:KEY``."""
+NAME_ENTRY_KEYS = ("name", "prefix", "separator")
+
+
+def _text(value) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _value_source(entry, option: str, where: str, allow_literal: bool = False):
+    """``instance -> str | None`` for a host variable name or ``tag:KEY`` (with ``allow_literal``, any other
+    text is itself the value, as a ``hostnames`` prefix may be in amazon.aws aws_ec2)."""
+    if not isinstance(entry, str) or not entry:
+        raise AlicloudInputError(option, f"{where} must be a non-empty string, got {entry!r}")
+    if entry.startswith(TAG_PREFIX):
+        key = entry[len(TAG_PREFIX):]
+        if not key:
+            raise AlicloudInputError(option, f"{where} {entry!r} needs a tag key, such as tag:Name")
+        return lambda instance: _text((instance.get("tags") or {}).get(key))
+    if entry in NAME_SOURCES:
+        return lambda instance: _text(instance.get(entry))
+    if allow_literal:
+        return lambda instance: entry
+    raise AlicloudInputError(option, f"{where} {entry!r} is unknown; use one of {', '.join(NAME_SOURCES)} or tag:KEY")
+
+
+def _composed_source(entry: dict, option: str, where: str):
+    """A ``{name, prefix, separator}`` entry: ``<prefix><separator><name>``, just the name when the prefix has no
+    value, and no value when the name has none (the entry then falls through)."""
+    unknown = sorted(str(k) for k in entry if k not in NAME_ENTRY_KEYS)
+    if unknown:
+        raise AlicloudInputError(option, f"{where} has unknown key(s) {', '.join(unknown)}; valid keys are "
+                                 f"{', '.join(NAME_ENTRY_KEYS)}")
+    if "name" not in entry:
+        raise AlicloudInputError(option, f"{where} needs a name (a host variable such as instance_name, or tag:KEY)")
+    name = _value_source(entry["name"], option, f"{where}.name")
+    separator = entry.get("separator", "_")
+    if not isinstance(separator, str):
+        raise AlicloudInputError(option, f"{where}.separator must be a string, got {separator!r}")
+    if entry.get("prefix") in (None, ""):
+        return name
+    prefix = _value_source(entry["prefix"], option, f"{where}.prefix", allow_literal=True)
+
+    def composed(instance):
+        value = name(instance)
+        if value is None:
+            return None
+        head = prefix(instance)
+        return f"{head}{separator}{value}" if head else value
+    return composed
+
+
+def validate_preferences(value, option: str, allow_empty: bool = False, allow_mappings: bool = False) -> tuple:
+    """``hostnames`` / ``ansible_host``: an ordered list of host variable names or ``tag:KEY``, and for
+    ``hostnames`` (``allow_mappings``) also ``{name, prefix, separator}`` mappings. Returns one function
+    ``instance -> str | None`` per entry."""
     if value is None:
         value = []
     if isinstance(value, str):
@@ -41,16 +99,16 @@ def validate_preferences(value, option: str, allow_empty: bool = False) -> tuple
         raise AlicloudInputError(option, f"{option} must be a list such as [instance_name, private_ip, 'tag:Name']")
     if not value and not allow_empty:
         raise AlicloudInputError(option, f"{option} is empty: list at least one of {', '.join(NAME_SOURCES)} or tag:KEY")
-    for entry in value:
-        if not isinstance(entry, str) or not entry:
-            raise AlicloudInputError(option, f"{option} entries must be strings, got {entry!r}")
-        if entry.startswith(TAG_PREFIX):
-            if not entry[len(TAG_PREFIX):]:
-                raise AlicloudInputError(option, f"{option} entry {entry!r} needs a tag key, such as tag:Name")
-        elif entry not in NAME_SOURCES:
-            raise AlicloudInputError(option, f"{option} entry {entry!r} is unknown; use one of "
-                                     f"{', '.join(NAME_SOURCES)} or tag:KEY")
-    return tuple(value)
+    sources = []
+    for index, entry in enumerate(value):
+        if isinstance(entry, dict) and allow_mappings:
+            sources.append(_composed_source(entry, option, f"{option}[{index}]"))
+        elif isinstance(entry, str) and entry:
+            sources.append(_value_source(entry, option, f"{option} entry"))
+        else:
+            kinds = "strings or mappings with name, prefix and separator" if allow_mappings else "strings"
+            raise AlicloudInputError(option, f"{option} entries must be {kinds}, got {entry!r}")
+    return tuple(sources)
 
 
 def preferred_value(instance: dict, preferences) -> str | None:
@@ -61,13 +119,10 @@ def preferred_value(instance: dict, preferences) -> str | None:
 
 
 def candidate_values(instance: dict, preferences):
-    for entry in preferences:
-        if entry.startswith(TAG_PREFIX):
-            value = (instance.get("tags") or {}).get(entry[len(TAG_PREFIX):])
-        else:
-            value = instance.get(entry)
-        if value not in (None, ""):
-            yield str(value)
+    for source in preferences:
+        value = source(instance)
+        if value is not None:
+            yield value
 
 
 def choose_hostname(instance: dict, preferences, taken: dict) -> str:
@@ -105,9 +160,86 @@ def default_group_names(instance: dict) -> list:
     return names
 
 
-def host_variables(instance: dict, prefix: str = "") -> dict:
-    """The host variables of an instance record: its keys with ``tags`` as ``ecs_tags``, each with ``prefix``."""
-    return {f"{prefix}{HOSTVAR_RENAMES.get(key, key)}": value for key, value in instance.items()}
+_RECORD_KEYS = frozenset(HOSTVAR_NAMES)
+
+
+def cache_problem(value) -> str | None:
+    """Why a cache entry cannot be this plugin's fleet (a list of instance records), or None when it can.
+
+    A valid JSON entry of another shape (written by an older version, another tool or by hand) would otherwise
+    break every run until it expired."""
+    if not isinstance(value, list):
+        return f"a {type(value).__name__}, not a list of instances"
+    for index, record in enumerate(value):
+        if not isinstance(record, dict):
+            return f"item {index} is a {type(record).__name__}, not an instance"
+        if record.keys() != _RECORD_KEYS:
+            missing, unknown = sorted(_RECORD_KEYS - record.keys()), sorted(map(str, record.keys() - _RECORD_KEYS))
+            return f"item {index} has missing keys {missing} or unknown keys {unknown}"
+        if not isinstance(record["instance_id"], str) or not record["instance_id"]:
+            return f"item {index} has no instance_id"
+        tags = record["tags"]
+        if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, (str, type(None)))
+                                                 for k, v in tags.items()):
+            return f"item {index} has tags that are not a mapping of strings"
+        if not isinstance(record["security_group_ids"], list):
+            return f"item {index} has security_group_ids that are not a list"
+        for key in NAME_SOURCES:
+            if not isinstance(record[key], (str, type(None))):
+                return f"item {index} has a {type(record[key]).__name__} as {key}"
+    return None
+
+
+def hostvar_names(prefix: str = "", suffix: str = "") -> dict:
+    """Record key -> host variable name: ``<prefix><key><suffix>``. Only the bare name ``tags``, reserved by
+    ansible-core, becomes ``ecs_tags``: with a prefix or a suffix the name is free (``ecs_`` gives ``ecs_tags``)."""
+    names = {}
+    for key in HOSTVAR_NAMES:
+        name = f"{prefix}{key}{suffix}"
+        names[key] = HOSTVAR_RENAMES.get(name, name)
+    return names
+
+
+DEFAULT_HOSTVAR_NAMES = hostvar_names()
+
+
+def host_variables(instance: dict, names: dict = DEFAULT_HOSTVAR_NAMES) -> dict:
+    """The host variables of an instance record, named by ``names`` (see ``hostvar_names``)."""
+    return {names[key]: value for key, value in instance.items()}
+
+
+@contextlib.contextmanager
+def compiled_once(templar):
+    """Within the block, ``templar`` compiles each distinct expression once instead of once per evaluation.
+
+    ansible-core's Constructable evaluates every ``compose``, ``groups`` and ``keyed_groups`` expression for each
+    host, and ansible-core 2.19 compiles the expression again every time: with five expressions, compiling was 80%
+    of loading 10,000 hosts. A compiled expression is a pure function of its variables, so the same expression
+    text may be compiled once. This wraps the engine's compile step (``TemplateEngine._compile_expression``,
+    ansible-core 2.19) on this plugin's own templar only, and does nothing where that step does not exist.
+    """
+    engine = getattr(templar, "_engine", None)
+    compile_expression = getattr(engine, "_compile_expression", None)
+    if compile_expression is None:
+        yield
+        return
+    compiled = {}
+
+    def compile_once(expression, options):
+        key = (str(expression), options)
+        if key not in compiled:
+            compiled[key] = compile_expression(expression, options)
+        return compiled[key]
+
+    shadowed = "_compile_expression" in vars(engine)
+    engine._compile_expression = compile_once
+    try:
+        yield
+    finally:
+        if shadowed:
+            engine._compile_expression = compile_expression
+        else:
+            del engine._compile_expression
 
 
 def validate_regions(value) -> list:
@@ -162,6 +294,43 @@ def load_region(client, region: str, filters: dict, include_filters: list, exclu
 
 def is_bad_region_error(error: AlicloudError) -> bool:
     return bool(error.code) and any(str(error.code).startswith(code) for code in BAD_REGION_CODES)
+
+
+def is_credentials_error(error: AlicloudError) -> bool:
+    """Wrong, expired or unauthorised credentials (or none): no region can be read with them."""
+    return error.failure == FAILURE_CREDENTIALS or (
+        bool(error.code) and str(error.code).startswith(CREDENTIAL_CODE_PREFIXES))
+
+
+class InventoryLoadError(Exception):
+    """The inventory cannot be trusted to be complete: it fails rather than give fewer hosts."""
+
+
+def credentials_refused(error: AlicloudError) -> InventoryLoadError:
+    return InventoryLoadError(f"the credentials were refused, no region can be read: {error}. Check access_key and "
+                              "secret_key (or ALICLOUD_ACCESS_KEY/ALICLOUD_SECRET_KEY), the security token and the "
+                              "RAM permissions (ecs:DescribeRegions, ecs:DescribeInstances)")
+
+
+def load_failure(failures: dict, regions: list, strict_regions: bool) -> InventoryLoadError | None:
+    """The error that fails the inventory, given ``failures`` (region -> AlicloudError) out of ``regions``;
+    None when the failed regions are only to be skipped with a warning (``strict_regions`` off).
+
+    Credentials that are refused, and an inventory that could read no region at all, always fail.
+    """
+    if not failures:
+        return None
+    summary = "; ".join(f"{region}: {error}" for region, error in failures.items())
+    refused = [error for error in failures.values() if is_credentials_error(error)]
+    if refused:
+        return credentials_refused(refused[0])
+    if len(failures) == len(regions):
+        return InventoryLoadError(f"could not read any region ({len(failures)} of {len(regions)} failed), so the "
+                             f"inventory would be empty: {summary}")
+    if strict_regions:
+        return InventoryLoadError(f"{len(failures)} of {len(regions)} region(s) failed to load: {summary}. Set "
+                             "strict_regions: false to load the other regions and only warn")
+    return None
 
 
 def load_fleet(regions: list, make_client, filters: dict, include_filters=(), exclude_filters=()) -> tuple:

@@ -166,9 +166,76 @@ def test_filters_and_hostnames_preference(emu, tmp_path):
         name = instance["PublicIpAddress"] or instance["InstanceName"]
         hv = hostvars[name]
         assert hv["ecs_instance_id"] == instance["InstanceId"]
-        assert hv["ecs_ecs_tags"] == instance["Tags"]              # the prefix goes before ecs_tags too
+        assert hv["ecs_tags"] == instance["Tags"]                  # the prefix makes "tags" free: not ecs_ecs_tags
         assert hv["ansible_host"] == instance["PrivateIpAddress"]
-        assert "instance_id" not in hv and "ecs_tags" not in hv and "tags" not in hv
+        assert "instance_id" not in hv and "ecs_ecs_tags" not in hv and "tags" not in hv
+
+
+def test_hostnames_mappings_and_hostvars_suffix_as_in_aws_ec2(emu, tmp_path):
+    """hostnames entries may be {name, prefix, separator} (prefix: a variable, tag:KEY or literal text), and
+    hostvars_suffix names the variables <prefix><name><suffix>; compose/keyed_groups read the renamed variables."""
+    source = write_config(tmp_path, f"""\
+        regions: [cn-hangzhou]
+        filters: {{tags: {{App: web}}}}
+        hostnames:
+          - {{name: public_ip, prefix: 'tag:Env', separator: '-'}}
+          - {{name: instance_name, prefix: hz}}
+        hostvars_prefix: ali_
+        hostvars_suffix: _ecs
+        keyed_groups:
+          - {{key: ali_tags_ecs.Env, prefix: env}}
+        compose:
+          zone_of_host: ali_zone_id_ecs""")
+    data = inventory_list(source, emu.env)
+    hostvars = data["_meta"]["hostvars"]
+    web = [i for i in emu.instances() if i["RegionId"] == "cn-hangzhou" and i["Tags"]["App"] == "web"]
+    assert web and all(i["PublicIpAddress"] for i in web)
+    expected = {f"{i['Tags']['Env']}-{i['PublicIpAddress']}": i for i in web}
+    assert set(hostvars) == set(expected)
+    for name, instance in expected.items():
+        hv = hostvars[name]
+        assert hv["ali_instance_id_ecs"] == instance["InstanceId"] and hv["ali_tags_ecs"] == instance["Tags"]
+        assert hv["zone_of_host"] == instance["ZoneId"]
+        assert not [k for k in hv if k.startswith("ali_") and not k.endswith("_ecs")]
+    for env in ("dev", "prod"):
+        assert hosts_of(data, f"env_{env}") == {n for n, i in expected.items() if i["Tags"]["Env"] == env}
+
+    # Without a public IP the first entry has no value: the second names the host "hz_<instance name>".
+    source = write_config(tmp_path, f"""\
+        regions: [cn-hangzhou]
+        filters: {{tags: {{App: db}}}}
+        hostnames:
+          - {{name: public_ip, prefix: 'tag:Env'}}
+          - {{name: instance_name, prefix: hz}}""", "db.ecs.yml")
+    db = {i["InstanceName"]: i["InstanceId"] for i in emu.instances() if i["RegionId"] == "cn-hangzhou" and i["Tags"]["App"] == "db"}
+    listed = inventory_list(source, emu.env)["_meta"]["hostvars"]
+    assert {h: hv["instance_id"] for h, hv in listed.items()} == {f"hz_{n}": i for n, i in db.items()}
+
+
+def test_constructed_entries_evaluate_per_host_and_bad_ones_follow_strict(emu, tmp_path):
+    """Each expression is compiled once per load (it was compiled again for every host): the values still differ
+    per host, a bad entry is skipped unless strict: true, and then it is one clear error."""
+    body = """\
+        regions: [cn-hangzhou]
+        filters: {tags: {App: db}}
+        compose:
+          name_upper: instance_name | upper
+          broken: no_such_variable.attribute
+        groups:
+          odd_ip: (private_ip.split('.')[-1] | int) % 2 == 1
+        keyed_groups:
+          - {key: zone_id, prefix: az}"""
+    data = inventory_list(write_config(tmp_path, body), emu.env)
+    db = [i for i in emu.instances() if i["RegionId"] == "cn-hangzhou" and i["Tags"]["App"] == "db"]
+    hostvars = data["_meta"]["hostvars"]
+    assert {h: hv["name_upper"] for h, hv in hostvars.items()} == {i["InstanceId"]: i["InstanceName"].upper() for i in db}
+    assert not any("broken" in hv for hv in hostvars.values())
+    assert hosts_of(data, "odd_ip") == {i["InstanceId"] for i in db if int(i["PrivateIpAddress"].split(".")[-1]) % 2}
+    for zone in {i["ZoneId"] for i in db}:
+        assert hosts_of(data, "az_" + zone.replace("-", "_")) == {i["InstanceId"] for i in db if i["ZoneId"] == zone}
+
+    proc = inventory(write_config(tmp_path, body + "\n        strict: true", "strict.ecs.yml"), emu.env, "--list")
+    assert proc.returncode != 0 and "Could not set broken" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_hostnames_fall_through_to_instance_name(emu, tmp_path):
@@ -226,20 +293,67 @@ def test_playbook_over_inventory_has_ecs_tags_and_no_reserved_name_warning(emu, 
         f"env_{env}": sorted(i["InstanceId"] for i in chosen if i["Tags"]["Env"] == env) for env in envs}
 
 
-def test_failing_region_is_a_warning_unless_strict(emu, tmp_path):
+def test_a_failing_region_fails_the_inventory_unless_strict_regions_is_false(emu, tmp_path):
+    """An incomplete inventory is not trusted by default (a scheduled run or an AWX update with overwrite would
+    act on it as if the missing hosts were gone); strict_regions: false loads the other regions and warns."""
     emu.faults(failing_regions=["cn-shanghai"])
-    source = write_config(tmp_path, f"regions: [cn-hangzhou, cn-shanghai]\n")
+    source = write_config(tmp_path, "regions: [cn-hangzhou, cn-shanghai]\n")
     proc = inventory(source, emu.env, "--list")
+    assert proc.returncode != 0
+    assert "1 of 2 region(s) failed to load: cn-shanghai" in proc.stderr and "ServiceUnavailable" in proc.stderr
+    assert "strict_regions: false" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+    lenient = write_config(tmp_path, "regions: [cn-hangzhou, cn-shanghai]\nstrict_regions: false\n", "lenient.ecs.yml")
+    proc = inventory(lenient, emu.env, "--list")
     assert proc.returncode == 0, proc.stderr
-    assert "cn-shanghai" in proc.stderr and "skipped" in proc.stderr and "ServiceUnavailable" in proc.stderr
+    assert "region cn-shanghai skipped (strict_regions is false)" in proc.stderr and "ServiceUnavailable" in proc.stderr
     hostvars = load_listing(proc.stdout)["_meta"]["hostvars"]
     assert set(hostvars) == {i["InstanceId"] for i in emu.instances() if i["RegionId"] == "cn-hangzhou"}
 
-    strict = write_config(tmp_path, f"regions: [cn-hangzhou, cn-shanghai]\nstrict: true\n", "strict.ecs.yml")
-    proc = inventory(strict, emu.env, "--list")
+
+@pytest.mark.parametrize("strict_regions", [True, False])
+def test_an_inventory_that_read_no_region_fails(emu, tmp_path, strict_regions):
+    """Every region failing is never an empty inventory with warnings, whatever strict_regions says."""
+    emu.faults(failing_regions=list(REGIONS))
+    source = write_config(tmp_path, f"regions: [cn-hangzhou, cn-shanghai]\nstrict_regions: {str(strict_regions).lower()}\n")
+    proc = inventory(source, emu.env, "--list")
     assert proc.returncode != 0
-    assert "region(s) failed to load (strict is on)" in proc.stderr and "cn-shanghai" in proc.stderr
+    assert "could not read any region (2 of 2 failed)" in proc.stderr
+    assert "cn-hangzhou: ECS DescribeInstances failed [ServiceUnavailable]" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+WRONG_CREDENTIALS = {
+    "wrong secret": {"ALICLOUD_SECRET_KEY": "NotTheSecret0123456789abcdefXYZ"},
+    "unknown key": {"ALICLOUD_ACCESS_KEY": "LTAI5tNoSuchKeyAnywhere"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRONG_CREDENTIALS))
+def test_refused_credentials_fail_the_inventory_and_the_scheduled_playbook(emu, playbook, tmp_path, case):
+    env = dict(emu.env, **WRONG_CREDENTIALS[case])
+    source = write_config(tmp_path, "regions: [cn-hangzhou, cn-shanghai]\nstrict_regions: false\n")
+    proc = inventory(source, env, "--list")
+    assert proc.returncode != 0
+    assert "the credentials were refused, no region can be read" in proc.stderr
+    assert "Check access_key and secret_key" in proc.stderr
+    assert "Traceback" not in proc.stderr and emu.access_key_secret not in proc.stderr
+    # A scheduled stop by inventory group fails instead of "skipping: no hosts matched" with rc 0 ...
+    scheduled = playbook(REPO_ROOT / "playbooks" / "stop_start.yml", env, inventory=source, extra_vars={
+        "ecs_power_schedule_group": "tag_Env_dev", "ecs_power_schedule_confirm": True})
+    assert scheduled.rc != 0
+    assert "the credentials were refused" in scheduled.output
+    # ... and so does any playbook when failed sources are fatal (AWX sets this for inventory updates).
+    user_play = playbook("""
+        - hosts: tag_Env_dev
+          gather_facts: false
+          tasks:
+            - ansible.builtin.debug: {msg: hello}
+        """, dict(env, ANSIBLE_INVENTORY_UNPARSED_FAILED="true"), inventory=source)
+    assert user_play.rc != 0 and "no hosts matched" not in user_play.output
+    assert {i["Status"] for i in emu.instances()} == {"Running"}
+    assert emu.stats()["mutating_calls"] == 0
 
 
 def test_cache_second_run_makes_no_api_call(emu, tmp_path):
@@ -263,6 +377,7 @@ def test_failed_region_is_not_cached(emu, tmp_path):
     cache_dir = tmp_path / "cache"
     source = write_config(tmp_path, f"""\
         regions: [cn-hangzhou, cn-shanghai]
+        strict_regions: false
         cache: true
         cache_plugin: ansible.builtin.jsonfile
         cache_connection: {cache_dir}""")
@@ -270,6 +385,66 @@ def test_failed_region_is_not_cached(emu, tmp_path):
     assert len(inventory_list(source, emu.env)["_meta"]["hostvars"]) == FLEET_SIZE // 2
     emu.faults(failing_regions=[])
     assert len(inventory_list(source, emu.env)["_meta"]["hostvars"]) == FLEET_SIZE
+
+
+VALID_RECORD = {"instance_id": "i-cached", "instance_name": "cached", "host_name": None, "region_id": "cn-hangzhou",
+                "zone_id": None, "status": "Running", "instance_type": None, "os_type": None, "os_name": None,
+                "private_ip": None, "public_ip": None, "eip": None, "vpc_id": None, "vswitch_id": None,
+                "security_group_ids": [], "resource_group_id": None, "tags": {}, "image_id": None, "creation_time": None}
+# Cache entries that are valid JSON but not a fleet, and two that are not JSON at all.
+WRONG_CACHE_ENTRIES = {
+    "mapping": '{"instances": []}',
+    "string": '"cached"',
+    "null": "null",
+    "list of numbers": "[1, 2]",
+    "record without keys": '[{"instance_id": "i-1"}]',
+    "tags as a list": json.dumps([dict(VALID_RECORD, tags=[{"Key": "Env", "Value": "dev"}])]),
+    "id as a number": json.dumps([dict(VALID_RECORD, instance_id=7)]),
+    "corrupt payload": '[{"instance_id": ',
+    "corrupt file": None,
+}
+
+
+def write_cache_entry(entry: Path, payload: str | None) -> None:
+    """Replace the value of a jsonfile cache entry, in the envelope this ansible-core writes (2.19 wraps the value
+    in {"__payload__": "<JSON text>"}; earlier versions store the JSON itself)."""
+    if payload is None:
+        entry.write_text('{"__payload__": ')
+    elif "__payload__" in json.loads(entry.read_text()):
+        entry.write_text(json.dumps({"__payload__": payload}))
+    else:
+        entry.write_text(payload)
+
+
+@pytest.mark.parametrize("case", sorted(WRONG_CACHE_ENTRIES))
+def test_a_cache_entry_of_the_wrong_shape_is_discarded_and_reloaded(emu, tmp_path, case):
+    """Valid JSON of another shape used to raise a raw TypeError on every run until the entry expired."""
+    cache_dir = tmp_path / "cache"
+    source = write_config(tmp_path, f"""\
+        regions: [cn-hangzhou]
+        filters: {{InstanceName: 'db-dev-*'}}
+        cache: true
+        cache_plugin: ansible.builtin.jsonfile
+        cache_connection: {cache_dir}
+        cache_timeout: 3600""")
+    expected = inventory_list(source, emu.env)["_meta"]["hostvars"]
+    assert expected
+    (entry,) = list(cache_dir.iterdir())
+    write_cache_entry(entry, WRONG_CACHE_ENTRIES[case])
+    emu.control("stats/reset", {}, method="POST")
+
+    proc = inventory(source, emu.env, "--list")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "TypeError" not in proc.stderr
+    assert "loading the instances again" in proc.stderr
+    assert load_listing(proc.stdout)["_meta"]["hostvars"] == expected
+    assert emu.stats()["calls"].get("DescribeInstances")
+    # The entry was written again: the next run is served from the cache, silently.
+    emu.control("stats/reset", {}, method="POST")
+    again = inventory(source, emu.env, "--list")
+    assert again.returncode == 0 and "loading the instances again" not in again.stderr
+    assert load_listing(again.stdout)["_meta"]["hostvars"] == expected
+    assert emu.stats()["total_calls"] == 0
 
 
 def test_every_region_when_regions_is_empty(emu, tmp_path):
@@ -302,6 +477,10 @@ def test_file_options_win_over_environment(emu, tmp_path):
     ("regions: [cn-hangzhou]\nfilters: {Colour: red}\n", ["invalid option filters.Colour", "valid keys are"]),
     ("regions: [cn-hangzhou]\nfilters: {Status: Sleeping}\n", ["invalid option filters.Status", "Running"]),
     ("regions: [cn-hangzhou]\nhostnames: [nickname]\n", ["invalid option hostnames", "'nickname' is unknown"]),
+    ("regions: [cn-hangzhou]\nhostnames: [{name: instance_name, sep: '-'}]\n",
+     ["invalid option hostnames", "hostnames[0] has unknown key(s) sep", "name, prefix, separator"]),
+    ("regions: [cn-hangzhou]\nhostnames: [{prefix: 'tag:Env'}]\n", ["invalid option hostnames", "needs a name"]),
+    ("regions: [cn-hangzhou]\nansible_host: [{name: private_ip}]\n", ["invalid option ansible_host", "strings"]),
     ("regions: [cn_hangzhou]\n", ["invalid option regions", "not a region id"]),
     ("regions: [cn-atlantis]\n", ["invalid option regions", "cn-atlantis do not exist", "cn-hangzhou"]),
     ("regions: [cn-hangzhou]\naccess_key: LTAIonlyhalf\n", ["invalid option", "secret_key"]),

@@ -149,7 +149,7 @@ OTHER_CASES = (
     ("test_command_that_fails_on_some_hosts", "a script exits 3 on the `db` instances only",
      "exactly the failing instances are named, with their exit code; the others succeed"),
     ("test_update_image_fails_at_each_step", "the update-image role fails at each step in turn (an API that "
-     "keeps failing, or a script that exits non-zero)", "the temporary instance is always deleted, no image "
+     "keeps failing, a wait that times out, or a script that exits non-zero)", "the temporary instance is always deleted, no image "
      "is left half-made, and the failure names the step"),
 )
 

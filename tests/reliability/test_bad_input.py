@@ -92,6 +92,14 @@ MODULES = (
     Case("oos_execution_info", "wrong enum", {"status": "Sleeping"}, ("status", "Sleeping")),
     Case("oos_execution_info", "invalid type", {"limit": "lots"}, ("limit",)),
     Case("oos_execution_info", "unknown key", {"colour": "red"}, ("colour",)),
+    Case("oos_temporary_instances", "missing required", {"mode": "delete"}, ("tags",)),
+    Case("oos_temporary_instances", "no role tag", {"tags": {"Env": "dev"}}, ("tags", "alicloud.oos:role")),
+    Case("oos_temporary_instances", "tag value not a string", {"tags": {"alicloud.oos:role": "r", "Env": ["dev"]}},
+         ("tags.Env",)),
+    Case("oos_temporary_instances", "wrong enum", {"tags": {"alicloud.oos:role": "r"}, "mode": "later"},
+         ("mode", "later")),
+    Case("oos_temporary_instances", "invalid type", {"tags": {"alicloud.oos:role": "r"}, "wait_timeout": "soon"},
+         ("wait_timeout",)),
 )
 
 # ---- lookups: keyword arguments (value) and terms (extra) ----------------------------------------------

@@ -34,31 +34,40 @@ ROLE = """
         ecs_update_image_vswitch_id: "{{ network.outputs.vsw }}"
         ecs_update_image_target_image_name: %s
         ecs_update_image_command_content: "{{ script }}"
-        ecs_update_image_wait_timeout: 60
+        ecs_update_image_wait_timeout: "{{ wait_timeout }}"
 """ % IMAGE
 
 ALWAYS_FAILING = {"error_rate": 1.0}
-# (step of the role, how it is made to fail: faults on some actions, or the update script)
+# The first step: DescribeInstances down from the start fails the search for leftovers of earlier runs, and
+# nothing is created. The wait for the builder is made to fail by a wait timeout shorter than the emulated
+# start-up (4 s of transitions, 1 s of wait): the builder is then still starting when it must be deleted.
+SLOW_START = {"transition_seconds": "4", "wait_timeout": 1}
+# (step of the role, how it is made to fail: faults on some actions, or the update script; other settings)
 STEPS = (
-    ("Create the temporary instance", ALWAYS_FAILING | {"actions": ["RunInstances"]}, "echo ok"),
-    ("Wait for the temporary instance to run", ALWAYS_FAILING | {"actions": ["DescribeInstances"]}, "echo ok"),
+    ("Delete temporary instances left by interrupted runs", ALWAYS_FAILING | {"actions": ["DescribeInstances"]},
+     "echo ok", {}),
+    ("Create the temporary instance", ALWAYS_FAILING | {"actions": ["RunInstances"]}, "echo ok", {}),
+    ("Wait for the temporary instance to run", {}, "echo ok", SLOW_START),
     ("Check Cloud Assistant on the temporary instance",
-     ALWAYS_FAILING | {"actions": ["DescribeCloudAssistantStatus"]}, "echo ok"),
-    ("Run the update script", {}, "echo patching; exit 3"),
-    ("Stop the temporary instance", ALWAYS_FAILING | {"actions": ["StopInstances", "StopInstance"]}, "echo ok"),
-    ("Create the image", ALWAYS_FAILING | {"actions": ["CreateImage"]}, "echo ok"),
-    (None, {}, "echo ok"),  # control case: nothing breaks
+     ALWAYS_FAILING | {"actions": ["DescribeCloudAssistantStatus"]}, "echo ok", {}),
+    ("Run the update script", {}, "echo patching; exit 3", {}),
+    ("Stop the temporary instance", ALWAYS_FAILING | {"actions": ["StopInstances", "StopInstance"]}, "echo ok", {}),
+    ("Create the image", ALWAYS_FAILING | {"actions": ["CreateImage"]}, "echo ok", {}),
+    (None, {}, "echo ok", {}),  # control case: nothing breaks
 )
+NOTHING_CREATED = ("Delete temporary instances left by interrupted runs", "Create the temporary instance")
 
 
 @pytest.mark.heavy(15)
-@pytest.mark.parametrize("step, faults, script", STEPS, ids=[s[0] or "no-failure" for s in STEPS])
-def test_update_image_fails_at_each_step(step, faults, script, emulator_factory, playbook):
-    emulator = emulator_factory("--instances", "1", "--seed", "3", "--transition-seconds", "0.2")
+@pytest.mark.parametrize("step, faults, script, options", STEPS, ids=[s[0] or "no-failure" for s in STEPS])
+def test_update_image_fails_at_each_step(step, faults, script, options, emulator_factory, playbook):
+    emulator = emulator_factory("--instances", "1", "--seed", "3", "--transition-seconds",
+                                options.get("transition_seconds", "0.2"))
     seeded = [i["InstanceId"] for i in emulator.instances()]
     # Two tries per call keep the failing cases short; the retry logic itself is covered by test_faults.py.
     env = emulator.env | {"ALICLOUD_API_RETRIES": "2", "ALICLOUD_API_RETRY_DELAY": "0.1"}
-    run = playbook(ROLE, env, extra_vars={"emulator_url": emulator.url, "faults": faults, "script": script})
+    run = playbook(ROLE, env, extra_vars={"emulator_url": emulator.url, "faults": faults, "script": script,
+                                          "wait_timeout": options.get("wait_timeout", 60)})
     assert "Traceback" not in run.output, run.output[-3000:]
     images = [i for i in emulator.control("images") if i["ImageName"] == IMAGE]
     # No temporary instance is ever left behind.
@@ -70,7 +79,9 @@ def test_update_image_fails_at_each_step(step, faults, script, emulator_factory,
     assert run.rc != 0
     assert failed_task(run.output).endswith(f" : {step}"), (failed_task(run.output), run.output[-3000:])
     assert not images
-    if step != "Create the temporary instance":
+    if step == NOTHING_CREATED[0]:
+        assert emulator.control("mutations") == []
+    if step not in NOTHING_CREATED:
         mutations = [m["action"] for m in emulator.control("mutations")]
         assert mutations.count("RunInstances") == 1 and mutations.count("DeleteInstance") == 1, mutations
         assert "TASK [alicloud.oos.ecs_update_image : Delete the temporary instance]" in run.output

@@ -5,8 +5,8 @@ import pytest
 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import (
-    choose_hostname, default_group_names, host_variables, is_bad_region_error, list_regions, load_fleet,
-    preferred_value, sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
+    choose_hostname, default_group_names, host_variables, hostvar_names, is_bad_region_error, list_regions,
+    load_fleet, preferred_value, sanitize_group_name, validate_filter_sets, validate_preferences, validate_regions)
 
 
 def instance(n, **overrides):
@@ -22,7 +22,8 @@ def test_hostname_preference_falls_through_missing_values():
     taken = {}
     assert choose_hostname(instance(1, tags={"Name": "alpha"}), prefs, taken) == "alpha"
     assert choose_hostname(instance(2, public_ip="47.1.1.2"), prefs, taken) == "47.1.1.2"
-    assert choose_hostname(instance(3, instance_name=""), ["tag:Name", "instance_name"], taken) == "i-0003"
+    assert choose_hostname(instance(3, instance_name=""), validate_preferences(["tag:Name", "instance_name"], "h"),
+                           taken) == "i-0003"
 
 
 def test_host_variables_expose_tags_as_ecs_tags():
@@ -37,9 +38,15 @@ def test_host_variables_expose_tags_as_ecs_tags():
     assert set(hostvars) == (set(record) - {"tags"}) | {"ecs_tags"}
     assert not any(is_reserved_name(name) for name in hostvars)
     assert record["tags"] == {"Env": "dev", "Name": "web"}        # the record (and the cache) keep "tags"
-    prefixed = host_variables(record, "ali_")
-    assert prefixed["ali_ecs_tags"] == {"Env": "dev", "Name": "web"} and prefixed["ali_instance_id"] == "i-0001"
-    assert set(prefixed) == {f"ali_{name}" for name in hostvars}
+    # With a prefix or a suffix the name is no longer reserved: ecs_ gives ecs_tags, not ecs_ecs_tags.
+    prefixed = host_variables(record, hostvar_names("ecs_"))
+    assert prefixed["ecs_tags"] == {"Env": "dev", "Name": "web"} and prefixed["ecs_instance_id"] == "i-0001"
+    assert set(prefixed) == {f"ecs_{name}" for name in record}
+    suffixed = host_variables(record, hostvar_names("", "_ecs"))
+    assert suffixed["tags_ecs"] == {"Env": "dev", "Name": "web"} and suffixed["instance_id_ecs"] == "i-0001"
+    both = host_variables(record, hostvar_names("ali_", "_x"))
+    assert set(both) == {f"ali_{name}_x" for name in record}
+    assert not any(is_reserved_name(name) for d in (prefixed, suffixed, both) for name in d)
 
 
 def test_tag_preferences_and_groups_still_read_the_record_tags():
@@ -50,7 +57,7 @@ def test_tag_preferences_and_groups_still_read_the_record_tags():
 
 def test_duplicate_hostnames_fall_through_to_the_next_preference():
     taken = {}
-    prefs = ("instance_name", "private_ip")
+    prefs = validate_preferences(("instance_name", "private_ip"), "hostnames")
     assert choose_hostname(instance(1, instance_name="web"), prefs, taken) == "web"
     assert choose_hostname(instance(2, instance_name="web"), prefs, taken) == "10.0.0.2"
     # The same instance keeps its name when seen again (cache reload).
@@ -58,9 +65,38 @@ def test_duplicate_hostnames_fall_through_to_the_next_preference():
 
 
 def test_ansible_host_preference():
-    assert preferred_value(instance(1, eip="8.8.8.8"), ("public_ip", "eip", "private_ip")) == "8.8.8.8"
-    assert preferred_value(instance(1), ("public_ip", "eip", "private_ip")) == "10.0.0.1"
+    prefs = validate_preferences(("public_ip", "eip", "private_ip"), "ansible_host")
+    assert preferred_value(instance(1, eip="8.8.8.8"), prefs) == "8.8.8.8"
+    assert preferred_value(instance(1), prefs) == "10.0.0.1"
     assert preferred_value(instance(1), ()) is None
+
+
+def test_hostnames_mapping_entries_like_aws_ec2():
+    prefs = validate_preferences([{"name": "instance_name", "prefix": "tag:Env", "separator": "-"},
+                                  {"name": "private_ip", "prefix": "prod"}, "instance_id"], "hostnames",
+                                 allow_mappings=True)
+    taken = {}
+    assert choose_hostname(instance(1), prefs, taken) == "dev-web-1"
+    assert choose_hostname(instance(2, tags={}), prefs, taken) == "web-2"          # no prefix value: the name alone
+    assert choose_hostname(instance(3, instance_name=None), prefs, taken) == "prod_10.0.0.3"   # literal prefix
+    assert choose_hostname(instance(4, instance_name="web-2", tags={}), prefs, taken) == "prod_10.0.0.4"  # taken
+
+
+@pytest.mark.parametrize("value,words", [
+    ([{"prefix": "tag:Env"}], ["hostnames[0] needs a name"]),
+    ([{"name": "nickname"}], ["hostnames[0].name 'nickname' is unknown"]),
+    ([{"name": "instance_name", "sep": "-"}], ["unknown key(s) sep", "name, prefix, separator"]),
+    ([{"name": "instance_name", "prefix": "tag:"}], ["needs a tag key"]),
+    ([{"name": "instance_name", "separator": 1}], ["separator must be a string"]),
+])
+def test_bad_hostnames_mappings(value, words):
+    with pytest.raises(AlicloudInputError) as info:
+        validate_preferences(value, "hostnames", allow_mappings=True)
+    for word in words:
+        assert word in str(info.value)
+    with pytest.raises(AlicloudInputError) as info:
+        validate_preferences([{"name": "private_ip"}], "ansible_host")
+    assert "entries must be strings" in str(info.value)
 
 
 @pytest.mark.parametrize("value,words", [
@@ -145,3 +181,59 @@ def test_list_regions_and_bad_region_codes():
     assert list_regions(RegionApi("cn-hangzhou", FLEET)) == ["cn-hangzhou", "cn-shanghai"]
     assert is_bad_region_error(AlicloudError("x", code="InvalidRegionId.NotFound"))
     assert not is_bad_region_error(AlicloudError("x", code="ServiceUnavailable"))
+
+
+def test_load_failure_decides_between_failing_and_warning():
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import load_failure
+
+    regions = ["cn-hangzhou", "cn-shanghai"]
+    busy = AlicloudError("busy", code="ServiceUnavailable")
+    refused = AlicloudError("refused", code="InvalidAccessKeyId.NotFound")
+    assert load_failure({}, regions, True) is None
+    assert "1 of 2 region(s) failed" in str(load_failure({"cn-shanghai": busy}, regions, True))
+    assert load_failure({"cn-shanghai": busy}, regions, False) is None
+    for strict in (True, False):
+        assert "could not read any region" in str(load_failure({r: busy for r in regions}, regions, strict))
+        assert "credentials were refused" in str(load_failure({"cn-shanghai": refused}, regions, strict))
+
+
+def test_cache_problem_accepts_only_a_list_of_instance_records():
+    from ansible_collections.alicloud.oos.plugins.module_utils.ecs_instances import HOSTVAR_NAMES
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import cache_problem
+
+    record = dict.fromkeys(HOSTVAR_NAMES)
+    record.update(instance_id="i-1", tags={"Env": "dev"}, security_group_ids=["sg-1"])
+    assert cache_problem([record]) is None and cache_problem([]) is None
+    for wrong in ({}, "x", None, [1], [{"instance_id": "i-1"}], [dict(record, tags=[])],
+                  [dict(record, instance_id=1)], [dict(record, security_group_ids="sg-1")],
+                  [dict(record, status={"a": 1})], [dict(record, extra=1)]):
+        assert cache_problem(wrong), wrong
+
+
+def test_compiled_once_reuses_compiled_expressions_with_the_same_results():
+    """compose/groups/keyed_groups expressions are compiled once per parse, not once per host."""
+    from ansible.template import Templar, trust_as_template
+
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.inventory import compiled_once
+
+    templar = Templar()
+    engine = templar._engine
+    compiled = []
+    original = engine._compile_expression
+
+    def counting(expression, options):
+        compiled.append(str(expression))
+        return original(expression, options)
+
+    engine._compile_expression = counting       # stands for the engine's own method, to count compilations
+    double, upper = trust_as_template("n * 2"), trust_as_template("name | upper")
+    results = []
+    with compiled_once(templar):
+        for n in range(5):
+            templar.available_variables = {"n": n, "name": f"web-{n}"}
+            results.append((templar.evaluate_expression(double), templar.evaluate_expression(upper)))
+    assert results == [(n * 2, f"WEB-{n}") for n in range(5)]
+    assert compiled == ["n * 2", "name | upper"]
+    assert engine._compile_expression is counting     # restored after the block
+    templar.available_variables = {"n": 7, "name": "x"}
+    assert templar.evaluate_expression(double) == 14 and compiled[-1] == "n * 2"
