@@ -307,10 +307,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             available = list_regions(self._client(auth, auth.region or (wanted[0] if wanted else "cn-hangzhou")))
         except AlicloudError as error:
-            if is_permanent(error):
-                raise  # wrong credentials or an unusable endpoint: its message says what to fix
             if is_credentials_error(error):
                 raise credentials_refused(error) from None
+            if is_permanent(error):
+                raise  # an unusable endpoint (TLS, DNS, refused): its message says what to fix
             # Only a check when the regions are listed: they may load all the same.
             if not wanted:
                 raise AlicloudError(f"cannot list regions (DescribeRegions): {error}; set the regions option "
@@ -334,8 +334,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for region, error in failures.items():
             if is_bad_region_error(error):
                 raise AlicloudInputError("regions", f"region {region} does not exist: {error}")
-            if is_permanent(error):
-                # Wrong credentials or an unusable endpoint: no region can load; skipping them would be silent.
+            if is_permanent(error) and not is_credentials_error(error):
+                # An unusable endpoint: no region can load; skipping them would be silent.
                 raise error
         failure = load_failure(failures, regions, settings["strict_regions"])
         if failure:

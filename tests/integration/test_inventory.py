@@ -480,7 +480,7 @@ def test_file_options_win_over_environment(emu, tmp_path):
     ("regions: [cn-hangzhou]\nhostnames: [{name: instance_name, sep: '-'}]\n",
      ["invalid option hostnames", "hostnames[0] has unknown key(s) sep", "name, prefix, separator"]),
     ("regions: [cn-hangzhou]\nhostnames: [{prefix: 'tag:Env'}]\n", ["invalid option hostnames", "needs a name"]),
-    ("regions: [cn-hangzhou]\nansible_host: [{name: private_ip}]\n", ["invalid option ansible_host", "strings"]),
+    ("regions: [cn-hangzhou]\nansible_host: [{name: private_ip}]\n", ["option ansible_host", "string"]),
     ("regions: [cn_hangzhou]\n", ["invalid option regions", "not a region id"]),
     ("regions: [cn-atlantis]\n", ["invalid option regions", "cn-atlantis do not exist", "cn-hangzhou"]),
     ("regions: [cn-hangzhou]\naccess_key: LTAIonlyhalf\n", ["invalid option", "secret_key"]),
