@@ -149,7 +149,7 @@ def test_cli_rejects_bad_rates():
     import sys
     from tests.conftest import REPO_ROOT
     result = subprocess.run([sys.executable, "-m", "tests.emulator", "--error-rate", "1.5"], capture_output=True,
-                            text=True, timeout=30, cwd=REPO_ROOT)
+                            text=True, timeout=30, cwd=REPO_ROOT, check=False)
     assert result.returncode == 2 and "--error-rate" in result.stderr
 
 
