@@ -4,7 +4,6 @@ from __future__ import annotations
 import collections
 import functools
 import json
-import os
 import re
 import subprocess
 import tempfile

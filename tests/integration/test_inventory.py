@@ -143,10 +143,10 @@ def test_graph(emu):
 
 
 def test_filters_and_hostnames_preference(emu, tmp_path):
-    source = write_config(tmp_path, f"""\
+    source = write_config(tmp_path, """\
         regions: [cn-hangzhou, cn-shanghai]
         filters:
-          tags: {{Env: dev}}
+          tags: {Env: dev}
         include_filters:
           - InstanceName: 'web-prod-000*'
         exclude_filters:
@@ -172,9 +172,9 @@ def test_filters_and_hostnames_preference(emu, tmp_path):
 
 
 def test_hostnames_fall_through_to_instance_name(emu, tmp_path):
-    source = write_config(tmp_path, f"""\
+    source = write_config(tmp_path, """\
         regions: [cn-hangzhou]
-        filters: {{tags: {{App: db}}}}
+        filters: {tags: {App: db}}
         hostnames: ['tag:Name', public_ip, instance_name]""")
     hostvars = inventory_list(source, emu.env)["_meta"]["hostvars"]
     expected = {i["InstanceName"]: i["InstanceId"] for i in emu.instances()
@@ -228,14 +228,14 @@ def test_playbook_over_inventory_has_ecs_tags_and_no_reserved_name_warning(emu, 
 
 def test_failing_region_is_a_warning_unless_strict(emu, tmp_path):
     emu.faults(failing_regions=["cn-shanghai"])
-    source = write_config(tmp_path, f"regions: [cn-hangzhou, cn-shanghai]\n")
+    source = write_config(tmp_path, "regions: [cn-hangzhou, cn-shanghai]\n")
     proc = inventory(source, emu.env, "--list")
     assert proc.returncode == 0, proc.stderr
     assert "cn-shanghai" in proc.stderr and "skipped" in proc.stderr and "ServiceUnavailable" in proc.stderr
     hostvars = load_listing(proc.stdout)["_meta"]["hostvars"]
     assert set(hostvars) == {i["InstanceId"] for i in emu.instances() if i["RegionId"] == "cn-hangzhou"}
 
-    strict = write_config(tmp_path, f"regions: [cn-hangzhou, cn-shanghai]\nstrict: true\n", "strict.ecs.yml")
+    strict = write_config(tmp_path, "regions: [cn-hangzhou, cn-shanghai]\nstrict: true\n", "strict.ecs.yml")
     proc = inventory(strict, emu.env, "--list")
     assert proc.returncode != 0
     assert "region(s) failed to load (strict is on)" in proc.stderr and "cn-shanghai" in proc.stderr
@@ -273,7 +273,7 @@ def test_failed_region_is_not_cached(emu, tmp_path):
 
 
 def test_every_region_when_regions_is_empty(emu, tmp_path):
-    source = write_config(tmp_path, f"filters: {{Status: Running}}\n")
+    source = write_config(tmp_path, "filters: {Status: Running}\n")
     data = inventory_list(source, emu.env)
     running = {i["InstanceId"] for i in emu.instances() if i["Status"] == "Running"}
     assert set(data["_meta"]["hostvars"]) == running

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import base64
 import subprocess
-from pathlib import Path
 from urllib.parse import quote
 
 import yaml

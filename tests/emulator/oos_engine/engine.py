@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .expressions import (ExpressionError, Scope, coerce, coerce_value, jq_all, render, substitute, to_text,
-                          truth)
+from .expressions import (ExpressionError, Scope, coerce, coerce_value, jq_all, render, to_text, truth)
 from .product_actions import NATIVE_ACTIONS, NATIVE_NAMES
-from .template import TemplateError, load_template, resolve_parameters, template_format
+from .template import TemplateError, load_template, resolve_parameters
 
 TERMINAL = ("Success", "Failed", "Cancelled")
 ACTIVE = ("Started", "Queued", "Running", "Waiting")

@@ -1,7 +1,6 @@
 """The product catalogue is what the generator makes of its committed input, and the extractor reads SDK clients."""
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 import zipfile

@@ -54,7 +54,7 @@ def test_the_decoder_rebuilds_stores_and_reports_missing_objects(tmp_path):
     again = decode()
     assert again.returncode == 3 and again.stdout.split() == ["missing", name]   # a damaged object is not used
     assert decode(new=[name], drop=True).returncode == 0 and out.read_bytes() == payload
-    assert not [p for p in cache.iterdir()]   # drop: nothing kept
+    assert not list(cache.iterdir())   # drop: nothing kept
     assert "'" not in DECODER
 
 
