@@ -137,7 +137,7 @@ def test_error_that_cannot_succeed_fails_fast_and_names_it(case, endpoints, tmp_
 def test_untrusted_certificate_is_accepted_with_validate_certs_off(endpoints, tmp_path):
     env = environment("tls-certificate-not-trusted", endpoints)
     for surface in SURFACES:
-        rc, output, _ = run(surface, env, tmp_path, {"validate_certs": False})
+        rc, output, _unused = run(surface, env, tmp_path, {"validate_certs": False})
         assert rc == 0, f"{surface}\n{output[-2000:]}"
 
 

@@ -163,7 +163,7 @@ def test_hostile_selectors_are_refused_at_every_entry_point(emulator_factory, tm
     home = controller_home(tmp_path)
     programs = [program.replace("{home}", str(home)) for program, _name in HOSTILE]
     (tmp_path / "selectors.yml").write_text(unsafe_yaml({
-        "programs": programs, "document": DOCUMENT, "allowed_programs": [p for p, _ in ALLOWED]}))
+        "programs": programs, "document": DOCUMENT, "allowed_programs": [p for p, _unused in ALLOWED]}))
     (tmp_path / "site.yml").write_text(ENTRY_POINTS)
     results_file = tmp_path / "results.json"
     emulator.control("stats/reset", {}, method="POST")

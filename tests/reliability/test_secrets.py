@@ -69,7 +69,7 @@ def test_no_secret_in_output_audit_records_or_runner_artifacts(tmp_path):
     assert "ok=4    changed=2" in stdout and "ignored=1" in stdout  # every task ran, one failed on purpose
     records = list(audit_dir.glob("*.json"))
     assert len(records) == 1
-    assert sum(1 for _ in artifacts.rglob("*.json")) > 10
+    assert sum(1 for _unused in artifacts.rglob("*.json")) > 10
 
     # Everything the run produced. Not scanned: env/ (the job's input) and artifacts/<id>/command, ansible-runner's
     # own copy of that input (command line and environment), which it always writes, owner-only; AWX removes the

@@ -67,7 +67,7 @@ class Scope:
         if value is not _MISSING:
             return value
         if "." in reference:
-            task, _, output = reference.partition(".")
+            task, _unused, output = reference.partition(".")
             outputs = self.task_outputs.lookup(task)
             if outputs is not _MISSING:
                 value = CaseInsensitiveDict(outputs).lookup(output)

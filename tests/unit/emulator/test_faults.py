@@ -37,7 +37,7 @@ def test_error_rate_answers_503(emu, sdk):
 def test_partial_rates_hit_roughly_that_fraction(emu, sdk):
     emu.faults(error_rate=0.5)
     outcomes = []
-    for _ in range(60):
+    for _unused in range(60):
         try:
             sdk.ecs("DescribeRegions")
             outcomes.append(True)

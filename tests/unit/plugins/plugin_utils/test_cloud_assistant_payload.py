@@ -68,7 +68,7 @@ def test_only_ansiballz_payloads_make_recipes_and_odd_zips_still_rebuild():
             archive.writestr(name, "x = 1\n" * 500)
     data = streamed.getvalue()
     pieces = zip_pieces(data)
-    assert pieces is None or b"".join(piece for _, piece, _ in pieces) == data
+    assert pieces is None or b"".join(piece for _unused, piece, _unused in pieces) == data
     payload = ansiballz("{}").replace(b"zip_data='", b"zip_data='" + base64.b64encode(data) + b"', other='")
     recipe = build_recipe(payload)
     assert recipe is not None and recipe.rebuild() == payload
