@@ -457,7 +457,7 @@ class AlicloudClient:
 
         merged, pages = None, 0
         for body, _unused in paging.pages(self, action, params, items_of, style=style, method=method,
-                                    idempotent=idempotent, max_pages=max_pages):
+                                          idempotent=idempotent, max_pages=max_pages):
             pages += 1
             if merged is None:
                 merged = copy.deepcopy(body)

@@ -219,7 +219,7 @@ def describe_raw_pages(client, params: dict, page_workers: int = 1):
         return _collection(body.get("Instances"), "Instance"), body.get("TotalCount")
 
     for _unused, page in paging.pages(client, "DescribeInstances", dict(params, PageNumber=1), items_of, page_size=PAGE_SIZE,
-                                page_workers=page_workers):
+                                      page_workers=page_workers):
         yield page
 
 

@@ -81,5 +81,5 @@ def pages(client, action: str, params: dict, items_of, style: str | None = NUMBE
 def all_items(client, action: str, params: dict, page_size: int, items_of, **options) -> list:
     """Every item of a page-number list action, from page 1 (see ``pages``)."""
     return [item for _unused, items in pages(client, action, dict(params, PageNumber=1), items_of, page_size=page_size,
-                                       **options)
+                                             **options)
             for item in items]
