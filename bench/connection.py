@@ -116,7 +116,7 @@ def _discovered(emu, workdir: Path, inventory: Path) -> str:
     """The interpreter the instances' discovery finds (what a user would then set)."""
     probe = subprocess.run([str(BIN / "ansible"), "-i", str(inventory), "all[0]", "-m", "ansible.builtin.setup", "-a",
                             "filter=ansible_python"], env=emu.env, capture_output=True, text=True, cwd=workdir,
-                           timeout=300)
+                           timeout=300, check=False)
     try:
         return json.loads(probe.stdout.split("=>", 1)[1])["ansible_facts"]["discovered_interpreter_python"]
     except (IndexError, KeyError, ValueError):

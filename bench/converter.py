@@ -37,12 +37,12 @@ def run(rounds: int = 3) -> dict:
                 pass
         return time.perf_counter() - start, converted
 
-    best, converted = min(one_pass(False) for _ in range(rounds))
-    with_yaml, _ = one_pass(True)
+    best, converted = min(one_pass(False) for _unused in range(rounds))
+    with_yaml, _unused = one_pass(True)
     failed = len(files) - converted
     tracemalloc.start()
     one_pass(False)
-    _, peak = tracemalloc.get_traced_memory()
+    _unused, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     figures = {"templates": len(files), "converted": converted, "failed": failed,
                "templates_per_second": round(len(files) / best, 1),

@@ -113,7 +113,7 @@ def naive_playbook(step: str) -> str:
 def measure(emu, workdir: Path, command: list[str]) -> dict:
     report = workdir / "measure.json"
     emu.control("stats/reset", {}, method="POST")
-    subprocess.run([sys.executable, "-c", MEASURE, str(report), *command], cwd=REPO_ROOT, env=emu.env, timeout=3600)
+    subprocess.run([sys.executable, "-c", MEASURE, str(report), *command], cwd=REPO_ROOT, env=emu.env, timeout=3600, check=True)
     figures = json.loads(report.read_text())
     stats = emu.stats()
     figures.update(calls=stats["total_calls"], mutating_calls=stats["mutating_calls"], calls_by_action=stats["calls"],

@@ -71,7 +71,7 @@ def timed(cmd: list, env: dict) -> tuple:
     """``(wall seconds, CPU seconds of the process and its children, CompletedProcess)``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -133,7 +133,7 @@ def measure(size: int) -> dict:
 
         emu.control("stats/reset", {}, method="POST")
         load = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, str(sources["plain"])], cwd=REPO_ROOT, env=emu.env,
-                              capture_output=True, text=True, timeout=600)
+                              capture_output=True, text=True, timeout=600, check=False)
         loaded = json.loads(load.stdout.strip().splitlines()[-1]) if load.returncode == 0 else {"seconds": None, "hosts": 0}
         calls = emu.stats()["calls"]
         listings = {name: compare(emu, source, size) for name, source in sources.items()}

@@ -308,7 +308,8 @@ class Connection(ConnectionBase):
     def reset(self):
         """``meta: reset_connection``: forget what this run learnt of the instance (cache, tools)."""
         if self._session is not None:
-            for user in {self._user(), self._login_user()}:
+            # Deduplicated (the two are often the same user), in a stable order.
+            for user in dict.fromkeys((self._user(), self._login_user())):
                 self._session.knowledge(user).forget()
 
     def close(self):

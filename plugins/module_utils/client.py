@@ -231,7 +231,7 @@ def roa_path(uri, field: str = "uri") -> tuple:
                                  "(OSS-style sub-resources such as ?acl are not supported)")
     if "#" in uri or any(c in uri for c in "\r\n"):
         raise AlicloudInputError(field, f"{uri!r} must not contain '#' or line breaks")
-    path, _, query = uri.partition("?")
+    path, _unused, query = uri.partition("?")
     return quote(path, safe="/~"), parse_qsl(query, keep_blank_values=True)
 
 
@@ -456,8 +456,8 @@ class AlicloudClient:
             return max(found, key=len, default=[]), body.get("TotalCount")
 
         merged, pages = None, 0
-        for body, _ in paging.pages(self, action, params, items_of, style=style, method=method,
-                                    idempotent=idempotent, max_pages=max_pages):
+        for body, _unused in paging.pages(self, action, params, items_of, style=style, method=method,
+                                          idempotent=idempotent, max_pages=max_pages):
             pages += 1
             if merged is None:
                 merged = copy.deepcopy(body)

@@ -218,8 +218,8 @@ def describe_raw_pages(client, params: dict, page_workers: int = 1):
     def items_of(body):
         return _collection(body.get("Instances"), "Instance"), body.get("TotalCount")
 
-    for _, page in paging.pages(client, "DescribeInstances", dict(params, PageNumber=1), items_of, page_size=PAGE_SIZE,
-                                page_workers=page_workers):
+    for _unused, page in paging.pages(client, "DescribeInstances", dict(params, PageNumber=1), items_of, page_size=PAGE_SIZE,
+                                      page_workers=page_workers):
         yield page
 
 

@@ -232,7 +232,7 @@ def create(client, params: dict, region: str | None, sleep=time.sleep) -> dict:
     """CreateImage with the derived ClientToken; a token answered with an image that is gone (an earlier
     run's image, deleted since) is derived anew, so that a new image is made."""
     token = client_token(params, region)
-    for _ in range(MAX_GENERATIONS):
+    for _generation in range(MAX_GENERATIONS):
         body = client.call("CreateImage", _create_params(params), client_token=token) or {}
         image_id = body.get("ImageId")
         image = _listed(client, image_id, sleep)

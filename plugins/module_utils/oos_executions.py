@@ -67,7 +67,7 @@ def list_task_executions(client, execution_id: str, include_children: bool = Fal
     params = {"ExecutionId": execution_id, "MaxResults": 100, "SortField": "StartDate", "SortOrder": "Ascending"}
     if include_children:
         params["IncludeChildTaskExecution"] = True
-    body, _ = client.paginate("ListTaskExecutions", params, list_path="TaskExecutions")
+    body, _unused = client.paginate("ListTaskExecutions", params, list_path="TaskExecutions")
     return body.get("TaskExecutions") or []
 
 
@@ -75,7 +75,7 @@ def list_execution_logs(client, execution_id: str, task_execution_id=None) -> li
     params = {"ExecutionId": execution_id, "MaxResults": 100}
     if task_execution_id:
         params["TaskExecutionId"] = task_execution_id
-    body, _ = client.paginate("ListExecutionLogs", params, list_path="ExecutionLogs")
+    body, _unused = client.paginate("ListExecutionLogs", params, list_path="ExecutionLogs")
     return body.get("ExecutionLogs") or []
 
 
@@ -167,7 +167,7 @@ def _start(module, client, result) -> str:
     for option, key in (("tags", "Tags"), ("description", "Description"), ("resource_group_id", "ResourceGroupId")):
         if params[option]:
             request[key] = params[option]
-    for _ in range(MAX_GENERATIONS):
+    for _generation in range(MAX_GENERATIONS):
         called_at = time.time()
         body = client.call("StartExecution", request, client_token=token)
         execution = body.get("Execution") or {}
@@ -291,7 +291,7 @@ def notify(client, execution: dict, request: dict) -> None:
     """NotifyExecution, never repeated blindly: a second Approve could answer the execution's next
     approval. After a lost answer the execution is read back: if it no longer waits on the same task,
     the lost call did it; if it still does, the call is sent again."""
-    for _ in range(client.retry.attempts):
+    for _attempt in range(client.retry.attempts):
         try:
             client.call("NotifyExecution", request, read_back=True)
             return

@@ -120,7 +120,7 @@ def get_template(client, name: str, version=None):
 def create_template(client, request: dict, source: TemplateSource) -> dict:
     """CreateTemplate; after a lost answer the template is read back: present with this content means the
     lost call created it, absent means it did not and it is sent again."""
-    for _ in range(client.retry.attempts):
+    for _attempt in range(client.retry.attempts):
         try:
             return client.call("CreateTemplate", request, read_back=True)
         except OutcomeUnknown as lost:
@@ -140,7 +140,7 @@ def _same_content(current_text, desired: TemplateSource) -> bool:
     if current_text is None:
         return False
     try:
-        current, _ = parse_template_text(current_text, "content")
+        current, _unused = parse_template_text(current_text, "content")
     except AlicloudInputError:
         return False
     return current == desired.document

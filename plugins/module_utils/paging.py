@@ -50,7 +50,7 @@ def pages(client, action: str, params: dict, items_of, style: str | None = NUMBE
                 return
             previous = token
             body = fetch({"NextToken": token})
-            items, _ = items_of(body)
+            items, _unused = items_of(body)
             count += 1
             yield body, items
         return
@@ -80,6 +80,6 @@ def pages(client, action: str, params: dict, items_of, style: str | None = NUMBE
 
 def all_items(client, action: str, params: dict, page_size: int, items_of, **options) -> list:
     """Every item of a page-number list action, from page 1 (see ``pages``)."""
-    return [item for _, items in pages(client, action, dict(params, PageNumber=1), items_of, page_size=page_size,
-                                       **options)
+    return [item for _unused, items in pages(client, action, dict(params, PageNumber=1), items_of, page_size=page_size,
+                                             **options)
             for item in items]

@@ -128,8 +128,8 @@ _TYPE_CHECKS = {
     "int": (_is_int, "a whole number"),
     "integer": (_is_int, "a whole number"),
     "float": (_is_float, "a number"),
-    "bool": (lambda v: _is_bool(v), "a boolean (true or false)"),
-    "boolean": (lambda v: _is_bool(v), "a boolean (true or false)"),
+    "bool": (_is_bool, "a boolean (true or false)"),
+    "boolean": (_is_bool, "a boolean (true or false)"),
     # Ansible reads a string given for a list option as comma-separated items.
     "list": (lambda v: isinstance(v, (list, tuple, str)), "a list"),
     "dict": (lambda v: isinstance(v, dict) or (hasattr(v, "items") and not isinstance(v, str)), "a mapping"),

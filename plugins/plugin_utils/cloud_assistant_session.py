@@ -140,7 +140,7 @@ class Session:
             self.log(f"answered from what this run knows: {home}")
             return 0, home.encode("utf-8") + b"\n", b""
         recipe = build_recipe(in_data) if in_data is not None else None
-        for _ in range(MAX_TRIES):
+        for _attempt in range(MAX_TRIES):
             marker = new_marker()
             if recipe is not None:
                 plan = self._recipe_plan(marker, command, recipe, known, user)
@@ -283,7 +283,7 @@ class Session:
         while len(script.encode("utf-8")) > SCRIPT_LIMIT and inline_tails:
             inline_tails.discard(max(inline_tails, key=lambda d: len(split[d][0][-1])))
             script = render()
-        for digest, (chunks, _) in split.items():
+        for digest, (chunks, _unused) in split.items():
             plan["sent"] += self._send_parts(known, digest, chunks, digest in inline_tails, user)
         plan["script"] = script
         return plan
@@ -298,7 +298,7 @@ class Session:
             read = self._read_spool(" ".join(report.get("spool")), spooled, user, known)
         streams = []
         for key, name in (("out", "o"), ("err", "e")):
-            kind, size, _ = report.get(key)
+            kind, size, _unused = report.get(key)
             encoded = read[f"{name}.b"] if f"{name}.b" in spooled else "".join(report.get(name)).encode()
             streams.append(decode_stream(encoded, kind == "z", int(size)))
         return tuple(streams)
@@ -335,7 +335,7 @@ class Session:
     def put(self, data: bytes, destination: str, user: str | None) -> None:
         if build_recipe(data) is not None:
             # A module file (async tasks, or pipelining off): the module code comes from the instance's cache.
-            rc, _, stderr = self.exec(f"umask 077 && cat > {shell_path(destination)}", data, user)
+            rc, _unused, stderr = self.exec(f"umask 077 && cat > {shell_path(destination)}", data, user)
             if rc != 0:
                 raise CommandFailed(f"cannot write {destination} on {self.channel.instance_id}: "
                                     f"{stderr.decode('utf-8', errors='replace').strip()}")

@@ -81,7 +81,7 @@ def parse_report(output: bytes, marker: str) -> Report:
     for line in output.split(b"\n"):
         if not line.startswith(prefix):
             continue
-        key, _, rest = line[len(prefix):].decode("utf-8", errors="replace").partition(" ")
+        key, _unused, rest = line[len(prefix):].decode("utf-8", errors="replace").partition(" ")
         values = rest.split(" ") if rest else []
         report.values[key] = values
         report.lists.setdefault(key, []).append(values)

@@ -299,11 +299,11 @@ class InstanceActionBase(ActionBase):
         params = group["params"]
         client = self.client(params, group["environment"], group["region"])
         members = group["hosts"]
-        addresses = [addr for _, iid, addr in members if not iid]
+        addresses = [addr for _unused, iid, addr in members if not iid]
         # IPs map to ids through the per-run cache; statuses are always read fresh.
         by_ip = resolve_ips(client, addresses, internals.cache_root()) if addresses else {}
         members = [(host, iid or by_ip.get(str(address)), address) for host, iid, address in members]
-        ids = [iid for _, iid, _ in members if iid]
+        ids = [iid for _unused, iid, _unused in members if iid]
         found = {}
         if ids:
             found = {i["instance_id"]: i for i in describe_instances(client, {"InstanceIds": list(dict.fromkeys(ids))})}

@@ -181,7 +181,7 @@ class Request:
                 index = key[len(prefix):]
                 if index.isdigit() and value != "":
                     items.append((int(index), value))
-        return [value for _, value in sorted(items)]
+        return [value for _unused, value in sorted(items)]
 
     def objects(self, name: str) -> list[dict[str, str]]:
         """``Tag.1.Key=a&Tag.1.Value=b`` -> ``[{"Key": "a", "Value": "b"}]`` in N order."""
@@ -189,7 +189,7 @@ class Request:
         grouped: dict[int, dict[str, str]] = {}
         for key, value in self.params.items():
             if key.startswith(prefix):
-                index, _, sub = key[len(prefix):].partition(".")
+                index, _unused, sub = key[len(prefix):].partition(".")
                 if index.isdigit() and sub:
                     grouped.setdefault(int(index), {})[sub] = value
         return [grouped[i] for i in sorted(grouped)]

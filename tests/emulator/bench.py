@@ -32,7 +32,7 @@ def run(instances: int = 10_000) -> dict:
             if not token:
                 break
         filtered = []
-        for _ in range(20):
+        for _unused in range(20):
             started = time.perf_counter()
             sdk.call("DescribeInstances", {"RegionId": "cn-hangzhou", "PageSize": 100, "Status": "Running",
                                            "Tag": [{"Key": "Env", "Value": "prod"}]})
@@ -40,7 +40,7 @@ def run(instances: int = 10_000) -> dict:
         ids = [i["InstanceId"] for i in emu.instances()[:100]]
         started = time.perf_counter()
         invokes = [sdk.ecs("RunCommand", RegionId="cn-hangzhou", Type="RunShellScript", CommandContent="echo ok",
-                           InstanceId=ids)["InvokeId"] for _ in range(10)]
+                           InstanceId=ids)["InvokeId"] for _unused in range(10)]
         while any(sdk.ecs("DescribeInvocations", RegionId="cn-hangzhou", InvokeId=i)["Invocations"]["Invocation"][0][
                 "InvocationStatus"] != "Success" for i in invokes):
             time.sleep(0.1)

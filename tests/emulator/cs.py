@@ -96,7 +96,7 @@ def clusters(world) -> dict[str, Cluster]:
         seeded = {}
         for index, (name, kind, protected) in enumerate((("ack-pro-web", "ManagedKubernetes", False),
                                                          ("k8s-dedicated-db", "Kubernetes", True))):
-            cluster_id = "c" + "".join(rng.choice("0123456789abcdef") for _ in range(32))
+            cluster_id = "c" + "".join(rng.choice("0123456789abcdef") for _unused in range(32))
             seeded[cluster_id] = Cluster(
                 id=cluster_id, name=name, region=region, cluster_type=kind, state="running",
                 vpc_id=net["vpc_id"], vswitch_id=net["vswitches"][zone], security_group_id=net["security_group_id"],

@@ -57,7 +57,7 @@ def apply_power(request: Request, instance: Instance, operation: str) -> tuple[s
     """Start the transition; returns (PreviousStatus, CurrentStatus)."""
     now, seconds = request.now, request.world.transition_seconds
     previous = instance.status(now)
-    _, phases, settled = POWER_OPERATIONS[operation]
+    _unused, phases, settled = POWER_OPERATIONS[operation]
     instance.begin([(status, fraction * seconds) for status, fraction in phases], settled, now)
     if operation == "stop":
         instance.stopped_mode = request.str("StoppedMode", "KeepCharging")
@@ -225,7 +225,7 @@ def instance_to_api(instance: Instance, now: float) -> dict:
 def instance_static_fields(instance: Instance) -> dict:
     """Fields no implemented API changes after creation (cached per instance)."""
     cpu, memory, family = instance.cpu_memory_family()
-    os_name, os_name_en, _ = SYSTEM_IMAGES.get(instance.image_id, ("Linux", "Linux", ""))
+    os_name, os_name_en, _unused = SYSTEM_IMAGES.get(instance.image_id, ("Linux", "Linux", ""))
     return {
         "InstanceId": instance.id, "InstanceName": instance.name, "HostName": instance.hostname,
         "Description": instance.description, "RegionId": instance.region,
@@ -759,5 +759,5 @@ def region_endpoint(region: str) -> str:
 @ecs()
 def DescribeRegions(request: Request):
     regions = [{"RegionId": region, "LocalName": local, "RegionEndpoint": region_endpoint(region), "Status": "available"}
-               for region, (local, _, _) in sorted(request.world.regions.items())]
+               for region, (local, _unused, _unused) in sorted(request.world.regions.items())]
     return {"Regions": {"Region": regions}}

@@ -418,7 +418,7 @@ def ListTemplates(request: Request):
     share_type = request.enum("ShareType", ("Public", "Private"))
     tags = tags_param(request)
     name = request.str("TemplateName").lower()
-    candidates = [t for (r, _), t in cloud.templates.items() if r == region] + list(cloud.public.values())
+    candidates = [t for (r, _unused), t in cloud.templates.items() if r == region] + list(cloud.public.values())
     found = [t for t in candidates
              if (not share_type or t.share_type == share_type)
              and (not name or name in t.name.lower())
@@ -440,7 +440,7 @@ def ListTemplates(request: Request):
 def ValidateTemplateContent(request: Request):
     if request.has("TemplateURL") and not request.has("Content"):
         raise invalid_parameter("TemplateURL", "The emulator cannot fetch TemplateURL; pass Content instead.")
-    document, _ = parse_template(request.required("Content"))
+    document, _unused = parse_template(request.required("Content"))
     tasks = [{"Name": t["Name"], "Type": t["Action"], "Description": description_text(t),
               "Properties": json.dumps(t.get("Properties") or {}),
               "Outputs": json.dumps(t.get("Outputs") or {})} for t in document["Tasks"]]
@@ -508,7 +508,7 @@ def StartExecution(request: Request):
                            "template_version": version.name}
     elif request.has("TemplateContent"):
         content = request.str("TemplateContent")
-        document, _ = parse_template(content)
+        document, _unused = parse_template(content)
         template_fields = {"template_name": "", "template_id": "", "template_version": ""}
     elif request.has("TemplateURL"):
         raise invalid_parameter("TemplateURL", "The emulator cannot fetch TemplateURL; pass TemplateContent instead.")

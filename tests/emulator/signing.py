@@ -31,7 +31,7 @@ def parse_authorization(header: str) -> dict:
 
     Raises ValueError when the header does not have that shape.
     """
-    algorithm, _, rest = header.strip().partition(" ")
+    algorithm, _unused, rest = header.strip().partition(" ")
     parts = {}
     for item in rest.split(","):
         key, sep, value = item.strip().partition("=")

@@ -293,7 +293,7 @@ class World:
 
     def finish_instance(self, instance: Instance, rng: random.Random) -> None:
         instance.serial = "-".join(_random_suffix(rng, n, string.hexdigits[:16]) for n in (8, 4, 4, 4, 12))
-        instance.mac = "00:16:3e:" + ":".join(f"{rng.randrange(256):02x}" for _ in range(3))
+        instance.mac = "00:16:3e:" + ":".join(f"{rng.randrange(256):02x}" for _unused in range(3))
         instance.eni_id = self.new_id("eni", instance.region, rng)
         disk = Disk(id=self.new_id("d", instance.region, rng), region=instance.region, zone=instance.zone,
                     instance_id=instance.id, size=40, category="cloud_essd", device="/dev/xvda", type="system",
@@ -353,4 +353,4 @@ class World:
 
 
 def _random_suffix(rng: random.Random, length: int, alphabet: str = string.ascii_lowercase + string.digits) -> str:
-    return "".join(rng.choice(alphabet) for _ in range(length))
+    return "".join(rng.choice(alphabet) for _unused in range(length))

@@ -53,7 +53,7 @@ def play(name, emu, inventory, *, expect_rc=0, **kwargs):
 
 def ansible(emu, inventory, *args) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "ansible"), "-i", str(inventory), *args], cwd=REPO_ROOT, env=emu.env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
 
 
 def calls(emu) -> dict:
@@ -94,7 +94,7 @@ def test_modules_facts_files_and_outputs(fleet, tmp_path):
     for host in instances.values():
         root = Path(host["FileRoot"])
         assert not list((root / "tmp").glob("ansible-ca-*"))
-        assert not [p for p in (root / "root/.ansible/cloud_assistant/parts").iterdir()]
+        assert not list((root / "root/.ansible/cloud_assistant/parts").iterdir())
         assert not list((root / "root/.ansible/tmp").iterdir())
     counts = calls(emu)
     assert counts["SendFile"] >= 43 and counts["RunCommand"] > 0   # the 1 MiB file went in SendFile parts

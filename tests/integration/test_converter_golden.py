@@ -233,7 +233,7 @@ UPDATE_IMAGE_SOURCES = [pytest.param("core", id="core"),
 
 @pytest.mark.parametrize("source", UPDATE_IMAGE_SOURCES)
 def test_update_image_builds_an_image_and_deletes_the_temporary_instance(tmp_path, emulator6, source):
-    template, _, extra_vars = update_image(source)
+    template, _unused, extra_vars = update_image(source)
     pb = write_playbook(tmp_path, template, "update_image", source)
     before = {i["InstanceId"] for i in emulator6.instances()}
     result = run_playbook(pb, emulator6.env, extra_vars=extra_vars(
@@ -277,7 +277,7 @@ def max_overlap(log: Path) -> int:
     events = sorted((float(t), 1 if kind == "start" else -1)
                     for kind, t in (line.split() for line in log.read_text().splitlines()))
     running = peak = 0
-    for _, delta in sorted(events, key=lambda e: (e[0], e[1])):
+    for _unused, delta in sorted(events, key=lambda e: (e[0], e[1])):
         running += delta
         peak = max(peak, running)
     return peak

@@ -33,7 +33,7 @@ def test_molecule_scenario(scenario):
     # molecule writes its own ansible.cfg for the scenario (collections path included).
     env.pop("ANSIBLE_CONFIG", None)
     proc = subprocess.run([str(BIN / "molecule"), "test", "-s", scenario], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
+                          capture_output=True, text=True, timeout=900, check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-6000:]
     for step in ("prepare", "converge", "idempotence", "verify", "cleanup"):

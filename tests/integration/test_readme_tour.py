@@ -37,7 +37,7 @@ def test_readme_tour_runs_end_to_end_without_connecting_to_instances(tmp_path):
     env.update({"ANSIBLE_SSH_EXECUTABLE": str(fake_ssh), "TMPDIR": str(tmp_path), "HOME": str(tmp_path)})
 
     proc = subprocess.run([sys.executable, "-m", "tests.demo"], cwd=REPO_ROOT, env=env, capture_output=True,
-                          text=True, timeout=900)
+                          text=True, timeout=900, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-6000:]
     assert not ssh_log.exists(), ssh_log.read_text()

@@ -94,7 +94,7 @@ def test_two_playbooks_on_the_same_instances(emulator_factory, playbook):
     others = sorted(set(i["InstanceId"] for i in emulator.instances()) - set(fleet))
     for wanted, status, expected_changes in (("stopped", "Stopped", ["stop"]), ("running", "Running", ["stop", "start"])):
         runs = [in_background(playbook, RACE, emulator.env, extra_vars={"fleet": fleet, "wanted": wanted})
-                for _ in range(2)]
+                for _unused in range(2)]
         results = []
         for thread, outcome in runs:
             thread.join(timeout=300)

@@ -14,9 +14,9 @@ def test_doc_matches_the_case_table():
 def test_every_documented_case_is_a_test():
     tests = {name for module in (test_commands, test_outages, test_update_image) for name in dir(module)
              if name.startswith("test_")}
-    assert {test for test, _, _ in cases.OTHER_CASES} == tests
+    assert {test for test, _unused, _unused in cases.OTHER_CASES} == tests
     lost = {name for name in dir(test_lost_answers) if name.startswith("test_")}
-    assert {test for test, _, _ in cases.LOST_ANSWER_TESTS} == lost - {"test_power_change_whose_answer_is_lost"}
+    assert {test for test, _unused, _unused in cases.LOST_ANSWER_TESTS} == lost - {"test_power_change_whose_answer_is_lost"}
 
 
 def test_the_doc_shows_the_table_the_client_consults():

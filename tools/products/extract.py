@@ -9,7 +9,6 @@ run: the client is parsed as text and with :mod:`ast`.
 from __future__ import annotations
 
 import ast
-import io
 import re
 import tarfile
 import zipfile

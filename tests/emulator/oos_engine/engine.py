@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .expressions import (ExpressionError, Scope, coerce, coerce_value, jq_all, render, substitute, to_text,
-                          truth)
+from .expressions import (ExpressionError, Scope, coerce, coerce_value, jq_all, render, to_text, truth)
 from .product_actions import NATIVE_ACTIONS, NATIVE_NAMES
-from .template import TemplateError, load_template, resolve_parameters, template_format
+from .template import TemplateError, load_template, resolve_parameters
 
 TERMINAL = ("Success", "Failed", "Cancelled")
 ACTIVE = ("Started", "Queued", "Running", "Waiting")
@@ -685,7 +684,7 @@ class OOSEngine:
             with self._lock:
                 child["LoopBatchNumber"] = batch_number
             try:
-                outputs, _ = self._run_once(run, task, child, scope)
+                outputs, _unused = self._run_once(run, task, child, scope)
             except (TaskFailed, ExpressionError) as exc:
                 self._finish_task(run, child, "Failed", str(exc))
                 with self._lock:
@@ -705,7 +704,7 @@ class OOSEngine:
             pending = set()
             for index, item in enumerate(batch, offset):
                 while len(pending) >= concurrency:
-                    _, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+                    _unused, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
                 with self._lock:
                     stop = len(failures) > max_errors or run.is_cancelled
                 if stop:
@@ -803,7 +802,7 @@ class OOSEngine:
         if self.call_roa is None:
             raise TaskFailed("ROA-style ExecuteAPI (URI) is not supported by this engine host")
         method = str(properties.get("Method") or "GET").upper()
-        path, _, query_text = str(properties["URI"]).partition("?")
+        path, _unused, query_text = str(properties["URI"]).partition("?")
         query = dict(urllib.parse.parse_qsl(query_text, keep_blank_values=True))
         query.update(flatten_api_parameters(service, api, parameters))
         body = properties.get("Body")
@@ -823,7 +822,7 @@ class OOSEngine:
     def _page_through(self, run, service, api, parameters, first: dict) -> dict:
         merged = json.loads(json.dumps(first))
         page, response = 1, first
-        for _ in range(100):
+        for _unused in range(100):
             if response.get("NextToken"):
                 parameters = {**parameters, "NextToken": response["NextToken"]}
             elif all(key in response for key in ("TotalCount", "PageSize", "PageNumber")) and \

@@ -67,7 +67,7 @@ class Scope:
         if value is not _MISSING:
             return value
         if "." in reference:
-            task, _, output = reference.partition(".")
+            task, _unused, output = reference.partition(".")
             outputs = self.task_outputs.lookup(task)
             if outputs is not _MISSING:
                 value = CaseInsensitiveDict(outputs).lookup(output)
@@ -162,7 +162,7 @@ def normalise_jq(program: str) -> str:
 _HOST_BUILTINS = ("env", "input", "inputs", "input_filename", "input_line_number", "get_search_list",
                   "get_jq_origin", "get_prog_origin", "modulemeta", "debug", "debug(m)", "stderr", "halt",
                   "halt_error", "halt_error(c)", "localtime", "strflocaltime(f)")
-_SANDBOX = "".join(f'def {b}: error("{b.split("(")[0]} is not available to OOS selectors"); ' for b in _HOST_BUILTINS)
+_SANDBOX = "".join(f'def {b}: error("{b.split("(", maxsplit=1)[0]} is not available to OOS selectors"); ' for b in _HOST_BUILTINS)
 _SANDBOX += "null as $ENV | (\n"
 
 

@@ -17,7 +17,7 @@ def controlling_terminal():
 def read_until(fd: int, pattern: bytes, deadline: float, seen: bytearray) -> bool:
     """Read the terminal into ``seen`` until ``pattern`` shows up or ``deadline`` (time.monotonic) passes."""
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.5)
+        ready, _unused, _unused = select.select([fd], [], [], 0.5)
         if ready:
             try:
                 chunk = os.read(fd, 4096)

@@ -56,7 +56,7 @@ def client(emu, product: str) -> AlicloudClient:
 
 def fleet_with_network(emu) -> list:
     """The control API's instance list plus each instance's security group (read with the collection's client)."""
-    body, _ = client(emu, "ecs").paginate("DescribeInstances", {"RegionId": emu.region})
+    body, _unused = client(emu, "ecs").paginate("DescribeInstances", {"RegionId": emu.region})
     groups = {i["InstanceId"]: i["SecurityGroupIds"]["SecurityGroupId"] for i in body["Instances"]["Instance"]}
     fleet = sorted(emu.instances(), key=lambda i: i["InstanceName"])
     for instance in fleet:

@@ -99,7 +99,7 @@ def test_client_token_makes_run_instances_idempotent(emu, sdk):
     assert first["InstanceIdSets"] == second["InstanceIdSets"]
     assert first["RequestId"] != second["RequestId"]
     assert len(emu.instances()) == 21
-    error = error_of(sdk.ecs, "RunInstances", **dict(params, InstanceType="ecs.c7.large"))
+    error = error_of(sdk.ecs, "RunInstances", **(params | {"InstanceType": "ecs.c7.large"}))
     assert (error.code, error.status_code) == ("IdempotentParameterMismatch", 403)
 
 

@@ -199,13 +199,13 @@ def run_scenario(name: str, action_templates: Path | None = None) -> Run:
 
 
 def actions_called(run: Run) -> list:
-    return [action for action, _ in run.calls]
+    return [action for action, _unused in run.calls]
 
 
 # ------------------------------------------------------------------ what each action does, natively
 
 def test_every_native_action_has_a_scenario():
-    assert {action for _, action, _, _ in SCENARIOS.values()} == set(NATIVE_NAMES)
+    assert {action for _unused, action, _unused, _unused in SCENARIOS.values()} == set(NATIVE_NAMES)
 
 
 def test_stop_checks_status_stops_and_waits():
@@ -217,8 +217,8 @@ def test_stop_checks_status_stops_and_waits():
     assert run.child_tasks == [("getInstanceStatus", "Success"), ("stopInstance", "Success"),
                                ("untilInstanceReady", "Success")]
     stopped_id = run.calls[1][1]["InstanceId"]
-    assert {i: status for i, status, _ in run.state["instances"]} == {
-        i: "Stopped" if i == stopped_id else "Running" for i, _, _ in run.state["instances"]}
+    assert {i: status for i, status, _unused in run.state["instances"]} == {
+        i: "Stopped" if i == stopped_id else "Running" for i, _unused, _unused in run.state["instances"]}
 
 
 def test_stop_of_a_stopped_instance_changes_nothing():
@@ -242,7 +242,7 @@ def test_start_and_reboot_wait_for_running():
     started = run_scenario("start-stopped")
     assert started.status == "Success" and actions_called(started) == [
         "DescribeInstances", "StartInstance", "DescribeInstances"]
-    assert all(status == "Running" for _, status, _ in started.state["instances"])
+    assert all(status == "Running" for _unused, status, _unused in started.state["instances"])
     assert actions_called(run_scenario("start-already-running")) == ["DescribeInstances"]
     rebooted = run_scenario("reboot")
     assert rebooted.status == "Success" and actions_called(rebooted)[:2] == ["RebootInstance", "DescribeInstances"]
@@ -296,7 +296,7 @@ def test_create_image_checks_the_instance_and_waits_for_available():
 def test_create_snapshot_of_an_attached_disk():
     run = run_scenario("create-snapshot")
     assert run.status == "Success", run.message
-    assert [name for name, _ in run.state["snapshots"]] == ["native-snapshot"]
+    assert [name for name, _unused in run.state["snapshots"]] == ["native-snapshot"]
     assert actions_called(run) == ["DescribeDisks", "DescribeInstances", "CreateSnapshot", "DescribeSnapshots"]
     assert dict(run.calls)["CreateSnapshot"]["RetentionDays"] == "7"
     missing = run_scenario("create-snapshot-missing-disk")
@@ -333,7 +333,7 @@ def test_install_cloud_assistant_installs_then_reboots_only_when_missing():
     assert missing.status == "Success", missing.message
     assert actions_called(missing)[-4:] == ["InstallCloudAssistant", "RebootInstance", "DescribeInstances",
                                             "DescribeCloudAssistantStatus"]
-    assert all(agent for _, _, agent in missing.state["instances"])
+    assert all(agent for _unused, _unused, agent in missing.state["instances"])
 
 
 def test_properties_are_checked_like_a_template_s_parameters():
@@ -380,4 +380,4 @@ def test_action_templates_override_the_native_actions(tmp_path):
     assert run.status == "Success", run.message
     assert run.outputs == {"said": f"would stop {cloud.ids[0]}"}
     assert run.calls == [] and run.child_tasks == [("pretend", "Success")]
-    assert all(status == "Running" for _, status, _ in run.state["instances"])
+    assert all(status == "Running" for _unused, status, _unused in run.state["instances"])

@@ -1,7 +1,6 @@
 """The product catalogue is what the generator makes of its committed input, and the extractor reads SDK clients."""
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 import zipfile
@@ -41,7 +40,7 @@ class Client(OpenApiClient):
 def test_generated_module_is_current():
     """Offline: the committed module is exactly what the committed snapshot renders to."""
     proc = subprocess.run([sys.executable, "-m", "tools.products", "--check"], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
 
 

@@ -41,7 +41,7 @@ def run_workers(tmp_path, fail=False, key="k1"):
     procs = [ctx.Process(target=_worker, args=(str(tmp_path), key, h, str(log), queue, fail)) for h in HOSTS]
     for proc in procs:
         proc.start()
-    results = dict((host, result) for host, result, _ in (queue.get(timeout=60) for _ in procs))
+    results = dict((host, result) for host, result, _unused in (queue.get(timeout=60) for _unused in procs))
     for proc in procs:
         proc.join(timeout=30)
     computes = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []

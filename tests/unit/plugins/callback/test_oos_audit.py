@@ -102,7 +102,7 @@ def test_final_status_and_task_status():
 
 
 def test_execution_ids_look_like_oos_ids_and_are_unique():
-    ids = {audit.new_execution_id() for _ in range(100)}
+    ids = {audit.new_execution_id() for _unused in range(100)}
     assert len(ids) == 100
     assert all(i.startswith("exec-") and len(i) == 25 for i in ids)
 

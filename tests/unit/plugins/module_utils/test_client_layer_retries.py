@@ -42,7 +42,7 @@ def test_delay_is_jittered_exponential_and_bounded():
     rng = random.Random(7)
     for n in range(1, 8):
         ceiling = min(8, 2 ** (n - 1))
-        for _ in range(20):
+        for _unused in range(20):
             assert ceiling / 2 <= policy.delay(n, rng=rng) <= ceiling
     assert policy.delay(1, retry_after=5, rng=rng) >= 5
 
@@ -102,7 +102,7 @@ def test_503_on_mutating_call_that_is_not_harmless_to_repeat_is_not_repeated():
 def test_503_on_client_token_call_is_retried_with_the_same_token():
     client = FakeTransport([sdk_error("ServiceUnavailable", 503), sdk_error("InternalError", 500), {"RequestId": "ok"}])
     client.call("RunCommand", {"InstanceId": ["i-1"], "Type": "RunShellScript", "CommandContent": "true"})
-    tokens = {query["ClientToken"] for _, query in client.sent}
+    tokens = {query["ClientToken"] for _unused, query in client.sent}
     assert len(client.sent) == 3 and len(tokens) == 1 and tokens != {None}
 
 
@@ -125,7 +125,7 @@ def test_region_id_is_added_unless_given():
     client = FakeTransport([{"RequestId": "a"}, {"RequestId": "b"}])
     client.call("DescribeInstances")
     client.call("DescribeInstances", {"RegionId": "cn-shanghai"})
-    assert [q["RegionId"] for _, q in client.sent] == ["cn-hangzhou", "cn-shanghai"]
+    assert [q["RegionId"] for _unused, q in client.sent] == ["cn-hangzhou", "cn-shanghai"]
 
 
 def page(number, size, total, ids):
@@ -139,8 +139,8 @@ def test_paginate_page_number_style_uses_the_api_maximum():
     body, pages = client.paginate("DescribeInstances")
     assert pages == 3
     assert [i["InstanceId"] for i in body["Instances"]["Instance"]] == list(range(250))
-    assert [q.get("PageNumber") for _, q in client.sent] == [None, "2", "3"]
-    assert {q["PageSize"] for _, q in client.sent} == {"100"}
+    assert [q.get("PageNumber") for _unused, q in client.sent] == [None, "2", "3"]
+    assert {q["PageSize"] for _unused, q in client.sent} == {"100"}
 
 
 def test_paginate_next_token_style_merges_top_level_lists():
@@ -150,4 +150,4 @@ def test_paginate_next_token_style_merges_top_level_lists():
     client = FakeTransport(answers, product="oos")
     body, pages = client.paginate("ListExecutions", {"MaxResults": 2})
     assert pages == 3 and body["Executions"] == [1, 2, 3, 4] and body["NextToken"] == ""
-    assert [q.get("NextToken") for _, q in client.sent] == [None, "t1", "t2"]
+    assert [q.get("NextToken") for _unused, q in client.sent] == [None, "t1", "t2"]

@@ -110,7 +110,7 @@ def test_read_whose_answer_was_lost_reports_its_own_error_plainly():
 def test_client_token_call_is_repeated_with_the_same_token():
     client = FakeTransport([reset(), reset(), {"RequestId": "ok", "InvokeId": "t-1"}])
     assert client.call("RunCommand", {"InstanceId": ["i-1"], "CommandContent": "true"})["InvokeId"] == "t-1"
-    assert len({q["ClientToken"] for _, q in client.sent}) == 1 and len(client.sent) == 3
+    assert len({q["ClientToken"] for _unused, q in client.sent}) == 1 and len(client.sent) == 3
 
 
 # ---- causes in words ----------------------------------------------------------------------------------

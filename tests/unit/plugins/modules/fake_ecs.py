@@ -66,4 +66,4 @@ class FakeEcs:
         raise AssertionError(f"unexpected action {action}")
 
     def count(self, action):
-        return sum(1 for a, _ in self.calls if a == action)
+        return sum(1 for a, _unused in self.calls if a == action)

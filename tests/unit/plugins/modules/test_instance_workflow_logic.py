@@ -167,7 +167,7 @@ def test_decode_output():
 def test_run_command_batches_and_counts_failures():
     statuses = {f"i-{n}": "Running" for n in range(120)} | {"i-off": "Stopped"}
     fake = FakeEcs(statuses, scripts={"i-7": (3, "boom\n")})
-    result = run_command(fake, instances(fake), params(), clock_factory=lambda t: fast_clock(t))
+    result = run_command(fake, instances(fake), params(), clock_factory=fast_clock)
     assert fake.count("RunCommand") == 2                 # 120 running instances
     assert fake.count("DescribeInvocationResults") == 3  # 100 -> 2 pages, 20 -> 1 page
     by_id = {r["instance_id"]: r for r in result["results"]}
@@ -194,7 +194,7 @@ def test_run_command_check_mode_runs_nothing():
 def test_run_command_max_errors_skips_later_waves():
     fake = FakeEcs({f"i-{n}": "Running" for n in range(4)}, scripts={"i-0": (1, ""), "i-1": (1, "")})
     rc = validate_rate_control({"Mode": "Concurrency", "Concurrency": 2, "MaxErrors": 1})
-    result = run_command(fake, instances(fake), params(), rate_control=rc, clock_factory=lambda t: fast_clock(t))
+    result = run_command(fake, instances(fake), params(), rate_control=rc, clock_factory=fast_clock)
     assert fake.count("RunCommand") == 1
     assert [r["status"] for r in result["results"]] == ["Failed", "Failed", "Skipped", "Skipped"]
 

@@ -33,7 +33,7 @@ class LocalChannel:
         self.scripts.append(script)
         env = {"HOME": str(self.home), "PATH": os.environ["PATH"], "TMPDIR": str(self.home / "tmp"),
                "LANG": "C.UTF-8"}
-        proc = subprocess.run([self.shell, "-c", script], capture_output=True, env=env, cwd=self.home, timeout=120)
+        proc = subprocess.run([self.shell, "-c", script], capture_output=True, env=env, cwd=self.home, timeout=120, check=False)
         merged = proc.stdout + proc.stderr
         invoke_id = f"t-{len(self.scripts)}"
         status = "Success" if proc.returncode == 0 else "Failed"

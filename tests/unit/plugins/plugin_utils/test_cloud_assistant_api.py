@@ -65,11 +65,11 @@ def test_run_command_sends_the_script_base64_with_a_token_free_call_and_polls_wi
                                    "DescribeInvocationResults": lambda p: next(polls)})
     outcome = chan.run("echo hi\n", "ecs-user", timeout=3, wait=100)
     assert outcome.output == b"done" and outcome.status == "Success"
-    action, params, _ = client.sent[0]
+    action, params, _unused = client.sent[0]
     assert action == "RunCommand" and base64.b64decode(params["CommandContent"]) == b"echo hi\n"
     assert params["ContentEncoding"] == "Base64" and params["Username"] == "ecs-user" and params["Timeout"] == 10
     assert clock.sleeps == [0.25, 0.375, 0.5625, 0.8438]   # backing off
-    assert [p["InvokeId"] for a, p, _ in client.sent[1:]] == ["t-1"] * 4
+    assert [p["InvokeId"] for a, p, _unused in client.sent[1:]] == ["t-1"] * 4
 
 
 def test_several_invocations_are_polled_together_and_missing_ones_one_by_one():
@@ -81,7 +81,7 @@ def test_several_invocations_are_polled_together_and_missing_ones_one_by_one():
             return results(result(params["InvokeId"]))
         return results(result("t-1"), result("t-0-someone-else"))
 
-    chan, _, _ = channel({"DescribeInvocationResults": describe})
+    chan, _unused, _unused = channel({"DescribeInvocationResults": describe})
     done = chan.wait(["t-1", "t-2"], timeout=60)
     assert set(done) == {"t-1", "t-2"}
     assert pages[0] == {"InstanceId": "i-1", "ContentEncoding": "Base64", "PageSize": 4}
@@ -110,7 +110,7 @@ def test_an_invocation_that_never_appears_fails_fast_and_a_slow_one_is_stopped()
     ("ExecutionException", "Error", CommandFailed, "could not run the command"),
 ])
 def test_what_a_failed_invocation_means(code, status, kind, words):
-    chan, _, _ = channel({})
+    chan, _unused, _unused = channel({})
     problem = chan.explain(Outcome("t-1", status, -1, b"", 0, code, "info"), "deploy")
     assert isinstance(problem, kind) and words in str(problem)
 
@@ -120,7 +120,7 @@ def test_agent_problems_are_told_from_the_agent_status():
     offline = {"CloudAssistantStatus": "false", "CloudAssistantVersion": "2.2.3.857"}
     for status, words in ((missing, "is not installed"), (offline, "is offline")):
         body = {"InstanceCloudAssistantStatusSet": {"InstanceCloudAssistantStatus": [status]}}
-        chan, _, _ = channel({"DescribeCloudAssistantStatus": lambda p, b=body: b})
+        chan, _unused, _unused = channel({"DescribeCloudAssistantStatus": lambda p, b=body: b})
         problem = chan.explain(Outcome("t-1", "Aborted", 0, b"", 0, "ClientNotRunning", ""), None)
         assert isinstance(problem, Unreachable) and words in str(problem)
     assert channel({})[0].explain(Outcome("t-1", "Failed", 3, b"", 0, "ExitCodeNonzero", ""), None) is None
@@ -137,15 +137,15 @@ def test_agent_problems_are_told_from_the_agent_status():
 def test_api_errors_after_retries(error, kind, words):
     def fail(params):
         raise error
-    chan, _, _ = channel({"RunCommand": fail})
+    chan, _unused, _unused = channel({"RunCommand": fail})
     with pytest.raises(kind, match=words):
         chan.start("true", None, 60)
 
 
 def test_sendfile_parts_are_idempotent_and_owned_by_the_account():
-    chan, client, _ = channel({"SendFile": lambda p: {"InvokeId": "f-1"}})
+    chan, client, _unused = channel({"SendFile": lambda p: {"InvokeId": "f-1"}})
     assert chan.send("/root/.ansible/cloud_assistant/parts", "abc.0", b"\x00\x01", "ecs-user") == "f-1"
-    _, params, options = client.sent[0]
+    _unused, params, options = client.sent[0]
     assert options == {"idempotent": True} and params["FileOwner"] == "ecs-user" and params["FileMode"] == "0600"
     assert base64.b64decode(params["Content"]) == b"\x00\x01" and params["Overwrite"] == "true"
 
@@ -169,11 +169,11 @@ def test_a_forked_child_forgets_the_parents_http_pool():
 
 def test_a_first_poll_paced_on_past_commands_then_the_usual_backoff():
     polls = iter([results(result("t-1", "Running")), results(result("t-1"))])
-    chan, _, clock = channel({"DescribeInvocationResults": lambda p: next(polls)})
+    chan, _unused, clock = channel({"DescribeInvocationResults": lambda p: next(polls)})
     chan.wait(["t-1"], timeout=60, first_poll=1.8)
     assert clock.sleeps == [1.8, 0.25]
     polls = iter([results(result("t-1"))])
-    chan, _, clock = channel({"DescribeInvocationResults": lambda p: next(polls)})
+    chan, _unused, clock = channel({"DescribeInvocationResults": lambda p: next(polls)})
     chan.wait(["t-1"], timeout=60, first_poll=0.01)
     assert clock.sleeps == [api.FIRST_POLL]   # never sooner than the usual first poll
 
@@ -185,7 +185,7 @@ def test_ansible_task_timeout_interrupting_the_wait_stops_the_command():
     def describe(params):
         raise TaskTimeout()
 
-    chan, client, _ = channel({"DescribeInvocationResults": describe, "StopInvocation": lambda p: {}})
+    chan, client, _unused = channel({"DescribeInvocationResults": describe, "StopInvocation": lambda p: {}})
     with pytest.raises(TaskTimeout):
         chan.wait(["t-5"], timeout=60)
     assert client.sent[-1][0] == "StopInvocation" and client.sent[-1][1]["InvokeId"] == "t-5"

@@ -36,7 +36,7 @@ def test_stdout_stderr_and_exit_code_come_back_apart(session):
 
 
 def test_a_command_printing_report_lines_cannot_forge_the_report(session):
-    rc, out, _ = exec_(session, "echo 'deadbeef end'; echo \"$M rc 0\"; echo 'x o Zm9v'; exit 5")
+    rc, out, _unused = exec_(session, "echo 'deadbeef end'; echo \"$M rc 0\"; echo 'x o Zm9v'; exit 5")
     assert rc == 5 and out == b"deadbeef end\n rc 0\nx o Zm9v\n"
 
 
@@ -49,7 +49,7 @@ def test_stdin_text_binary_and_none(session):
 
 def test_large_stdin_travels_in_sendfile_blobs(session):
     data = os.urandom(60000)
-    rc, out, _ = exec_(session, "sha256sum | cut -c1-64", data)
+    rc, out, _unused = exec_(session, "sha256sum | cut -c1-64", data)
     assert rc == 0 and out.decode().strip() == __import__("hashlib").sha256(data).hexdigest()
     assert session.channel.calls["SendFile"] >= 2
     assert not list((session.channel.home / ".ansible/cloud_assistant").glob("*[0-9a-f]"))   # removed after use
@@ -160,7 +160,7 @@ def test_a_module_payload_is_rebuilt_exactly_and_its_code_cached(session):
     # Another run (nothing known), another build time and other arguments: the objects are reused as they are.
     session.knowledge(None).forget()
     before = session.channel.calls["SendFile"]
-    rc, out, _ = exec_(session, f"{python}", ansiballz('{"other": 1}', when=(2025, 6, 1, 12, 0, 0)))
+    rc, out, _unused = exec_(session, f"{python}", ansiballz('{"other": 1}', when=(2025, 6, 1, 12, 0, 0)))
     assert rc == 0 and out.startswith(b'{"other": 1}:') and session.channel.calls["SendFile"] == before
     assert sorted(p.name for p in cache.iterdir() if len(p.name) == 32) == kept
 
@@ -174,7 +174,7 @@ def test_objects_gone_from_the_instance_are_sent_again_before_anything_runs(sess
         if path.is_file():
             path.unlink()   # the instance lost its cache; this run still believes it is there
     runs = session.channel.calls["RunCommand"]
-    rc, out, _ = exec_(session, f"echo ran >> ~/runs.log; {python}", payload)
+    rc, out, _unused = exec_(session, f"echo ran >> ~/runs.log; {python}", payload)
     assert rc == 0 and out.startswith(b"{}:")
     assert (session.channel.home / "runs.log").read_text() == "ran\n"   # the command ran once
     assert session.channel.calls["RunCommand"] == runs + 2   # one run reported the missing objects
@@ -192,7 +192,7 @@ def test_without_the_module_cache_nothing_is_kept(tmp_path):
 def test_a_payload_too_big_for_any_script_still_runs(session):
     python = shutil.which("python3")
     payload = ansiballz("x" * (SCRIPT_LIMIT * 2))   # arguments alone exceed a script
-    rc, out, _ = exec_(session, python, payload)
+    rc, out, _unused = exec_(session, python, payload)
     assert rc == 0 and out.startswith(b"x" * 100)
 
 

@@ -176,7 +176,7 @@ def test_required_parameter_hint_names_the_variable_the_playbook_reads():
     assert parameters.variable_for("tags") == "oos_param_tags"
     assert parameters.variable_for("range") == "oos_param_range"        # a Jinja global
     assert parameters.variable_for("oos_next") == "oos_param_oos_next"  # the converter's own variables
-    _, problems = parameters.validate({"tags": {"Type": "String"}, "name": {"Type": "List"}}, {}, None)
+    _unused, problems = parameters.validate({"tags": {"Type": "String"}, "name": {"Type": "List"}}, {}, None)
     assert problems == ["parameter tags is required: pass -e oos_param_tags=<String>",
                         "parameter name is required: pass -e oos_param_name=<List>"]
 
