@@ -57,6 +57,20 @@ PUT_ERRORS = {"nodir": "its directory does not exist", "denied": "its directory 
               "isdir": "it is a directory", "corrupt": "the data arrived damaged"}
 
 
+def upload_tag(marker: str) -> str:
+    """The part-name tag of the upload a script (its marker) assembles."""
+    return marker[:12]
+
+
+def upload_stem(digest: str, marker: str) -> str:
+    return f"{digest}-{upload_tag(marker)}"
+
+
+def private_name(digest: str, marker: str) -> str:
+    """Where a blob of this upload only is assembled, relative to the cache directory (``Assembly.into``)."""
+    return f"parts/{upload_stem(digest, marker)}.f"
+
+
 class Session:
     """One instance through one :class:`InstanceChannel` and one shell dialect."""
 
@@ -119,11 +133,12 @@ class Session:
             marker = new_marker()
             self._seed(known, self._run(self.shell.hello_script(marker), user, marker, "command", known))
 
-    def _send_parts(self, known, digest: str, parts: list, inline_tail: bool, user) -> list:
-        """SendFile the parts of a blob (all but the last when the script carries it), a few at a time."""
+    def _send_parts(self, known, stem: str, parts: list, inline_tail: bool, user) -> list:
+        """SendFile the parts of a blob (all but the last when the script carries it), a few at a time, named
+        ``<stem>.N`` (``Assembly.stem``: this upload's own names)."""
         target = f"{known.cache_dir}/parts"
         items = list(enumerate(parts[:-1] if inline_tail else parts))
-        return self.channel.parallel(lambda item: self.channel.send(target, f"{digest}.{item[0]}", item[1], user),
+        return self.channel.parallel(lambda item: self.channel.send(target, f"{stem}.{item[0]}", item[1], user),
                                      items)
 
     def _lost(self, sent: list, what: str) -> CommandFailed:
@@ -210,7 +225,7 @@ class Session:
             script, inline = self._free_riders(marker, command, recipe, script, inline, known, hello, drop)
         if bundle is not None:
             self._ensure_cache(known, user)
-            plan["sent"] = self._send_parts(known, bundle.digest, parts[0], False, user)
+            plan["sent"] = self._send_parts(known, upload_stem(bundle.digest, marker), parts[0], False, user)
         if required or bundled:
             self.log(f"module: {len(required)} object(s) missing: {len(inline)} inline, {len(bundled)} in a bundle "
                      f"of {len(plan['sent'])} SendFile call(s)")
@@ -221,8 +236,11 @@ class Session:
         """``(script, bundle blob or None, its (parts, compressed))`` for these inline and bundled objects."""
         bundle = Blob(b"".join(recipe.objects[name] for name in bundled)) if bundled else None
         parts = bundle.parts(gzip_ok=known.can("gzip")) if bundle else None
-        prepare = self.shell.assemblies(marker, [Assembly(bundle.digest, len(parts[0]), parts[1])]) if bundle else ""
-        encoded = recipe.encode(inline, [(bundle.digest, bundled)] if bundle else [], drop)
+        prepare = ""
+        if bundle:
+            prepare = self.shell.assemblies(marker, [Assembly(bundle.digest, len(parts[0]), parts[1],
+                                                              tag=upload_tag(marker), private=True)])
+        encoded = recipe.encode(inline, [(private_name(bundle.digest, marker), bundled)] if bundle else [], drop)
         feed = self.shell.feed_recipe(marker, recipe.interpreter, encoded)
         return self._render(marker, command, hello, prepare, feed), bundle, parts
 
@@ -250,10 +268,12 @@ class Session:
         self._ensure_cache(known, user)
         chunks, compressed = blob.parts(gzip_ok=known.can("gzip"))
         plan["hello"] = False
-        plan["sent"] = self._send_parts(known, blob.digest, chunks, False, user)
-        prepare = self.shell.assemblies(marker, [Assembly(blob.digest, len(chunks), compressed)])
-        feed = self.shell.feed_recipe(marker, recipe.interpreter, None, source=blob.digest)
-        plan["script"] = self._render(marker, command, False, prepare, feed, cleanup=[blob.digest])
+        plan["sent"] = self._send_parts(known, upload_stem(blob.digest, marker), chunks, False, user)
+        prepare = self.shell.assemblies(marker, [Assembly(blob.digest, len(chunks), compressed, tag=upload_tag(marker),
+                                                          private=True)])
+        own = private_name(blob.digest, marker)
+        feed = self.shell.feed_recipe(marker, recipe.interpreter, None, source=own)
+        plan["script"] = self._render(marker, command, False, prepare, feed, cleanup=[own])
         return plan
 
     def _parts_plan(self, marker: str, command: str, in_data, known: InstanceKnowledge, user) -> dict:
@@ -264,7 +284,7 @@ class Session:
             plan["script"] = self._render(marker, command, hello)
             return plan
         base = self._render(marker, command, hello, feed=self.shell.feed_parts(marker, []))
-        budget = SCRIPT_LIMIT - len(base.encode("utf-8")) - len(self.shell.assemblies(marker, [Assembly("0", 1, False)]))
+        budget = SCRIPT_LIMIT - len(base.encode("utf-8")) - len(self.shell.assemblies(marker, [Assembly("0", 1, False, tag=upload_tag(marker))]))
         parts = split_stdin(in_data, budget - 512)
         blobs = {p.digest: p for p in parts if isinstance(p, Blob)}
         if blobs:
@@ -272,19 +292,21 @@ class Session:
             hello = plan["hello"] = False
         split = {digest: blob.parts(gzip_ok=known.can("gzip")) for digest, blob in blobs.items()}
         inline_tails = set(split)
-        feed = self.shell.feed_parts(marker, [p.digest if isinstance(p, Blob) else p for p in parts])
+        feed = self.shell.feed_parts(marker, [private_name(p.digest, marker) if isinstance(p, Blob) else p for p in parts])
 
         def render():
-            assemble = [Assembly(d, len(chunks), compressed, chunks[-1] if d in inline_tails else None)
+            assemble = [Assembly(d, len(chunks), compressed, chunks[-1] if d in inline_tails else None,
+                                 tag=upload_tag(marker), private=True)
                         for d, (chunks, compressed) in split.items()]
-            return self._render(marker, command, hello, self.shell.assemblies(marker, assemble), feed, list(split))
+            return self._render(marker, command, hello, self.shell.assemblies(marker, assemble), feed,
+                                [private_name(d, marker) for d in split])
 
         script = render()
         while len(script.encode("utf-8")) > SCRIPT_LIMIT and inline_tails:
             inline_tails.discard(max(inline_tails, key=lambda d: len(split[d][0][-1])))
             script = render()
         for digest, (chunks, _unused) in split.items():
-            plan["sent"] += self._send_parts(known, digest, chunks, digest in inline_tails, user)
+            plan["sent"] += self._send_parts(known, upload_stem(digest, marker), chunks, digest in inline_tails, user)
         plan["script"] = script
         return plan
 
@@ -350,12 +372,12 @@ class Session:
         sent = []
         if len(script.encode("utf-8")) > SCRIPT_LIMIT:
             chunks = split_parts(payload)
-            assembly = Assembly(digest, len(chunks), compressed, chunks[-1])
+            assembly = Assembly(digest, len(chunks), compressed, chunks[-1], tag=upload_tag(marker), private=True)
             script = self.shell.put_parts_script(marker, destination, assembly)
             if len(script.encode("utf-8")) > SCRIPT_LIMIT:
                 assembly.tail = None
                 script = self.shell.put_parts_script(marker, destination, assembly)
-            sent = self._send_parts(known, digest, chunks, assembly.tail is not None, user)
+            sent = self._send_parts(known, assembly.stem, chunks, assembly.tail is not None, user)
             self.log(f"put: {len(data)} bytes ({len(payload)} sent) in {len(sent)} SendFile call(s)")
         report = self._run(script, user, marker, "put", known)
         if report.all("lost"):

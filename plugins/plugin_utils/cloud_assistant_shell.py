@@ -133,11 +133,27 @@ def heredoc(command: str, data: bytes, tag: str, then: str = "") -> str:
 
 @dataclass
 class Assembly:
-    """A blob the script assembles from SendFile parts (``count`` parts, the last one possibly inline)."""
+    """A blob the script assembles from SendFile parts (``count`` parts, the last one possibly inline).
+
+    ``tag`` makes the part names of one upload its own (``<digest>-<tag>.N``): runs that send the same blob to
+    one instance at the same time (an instance listed twice, parallel jobs) never join or remove each other's
+    parts. ``into`` is where the checked blob goes: the shared cache (module objects, moved there atomically)
+    or a file of this upload (a put, which then moves it to its destination).
+    """
     digest: str
     count: int
     compressed: bool
     tail: bytes | None = None      # the last part, written by the script itself
+    tag: str = ""
+    private: bool = False
+
+    @property
+    def stem(self) -> str:
+        return f"{self.digest}-{self.tag}" if self.tag else self.digest
+
+    @property
+    def into(self) -> str:
+        return f"$C/parts/{self.stem}.f" if self.private else f"$C/{self.digest}"
 
 
 class PosixShell:
@@ -176,19 +192,20 @@ class PosixShell:
 
     @staticmethod
     def assembler() -> str:
-        """``a DIGEST COUNT Z``: wait for the parts, join (and gunzip), check the digest, move into the cache."""
+        """``a DIGEST STEM COUNT Z INTO``: wait for the parts ``STEM.N``, join (and gunzip), check the digest, move
+        to INTO (the cache, or a file of this upload)."""
         return (
             "a() {\n"
-            f" h=$1 n=$2 z=$3 w=$(( $(date +%s) + {ASSEMBLY_WAIT} ))\n"
+            f" h=$1 s=$2 n=$3 z=$4 o=$5 w=$(( $(date +%s) + {ASSEMBLY_WAIT} ))\n"
             " while :; do\n"
             "  i=0 ok=1\n"
-            "  while [ $i -lt $n ]; do [ -f \"$C/parts/$h.$i\" ] || ok=0; i=$((i+1)); done\n"
+            "  while [ $i -lt $n ]; do [ -f \"$C/parts/$s.$i\" ] || ok=0; i=$((i+1)); done\n"
             "  if [ $ok = 1 ]; then\n"
-            "   i=0; while [ $i -lt $n ]; do cat \"$C/parts/$h.$i\"; i=$((i+1)); done >\"$C/parts/$h.t\"\n"
-            "   if [ $z = 1 ]; then gzip -dc <\"$C/parts/$h.t\" >\"$C/parts/$h.u\" 2>/dev/null;"
-            " else mv -f \"$C/parts/$h.t\" \"$C/parts/$h.u\"; fi\n"
-            "   if [ \"$(k \"$C/parts/$h.u\")\" = \"$h\" ]; then mv -f \"$C/parts/$h.u\" \"$C/$h\";"
-            " rm -f \"$C/parts/$h.\"*; return 0; fi\n"
+            "   i=0; while [ $i -lt $n ]; do cat \"$C/parts/$s.$i\"; i=$((i+1)); done >\"$C/parts/$s.t\"\n"
+            "   if [ $z = 1 ]; then gzip -dc <\"$C/parts/$s.t\" >\"$C/parts/$s.u\" 2>/dev/null;"
+            " else mv -f \"$C/parts/$s.t\" \"$C/parts/$s.u\"; fi\n"
+            "   if [ \"$(k \"$C/parts/$s.u\")\" = \"$h\" ]; then mv -f \"$C/parts/$s.u\" \"$o\";"
+            " rm -f \"$C/parts/$s.\"[0-9tu]*; return 0; fi\n"
             "  fi\n"
             "  [ \"$(date +%s)\" -lt $w ] || return 1\n"
             "  sleep 0.2 2>/dev/null || sleep 1\n"
@@ -214,9 +231,10 @@ class PosixShell:
         lines = [self.assembler()]
         for n, item in enumerate(items):
             if item.tail is not None:
-                lines.append(heredoc(f"base64 -d >\"$C/parts/{item.digest}.{item.count - 1}\"",
+                lines.append(heredoc(f"base64 -d >\"$C/parts/{item.stem}.{item.count - 1}\"",
                                      base64.b64encode(item.tail) + b"\n", f"_{marker}_t{n}"))
-            lines.append(f"a {item.digest} {item.count} {int(item.compressed)} || {{ e lost {item.digest}; L=1; }}\n")
+            lines.append(f"a {item.digest} {item.stem} {item.count} {int(item.compressed)} \"{item.into}\""
+                         f" || {{ e lost {item.digest}; L=1; }}\n")
         return "".join(lines)
 
     # ----- scripts ---------------------------------------------------------------------------------
@@ -348,7 +366,7 @@ class PosixShell:
             self.prelude(marker)
             + f"D={shell_path(destination)}\nL=0\n"
             + self.assemblies(marker, [assembly])
-            + f"if [ $L = 0 ]; then\n{self._install(f'$C/{assembly.digest}', assembly.digest)}fi\n"
+            + f"if [ $L = 0 ]; then\n{self._install(assembly.into, assembly.digest)}fi\n"
             + "e end\nexit 0\n"
         )
 

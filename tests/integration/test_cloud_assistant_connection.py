@@ -210,3 +210,24 @@ def test_inventory_option_sets_the_connection(fleet):
     assert variables["ansible_connection"] == "alicloud.oos.cloud_assistant"
     assert variables["ansible_cloud_assistant_instance_id"] == instance["InstanceId"]
     assert variables["ansible_cloud_assistant_region"] == instance["RegionId"]
+
+
+@pytest.mark.heavy(20)
+def test_one_instance_under_four_names_at_once_with_a_cold_cache(fleet, tmp_path):
+    """Concurrent runs send the same module code and the same file to one instance: each upload joins only its
+    own SendFile parts (an instance listed twice, parallel AWX jobs)."""
+    emu, _ = fleet(1)
+    [instance] = emu.instances()
+    aliases = tmp_path / "aliases.ini"
+    aliases.write_text("[a]\n" + "".join(f"a{n} instance_id={instance['InstanceId']}\n" for n in range(4))
+                       + "[a:vars]\nansible_connection=alicloud.oos.cloud_assistant\nansible_python_interpreter=python3\n")
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(100_000))
+    facts = ansible(emu, aliases, "a", "-m", "ansible.builtin.setup", "-a", "gather_subset=min", "-f", "4", "-o")
+    assert facts.returncode == 0 and facts.stdout.count("SUCCESS") == 4, (facts.stdout + facts.stderr)[-3000:]
+    copied = ansible(emu, aliases, "a", "-m", "ansible.builtin.copy", "-f", "4", "-o",
+                     "-a", f"src={source} dest=~/copy_{{{{ inventory_hostname }}}}.bin")
+    assert copied.returncode == 0, (copied.stdout + copied.stderr)[-3000:]
+    root = Path(emu.control(f"instances/{instance['InstanceId']}")["FileRoot"])
+    for n in range(4):
+        assert sha256(root / "root" / f"copy_a{n}.bin") == sha256(source)
