@@ -9,6 +9,7 @@ emulator's state (GET /_emulator/instances, images, snapshots).
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -79,8 +80,10 @@ POINTS = [
 def test_interrupted_run_deletes_its_builder(slow, playbook, tmp_path, signum, after, script):
     seeded = instance_ids(slow)
     extra_vars = _update_image_vars(slow, "interrupted-image", script)
+    # The watcher keeps its log in the temporary directory: this test's own.
+    env = dict(slow.env, TMPDIR=str(tmp_path))
     proc = subprocess.Popen([str(BIN / "ansible-playbook"), str(UPDATE_IMAGE), "-e", json.dumps(extra_vars)],
-                            cwd=REPO_ROOT, env=slow.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         _wait(lambda: slow.stats()["calls"].get(after), what=f"the role to call {after}")
         assert instance_ids(slow) - seeded, "the builder exists when the run is interrupted"
@@ -97,6 +100,9 @@ def test_interrupted_run_deletes_its_builder(slow, playbook, tmp_path, signum, a
     _wait(lambda: instance_ids(slow) == seeded, what="the builder to be deleted")
     deleted = [m for m in slow.control("mutations") if m["action"] == "DeleteInstance"]
     assert len(deleted) == 1 and deleted[0]["instance_id"] not in seeded
+    (log,) = (tmp_path / f"alicloud-oos-watch-{os.getuid()}").glob("*.log")
+    assert f"done: {{'changed': True, 'instances': [{{'instance_id': '{deleted[0]['instance_id']}'" in log.read_text()
+    assert slow.access_key_secret not in log.read_text()
     images = _own_images(slow, "interrupted-image")
     if after == "CreateImage":
         # The image was requested from a stopped, updated builder: it is the run's result and is kept whole.
