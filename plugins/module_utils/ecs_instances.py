@@ -105,6 +105,9 @@ def _validate_tags(value, where: str) -> dict:
         value = tags_list_to_dict(value, where)
     if not isinstance(value, dict):
         raise AlicloudInputError(where, f"{where} must be a mapping of tag key to value, such as {{Env: dev}}")
+    if not value:
+        # An empty selection would select every instance of the region.
+        raise AlicloudInputError(where, f"{where} is empty: give at least one tag, such as {{Env: dev}}, or remove it")
     if len(value) > MAX_TAGS:
         raise AlicloudInputError(where, f"{where} has {len(value)} tags; DescribeInstances accepts at most {MAX_TAGS}")
     tags = {}
@@ -113,6 +116,9 @@ def _validate_tags(value, where: str) -> dict:
             raise AlicloudInputError(where, f"{where} has an empty or non-string tag key {key!r}")
         if isinstance(tag_value, bool) or (tag_value is not None and not isinstance(tag_value, (str, int, float))):
             raise AlicloudInputError(f"{where}.{key}", f"{where}.{key} must be a string (or null to match any value)")
+        if tag_value == "":
+            raise AlicloudInputError(f"{where}.{key}", f"{where}.{key} is an empty string: give the value to match, or null "
+                                     "to match any value of the key")
         tags[key] = None if tag_value is None else str(tag_value)
     return tags
 

@@ -55,7 +55,14 @@ def selection_from_params(params: dict) -> tuple:
 
     Raises AlicloudInputError when none or several are set, or an id list is empty.
     """
-    given = [name for name in SELECTION_OPTIONS if params.get(name) not in (None, "", [])]
+    given = [name for name in SELECTION_OPTIONS if params.get(name) is not None and params.get(name) != ""]
+    for name in ("filters", "tags", "targets"):
+        if name in given and params[name] in ({}, []):
+            # An empty query would mean every instance of the region.
+            raise AlicloudInputError(name, f"{name} is empty: give at least one condition, such as {{Env: dev}}, "
+                                     "or remove the option")
+    if params.get("instance_ids") == []:
+        given.remove("instance_ids")
     empty_list = params.get("instance_ids") == []
     if set(given) == {"filters", "tags"}:
         filters = params["filters"]

@@ -28,7 +28,7 @@ def instance_info_task(client, params: dict, check_mode: bool = False, instances
     """Every instance of the selection (all instances of the region without one). A query that matches
     nothing gives an empty list; unknown instance ids are an error naming the option."""
     if instances is None:
-        if any(params.get(name) not in (None, "", [], {}) for name in SELECTION_OPTIONS):
+        if any(params.get(name) is not None for name in SELECTION_OPTIONS):
             field_name, value = selection_from_params(params)
             instances = find_instances(client, field_name, value, allow_empty=True)
         else:

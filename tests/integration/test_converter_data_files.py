@@ -115,3 +115,19 @@ def test_a_parameters_file_that_is_no_mapping_is_refused(tmp_path, cloud):
     assert result.rc != 0
     assert "oos_parameters_file must name a JSON or YAML file holding a mapping" in result.output
     assert cloud.control("invocations") == []
+
+
+@pytest.mark.heavy(30)
+def test_a_relative_parameters_file_is_read_from_the_working_directory(tmp_path, cloud):
+    """As `-e @FILE` is: never the file of that name next to the playbook."""
+    playbook = convert(tmp_path)
+    instance = cloud.instances()[0]["InstanceId"]
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "params.json").write_text(json.dumps({"instanceId": instance, "script": SCRIPT}))
+    (playbook.parent / "params.json").write_text(json.dumps({"instanceId": instance, "script": "echo decoy"}))
+    (work / "event.yml").write_text("content:\n  note: '" + NOTE + "'\n")
+    result = run_playbook(playbook, cloud.env, extra_vars={"oos_parameters_file": "params.json", "dir": "/tmp",
+                                                           "oos_trigger_event_file": "event.yml"}, cwd=work)
+    assert result.rc == 0, result.output[-5000:]
+    assert SCRIPT in commands(cloud) and "echo decoy" not in commands(cloud)

@@ -98,8 +98,18 @@ def test_fail_on_no_match_and_bad_filters_name_the_option(emu):
             - alicloud.oos.oos_instance: {filters: {tags: {App: web}}, tags: {Env: dev}, state: stopped}
     """)
     assert result.rc == 2 and "tags either in filters.tags or in tags" in result.output
+    for empty in ("tags: {}", "filters: {tags: {}}", "filters: {}", "tags: {Env: ''}"):
+        result = play(emu, f"""
+            - hosts: localhost
+              gather_facts: false
+              tasks:
+                - alicloud.oos.oos_instance: {{{empty}, state: stopped}}
+                - alicloud.oos.oos_instance_info: {{{empty}}}
+        """)
+        # An empty query would select the whole region: refused, naming the option.
+        assert result.rc == 2 and ("is empty" in result.output or "empty string" in result.output), result.output[-2000:]
     assert emu.control("mutations") == []
-    # The two bad inputs sent nothing; the no-match query sent only its DescribeInstances.
+    # The bad inputs sent nothing; the no-match query sent only its DescribeInstances.
     assert emu.stats()["mutating_calls"] == 0 and emu.stats()["total_calls"] - before <= 2
 
 

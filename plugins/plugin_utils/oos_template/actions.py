@@ -224,7 +224,10 @@ def map_trigger(step: Step) -> Mapped:
 
 def data_file(variable: str, inner: bool = False):
     """The mapping in the JSON/YAML file named by ``-e <variable>=PATH`` (empty without it), read as data."""
-    jinja = (f"(lookup('ansible.builtin.file', {variable}) | from_yaml | {F}oos_data({literal(variable)})) "
+    # Relative to the directory ansible-playbook runs in, as -e @FILE is (lookup('file') alone would look next to
+    # the playbook first).
+    jinja = (f"(lookup('ansible.builtin.file', {variable} | ansible.builtin.expanduser | ansible.builtin.realpath) "
+             f"| from_yaml | {F}oos_data({literal(variable)})) "
              f"if {variable} is defined else {{}}")
     return f"({jinja})" if inner else expr(jinja)
 
