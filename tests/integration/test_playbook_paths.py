@@ -62,6 +62,13 @@ def test_convert_template_reads_and_writes_relative_to_the_working_directory(wor
     assert "- name:" in playbook and "hosts:" in playbook
 
 
+def test_convert_template_never_overwrites_the_template(workdir, emulator):
+    (workdir / "stop.yml").write_text(TEMPLATE)
+    run = run_from(workdir, emulator.env, "convert_template", {"src": "stop.yml", "dest": "./stop.yml"})
+    assert run.returncode == 2 and "would overwrite the template src" in run.stdout + run.stderr
+    assert (workdir / "stop.yml").read_text() == TEMPLATE
+
+
 def test_executions_reads_and_exports_relative_to_the_working_directory(workdir, emulator):
     records = workdir / "records"
     records.mkdir()
