@@ -97,18 +97,33 @@ class Secrets:
                 error.details = self.mask(error.details)
         return error
 
-    def mask(self, data):
-        """A copy of ``data`` (JSON-like) with the secrets masked; everything else untouched."""
+    def mask(self, data, identifier: bool = False):
+        """A copy of ``data`` (JSON-like) with the secrets masked; everything else untouched.
+
+        Under identifier keys (``instance_id``, ``InstanceIds``, ``RequestId`` ...) only a value that is a secret as
+        a whole is masked: the cloud generates those values, so a secret found inside one is a coincidence, and
+        masking it there would break the next task that uses the id."""
         if not self:
             return data
         if isinstance(data, str):
+            if identifier:
+                return MASK if data in self.text_values else data
             return self.mask_text(data)
         if isinstance(data, dict):
-            return {key: MASK if self._is_masked_key(key) and data[key] not in (None, "") else self.mask(value)
-                    for key, value in data.items()}
+            return {key: MASK if self._is_masked_key(key) and data[key] not in (None, "")
+                    else self.mask(value, is_identifier_key(key)) for key, value in data.items()}
         if isinstance(data, (list, tuple)):
-            return [self.mask(item) for item in data]
+            return [self.mask(item, identifier) for item in data]
         return data
+
+
+SNAKE_IDENTIFIER = re.compile(r"(^|_)ids?$", re.IGNORECASE)
+CAMEL_IDENTIFIER = re.compile(r"[a-z0-9]Ids?$")
+
+
+def is_identifier_key(key) -> bool:
+    """``instance_id``, ``InstanceIds``, ``invoke_ids``, ``RequestId`` ...: names of cloud-generated identifiers."""
+    return isinstance(key, str) and bool(SNAKE_IDENTIFIER.search(key) or CAMEL_IDENTIFIER.search(key))
 
 
 def secret_parameter_names(names, parameters, field: str = "secret_parameters", must_be_given: bool = True) -> list:

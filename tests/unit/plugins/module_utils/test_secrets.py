@@ -61,3 +61,14 @@ def test_errors_are_masked():
     secrets = parameter_secrets({"DbPassword": "hunter2-long"}, ["DbPassword"])
     error = secrets.mask_error(AlicloudError("rejected hunter2-long", code="X"))
     assert "hunter2-long" not in str(error) and MASK in str(error)
+
+
+def test_a_secret_inside_a_cloud_generated_id_leaves_the_id_intact():
+    """Found by the independent attack: a secret that happened to be part of an instance id masked the id."""
+    from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets
+
+    secrets = Secrets(values=["bpjzbup6st"])
+    masked = secrets.mask({"instance_id": "i-bpjzbup6sticjcz0ja99", "InstanceIds": ["i-bpjzbup6sticjcz0ja99"],
+                           "output": "pw=bpjzbup6st", "RequestId": "bpjzbup6st", "Valid": "x bpjzbup6st"})
+    assert masked == {"instance_id": "i-bpjzbup6sticjcz0ja99", "InstanceIds": ["i-bpjzbup6sticjcz0ja99"],
+                      "output": "pw=********", "RequestId": "********", "Valid": "x ********"}
