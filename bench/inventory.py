@@ -99,7 +99,7 @@ def compare(emu, source: Path, size: int) -> dict:
     """``ansible-inventory --list`` on ``source`` and on the static file of its answer, interleaved; best runs."""
     command = [str(BIN / "ansible-inventory"), "--list", "-i"]
     runs, static, expected, same = {"ecs": [], "static": []}, None, {}, False
-    for _ in range(REPEATS):
+    for _repeat in range(REPEATS):
         wall, cpu, proc = timed(command + [str(source)], emu.env)
         runs["ecs"].append((wall, cpu))
         expected = listed_hosts(proc)
@@ -108,7 +108,7 @@ def compare(emu, source: Path, size: int) -> dict:
         wall, cpu, listed = timed(command + [str(static)], emu.env)
         runs["static"].append((wall, cpu))
         same = listed_hosts(listed) == expected and len(expected) == size
-    best = {kind: (min(w for w, _ in values), min(c for _, c in values)) for kind, values in runs.items()}
+    best = {kind: (min(w for w, _cpu in values), min(c for _wall, c in values)) for kind, values in runs.items()}
     return {
         "hosts_listed": len(expected),
         "list_seconds": round(best["ecs"][0], 2),
@@ -148,8 +148,8 @@ def measure(size: int) -> dict:
             "describe_instances_calls": calls.get("DescribeInstances", 0),
             "describe_regions_calls": calls.get("DescribeRegions", 0),
             "expected_describe_instances_calls": sum(math.ceil(n / 100) for n in per_region.values()),
-            "ok": load.returncode == 0 and loaded["hosts"] == size
-                  and all(listing["static_same_hostvars"] for listing in listings.values()),
+            "ok": (load.returncode == 0 and loaded["hosts"] == size
+                   and all(listing["static_same_hostvars"] for listing in listings.values())),
             "error": None if load.returncode == 0 else load.stderr[-2000:],
         }
     finally:

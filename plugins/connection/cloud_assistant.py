@@ -26,7 +26,7 @@ description:
   - Linux instances (C(RunShellScript)). Windows instances (C(RunPowerShellScript)) are not supported yet.
   - See docs/connection.md for the limits of Cloud Assistant, the calls per task, and AWX.
 author:
-  - alicloud.oos contributors
+  - alicloud.oos contributors (!UNKNOWN)
 notes:
   - Everything a command carries (for a module, its arguments) is stored by Cloud Assistant with the
     invocation (C(DescribeInvocations) shows it for weeks) and, for files, with the C(SendFile) record. Use

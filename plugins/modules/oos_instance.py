@@ -17,7 +17,7 @@ description:
   - Idempotent. Instances already in the desired state are not touched; transitional states
     (C(Starting), C(Stopping), C(Pending)) are awaited before acting.
   - A batch call whose answer is lost (connection reset, timeout, 5xx) is not repeated blindly. The statuses
-    are read back, the instances it changed count as changed by this run (RV(changed), handlers), and only
+    are read back, the instances it changed count as changed by this run (C(changed), handlers), and only
     the ones it did not reach are sent again. No instance is rebooted twice.
   - Over inventory hosts (C(hosts=web)) without an instance option, the action plugin takes each
     host's instance from its hostvars and handles all hosts of the play batch with shared batched calls.

@@ -49,15 +49,18 @@ options:
     type: int
     default: 1800
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - alicloud.oos.auth
 attributes:
   check_mode:
     support: full
-    description: V(delete) reports the instances it would delete and sends only Describe requests; no watcher starts.
+    details: V(delete) reports the instances it would delete and sends only Describe requests; no watcher starts.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 author:
-  - alicloud.oos contributors
+  - alicloud.oos contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -96,7 +99,9 @@ instances:
     instance_id: {description: Instance id., type: str}
     instance_name: {description: Instance name., type: str}
     status: {description: Status when it was found., type: str}
-    image_name: {description: The image created from it (tag C(alicloud.oos:image)), if any., type: str}
+    image_name:
+      description: The image created from it (tag C(alicloud.oos:image)), if any.
+      type: str
 watch:
   description: The watcher (O(mode=delete_on_exit)); C(pid) is null when none could start.
   returned: when mode=delete_on_exit
@@ -104,7 +109,9 @@ watch:
   contains:
     pid: {description: Process id of the watcher., type: int}
     controller_pid: {description: Process id of the Ansible run it watches., type: int}
-    log: {description: What the watcher did, once it acted., type: str}
+    log:
+      description: What the watcher did, once it acted.
+      type: str
 released:
   description: Whether a watcher was released.
   returned: when mode=release

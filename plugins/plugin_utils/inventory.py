@@ -203,8 +203,9 @@ def hostvar_names(prefix: str = "", suffix: str = "") -> dict:
 DEFAULT_HOSTVAR_NAMES = hostvar_names()
 
 
-def host_variables(instance: dict, names: dict = DEFAULT_HOSTVAR_NAMES) -> dict:
+def host_variables(instance: dict, names: dict | None = None) -> dict:
     """The host variables of an instance record, named by ``names`` (see ``hostvar_names``)."""
+    names = DEFAULT_HOSTVAR_NAMES if names is None else names
     return {names[key]: value for key, value in instance.items()}
 
 
@@ -326,10 +327,10 @@ def load_failure(failures: dict, regions: list, strict_regions: bool) -> Invento
         return credentials_refused(refused[0])
     if len(failures) == len(regions):
         return InventoryLoadError(f"could not read any region ({len(failures)} of {len(regions)} failed), so the "
-                             f"inventory would be empty: {summary}")
+                                  f"inventory would be empty: {summary}")
     if strict_regions:
         return InventoryLoadError(f"{len(failures)} of {len(regions)} region(s) failed to load: {summary}. Set "
-                             "strict_regions: false to load the other regions and only warn")
+                                  "strict_regions: false to load the other regions and only warn")
     return None
 
 

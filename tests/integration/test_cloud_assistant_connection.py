@@ -216,7 +216,7 @@ def test_inventory_option_sets_the_connection(fleet):
 def test_one_instance_under_four_names_at_once_with_a_cold_cache(fleet, tmp_path):
     """Concurrent runs send the same module code and the same file to one instance: each upload joins only its
     own SendFile parts (an instance listed twice, parallel AWX jobs)."""
-    emu, _ = fleet(1)
+    emu, _inventory = fleet(1)
     [instance] = emu.instances()
     aliases = tmp_path / "aliases.ini"
     aliases.write_text("[a]\n" + "".join(f"a{n} instance_id={instance['InstanceId']}\n" for n in range(4))

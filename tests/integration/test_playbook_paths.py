@@ -39,7 +39,7 @@ def run_from(cwd: Path, env: dict, name: str, extra_vars: dict, inventory: Path 
     if inventory:
         cmd += ["-i", str(inventory)]
     return subprocess.run(cmd, cwd=cwd, env=dict(env, PWD=str(REPO_ROOT)), capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, check=False)
 
 
 @pytest.fixture

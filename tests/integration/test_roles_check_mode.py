@@ -133,7 +133,7 @@ def _settled(emu) -> list:
     deadline = time.monotonic() + 30
     while True:
         instances = [(i["InstanceId"], i["Status"]) for i in emu.instances()]
-        if not any(status in ("Pending", "Starting", "Stopping") for _, status in instances) or time.monotonic() > deadline:
+        if not any(status in ("Pending", "Starting", "Stopping") for _name, status in instances) or time.monotonic() > deadline:
             return instances
         time.sleep(0.1)
 

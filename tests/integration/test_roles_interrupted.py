@@ -76,7 +76,7 @@ POINTS = [
 
 @pytest.mark.heavy(30)
 @pytest.mark.parametrize("signum,after,script", POINTS,
-                         ids=[f"{signal.Signals(s).name}-after-{a}" for s, a, _ in POINTS])
+                         ids=[f"{signal.Signals(s).name}-after-{a}" for s, a, _script in POINTS])
 def test_interrupted_run_deletes_its_builder(slow, playbook, tmp_path, signum, after, script):
     seeded = instance_ids(slow)
     extra_vars = _update_image_vars(slow, "interrupted-image", script)
