@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,10 @@ def test_modules_facts_files_and_outputs(fleet, tmp_path):
         root = Path(host["FileRoot"])
         assert not list((root / "tmp").glob("ansible-ca-*"))
         assert not list((root / "root/.ansible/cloud_assistant/parts").iterdir())
+        # The async task's wrapper removes its own temporary directory in the background, after the job ended.
+        deadline = time.monotonic() + 30
+        while list((root / "root/.ansible/tmp").iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.5)
         assert not list((root / "root/.ansible/tmp").iterdir())
     counts = calls(emu)
     assert counts["SendFile"] >= 43 and counts["RunCommand"] > 0   # the 1 MiB file went in SendFile parts
