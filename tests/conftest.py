@@ -11,7 +11,6 @@ import textwrap
 import threading
 import urllib.request
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -135,7 +134,6 @@ def start_emulator(*args: str, timeout: float = 60.0) -> Emulator:
             if line.startswith(READY_LINE_PREFIX):
                 url = line[len(READY_LINE_PREFIX):].strip()
                 # Keep draining stdout so the emulator never blocks on a full pipe.
-                import threading
                 threading.Thread(target=collections.deque, args=(proc.stdout, 0), daemon=True).start()
                 return Emulator(process=proc, url=url)
         if proc.poll() is not None:
@@ -164,32 +162,13 @@ def emulator(emulator_factory):
     return emulator_factory("--instances", "20", "--seed", "1", "--transition-seconds", "0.2")
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    posts: list
-
-    def do_POST(self):  # noqa: N802 - http.server API
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.posts.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body or b"null")})
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(b'{"errcode": 0, "errmsg": "ok"}')
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def webhook():
     """A local HTTP receiver standing in for a webhook (DingTalk robot, approval URL): records every POST."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    server.posts = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/robot/send?access_token=test"
-    yield server
-    server.shutdown()
-    server.server_close()
+    from tests.integration.converter.webhook import receiver
+
+    with receiver() as server:
+        yield server
 
 
 @dataclass
