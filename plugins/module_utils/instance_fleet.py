@@ -55,15 +55,14 @@ def selection_from_params(params: dict) -> tuple:
 
     Raises AlicloudInputError when none or several are set, or an id list is empty.
     """
-    given = [name for name in SELECTION_OPTIONS if params.get(name) is not None and params.get(name) != ""]
-    for name in ("filters", "tags", "targets"):
+    empty_list = params.get("instance_ids") == []
+    given = [name for name in SELECTION_OPTIONS
+             if params.get(name) not in (None, "") and not (name == "instance_ids" and empty_list)]
+    for name in QUERY_OPTIONS:
         if name in given and params[name] in ({}, []):
             # An empty query would mean every instance of the region.
             raise AlicloudInputError(name, f"{name} is empty: give at least one condition, such as {{Env: dev}}, "
                                      "or remove the option")
-    if params.get("instance_ids") == []:
-        given.remove("instance_ids")
-    empty_list = params.get("instance_ids") == []
     if set(given) == {"filters", "tags"}:
         filters = params["filters"]
         if isinstance(filters, dict) and filters.get(TAGS_FILTER):
@@ -79,8 +78,6 @@ def selection_from_params(params: dict) -> tuple:
     value = params[name]
     if name == "tags":
         return "filters", {TAGS_FILTER: value}
-    if name == "filters" and not value:
-        raise AlicloudInputError("filters", "filters is empty: give at least one filter, such as {Status: Running}")
     if name == "instance_id":
         value = [value]
     if name in ("instance_id", "instance_ids"):
