@@ -101,7 +101,10 @@ def test_interrupted_run_deletes_its_builder(slow, playbook, tmp_path, signum, a
     deleted = [m for m in slow.control("mutations") if m["action"] == "DeleteInstance"]
     assert len(deleted) == 1 and deleted[0]["instance_id"] not in seeded
     (log,) = (tmp_path / f"alicloud-oos-watch-{os.getuid()}").glob("*.log")
-    assert f"done: {{'changed': True, 'instances': [{{'instance_id': '{deleted[0]['instance_id']}'" in log.read_text()
+    # The watcher writes its result once the deletion call returned: the instance may be gone a moment before.
+    done = f"done: {{'changed': True, 'instances': [{{'instance_id': '{deleted[0]['instance_id']}'"
+    _wait(lambda: done in log.read_text(), what="the watcher to log what it deleted")
+    assert done in log.read_text()
     assert slow.access_key_secret not in log.read_text()
     images = _own_images(slow, "interrupted-image")
     if after == "CreateImage":
