@@ -283,6 +283,10 @@ def execution_task(module) -> dict:
     return result
 
 
+# NotifyExecution's refusals when the execution has nothing left to answer.
+NOTHING_WAITING_CODES = ("InvalidStatus.Execution", "IncorrectExecutionStatus")
+
+
 def _waiting_on(execution: dict) -> set:
     return {t.get("TaskExecutionId") or t.get("TaskName") for t in execution.get("CurrentTasks") or []}
 
@@ -290,15 +294,23 @@ def _waiting_on(execution: dict) -> set:
 def notify(client, execution: dict, request: dict) -> None:
     """NotifyExecution, never repeated blindly: a second Approve could answer the execution's next
     approval. After a lost answer the execution is read back: if it no longer waits on the same task,
-    the lost call did it; if it still does, the call is sent again."""
+    the lost call did it; if it still does, the call is sent again. The service takes a moment to leave
+    Waiting after an answer, so a resend refused because nothing waits any more also means the lost
+    call did it."""
+    answer_lost = False
     for _attempt in range(client.retry.attempts):
         try:
             client.call("NotifyExecution", request, read_back=True)
             return
         except OutcomeUnknown:
+            answer_lost = True
             latest = get_execution(client, execution["ExecutionId"])
             if latest.get("Status") != WAITING or _waiting_on(latest) != _waiting_on(execution):
                 return
+        except AlicloudError as error:
+            if not answer_lost or error.code not in NOTHING_WAITING_CODES:
+                raise
+            return
     raise AlicloudError(f"NotifyExecution on {execution['ExecutionId']} lost its answer {client.retry.attempts} times "
                         "and the execution still waits: check it with oos_execution_info", code="OutcomeUnknown",
                         product="oos", action="NotifyExecution")

@@ -35,7 +35,8 @@ def create_engine(oos_service):
             self.engine = OOSEngine(
                 self._call_api, get_template=self._get_template, on_execution=self._child_started,
                 action_templates=service.action_templates, time_scale=TIME_SCALE,
-                default_region=service.world.default_region, on_change=self._sync, call_roa=self._call_roa)
+                default_region=service.world.default_region, on_change=self._sync, call_roa=self._call_roa,
+                answer_seconds=service.world.transition_seconds)
 
         # -- called by oos.py with the world lock held: never block
         def start(self, execution) -> None:

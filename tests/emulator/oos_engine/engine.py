@@ -205,8 +205,11 @@ class OOSEngine:
                  on_execution: Callable | None = None, record_lock=None, action_templates=None,
                  time_scale: float = 0.02, account_id: str = "1234567890123456", default_region: str = "cn-hangzhou",
                  executed_by: str = "emulator-user", on_change: Callable | None = None,
-                 call_roa: Callable | None = None):
+                 call_roa: Callable | None = None, answer_seconds: float = 0.0):
         self.call_api = call_api
+        # Real seconds an answered task still shows Waiting: OOS takes a moment to act on NotifyExecution,
+        # and a client that lost the answer must cope with that window.
+        self.answer_seconds = answer_seconds
         self.call_roa = call_roa
         self.on_change = on_change
         self.get_template = get_template
@@ -450,6 +453,9 @@ class OOSEngine:
                     self._changed.wait(1.0)
                 if wait.answer is None:
                     raise ExecutionCancelled()
+                answered_at = time.monotonic()
+                while not run.is_cancelled and time.monotonic() - answered_at < self.answer_seconds:
+                    self._changed.wait(self.answer_seconds - (time.monotonic() - answered_at))
                 task_execution.update(Status="Running", UpdateDate=utcnow())
                 if wait.answer.get("note"):
                     task_execution["ExtraData"] = {"NotifyNote": wait.answer["note"]}
