@@ -11,6 +11,7 @@ The data is generated: ``product_catalog.py`` from the official SDK packages (``
   bare host; it overrides the table (``ALICLOUD_ENDPOINT`` points every product at one gateway).
 * ``api_style(product)``: ``"ROA"`` (APIs are paths, e.g. CS), ``"RPC"``, or None when unknown or mixed.
 * ``unresolvable_service(service)``: why an OOS template's ``Service`` cannot be called (None when it can).
+* ``oos_only_service(service)``: why only OOS itself can make a call to ``service`` (None when the client can).
 * ``is_read_only(action)``: Describe*/List*/Get*/Query*/Check* never change anything.
 * ``accepts_client_token``, ``page_size_limit``, ``json_parameters``, ``plural_repeat_list``: API facts.
 """
@@ -57,6 +58,24 @@ def api_style(product: str):
     """``"ROA"``, ``"RPC"``, or None when the product is unknown or has both (either style may be right)."""
     known = PRODUCTS.get(normalize_product(product))
     return known[1] if known else None
+
+
+# Products in the catalogue whose requests the client layer cannot sign: OSS signs each request with its own
+# scheme against a bucket host (``?acl``-style sub-resources), not with the OpenAPI gateway's signature.
+OWN_SIGNATURE = {"oss": "OSS signs requests with its own scheme against a bucket host, which alicloud.oos does "
+                        "not implement"}
+
+
+def oos_only_service(service):
+    """Why a call to ``service`` can only be made by OOS itself (converted templates delegate such a task to OOS);
+    None when the client can make it or the name is computed at run time."""
+    if not isinstance(service, str) or "{{" in service:
+        return None
+    try:
+        code = normalize_product(service)
+    except AlicloudInputError:
+        return None
+    return OWN_SIGNATURE.get(code)
 
 
 def unresolvable_service(service):
@@ -133,6 +152,9 @@ def resolve_endpoint(product: str, region=None, version=None, endpoint=None) -> 
     table's version. Unknown products need both ``version`` and ``endpoint``.
     """
     code = normalize_product(product)
+    if code in OWN_SIGNATURE:
+        raise AlicloudInputError("service", f"{product!r} cannot be called here: {OWN_SIGNATURE[code]}. Run the call "
+                                 "in OOS (alicloud.oos.oos_execution with a one-task template) or use an OSS module")
     known = PRODUCTS.get(code)
     if version is not None and not (isinstance(version, str) and _VERSION.match(version)):
         raise AlicloudInputError("version", f"{version!r} is not an API version; use the YYYY-MM-DD form, e.g. 2014-05-26")

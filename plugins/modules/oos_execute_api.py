@@ -35,6 +35,8 @@ options:
         official Alibaba Cloud SDK packages (C(plugins/module_utils/product_catalog.py)). Any other product needs
         O(version) and O(endpoint).
       - V(FC) (Function Compute 2.0) endpoints name the account id, so FC needs O(endpoint).
+      - V(OSS) is refused before anything is sent, since OSS signs requests with its own scheme against a bucket host.
+        Run such calls in OOS (M(alicloud.oos.oos_execution) with a one-task template), as converted templates do.
     type: str
     required: true
     aliases: [product]

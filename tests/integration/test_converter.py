@@ -68,13 +68,13 @@ def test_bad_parameters_fail_once_naming_each(tmp_path, playbook):
 
 def test_unsupported_constructs_fail_the_lookup_listing_every_problem(tmp_path):
     bad = tmp_path / "bad.yml"
-    bad.write_text("FormatVersion: OOS-2019-06-01\nTasks:\n  - {Name: a, Action: 'ACS::GitCodeRepo'}\n"
-                   "  - {Name: b, Action: 'ACS::ECS::StopInstance', Properties: {instanceId: i-1, hibernate: true}}\n")
+    bad.write_text("FormatVersion: OOS-2019-06-01\nTasks:\n  - {Name: a, Action: 'ACS::Template', Properties: {TemplateName: ../x}}\n"
+                   "  - {Name: b, Action: 'ACS::ECS::StopInstance', Properties: {instanceId: i-1, hibernating: true}}\n")
     proc = convert_with_playbook(bad, tmp_path / "out.yml")
     assert proc.returncode != 0
     output = proc.stdout + proc.stderr
-    assert "unsupported ACS::GitCodeRepo" in output and "at Tasks[0] (a)" in output and "at Tasks[1] (b)" in output
-    assert "the converter does not pass the property hibernate" in output
+    assert "TemplateName '../x' is not a template name" in output and "at Tasks[0] (a)" in output and "at Tasks[1] (b)" in output
+    assert "ACS::ECS::StopInstance has no property hibernating" in output
     assert "Traceback" not in output
 
 

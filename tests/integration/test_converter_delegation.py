@@ -61,3 +61,35 @@ def test_an_unmapped_product_action_runs_as_an_oos_execution(tmp_path, cloud):
     assert "StartExecution" in actions and "InvokeCommand" not in actions
     invocations = cloud.control("invocations")
     assert len(invocations) == 1 and instance in repr(invocations)
+
+
+HIBERNATE = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  instanceId: {Type: String}
+Tasks:
+  - Name: stopAndKeepMemory
+    Action: ACS::ECS::StopInstance
+    Properties: {instanceId: '{{ instanceId }}', hibernate: true}
+"""
+
+
+@pytest.mark.heavy(30)
+def test_a_property_the_native_mapping_does_not_pass_makes_oos_run_the_task(tmp_path, cloud):
+    """hibernate is not an oos_instance option: the task is delegated whole, never run without it."""
+    src, dest = tmp_path / "template.yml", tmp_path / "playbook.yml"
+    src.write_text(HIBERNATE)
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "alicloud.oos.convert_template", "-e", f"src={src}",
+                           "-e", f"dest={dest}"], cwd=REPO_ROOT, env=clean_environment(), capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert "# Tasks[0] (ACS::ECS::StopInstance) is delegated" in dest.read_text()
+    instance = cloud.instances()[0]["InstanceId"]
+    result = run_playbook(dest, cloud.env, extra_vars={"instanceId": instance})
+    assert result.rc == 0, result.output[-5000:]
+    assert cloud.instances()[0]["Status"] == "Stopped"
+    assert "StopInstance" not in [r["action"] for r in cloud.control("requests")]   # OOS made the call
+    assert len([m for m in cloud.control("mutations") if m["action"] == "StopInstance"]) == 1
+    # OOS ran its StopInstance action (a child execution) with the property the native mapping lacks.
+    executions = cloud.control("executions")
+    assert any(e.get("Parameters", {}).get("hibernate") is True for e in executions), executions

@@ -400,9 +400,10 @@ ECS_NATIVE = {
     "acs::ecs::deleteinstance": map_delete_instance,
 }
 
-# The properties of each natively mapped action's OOS definition that its mapping passes on. Any other
-# property is refused at conversion (nothing the template says is dropped), unless it holds the definition's
-# Default, which changes nothing (REFUSED_UNLESS_DEFAULT).
+# The properties of each natively mapped action's OOS definition that its mapping passes on. The definition's
+# other properties (DELEGATED_UNLESS_DEFAULT) make OOS run the task instead (nothing the template says is
+# dropped), unless they hold the definition's Default, which changes nothing. A property the definition does not
+# have is refused at conversion, as OOS refuses it.
 NATIVE_PROPERTIES = {
     "acs::ecs::runcommand": ("regionId", "instanceId", "commandType", "commandContent", "workingDir", "timeout",
                              "enableParameter", "parameters", "username", "windowsPasswordName"),
@@ -416,23 +417,30 @@ NATIVE_PROPERTIES = {
                                "tags"),
     "acs::ecs::deleteinstance": ("regionId", "instanceId"),
 }
-REFUSED_UNLESS_DEFAULT = {
+DELEGATED_UNLESS_DEFAULT = {
     "acs::ecs::stopinstance": {"hibernate": False},
     "acs::ecs::createimage": {"resourceGroupId": "", "detectionStrategy": ""},
 }
 
 
+def unknown_properties(key: str, props: dict) -> list:
+    """Properties the OOS definition of a natively mapped action does not have (refused, as OOS refuses them)."""
+    known = set(NATIVE_PROPERTIES[key]) | set(DELEGATED_UNLESS_DEFAULT.get(key, {}))
+    return [name for name in props if name not in known]
+
+
 def unmapped_properties(key: str, props: dict) -> list:
-    """The properties of a natively mapped action its mapping would not pass on (to refuse at conversion)."""
-    accepted = NATIVE_PROPERTIES[key]
-    defaults = REFUSED_UNLESS_DEFAULT.get(key, {})
-    return [name for name, value in props.items() if name not in accepted
-            and not (name in defaults and isinstance(value, type(defaults[name])) and value == defaults[name])]
+    """Properties of the definition the native mapping does not pass on, set to something other than their
+    Default: OOS runs such a task."""
+    defaults = DELEGATED_UNLESS_DEFAULT.get(key, {})
+    return [name for name, value in props.items() if name in defaults
+            and not (isinstance(value, type(defaults[name])) and value == defaults[name])]
 
 
 TRIGGERS = ("acs::timertrigger", "acs::eventtrigger", "acs::alarmtrigger")
+# Actions with no Ansible counterpart: OOS runs them (the task is delegated, see generator.delegation_reason).
 UNSUPPORTED = {
-    "acs::gitcoderepo": "ACS::GitCodeRepo (a code-repository trigger with no Ansible counterpart)",
+    "acs::gitcoderepo": "ACS::GitCodeRepo (a code-repository authorization)",
     "acs::loop": "ACS::Loop (multi-task loop bodies)",
     "acs::executehttprequest": "ACS::ExecuteHttpRequest",
 }

@@ -16,7 +16,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.alicloud.oos.plugins.module_utils.products import unresolvable_service
+from ansible_collections.alicloud.oos.plugins.module_utils.products import oos_only_service, unresolvable_service
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, parameters, product_actions, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
@@ -26,7 +26,8 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import (
     Code, TemplateList, TemplateMap, TemplateText, expr, literal, mark)
 
-NEXT_END = "__end_ok__"   # OnError ACS::NEXT on the last task: the execution still ends successfully
+NEXT_END = "__end_ok__"
+API_ACTIONS = ("acs::executeapi", "acs::waitfor", "acs::checkfor")   # OnError ACS::NEXT on the last task: the execution still ends successfully
 _TASK_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
 _PRODUCT_ACTION = re.compile(r"^ACS::[A-Za-z0-9_\-]+::[A-Za-z0-9_\-]+$", re.IGNORECASE)
 _TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_\-]+(?:::[A-Za-z0-9_\-]+)*$")
@@ -225,8 +226,9 @@ class Converter:
         step = Step(task=data, index_label=label, ctx=ctx, register=self.unique("oos_result"),
                     props_expr=f"(oos_task.Properties | default({{}}) | {F}oos_render({ctx}))")
         nested = key == "acs::template" or (key.count("::") == 2 and key not in actions.ECS_NATIVE)
-        if loop and ((nested and not allow_split) or self.delegated_action(key, task)):
-            if self.delegated_action(key, task):
+        delegated = self.delegation_reason(key, task)
+        if loop and ((nested and not allow_split) or delegated):
+            if delegated:
                 self.delegated.append((label, action))
             mapped = actions.map_delegated_loop(step)
         else:
@@ -358,20 +360,28 @@ class Converter:
     # -- actions ------------------------------------------------------------------------------
     def map_action(self, step: Step, key: str, depth: int) -> Mapped | None:
         task = step.task
-        if key in actions.UNSUPPORTED:
-            self.problem(step.index_label, task, f"unsupported {actions.UNSUPPORTED[key]}")
+        if key in actions.ECS_NATIVE:
+            unknown = actions.unknown_properties(key, task.get("Properties") or {})
+            if unknown:
+                self.problem(step.index_label, task, f"{task['Action']} has no propert"
+                             f"{'y' if len(unknown) == 1 else 'ies'} {', '.join(map(str, unknown))} (it takes: "
+                             f"{', '.join(actions.NATIVE_PROPERTIES[key] + tuple(actions.DELEGATED_UNLESS_DEFAULT.get(key, {})))})")
+                return None
+        if key == "acs::template" and not self.valid_template_name(step):
             return None
+        if self.delegation_reason(key, task):
+            # OOS runs this one task, exactly as it runs it (named in the playbook's header).
+            name = (task.get("Properties") or {}).get("TemplateName") if key == "acs::template" else None
+            self.delegated.append((step.index_label, f"ACS::Template {name}" if isinstance(name, str) and "{{" not in name
+                                   else task["Action"]))
+            return actions.map_delegated_task(step)
         if key == "acs::selecttargets":
             resource = str((task.get("Properties") or {}).get("ResourceType", "ALIYUN::ECS::Instance"))
             computed = "{{" in resource
-            if not computed and resource.lower() not in SELECT_TARGET_RESOURCES:
-                self.problem(step.index_label, task, f"unsupported SelectTargets ResourceType {resource} (supported: "
-                             + ", ".join(SELECT_TARGET_TYPES) + ")")
-                return None
             # Only static ECS targets can be bound to inventory hosts; other types are listed through their API.
             inventory = self.inventory_bound and not computed and resource.lower() == "aliyun::ecs::instance"
             return actions.map_select_targets(step, inventory)
-        if key in ("acs::executeapi", "acs::waitfor", "acs::checkfor"):
+        if key in API_ACTIONS:
             # A product the client layer cannot resolve fails here, not as a playbook that fails later.
             unresolvable = unresolvable_service((task.get("Properties") or {}).get("Service"))
             if unresolvable:
@@ -380,43 +390,61 @@ class Converter:
         if key in actions.BUILTIN:
             return actions.BUILTIN[key](step)
         if key in actions.ECS_NATIVE:
-            unmapped = actions.unmapped_properties(key, task.get("Properties") or {})
             local = action_index(self.options.action_templates_path).get(key)
-            if unmapped and local:
+            if actions.unmapped_properties(key, task.get("Properties") or {}) and local:
                 return self.map_nested(step, depth, local)   # the definition takes every property
-            if unmapped:
-                self.problem(step.index_label, task, f"{task['Action']}: the converter does not pass the propert"
-                             f"{'y' if len(unmapped) == 1 else 'ies'} {', '.join(map(str, unmapped))} (it passes: "
-                             f"{', '.join(actions.NATIVE_PROPERTIES[key])}); remove {'it' if len(unmapped) == 1 else 'them'}, set "
-                             "action_templates_path to a folder holding the action's definition, or run the template in "
-                             "OOS (alicloud.oos.oos_execution)")
-                return None
             return actions.ECS_NATIVE[key](step)
         if key == "acs::template":
             return self.map_nested(step, depth, None)
         if key in product_actions.DEFINITIONS:
             return self.map_nested(step, depth, None, builtin=key)
         if key.startswith("acs::") and key.count("::") == 2:
-            path = action_index(self.options.action_templates_path).get(key)
-            if path is None:
-                # Not mapped and no local definition: OOS runs this one task, exactly as it runs it.
-                self.delegated.append((step.index_label, task["Action"]))
-                return actions.map_delegated_task(step)
-            return self.map_nested(step, depth, path)
+            return self.map_nested(step, depth, action_index(self.options.action_templates_path)[key])
         self.problem(step.index_label, task, f"unsupported action {task['Action']}")
         return None
 
-    def delegated_action(self, key: str, task: dict) -> bool:
-        """A cloud product action with no mapping and no local definition (as an action, or an ACS::Template
-        naming one): one task run by OOS."""
+    def delegation_reason(self, key: str, task: dict) -> str | None:
+        """Why OOS itself must run this task (a one-task execution), or None when the playbook runs it: the
+        fallback for every construct the playbook cannot run as OOS would."""
+        props = task.get("Properties") if isinstance(task.get("Properties"), dict) else {}
+        local = action_index(self.options.action_templates_path)
+        if key in actions.UNSUPPORTED:
+            return f"{actions.UNSUPPORTED[key]} has no Ansible counterpart"
+        if key == "acs::selecttargets":
+            resource = str(props.get("ResourceType", "ALIYUN::ECS::Instance"))
+            if "{{" not in resource and resource.lower() not in SELECT_TARGET_RESOURCES:
+                return f"SelectTargets has no listing for {resource}"
+            return None
+        if key in API_ACTIONS:
+            return oos_only_service(props.get("Service"))
+        if key in actions.ECS_NATIVE:
+            unmapped = actions.unmapped_properties(key, props)
+            if unmapped and not actions.unknown_properties(key, props) and key not in local:
+                return f"the native mapping does not pass {', '.join(map(str, unmapped))}"
+            return None
         if key == "acs::template":
-            props = task.get("Properties") if isinstance(task.get("Properties"), dict) else {}
             name = props.get("TemplateName")
-            return ("TemplateContent" not in props and isinstance(name, str) and bool(_PRODUCT_ACTION.match(name))
-                    and self.find_named_template(name) is None)
-        return (key.startswith("acs::") and key.count("::") == 2 and key not in actions.ECS_NATIVE
-                and key not in product_actions.DEFINITIONS and key not in actions.UNSUPPORTED
-                and key not in action_index(self.options.action_templates_path))
+            if "TemplateContent" in props or not isinstance(name, str):
+                return None
+            if "{{" in name:
+                return "its TemplateName is computed at run time"
+            if _TEMPLATE_NAME.match(name) and self.find_named_template(name) is None:
+                return f"template {name} is not in template_paths (OOS finds it by name)"
+            return None
+        if (key.startswith("acs::") and key.count("::") == 2 and key not in product_actions.DEFINITIONS
+                and key not in local):
+            return "no native mapping and no local definition"
+        return None
+
+    def valid_template_name(self, step: Step) -> bool:
+        """A static TemplateName becomes a file name: never a path out of template_paths."""
+        props = step.task.get("Properties") if isinstance(step.task.get("Properties"), dict) else {}
+        name = props.get("TemplateName")
+        if "TemplateContent" in props or not isinstance(name, str) or "{{" in name or _TEMPLATE_NAME.match(name):
+            return True
+        self.problem(step.index_label, step.task, f"TemplateName {name!r} is not a template name (letters, digits, "
+                     "_, - and ::)")
+        return False
 
     def find_named_template(self, name: str) -> str | None:
         for folder in self.options.template_paths or []:
@@ -449,23 +477,10 @@ class Converter:
                 parameters_expr = f"(oos_task.Properties.Parameters | default({{}}) | {F}oos_render({step.ctx}) | {F}oos_json_value)"
             else:
                 name = props.get("TemplateName")
-                if not isinstance(name, str) or "{{" in name:
-                    self.problem(step.index_label, task, "unsupported ACS::Template with a computed TemplateName")
-                    return None
-                if not _TEMPLATE_NAME.match(name):
-                    # The name becomes a file name: never a path out of template_paths.
-                    self.problem(step.index_label, task, f"TemplateName {name!r} is not a template name (letters, "
-                                 "digits, _, - and ::)")
+                if not isinstance(name, str):
+                    self.problem(step.index_label, task, "ACS::Template needs TemplateName or TemplateContent")
                     return None
                 found = self.find_named_template(name)
-                if found is None and _PRODUCT_ACTION.match(name):
-                    # A product action's name (owned by OOS, e.g. ACS::ECS::CloneInstanceAcrossAZ): OOS runs it.
-                    self.delegated.append((step.index_label, f"ACS::Template {name}"))
-                    return actions.map_delegated_task(step)
-                if found is None:
-                    self.problem(step.index_label, task, f"unsupported ACS::Template {name} (not found: add its folder "
-                                 "to template_paths)")
-                    return None
                 child = load_child(found)
                 parameters_expr = f"(oos_task.Properties.Parameters | default({{}}) | {F}oos_render({step.ctx}) | {F}oos_json_value)"
         except ConversionError as error:

@@ -16,6 +16,8 @@ def test_known_products_resolve_to_regional_endpoints():
 
 def test_endpoint_override_applies_to_every_product():
     for code in products.known_products():
+        if products.oos_only_service(code):
+            continue
         assert products.resolve_endpoint(code, "cn-hangzhou", endpoint="http://127.0.0.1:8080")[:2] == ("127.0.0.1:8080", "http")
     assert products.resolve_endpoint("unlisted", None, version="2019-09-10", endpoint="unlisted.aliyuncs.com") == \
         ("unlisted.aliyuncs.com", "https", "2019-09-10")
@@ -86,7 +88,6 @@ def test_sdk_endpoints_agree_with_the_api_docs():
     ("DDS", "dds", "2015-12-01", "RPC", "mongodb.aliyuncs.com"),
     ("ECI", "eci", "2018-08-08", "RPC", "eci.aliyuncs.com"),
     ("SAE", "sae", "2019-05-06", "ROA", "sae.cn-hangzhou.aliyuncs.com"),
-    ("OSS", "oss", "2019-05-17", "ROA", "oss-cn-hangzhou.aliyuncs.com"),
     ("Ram", "ram", "2015-05-01", "RPC", "ram.aliyuncs.com"),
 ])
 def test_oos_service_names_resolve_like_the_sdk(service, code, version, style, host):
@@ -103,3 +104,14 @@ def test_unresolvable_services_name_the_fix():
     assert "product code" in products.unresolvable_service("e c s")
     with pytest.raises(AlicloudInputError, match="account id"):
         products.resolve_endpoint("FC", "cn-hangzhou")
+
+
+@pytest.mark.parametrize("service", ["OSS", "oss", "Oss"])
+def test_a_product_signed_its_own_way_is_refused_naming_the_way_out(service):
+    """OSS signs requests with its own scheme: the client refuses before sending, and converted templates
+    delegate such calls to OOS (products.oos_only_service)."""
+    with pytest.raises(AlicloudInputError) as info:
+        products.resolve_endpoint(service, "cn-hangzhou", endpoint="http://127.0.0.1:1")
+    assert info.value.field == "service" and "alicloud.oos.oos_execution" in info.value.message
+    assert products.oos_only_service(service)
+    assert products.oos_only_service("ECS") is None and products.oos_only_service("{{ svc }}") is None

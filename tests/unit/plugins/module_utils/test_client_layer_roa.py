@@ -46,7 +46,8 @@ def test_roa_read_only_follows_the_http_method_not_the_name():
 
 @pytest.mark.parametrize("options, field, text", [
     ({"service": "cs", "api": "DescribeClusterDetail", "uri": "clusters/c1"}, "uri", "must start with '/'"),
-    ({"service": "oss", "api": "GetBucketAcl", "uri": "?acl", "version": "2019-05-17"}, "uri", "?acl"),
+    ({"service": "cs", "api": "GetBucketAcl", "uri": "?acl"}, "uri", "?acl"),
+    ({"service": "oss", "api": "GetBucketAcl", "uri": "?acl", "version": "2019-05-17"}, "service", "oos_execution"),
     ({"service": "cs", "api": "DescribeClusterDetail"}, "uri", "CS APIs are ROA style"),
     ({"service": "ecs", "api": "DescribeInstances", "uri": "/instances"}, "uri", "ECS APIs are RPC style"),
     ({"service": "ecs", "api": "DescribeInstances", "body": {"a": 1}}, "body", "only for ROA calls"),

@@ -1,6 +1,8 @@
 """Structure of generated plays, error listing, survey and flowchart (no Ansible run)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import ConversionError, convert
@@ -68,7 +70,7 @@ def test_every_problem_is_listed_at_once():
     bad = """
 FormatVersion: OOS-2019-06-01
 Tasks:
-  - {Name: a, Action: 'ACS::GitCodeRepo'}
+  - {Name: a, Action: 'ACS::Template', Properties: {TemplateName: '../../etc/passwd'}}
   - {Name: b, Action: 'ACS::ECS::CreateSnapshot', Properties: {diskId: d-1, encrypted: true}}
   - {Name: c, Action: 'ACS::Sleep', OnError: nowhere, Properties: {Duration: PT1S}}
 """
@@ -76,11 +78,32 @@ Tasks:
         convert(content=bad)
     problems = info.value.problems
     assert len(problems) == 3
-    assert problems[0].startswith("unsupported ACS::GitCodeRepo") and problems[0].endswith("at Tasks[0] (a)")
+    assert problems[0] == ("TemplateName '../../etc/passwd' is not a template name (letters, digits, _, - and ::) "
+                           "at Tasks[0] (a)")
     assert problems[1] == ("ACS::ECS::CreateSnapshot has no property encrypted (it takes: regionId, diskId, snapshotName, "
                            "retentionDays, tags) at Tasks[1] (b)")
     assert problems[2] == ("OnError 'nowhere' is not a task of this template (use a task name, ACS::NEXT or ACS::END) "
                            "at Tasks[2] (c)")
+
+
+@pytest.mark.parametrize("task, delegated", [
+    ({"Name": "repo", "Action": "ACS::GitCodeRepo", "Properties": {"Platform": "github", "Owner": "o",
+                                                                  "Repository": "r"}}, "ACS::GitCodeRepo"),
+    ({"Name": "pick", "Action": "ACS::SelectTargets",
+      "Properties": {"ResourceType": "ALIYUN::SLB::LoadBalancer", "Filters": [{"Type": "All"}]}}, "ACS::SelectTargets"),
+    ({"Name": "run", "Action": "ACS::Template", "Properties": {"TemplateName": "{{ which }}"}}, "ACS::Template"),
+    ({"Name": "run", "Action": "ACS::Template", "Properties": {"TemplateName": "my-own-template"}},
+     "ACS::Template my-own-template"),
+    ({"Name": "put", "Action": "ACS::ExecuteAPI",
+      "Properties": {"Service": "OSS", "API": "PutBucketAcl", "Method": "PUT", "URI": "?acl"}}, "ACS::ExecuteAPI"),
+])
+def test_constructs_the_playbook_cannot_run_are_delegated_to_oos_one_task_each(task, delegated):
+    template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {"which": {"Type": "String", "Default": "x"}},
+                "Tasks": [{"Name": "first", "Action": "ACS::Sleep", "Properties": {"Duration": "PT1S"}}, task]}
+    result = convert(content=json.dumps(template))
+    assert result.delegated == [("Tasks[1]", delegated)]
+    text = result.playbook_yaml("t.yml")
+    assert text.count("alicloud.oos.oos_execution:") == 1 and f"# Tasks[1] ({delegated}) is delegated" in text
 
 
 def test_tasks_as_a_map_and_json_are_accepted():
@@ -166,7 +189,6 @@ Tasks:
     result = convert(content=named)
     assert result.delegated == [("Tasks[0]", "ACS::Template ACS::ECS::CloneInstanceAcrossAZ")]
     assert "alicloud.oos.oos_execution:" in result.playbook_yaml("t.yml")
-    with pytest.raises(ConversionError) as info:
-        convert(content=named.replace("ACS::ECS::CloneInstanceAcrossAZ", "my-own-template"))
-    assert info.value.problems == ["unsupported ACS::Template my-own-template (not found: add its folder to "
-                                   "template_paths) at Tasks[0] (clone)"]
+    # A template OOS knows by name (the account's own or public) and the folders do not hold: OOS runs it too.
+    result = convert(content=named.replace("ACS::ECS::CloneInstanceAcrossAZ", "my-own-template"))
+    assert result.delegated == [("Tasks[0]", "ACS::Template my-own-template")]

@@ -79,19 +79,15 @@ def test_select_targets_of_other_products_are_listed_through_their_api():
     assert merged["Instances"]["Instance"][0]["InstanceName"] == "db one"
 
 
-def test_computed_resource_type_converts_and_unknown_static_type_is_refused():
+def test_computed_resource_type_converts_and_unknown_static_type_is_delegated():
     template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {"kind": {"Type": "String"}},
                 "Tasks": [{"Name": "pick", "Action": "ACS::SelectTargets",
                            "Properties": {"ResourceType": "{{ kind }}", "Filters": [{"Type": "All"}]}}]}
     assert _calls(convert(content=template), "alicloud.oos.oos_execute_api")
     template["Tasks"][0]["Properties"]["ResourceType"] = "ALIYUN::SLB::LoadBalancer"
-    try:
-        convert(content=template)
-    except Exception as error:  # noqa: BLE001 - ConversionError
-        assert "unsupported SelectTargets ResourceType ALIYUN::SLB::LoadBalancer (supported: ALIYUN::ECS::Instance" in str(error)
-        assert str(error).endswith("at Tasks[0] (pick)")
-    else:
-        raise AssertionError("an unknown resource type must be refused")
+    result = convert(content=template)
+    assert result.delegated == [("Tasks[0]", "ACS::SelectTargets")]
+    assert _calls(result, "alicloud.oos.oos_execution") and not _calls(result, "alicloud.oos.oos_execute_api")
 
 
 def test_loop_inside_a_loop_is_delegated_to_oos_with_the_item_left_for_oos():

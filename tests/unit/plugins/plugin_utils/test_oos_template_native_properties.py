@@ -25,10 +25,10 @@ def definition(key: str) -> dict:
 def test_each_native_mapping_passes_or_refuses_every_property_of_the_definition(key):
     parameters = definition(key)["Parameters"]
     accepted = set(actions.NATIVE_PROPERTIES[key])
-    refused = actions.REFUSED_UNLESS_DEFAULT.get(key, {})
+    delegated = actions.DELEGATED_UNLESS_DEFAULT.get(key, {})
     assert accepted <= set(parameters), f"{key} accepts properties OOS does not have: {accepted - set(parameters)}"
-    assert set(parameters) - accepted == set(refused), f"{key}: properties neither passed nor refused"
-    for name, default in refused.items():
+    assert set(parameters) - accepted == set(delegated), f"{key}: properties neither passed nor delegated"
+    for name, default in delegated.items():
         assert parameters[name]["Default"] == default, (key, name)
 
 
@@ -53,22 +53,39 @@ def one_task(action: str, props: dict) -> str:
 
 
 @pytest.mark.parametrize("action, props, named", [
-    ("ACS::ECS::StopInstance", {"instanceId": "i-1", "hibernate": True}, "hibernate"),
-    ("ACS::ECS::CreateImage", {"instanceId": "i-1", "imageName": "x", "resourceGroupId": "rg-1"}, "resourceGroupId"),
+    ("ACS::ECS::StopInstance", {"instanceId": "i-1", "hibernating": True}, "hibernating"),
+    ("ACS::ECS::CreateImage", {"instanceId": "i-1", "imageName": "x", "resourceGroup": "rg-1"}, "resourceGroup"),
     ("ACS::ECS::RunCommand", {"instanceId": "i-1", "commandType": "RunShellScript", "commandContent": "id",
                               "colour": "red"}, "colour"),
     ("ACS::ECS::InstallCloudAssistant", {"instanceId": "i-1", "force": True}, "force"),
 ])
-def test_a_property_the_mapping_does_not_pass_is_refused_naming_it(action, props, named):
+def test_a_property_the_definition_does_not_have_is_refused_naming_it(action, props, named):
     with pytest.raises(ConversionError) as info:
         convert(content=one_task(action, props))
     assert len(info.value.problems) == 1 and f" {named} " in info.value.problems[0] and "at Tasks[0] (t)" in \
         info.value.problems[0]
 
 
-def test_a_refused_property_holding_its_default_changes_nothing_and_converts():
-    convert(content=one_task("ACS::ECS::StopInstance", {"instanceId": "i-1", "hibernate": False}))
-    convert(content=one_task("ACS::ECS::CreateImage", {"instanceId": "i-1", "imageName": "x", "detectionStrategy": ""}))
+@pytest.mark.parametrize("action, props", [
+    ("ACS::ECS::StopInstance", {"instanceId": "i-1", "hibernate": True}),
+    ("ACS::ECS::CreateImage", {"instanceId": "i-1", "imageName": "x", "resourceGroupId": "rg-1"}),
+    ("ACS::ECS::CreateImage", {"instanceId": "i-1", "imageName": "x", "detectionStrategy": "Standard"}),
+])
+def test_a_property_the_mapping_does_not_pass_makes_oos_run_the_task(action, props):
+    result = convert(content=one_task(action, props))
+    assert result.delegated == [("Tasks[0]", action)]
+    text = result.playbook_yaml("t.yml")
+    assert text.count("alicloud.oos.oos_execution:") == 1 and "alicloud.oos.oos_instance:" not in text \
+        and "alicloud.oos.oos_create_image:" not in text
+
+
+def test_a_delegated_property_holding_its_default_changes_nothing_and_stays_native():
+    for action, props, module in (
+            ("ACS::ECS::StopInstance", {"instanceId": "i-1", "hibernate": False}, "oos_instance"),
+            ("ACS::ECS::CreateImage", {"instanceId": "i-1", "imageName": "x", "detectionStrategy": ""},
+             "oos_create_image")):
+        result = convert(content=one_task(action, props))
+        assert result.delegated == [] and f"alicloud.oos.{module}:" in result.playbook_yaml("t.yml")
 
 
 def test_run_command_passes_every_property_to_the_module():
