@@ -20,7 +20,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.products import oos_o
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, parameters, product_actions, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES, SELECT_TARGET_TYPES
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.parameters import variable_for
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime import END, FAILED
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import (
