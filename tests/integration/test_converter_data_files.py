@@ -117,6 +117,18 @@ def test_a_parameters_file_that_is_no_mapping_is_refused(tmp_path, cloud):
     assert cloud.control("invocations") == []
 
 
+def test_a_parameters_file_naming_a_parameter_the_template_lacks_is_refused(tmp_path, cloud):
+    """As StartExecution refuses it: a misspelt name must not leave the real parameter at its default."""
+    playbook = convert(tmp_path)
+    parameters = tmp_path / "parameters.json"
+    parameters.write_text('{"instanceId": "i-1", "scirpt": "echo"}')
+    result = run_playbook(playbook, cloud.env, extra_vars={"oos_parameters_file": str(parameters)})
+    assert result.rc != 0
+    assert "oos_parameters_file: parameter scirpt is not defined in the template (it defines: " in result.output
+    assert "Traceback" not in result.output
+    assert cloud.control("invocations") == []
+
+
 @pytest.mark.heavy(30)
 def test_a_relative_parameters_file_is_read_from_the_working_directory(tmp_path, cloud):
     """As `-e @FILE` is: never the file of that name next to the playbook."""

@@ -222,12 +222,14 @@ def map_trigger(step: Step) -> Mapped:
     return Mapped([note], document=event, loopable=False)
 
 
-def data_file(variable: str, inner: bool = False):
-    """The mapping in the JSON/YAML file named by ``-e <variable>=PATH`` (empty without it), read as data."""
+def data_file(variable: str, inner: bool = False, names: str | None = None):
+    """The mapping in the JSON/YAML file named by ``-e <variable>=PATH`` (empty without it), read as data.
+    ``names``: the expression of the mapping whose keys are the only names the file may give (the parameters)."""
     # Relative to the directory ansible-playbook runs in, as -e @FILE is (lookup('file') alone would look next to
     # the playbook first).
+    known = f", {names}" if names else ""
     jinja = (f"(lookup('ansible.builtin.file', {variable} | ansible.builtin.expanduser | ansible.builtin.realpath) "
-             f"| from_yaml | {F}oos_data({literal(variable)})) "
+             f"| from_yaml | {F}oos_data({literal(variable)}{known})) "
              f"if {variable} is defined else {{}}")
     return f"({jinja})" if inner else expr(jinja)
 

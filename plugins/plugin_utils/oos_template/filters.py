@@ -91,16 +91,25 @@ def oos_start(specs, values, first_task, pseudo=None, pseudo_used=()):
     return context
 
 
-def oos_data(value, variable):
+def oos_data(value, variable, names=None):
     """Values read from a file the run was given (``-e oos_parameters_file=PATH``): a mapping, kept as data.
 
     Every string is marked unsafe, so ``{{ ACS::InstanceId }}`` or ``{{ dir }}`` in a value reaches the API as
-    written, on every ansible-core the collection supports.
+    written, on every ansible-core the collection supports. With ``names`` (the template's parameters), a name
+    the template does not define is refused, as StartExecution refuses it.
     """
     value = _plain(value)
     if not isinstance(value, dict):
         raise FilterInputError(f"{variable} must name a JSON or YAML file holding a mapping of names to values "
                                f"(such as {{\"instanceId\": \"i-123\"}}), got {type(value).__name__}")
+    if names is not None:
+        defined = list(_plain(names) or {})
+        unknown = [str(name) for name in value if name not in defined]
+        if unknown:
+            raise FilterInputError(f"{variable}: parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                                   f"{'are' if len(unknown) > 1 else 'is'} not defined in the template (it defines: "
+                                   f"{', '.join(defined) or 'no parameters'}); remove or rename "
+                                   f"{'them' if len(unknown) > 1 else 'it'}")
     return wrap_var(value)
 
 

@@ -555,7 +555,7 @@ def start_tasks(template: dict, first: str, store_refs: dict, pseudo_used: list)
     tasks = [
         {"name": "Start the OOS execution: parameters, defaults and pseudo-parameters",
          "vars": {"oos_parameter_values": values, "oos_pseudo_values": pseudo,
-                  "oos_file_parameters": actions.data_file("oos_parameters_file")},
+                  "oos_file_parameters": actions.data_file("oos_parameters_file", names="oos_parameters")},
          "ansible.builtin.set_fact": {"oos": expr(
              f"oos_parameters | {F}oos_start(oos_parameter_values, {literal(first)}, "
              f"oos_pseudo_parameters | default({{}}) | combine(oos_pseudo_values), {sorted(pseudo_used)!r})")}},
