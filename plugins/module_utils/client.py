@@ -35,6 +35,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import time
 import uuid
 from urllib.parse import parse_qsl, quote
@@ -104,6 +105,9 @@ def _forget_inherited_connections() -> None:
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_inherited_connections)
 ROA_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
+# Every API parameter name is spelt this way; anything else is a typo the service would answer with a signature
+# mismatch that blames the credentials.
+_PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
 # Headers the SDK computes and signs itself: a caller's value would break the signature or the request.
 RESERVED_HEADERS = ("host", "authorization", "content-length", "user-agent", "x-acs-action", "x-acs-version",
                     "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256", "x-acs-security-token",
@@ -143,8 +147,9 @@ def flatten_parameters(params, product=None, action=None) -> dict:
     as_json = json_parameters(product, action) if product and action else ()
     out = {}
     for key, value in params.items():
-        if not isinstance(key, str) or not key.strip():
-            raise AlicloudInputError("parameters", f"parameter names must be non-empty strings, got {key!r}")
+        if not isinstance(key, str) or not _PARAMETER_NAME.fullmatch(key):
+            raise AlicloudInputError("parameters", f"{key!r} is not an API parameter name: use letters, digits, '.', "
+                                     "'_' and '-', as the API reference spells it (e.g. InstanceId, Tag.1.Key)")
         if key in as_json and isinstance(value, (dict, list, tuple)):
             out[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
             continue

@@ -54,3 +54,16 @@ def test_find_list_paths_finds_wrapped_and_top_level_lists():
     body = {"RequestId": "r", "Instances": {"Instance": []}, "Executions": [], "Invocation": {"InvocationResults": {"InvocationResult": []}}}
     assert sorted(find_list_paths(body)) == [("Executions",), ("Instances", "Instance"),
                                              ("Invocation", "InvocationResults", "InvocationResult")]
+
+
+@pytest.mark.parametrize("name", ["Instance Id", "", " ", "Id\n", "Region/Id", 3])
+def test_a_parameter_name_no_api_has_is_refused_naming_it(name):
+    """Sent, such a name makes the service answer a signature mismatch that blames the AccessKey secret."""
+    with pytest.raises(AlicloudInputError) as info:
+        flatten_parameters({name: "x"})
+    assert info.value.field == "parameters" and repr(name) in info.value.message
+
+
+def test_nested_keys_are_data_and_pass_as_given():
+    assert flatten_parameters({"Tag": [{"Key": "acs:owner", "Value": "Red Hat"}]}) == {
+        "Tag.1.Key": "acs:owner", "Tag.1.Value": "Red Hat"}
