@@ -87,10 +87,12 @@ MUTATING_APIS = (
                           "applied, and it is sent again"),
     MutatingApi("ecs", "StartInstance", False, True,
                 "a Starting or Running instance answers `IncorrectInstanceStatus`", "DescribeInstances (`Status`)",
-                "`oos_execute_api` (OOS templates call it through `ACS::ExecuteAPI`)"),
+                "`oos_execute_api` (OOS templates call it through `ACS::ExecuteAPI`)",
+                done_codes=("IncorrectInstanceStatus",)),
     MutatingApi("ecs", "StopInstance", False, True,
                 "a Stopping or Stopped instance answers `IncorrectInstanceStatus`", "DescribeInstances (`Status`)",
-                "`oos_execute_api` (OOS templates call it through `ACS::ExecuteAPI`)"),
+                "`oos_execute_api` (OOS templates call it through `ACS::ExecuteAPI`)",
+                done_codes=("IncorrectInstanceStatus",)),
     MutatingApi("ecs", "RebootInstance", False, False,
                 "the instance is `Running` before and after: a second call reboots it again",
                 "DescribeInstances (`Status`, `StartTime`)",
@@ -122,7 +124,9 @@ MUTATING_APIS = (
                 "a second Approve could answer a later approval of the same execution", "ListExecutions (`Status`, "
                 "`CurrentTasks`)", "`oos_execution` (`state: approved`/`rejected`)",
                 read_back="`oos_execution` reads the execution back: no longer waiting on that task counts as "
-                          "notified by this run (`changed`), still waiting is sent again"),
+                          "notified by this run (`changed`), still waiting is sent again, and a repeat refused "
+                          "because nothing waits any more (OOS takes a moment to leave `Waiting`) means the lost call "
+                          "did it", done_codes=("InvalidStatus.Execution",)),
     MutatingApi("oos", "CancelExecution", False, True, "cancelling an execution that has ended changes nothing",
                 "ListExecutions (`Status`)", "`oos_execution` (`state: cancelled`)"),
     MutatingApi("oos", "CreateTemplate", False, True,

@@ -22,6 +22,7 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible_collections.alicloud.oos.plugins.module_utils.client_tokens import MAX_GENERATIONS, derive_client_token
 from ansible_collections.alicloud.oos.plugins.module_utils.polling import PollClock
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError, OutcomeUnknown
+from ansible_collections.alicloud.oos.plugins.module_utils.mutating_apis import done_codes
 from ansible_collections.alicloud.oos.plugins.module_utils.oos_templates import load_template_source
 from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets, parameter_secrets
 
@@ -283,10 +284,6 @@ def execution_task(module) -> dict:
     return result
 
 
-# NotifyExecution's refusals when the execution has nothing left to answer.
-NOTHING_WAITING_CODES = ("InvalidStatus.Execution", "IncorrectExecutionStatus")
-
-
 def _waiting_on(execution: dict) -> set:
     return {t.get("TaskExecutionId") or t.get("TaskName") for t in execution.get("CurrentTasks") or []}
 
@@ -308,7 +305,7 @@ def notify(client, execution: dict, request: dict) -> None:
             if latest.get("Status") != WAITING or _waiting_on(latest) != _waiting_on(execution):
                 return
         except AlicloudError as error:
-            if not answer_lost or error.code not in NOTHING_WAITING_CODES:
+            if not answer_lost or error.code not in done_codes("oos", "NotifyExecution"):
                 raise
             return
     raise AlicloudError(f"NotifyExecution on {execution['ExecutionId']} lost its answer {client.retry.attempts} times "

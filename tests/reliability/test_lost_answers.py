@@ -249,6 +249,7 @@ EXECUTE_API = """
     ("TagResources", "unknown"),     # not in the table, no ClientToken
     ("RebootInstance", "unknown"),   # in the table: a repeat would reboot again
     ("DeleteInstance", "ok"),        # a repeat answers InvalidInstanceId.NotFound: the first call did it
+    ("StopInstance", "ok"),          # a repeat answers IncorrectInstanceStatus (Stopping): the first call did it
     ("RunInstances", "ok"),          # ClientToken
 ])
 def test_execute_api_whose_answer_is_lost(api, outcome, emulator_factory, playbook):
@@ -258,6 +259,7 @@ def test_execute_api_whose_answer_is_lost(api, outcome, emulator_factory, playbo
         "TagResources": {"ResourceType": "instance", "ResourceId": [target], "Tag": [{"Key": "Owner", "Value": "ops"}]},
         "RebootInstance": {"InstanceId": target},
         "DeleteInstance": {"InstanceId": target, "Force": True},
+        "StopInstance": {"InstanceId": target},
         "RunInstances": {"ImageId": "aliyun_3_x64_20G_alibase_20240101.vhd", "InstanceType": "ecs.g7.large"},
     }[api]
     emulator.faults(actions=[api], reset_rate=1.0, reset_phase="after", max_resets=1)
