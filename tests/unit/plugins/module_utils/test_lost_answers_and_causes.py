@@ -91,8 +91,13 @@ def test_harmless_repeat_whose_answer_says_done_is_a_success():
 def test_harmless_repeat_that_fails_names_the_lost_answer():
     client = FakeTransport([reset(), sdk_error("IncorrectInstanceStatus", 403)])
     with pytest.raises(AlicloudError) as info:
-        client.call("StopInstance", {"InstanceId": "i-1"})
+        client.call("InstallCloudAssistant", {"InstanceId": ["i-1"]})
     assert info.value.code == "IncorrectInstanceStatus" and "an earlier attempt's answer was lost" in str(info.value)
+
+
+def test_harmless_repeat_answered_with_a_done_code_is_the_lost_call_s_doing():
+    client = FakeTransport([reset(), sdk_error("IncorrectInstanceStatus", 403)])
+    assert client.call("StopInstance", {"InstanceId": "i-1"})["RequestId"] == "R" and len(client.sent) == 2
 
 
 def test_throttling_after_a_lost_answer_is_still_retried():
