@@ -29,9 +29,14 @@ the time is not the controller's state, and OOS templates have it as ``ACS::Curr
 """
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import re
+import resource
+import select
+import signal
+import time
 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 
@@ -208,9 +213,72 @@ def compile_jq(expression, field: str = "value_selector"):
 def jq_select(expression, data, field: str = "value_selector") -> list:
     program = compile_jq(expression, field)
     try:
+        program_text = normalize_jq(expression)
+        if program_text not in _bounded:
+            _bounded[program_text] = bool(_GENERATES_WORK.search(_code_outside_literals(program_text)))
+        if _bounded[program_text]:
+            return _run_bounded(program, data, expression, field)
         return program.input_value(data).all()
     except ValueError as exc:
         raise AlicloudError(f"jq selector {expression!r} ({field}) failed on the response: {exc}", code="SelectorError")
+
+
+# What makes work the document does not bound (jq itself has no time or memory limit, and a selector can come from
+# a template someone else wrote): generators, loops, recursion and string repetition. Such programs run in a child
+# process with a deadline and a memory cap; plain paths and filters over the document run in place.
+_GENERATES_WORK = re.compile(r"(?<![\w$.])(range|repeat|until|while|recurse|def|combinations|pow|exp10|exp2|"
+                             r"ldexp|scalb|significand|implode)(?!\w)|\*")
+_bounded = {}
+SELECTOR_SECONDS = 10
+SELECTOR_MEMORY = 1 << 30
+
+
+def _run_bounded(program, data, expression, field) -> list:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: compute, write JSON, and leave without running the parent's clean-up
+        status = 0
+        try:
+            os.close(read_end)
+            # jq aborts when the memory cap is hit: its last words must not reach the controller's output.
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 2)
+            faulthandler.disable()
+            resource.setrlimit(resource.RLIMIT_AS, (SELECTOR_MEMORY, SELECTOR_MEMORY))
+            try:
+                payload = json.dumps({"values": program.input_value(data).all()})
+            except (ValueError, MemoryError) as exc:
+                payload = json.dumps({"error": str(exc) or type(exc).__name__})
+            with os.fdopen(write_end, "w") as out:
+                out.write(payload)
+        except BaseException:  # noqa: BLE001 - nothing may escape a forked child
+            status = 1
+        os._exit(status)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + SELECTOR_SECONDS
+    with os.fdopen(read_end, "rb") as pipe:
+        while True:
+            remaining = deadline - time.monotonic()
+            ready = select.select([pipe], [], [], max(0.0, remaining))[0] if remaining > 0 else []
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise AlicloudError(f"jq selector {expression!r} ({field}) ran for more than {SELECTOR_SECONDS} s on the "
+                                    "response and was stopped: select from the document instead of generating values",
+                                    code="SelectorError")
+            chunk = os.read(pipe.fileno(), 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    os.waitpid(pid, 0)
+    try:
+        answer = json.loads(b"".join(chunks) or b"{}")
+    except ValueError:
+        answer = {}
+    if "values" not in answer:
+        why = answer.get("error") or f"it needed more than {SELECTOR_MEMORY >> 20} MiB"
+        raise AlicloudError(f"jq selector {expression!r} ({field}) failed on the response: {why}", code="SelectorError")
+    return answer["values"]
 
 
 def compile_jmespath(expression, field: str = "query"):

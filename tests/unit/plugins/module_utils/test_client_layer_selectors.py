@@ -1,7 +1,11 @@
 """OOS ValueSelector (jq) semantics, JMESPath, and OOS output type coercion."""
 from __future__ import annotations
 
+import time
+
 import pytest
+
+from ansible_collections.alicloud.oos.plugins.module_utils import selectors
 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.selectors import (
@@ -143,3 +147,28 @@ def test_the_controllers_jq_home_file_is_not_loaded(tmp_path, monkeypatch):
 def test_syntax_errors_point_into_the_users_program():
     with pytest.raises(AlicloudInputError, match="line 2, column 5"):
         jq_select(".a |\n map(", {})
+
+
+@pytest.mark.parametrize("program", ["[range(1e9)]", "def f: f; f", "[repeat(1)] | length", "last(range(1e12))"])
+def test_a_selector_that_makes_unbounded_work_is_stopped_at_its_deadline(program, monkeypatch):
+    """jq has no time limit of its own; a template's selector must not hold the controller."""
+    monkeypatch.setattr(selectors, "SELECTOR_SECONDS", 1)
+    started = time.monotonic()
+    with pytest.raises(AlicloudError) as info:
+        selectors.jq_select(program, {"a": 1})
+    assert time.monotonic() - started < 5
+    assert info.value.code == "SelectorError" and "ran for more than 1 s" in str(info.value)
+
+
+def test_a_selector_that_needs_too_much_memory_fails_with_a_message(monkeypatch):
+    monkeypatch.setattr(selectors, "SELECTOR_MEMORY", 256 << 20)
+    with pytest.raises(AlicloudError) as info:
+        selectors.jq_select('[range(1e8) | tostring] | length', {})
+    assert info.value.code == "SelectorError"
+
+
+def test_bounded_selectors_give_the_same_values_as_plain_ones():
+    document = {"Instances": {"Instance": [{"InstanceId": f"i-{n}", "Cpu": n} for n in range(50)]}}
+    assert selectors.jq_select("[range(3)] | map(. * 2)", document) == [[0, 2, 4]]
+    assert selectors.jq_select(".Instances.Instance | map(.Cpu * 2) | add", document) == [2450]
+    assert selectors.jq_select("Instances.Instance[].InstanceId", document)[:2] == ["i-0", "i-1"]
