@@ -38,6 +38,14 @@ Outputs:
 """ % base64.b64encode(b"echo delegated-{{word}}").decode()
 
 
+def convert(src, dest) -> None:
+    """As a user converts: the collection's convert_template playbook, no action_templates_path."""
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "alicloud.oos.convert_template", "-e", f"src={src}",
+                           "-e", f"dest={dest}"], cwd=REPO_ROOT, env=clean_environment(), capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+
+
 @pytest.fixture
 def cloud(emulator_factory):
     return emulator_factory("--instances", "1", "--seed", "8", "--transition-seconds", "0.1")
@@ -47,10 +55,7 @@ def cloud(emulator_factory):
 def test_an_unmapped_product_action_runs_as_an_oos_execution(tmp_path, cloud):
     src, dest = tmp_path / "template.yml", tmp_path / "playbook.yml"
     src.write_text(TEMPLATE)
-    proc = subprocess.run([str(BIN / "ansible-playbook"), "alicloud.oos.convert_template", "-e", f"src={src}",
-                           "-e", f"dest={dest}"], cwd=REPO_ROOT, env=clean_environment(), capture_output=True,
-                          text=True, timeout=300, check=False)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    convert(src, dest)
     assert "# Tasks[1] (ACS::ECS::InvokeCommand) is delegated" in dest.read_text()
     instance = cloud.instances()[0]["InstanceId"]
     result = run_playbook(dest, cloud.env, extra_vars={"instanceId": instance})
@@ -79,10 +84,7 @@ def test_a_property_the_native_mapping_does_not_pass_makes_oos_run_the_task(tmp_
     """hibernate is not an oos_instance option: the task is delegated whole, never run without it."""
     src, dest = tmp_path / "template.yml", tmp_path / "playbook.yml"
     src.write_text(HIBERNATE)
-    proc = subprocess.run([str(BIN / "ansible-playbook"), "alicloud.oos.convert_template", "-e", f"src={src}",
-                           "-e", f"dest={dest}"], cwd=REPO_ROOT, env=clean_environment(), capture_output=True,
-                          text=True, timeout=300, check=False)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    convert(src, dest)
     assert "# Tasks[0] (ACS::ECS::StopInstance) is delegated" in dest.read_text()
     instance = cloud.instances()[0]["InstanceId"]
     result = run_playbook(dest, cloud.env, extra_vars={"instanceId": instance})
