@@ -87,8 +87,8 @@ Tasks:
 
 
 @pytest.mark.parametrize("task, delegated", [
-    ({"Name": "repo", "Action": "ACS::GitCodeRepo", "Properties": {"Platform": "github", "Owner": "o",
-                                                                  "Repository": "r"}}, "ACS::GitCodeRepo"),
+    ({"Name": "repo", "Action": "ACS::GitCodeRepo",
+      "Properties": {"Platform": "github", "Owner": "o", "Repository": "r"}}, "ACS::GitCodeRepo"),
     ({"Name": "pick", "Action": "ACS::SelectTargets",
       "Properties": {"ResourceType": "ALIYUN::SLB::LoadBalancer", "Filters": [{"Type": "All"}]}}, "ACS::SelectTargets"),
     ({"Name": "run", "Action": "ACS::Template", "Properties": {"TemplateName": "{{ which }}"}}, "ACS::Template"),
