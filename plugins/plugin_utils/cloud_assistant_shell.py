@@ -257,11 +257,15 @@ class PosixShell:
         if feed is not None:
             out += [feed, f"if [ $L = 1 ]; then rm -rf \"$S\"; {drop}e end; exit 0; fi\n"]
         stdin = "\"$S/i\"" if feed is not None else "/dev/null"
+        # A payload on stdin is a module (pipelining): its own temporary files (AnsiballZ unpacks its code there)
+        # go in the spool, so a module stopped at its timeout leaves nothing behind. Async jobs outlive the
+        # command and take no stdin: they keep the account's TMPDIR.
+        private_tmp = "mkdir \"$S/t\" 2>/dev/null && { TMPDIR=\"$S/t\"; export TMPDIR; }; " if feed is not None else ""
         out += [
             f"T=; command -v timeout >/dev/null 2>&1 && T='timeout -k 10 {int(timeout)}'\n",
             "s=$(date +%s)\n",
-            f"(umask \"$u\"; cd 2>/dev/null; exec $T /bin/sh \"$S/c\") <{stdin} >\"$S/o\" 2>\"$S/e\"\n",
-            "r=$?\nrm -f \"$S/i\"\n",
+            f"(umask \"$u\"; cd 2>/dev/null; {private_tmp}exec $T /bin/sh \"$S/c\") <{stdin} >\"$S/o\" 2>\"$S/e\"\n",
+            "r=$?\nrm -rf \"$S/i\" \"$S/t\"\n",
             f"[ $r = 124 ] && [ $(( $(date +%s) - s )) -ge {int(timeout)} ] && e timeout\n",
             drop + "\n" if drop else "",
             self.encoder(),

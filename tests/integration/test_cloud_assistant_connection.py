@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -191,6 +192,9 @@ def test_timeout_is_honoured(fleet):
     assert slow.returncode == 2, slow.stdout + slow.stderr
     assert "ran longer than 2 s" in slow.stdout and "started" in slow.stdout
     assert all(i["InvocationStatus"] != "Running" for i in emu.control("invocations"))
+    # The stopped module left nothing: AnsiballZ unpacked its code in the command's own spool.
+    root = Path(next(iter(hosts(emu).values()))["FileRoot"])
+    assert list((root / "tmp").iterdir()) == []
     # Ansible's own task timeout stops the command on the instance too.
     interrupted = ansible(emu, inventory, "all", "-m", "ansible.builtin.shell", "-a", "sleep 40", "--task-timeout", "4")
     assert interrupted.returncode == 2 and "Timed out after 4 second" in interrupted.stdout, interrupted.stdout
@@ -236,3 +240,34 @@ def test_one_instance_under_four_names_at_once_with_a_cold_cache(fleet, tmp_path
     root = Path(emu.control(f"instances/{instance['InstanceId']}")["FileRoot"])
     for n in range(4):
         assert sha256(root / "root" / f"copy_a{n}.bin") == sha256(source)
+
+
+@pytest.mark.heavy(20)
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupting_ansible_stops_the_command_on_the_instance(fleet, signum):
+    """As ssh with a terminal would: ^C (the whole foreground process group) or SIGTERM ends the remote command."""
+    emu, inventory = fleet(1)
+    proc = subprocess.Popen([str(BIN / "ansible"), "-i", str(inventory), "all", "-m", "ansible.builtin.raw",
+                             "-a", "echo started; sleep 120"], cwd=REPO_ROOT, env=emu.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+    def statuses():
+        return [i["InvocationStatus"] for i in emu.control("invocations") if "sleep 120" in i["CommandContent"]]
+    try:
+        deadline = time.monotonic() + 60
+        while statuses() != ["Running"]:
+            assert time.monotonic() < deadline and proc.poll() is None, "the command never started"
+            time.sleep(0.2)
+        if signum == signal.SIGINT:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+        proc.communicate(timeout=60)
+        # Ansible's workers lead their own process groups: the one running the command stops it as it goes.
+        deadline = time.monotonic() + 15
+        while statuses() == ["Running"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert statuses() in (["Stopped"], ["Stopping"]), statuses()
