@@ -16,6 +16,7 @@ TEMPLATE = """
 FormatVersion: OOS-2019-06-01
 Parameters:
   instanceId: {Type: String}
+  word: {Type: String, Default: ok}
 Tasks:
   - Name: createCommand
     Action: ACS::ExecuteAPI
@@ -30,7 +31,7 @@ Tasks:
     Properties:
       commandId: '{{ createCommand.commandId }}'
       instanceId: '{{ instanceId }}'
-      parameters: {word: ok}
+      parameters: {word: '{{ word }}'}
     Outputs:
       said: {Type: String, ValueSelector: invocationOutput}
 Outputs:
@@ -66,6 +67,14 @@ def test_an_unmapped_product_action_runs_as_an_oos_execution(tmp_path, cloud):
     assert "StartExecution" in actions and "InvokeCommand" not in actions
     invocations = cloud.control("invocations")
     assert len(invocations) == 1 and instance in repr(invocations)
+    # A value that looks like a reference reaches the instance as written: OOS gets it as a parameter, not as
+    # template text it would evaluate.
+    words = tmp_path / "words.yml"
+    words.write_text("instanceId: " + instance + "\nword: !unsafe 'at {{ ACS::ExecutionId }}'\n")
+    literal = run_playbook(dest, cloud.env, args=("-e", f"@{words}"))
+    assert literal.rc == 0, literal.output[-5000:]
+    assert "delegated-at {{ ACS::ExecutionId }}" in literal.stdout, literal.stdout[-3000:]
+    assert len(cloud.control("invocations")) == 2
 
 
 HIBERNATE = """
@@ -92,6 +101,13 @@ def test_a_property_the_native_mapping_does_not_pass_makes_oos_run_the_task(tmp_
     assert cloud.instances()[0]["Status"] == "Stopped"
     assert "StopInstance" not in [r["action"] for r in cloud.control("requests")]   # OOS made the call
     assert len([m for m in cloud.control("mutations") if m["action"] == "StopInstance"]) == 1
+    # Run again once the instance is back: the task is carried out again (a new OOS execution), as a native
+    # task would be; the same values must not return the first run's execution.
+    cloud.control(f"instances/{instance}/status", {"Status": "Running"}, method="POST")
+    again = run_playbook(dest, cloud.env, extra_vars={"instanceId": instance})
+    assert again.rc == 0, again.output[-5000:]
+    assert cloud.instances()[0]["Status"] == "Stopped"
+    assert len([m for m in cloud.control("mutations") if m["action"] == "StopInstance"]) == 2
     # OOS ran its StopInstance action (a child execution) with the property the native mapping lacks.
     executions = cloud.control("executions")
     assert any(e.get("Parameters", {}).get("hibernate") is True for e in executions), executions

@@ -371,7 +371,12 @@ def map_delegated_task(step: Step) -> Mapped:
 
 def _delegated(step: Step, what: str) -> Mapped:
     call = {"name": _prefixed_name(step, what),
-            F + "oos_execution": {"template_content": expr(f"oos_task | {F}oos_delegated_template({step.ctx})"),
+            "vars": {"oos_delegation": expr(f"oos_task | {F}oos_delegated_execution({step.ctx}, "
+                                            "oos_parameters | default({}))")},
+            F + "oos_execution": {"template_content": expr("oos_delegation.template"),
+                                  "parameters": expr("oos_delegation.parameters"),
+                                  "secret_parameters": expr("oos_delegation.secret_parameters"),
+                                  "client_token": expr("oos_delegation.client_token"),
                                   "wait": True},
             "register": step.register}
     return Mapped([call], record=f"{step.ctx} | {F}oos_delegated_done(oos_task, {step.register}, oos_next)",

@@ -5,8 +5,10 @@ Run-time filters take and return the execution context described in :mod:`runtim
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
+import re
 
 from ansible.utils.unsafe_proxy import wrap_var
 
@@ -581,33 +583,96 @@ _DELEGATED_TASK_KEYS = ("Name", "Action", "Description", "Outputs", "Retries", "
                         "MaxRetryInterval")
 
 
-def oos_delegated_template(task, context):
-    """A looped task that cannot run as local plays (a loop inside a loop): a one-task template for OOS itself.
+def oos_delegated_execution(task, context, specs=None):
+    """What OOS is given to run one task the playbook cannot run itself: ``{template, parameters,
+    secret_parameters, client_token}`` for ``alicloud.oos.oos_execution``.
 
-    Everything the task reads from this execution (parameters, earlier outputs) is resolved here;
-    ``{{ ACS::TaskLoopItem }}`` is left for OOS, which runs the Loop with its RateControl.
+    The task goes as the template wrote it. Every value it reads from this execution (parameters, earlier
+    outputs, pseudo-parameters) becomes a parameter of the one-task template, so OOS takes it as data: a
+    ``{{ ACS::ExecutionId }}`` inside a value stays as written, as it would in the playbook. Parameter Store
+    references are left for OOS to resolve (nothing decrypted travels in the template), and so is
+    ``{{ ACS::TaskLoopItem }}`` when the task has its own Loop, which OOS runs with its RateControl. Values of
+    NoEcho/secret parameters (``specs``: the template's parameter definitions) are masked in the output. The
+    ClientToken names this run, the task and its values: a retry returns the same execution, a new run (or an
+    item of a loop) starts its own.
     """
-    task, context = _plain(task), _plain(context)
+    task, context, specs = _plain(task), _plain(context), _plain(specs) or {}
+    own_loop = bool(task.get("Loop"))
+    secret_sources = {str(name).lower() for name, spec in specs.items() if isinstance(spec, dict) and (
+        spec.get("NoEcho") in (True, "true") or "secret" in str(spec.get("AssociationProperty", "")).lower())}
+    given, lifted, secret = {}, {}, []
+
+    def lift(match):
+        reference = match.group(1)
+        lowered = reference.lower()
+        if lowered.startswith(("oos:", "oos-secret:")) or (own_loop and lowered == "acs::taskloopitem"):
+            return match.group(0)
+        if lowered not in lifted:
+            try:
+                value = runtime.resolve_reference(reference, context)
+            except runtime.OosRuntimeError:
+                if "::" in reference or "." in reference:
+                    raise
+                return match.group(0)   # not a name of this execution (a Cloud Assistant {{ param }}): as written
+            base = re.sub(r"[^A-Za-z0-9_]", "_", reference)
+            name = base if base[:1].isalpha() else "v_" + base
+            while name in given:
+                name += "_"
+            lifted[lowered], given[name] = name, value
+            if lowered.split(".")[0] in secret_sources:
+                secret.append(name)
+        return "{{ %s }}" % lifted[lowered]
+
+    def walk(value):
+        if isinstance(value, str):
+            return runtime.REFERENCE.sub(lift, value) if "{{" in value else value
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        if isinstance(value, dict):
+            return {walk(key) if isinstance(key, str) else key: walk(item) for key, item in value.items()}
+        return value
+
     body = {k: task[k] for k in _DELEGATED_TASK_KEYS if k in task}
-    if not task.get("Loop"):
+    body["Properties"] = walk(task.get("Properties") or {})
+    if own_loop:
+        loop = dict(task["Loop"])
+        body["Loop"] = dict(walk({k: v for k, v in loop.items() if k != "Outputs"}),
+                            **({"Outputs": loop["Outputs"]} if "Outputs" in loop else {}))
+        outputs = {}
+        for name, spec in (loop.get("Outputs") or {}).items():
+            kind = "Number" if str((spec or {}).get("AggregateType", "")).lower() == "fn::sum" else "List"
+            outputs[name] = {"Type": kind, "Value": "{{ %s.%s }}" % (task["Name"], name)}
+        description = f"{task['Name']}: loop delegated by alicloud.oos"
+    else:
         # One task (a product action OOS runs for us): its Outputs come back as the execution's.
-        body["Properties"] = runtime.render(task.get("Properties") or {}, context)
         outputs = {name: {"Type": (spec or {}).get("Type", "String"), "Value": "{{ %s.%s }}" % (task["Name"], name)}
                    for name, spec in (task.get("Outputs") or {}).items()}
-        return {"FormatVersion": "OOS-2019-06-01", "Description": f"{task['Name']}: delegated by alicloud.oos",
+        description = f"{task['Name']}: delegated by alicloud.oos"
+    template = {"FormatVersion": "OOS-2019-06-01", "Description": description,
+                "Parameters": {name: dict({"Type": _parameter_type(value)}, **({"NoEcho": True} if name in secret else {}))
+                               for name, value in given.items()},
                 "Tasks": [body], "Outputs": outputs}
-    loop = dict(task.get("Loop") or {})
-    body["Properties"] = runtime.render(task.get("Properties") or {}, context, LOOP_ITEM_REFERENCE)
-    rendered_loop = runtime.render({k: v for k, v in loop.items() if k != "Outputs"}, context)
-    if "Outputs" in loop:
-        rendered_loop["Outputs"] = loop["Outputs"]
-    body["Loop"] = rendered_loop
-    outputs = {}
-    for name, spec in (loop.get("Outputs") or {}).items():
-        kind = "Number" if str((spec or {}).get("AggregateType", "")).lower() == "fn::sum" else "List"
-        outputs[name] = {"Type": kind, "Value": "{{ %s.%s }}" % (task["Name"], name)}
-    return {"FormatVersion": "OOS-2019-06-01", "Description": f"{task['Name']}: loop delegated by alicloud.oos",
-            "Tasks": [body], "Outputs": outputs}
+    values = {name: "" if value is None else value for name, value in given.items()}
+    try:
+        run = runtime.lookup_ci(context.get("pseudo") or {}, "acs::executionid")
+    except KeyError:
+        run = ""
+    digest = hashlib.sha256(json.dumps([run, context.get("loop_item"), template, values], sort_keys=True,
+                                       default=str).encode("utf-8")).hexdigest()[:32]
+    return {"template": template, "parameters": values, "secret_parameters": secret,
+            "client_token": f"alicloud-oos-delegated-{digest}"}
+
+
+def _parameter_type(value) -> str:
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, (int, float)):
+        return "Number"
+    if isinstance(value, list):
+        return "List"
+    if isinstance(value, dict):
+        return "Json"
+    return "String"
 
 
 def oos_delegated_done(context, task, result, next_task):
@@ -633,7 +698,7 @@ RUNTIME = {f.__name__: f for f in (
     oos_iteration_outputs, oos_loop_done, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,
     oos_error_message, oos_store_value, oos_duration_seconds, oos_target_requests, oos_merge_instances,
     oos_inventory_instances, oos_command_documents, oos_empty_document, oos_tags_dict, oos_run_instances_request,
-    oos_json_value, oos_delegated_template, oos_delegated_done)}
+    oos_json_value, oos_delegated_execution, oos_delegated_done)}
 
 
 def all_filters(error_class) -> dict:

@@ -95,11 +95,16 @@ def test_loop_inside_a_loop_is_delegated_to_oos_with_the_item_left_for_oos():
             "Properties": {"diskId": "{{ ACS::TaskLoopItem }}", "name": "s-{{ prefix }}-{{ ACS::TaskLoopItem }}"},
             "Loop": {"Items": "{{ disks }}", "RateControl": {"Mode": "Concurrency", "Concurrency": 2, "MaxErrors": 0},
                      "Outputs": {"snapshotIds": {"AggregateType": "Fn::ListJoin", "AggregateField": "snapshotId"}}}}
-    context = {"parameters": {"prefix": "p", "disks": ["d-1", "d-2"]}, "pseudo": {}, "tasks": {}}
-    template = filters.oos_delegated_template(task, context)
+    context = {"parameters": {"prefix": "p", "disks": ["d-1", "d-2"]}, "pseudo": {"acs::executionid": "exec-1"},
+               "tasks": {}}
+    delegation = filters.oos_delegated_execution(task, context)
+    template = delegation["template"]
     body = template["Tasks"][0]
-    assert body["Properties"] == {"diskId": "{{ ACS::TaskLoopItem }}", "name": "s-p-{{ ACS::TaskLoopItem }}"}
-    assert body["Loop"]["Items"] == ["d-1", "d-2"] and body["Loop"]["RateControl"]["Concurrency"] == 2
+    # The values travel as parameters of the one-task template; the item is OOS's to give.
+    assert body["Properties"] == {"diskId": "{{ ACS::TaskLoopItem }}", "name": "s-{{ prefix }}-{{ ACS::TaskLoopItem }}"}
+    assert body["Loop"]["Items"] == "{{ disks }}" and body["Loop"]["RateControl"]["Concurrency"] == 2
+    assert delegation["parameters"] == {"prefix": "p", "disks": ["d-1", "d-2"]}
+    assert template["Parameters"] == {"prefix": {"Type": "String"}, "disks": {"Type": "List"}}
     assert template["Outputs"] == {"snapshotIds": {"Type": "List", "Value": "{{ snap.snapshotIds }}"}}
     done = filters.oos_delegated_done(dict(context, next="snap", status="Running"), task,
                                       {"outputs": {"snapshotIds": ["s-1", "s-2"]}}, "after")
@@ -144,14 +149,33 @@ def test_dumped_playbooks_keep_lines_short_and_values_exact():
     assert "# noqa: jinja" in text.splitlines()[1]   # the play that carries !unsafe data says so
 
 
-def test_a_single_task_is_delegated_with_its_outputs_and_references_resolved():
+def test_a_single_task_is_delegated_with_its_values_as_parameters_and_its_outputs():
     task = {"Name": "attach", "Action": "ACS::ECS::AttachDisk", "OnError": "cleanup",
-            "Properties": {"diskId": "{{ disk }}", "instanceId": "{{ find.id }}", "note": "{{ lookup('pipe', 'id') }}"},
+            "Properties": {"diskId": "{{ disk }}", "instanceId": "{{ find.id }}", "note": "{{ lookup('pipe', 'id') }}",
+                           "key": "{{ oos-secret:db-password }}", "arg": "run {{ word }} in {{ ACS::RegionId }}",
+                           "pass": "{{ password }}"},
             "Outputs": {"device": {"Type": "String", "ValueSelector": ".device"}}}
-    context = {"parameters": {"disk": "d-1"}, "pseudo": {}, "tasks": {"find": {"id": "i-1"}}}
-    template = filters.oos_delegated_template(task, context)
+    context = {"parameters": {"disk": "d-1 {{ ACS::ExecutionId }}", "password": "s3cr3t-value"},
+               "pseudo": {"acs::regionid": "cn-hangzhou", "acs::executionid": "exec-1"},
+               "tasks": {"find": {"id": "i-1"}}}
+    specs = {"disk": {"Type": "String"}, "password": {"Type": "String", "NoEcho": True}}
+    delegation = filters.oos_delegated_execution(task, context, specs)
+    template = delegation["template"]
     body = template["Tasks"][0]
     assert "Loop" not in body and "OnError" not in body
-    assert body["Properties"] == {"diskId": "d-1", "instanceId": "i-1", "note": "{{ lookup('pipe', 'id') }}"}
+    assert body["Properties"] == {"diskId": "{{ disk }}", "instanceId": "{{ find_id }}",
+                                  "note": "{{ lookup('pipe', 'id') }}", "key": "{{ oos-secret:db-password }}",
+                                  "arg": "run {{ word }} in {{ ACS__RegionId }}", "pass": "{{ password }}"}
+    # A value is data for OOS too: the reference inside it is not template text there.
+    assert delegation["parameters"] == {"disk": "d-1 {{ ACS::ExecutionId }}", "find_id": "i-1",
+                                        "ACS__RegionId": "cn-hangzhou", "password": "s3cr3t-value"}
+    assert template["Parameters"]["password"] == {"Type": "String", "NoEcho": True}
+    assert delegation["secret_parameters"] == ["password"]
     assert body["Outputs"] == task["Outputs"]
     assert template["Outputs"] == {"device": {"Type": "String", "Value": "{{ attach.device }}"}}
+    # The token names this run: the same run and values give the same one, another run another.
+    again = filters.oos_delegated_execution(task, context, specs)
+    other_run = filters.oos_delegated_execution(task, dict(context, pseudo={"acs::regionid": "cn-hangzhou",
+                                                                            "acs::executionid": "exec-2"}), specs)
+    assert again["client_token"] == delegation["client_token"] != other_run["client_token"]
+    assert len(delegation["client_token"]) <= 64
