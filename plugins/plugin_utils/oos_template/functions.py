@@ -338,13 +338,14 @@ def fn_addhour(argument):
 
 
 def fn_durationbetween(argument):
-    """Seconds from the first time to the second (times of day wrap to the next day)."""
+    """The time from the first time to the second as an ISO-8601 duration (``PT3600S``), which is what every
+    template that uses it feeds to ACS::Sleep ``Duration``; times of day (``HH:mm:ssZ``) wrap to the next day."""
     start, end = _args("DurationBetween", argument, count=2)
     first, second = parse_time(start), parse_time(end)
     seconds = (second - first).total_seconds()
     if seconds < 0 and first.year == 1900:
         seconds += 86400
-    return int(seconds)
+    return f"PT{int(seconds)}S"
 
 
 def fn_sub(argument):

@@ -477,8 +477,18 @@ def fn_format_utc_time(argument):
 
 
 def fn_duration_between(argument):
+    """An ISO-8601 duration (what ACS::Sleep takes); times of day (``HH:mm:ssZ``) wrap to the next day."""
     first, second = _args(argument, 2, "Fn::DurationBetween")
-    return int((_parse_time(second) - _parse_time(first)).total_seconds())
+    times = []
+    for value in (first, second):
+        try:
+            times.append(_parse_time(value))
+        except ExpressionError:
+            times.append(_parse_time("1900-01-01T" + to_text(value)))   # a time of day
+    seconds = int((times[1] - times[0]).total_seconds())
+    if seconds < 0 and times[0].year == 1900:
+        seconds += 86400
+    return f"PT{seconds}S"
 
 
 def fn_escape(argument):

@@ -44,7 +44,8 @@ FILTERS = FilterModule().filters()
     ("fn_calculatebatch", [3, ["a", "b", "c", "d"]], 2),
     ("fn_formatutctime", ["2024-01-31T08:05:00Z", "%Y-%m-%dT%H:%MZ"], "2024-01-31T08:05Z"),
     ("fn_addhour", ["2024-01-31T23:00:00Z", 2], "2024-02-01T01:00:00Z"),
-    ("fn_durationbetween", ["2024-01-01T00:00:00Z", "2024-01-01T01:00:00Z"], 3600),
+    ("fn_durationbetween", ["2024-01-01T00:00:00Z", "2024-01-01T01:00:00Z"], "PT3600S"),
+    ("fn_durationbetween", ["23:00:00Z", "01:00:00Z"], "PT7200S"),
     ("fn_sub", ["a-${x}-${!y}", {"x": 1}], "a-1-${y}"),
     ("fn_eval", ["-3*24"], -72),
 ])
