@@ -171,7 +171,11 @@ class _Writer(Emitter):
         """
         if split and not _NEEDS_ESCAPE.search(text):
             self.write_folded_plain_quoted(text)
-            return
+        else:
+            self.write_escaped_quoted(text, split)
+
+    def write_escaped_quoted(self, text, split=True):
+        """The double-quoted writer, one character at a time (escapes, and folds inside long words)."""
         self.write_indicator('"', True)
         start = end = 0
         while end <= len(text):
@@ -212,7 +216,7 @@ class _Writer(Emitter):
         self.write_indicator('"', False)
 
     def write_folded_plain_quoted(self, text):
-        """:meth:`write_double_quoted` for text with nothing to escape (most of it): the same folds, found by slicing."""
+        """:meth:`write_escaped_quoted` for text with nothing to escape (most of it): the same folds, found by slicing."""
         self.write_indicator('"', True)
         start, last = 0, len(text) - 1
         while True:
