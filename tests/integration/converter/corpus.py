@@ -86,7 +86,8 @@ def write_lint_files(converted: list, out_dir: Path) -> list:
         parts = ["---\n"]
         for item in group:
             # Header comments, then one root list of plays: the lists of a group make one list.
-            header, _start, body = item.playbook.partition("\n---\n")
+            header, start, body = item.playbook.partition("\n---\n")
+            assert start, f"{item.name}: no document start after the header comments"   # no play left out
             body = body[:-len("...\n")] if body.endswith("\n...\n") else body   # no document end marker inside
             parts.append(f"{_GROUP_MARK}{item.name}\n{header}\n{body}")
         path = out_dir / f"converted_{first // TEMPLATES_PER_LINT_FILE:03d}.yml"
