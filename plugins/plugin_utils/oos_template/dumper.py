@@ -116,7 +116,9 @@ class _Writer(Emitter):
         for key, value in mapping.items():
             self.write_indent()
             form = _scalar_form(type(key), key, inside_data, True)
-            if form.simple_key:
+            if form.simple_key and form.short is not None and not form.tag:
+                self.write_indicator(form.short + ":", True)   # a key is never folded
+            elif form.simple_key:
                 self.scalar(form, False)
                 self.write_indicator(":", False)
             else:
