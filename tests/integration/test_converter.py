@@ -189,7 +189,7 @@ def test_corpus_playbooks_are_about_as_long_as_their_templates():
 CORPUS_LINT_STRIDE = 20
 
 
-@pytest.mark.heavy(120)
+@pytest.mark.heavy(180)
 @pytest.mark.fast_sample
 def test_corpus_lint(request):
     """ONE ansible-lint run (corpus.LINT_PROFILE) over every converted playbook, or a sample of them under --fast."""
