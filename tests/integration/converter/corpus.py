@@ -2,10 +2,12 @@
 `make bench` measures, in one place.
 
 Measures of issue #14: lines of playbook per line of template (whole files, header comments included) and the
-time to lint the converted corpus. The lint reads the playbooks grouped several templates to a file: ansible-lint's
-cost is mostly per file (a ruamel load for the rules, another for noqa comments, one `ansible-playbook
---syntax-check` process), and a group is only the same plays one after the other, each under a comment naming its
-template.
+time to lint the converted corpus. The lint reads the playbooks grouped several templates to a file: a group is
+only the same plays one after the other, each under a comment naming its template, and it saves ansible-lint's
+per-file work (an `ansible-playbook --syntax-check` process, YAML loads, rule set-up): 188 s of CPU for one file per
+template, 128 s for 20 templates to a file, 154 s for 50. The rest grows with the tasks: every rule normalises and
+deep-copies every task (a block's nested tasks again with it), then the jinja and yaml rules read every string and
+line.
 """
 from __future__ import annotations
 
