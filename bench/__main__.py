@@ -13,12 +13,13 @@ import time
 from pathlib import Path
 
 SUITES = ("fleet", "converter", "inventory", "instance_workflows", "connection")
-# `make bench` (< 15 minutes on 2 cores): the fleet suite measures inventory, stop/start, command and update-image
+# `make bench` (< 20 minutes on 2 cores): the fleet suite measures inventory, stop/start, command and update-image
 # for N = 100, 1,000 and 5,000, batched and naive side by side; the inventory suite loads 1,000 and 10,000
 # instances and lists them against static files of the same hosts, plain and with constructed options, three
 # times each (about 3 minutes). The instance workflows with three patterns at N = 1,000 (about 4 minutes) run on
 # request: python -m bench instance_workflows. The connection suite (ping and copy over 20 hosts through Cloud
-# Assistant and locally) takes about two minutes.
+# Assistant and locally) takes about two minutes. The converter suite converts the public templates a few times
+# (seconds) and lints the converted corpus once as the corpus gate does (2.5 to 5 minutes of CPU on 2 cores).
 DEFAULT_SUITES = ("fleet", "converter", "inventory", "connection")
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

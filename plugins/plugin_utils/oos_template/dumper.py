@@ -13,10 +13,13 @@ How each kind of value of :mod:`text` is written:
 """
 from __future__ import annotations
 
+import functools
 import re
+from typing import NamedTuple
 
-import yaml
+from yaml.emitter import Emitter
 from yaml.nodes import ScalarNode
+from yaml.representer import SafeRepresenter
 from yaml.resolver import Resolver
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
@@ -26,20 +29,141 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text imp
 HEADER_NOTE = ("# '# noqa: jinja' marks tasks whose !unsafe OOS template data ansible-lint would otherwise parse as Jinja.\n")
 _RESOLVER = Resolver()
 _STR_TAG = "tag:yaml.org,2002:str"
+_UNSAFE = "!unsafe"
+_BREAKS = "\n\x85\u2028\u2029"
+# What PyYAML's double-quoted writer escapes (with allow_unicode).
+_NEEDS_ESCAPE = re.compile("[\"\\\\\x85\u2028\u2029\uFEFF]|[^\x20-\x7E\xA0-\uD7FF\uE000-\uFFFD]")
+
+_LONG = 110
+# Long values are double-quoted and folded at _FOLD columns; the emitter's own width is larger, so shorter
+# values (names above all, whose '# noqa' comment must stay on their first line) are never folded.
+_FOLD = 120
+_WIDTH = 158
+
+
+@functools.lru_cache(maxsize=8192)
+def _resolved_tag(text: str) -> str:
+    """The tag YAML gives ``text`` written plain (ansible-core resolves !unsafe scalars so too)."""
+    return _RESOLVER.resolve(ScalarNode, text, (True, False))
 
 
 def _reads_as_str(value: str) -> bool:
-    """Whether YAML reads ``value``, written plain, as a string (ansible-core resolves !unsafe scalars so)."""
-    return _RESOLVER.resolve(ScalarNode, value, (True, False)) == _STR_TAG
+    """Whether YAML reads ``value``, written plain, as a string."""
+    return _resolved_tag(value) == _STR_TAG
 
 
-class _Dumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
-    # > 0 while the children of a template container tagged !unsafe are written: they are data already.
-    inside_data = 0
+def _style(value: str, default):
+    if "\n" in value:
+        # A literal block keeps scripts readable, unless one of its lines is too long to fit.
+        return "|" if max(len(line) for line in value.split("\n")) <= _LONG else '"'
 
-    def ignore_aliases(self, data):
-        # Every task spells out its own data: no &anchors / *aliases in a playbook meant to be read and edited.
-        return True
+    # Double-quoted scalars can be folded anywhere (even inside words): no line exceeds the lint limit.
+    return '"' if len(value) > _LONG else default
+
+
+class _Stream(list):
+    write = list.append
+
+
+class _Writer(Emitter):
+    """PyYAML's emitter driven straight from the data: the same text as ``yaml.dump`` gives with a representer
+    per kind of string, at a fraction of the cost (no nodes, events or state machine).
+
+    The layout (block style, sequences indented under their key, empty containers as ``[]``/``{}``, no
+    anchors) and the scalar decisions are PyYAML's own (``analyze_scalar``, its style choice and writers);
+    the common short plain and single-quoted scalars are written directly when they cannot be folded.
+    """
+
+    def __init__(self):
+        super().__init__(_Stream(), allow_unicode=True, width=_WIDTH)
+        # > 0 while the children of a template container tagged !unsafe are written: they are data already.
+        self.inside_data = 0
+
+    # -- layout (PyYAML's expect_* handlers for block collections, without the events) --------------------
+    def document(self, data) -> str:
+        self.node(data, root=True)
+        self.write_indent()
+        if self.open_ended:
+            self.write_indicator("...", True)
+            self.write_indent()
+        return "".join(self.stream)
+
+    def node(self, value, root=False):
+        kind = type(value)
+        if kind is dict or kind is TemplateMap or kind is list or kind is TemplateList:
+            mark = kind is TemplateMap or kind is TemplateList
+            if mark and not self.inside_data:
+                self.write_indicator(_UNSAFE, True)
+            self.inside_data += mark
+            try:
+                if kind is dict or kind is TemplateMap:
+                    self.block_mapping(value)
+                else:
+                    self.block_sequence(value)
+            finally:
+                self.inside_data -= mark
+        else:
+            self.scalar(_scalar_form(kind, value, self.inside_data > 0, False), root)
+
+    def block_mapping(self, mapping):
+        if not mapping:
+            self.write_indicator("{", True, whitespace=True)
+            self.write_indicator("}", False)
+            return
+        self.indents.append(self.indent)
+        self.indent = 0 if self.indent is None else self.indent + self.best_indent
+        inside_data = self.inside_data > 0
+        for key, value in mapping.items():
+            self.write_indent()
+            form = _scalar_form(type(key), key, inside_data, True)
+            if form.simple_key and form.short is not None and not form.tag:
+                self.write_indicator(form.short + ":", True)   # a key is never folded
+            elif form.simple_key:
+                self.scalar(form, False)
+                self.write_indicator(":", False)
+            else:
+                self.write_indicator("?", True, indention=True)
+                self.scalar(_scalar_form(type(key), key, inside_data, False), False)
+                self.write_indent()
+                self.write_indicator(":", True, indention=True)
+            self.node(value)
+        self.indent = self.indents.pop()
+
+    def block_sequence(self, sequence):
+        if not sequence:
+            self.write_indicator("[", True, whitespace=True)
+            self.write_indicator("]", False)
+            return
+        self.indents.append(self.indent)
+        # Indented under their key, as ansible-lint's yamllint configuration expects.
+        self.indent = 0 if self.indent is None else self.indent + self.best_indent
+        for item in sequence:
+            self.write_indent()
+            self.write_indicator("-", True, indention=True)
+            self.node(item)
+        self.indent = self.indents.pop()
+
+    def scalar(self, form, root):
+        if form.tag:
+            self.write_indicator(form.tag, True)
+        if form.short is not None and self.column + 1 + len(form.short) <= self.best_width:
+            # Short enough that PyYAML's writers would not fold it: written as they would write it.
+            self.write_indicator(form.short, True)
+            self.open_ended = root and form.style == ""
+            return
+        self.indents.append(self.indent)
+        self.indent = self.best_indent if self.indent is None else self.indent + self.best_indent
+        self.root_context, self.simple_key_context = root, form.in_key
+        split = not form.in_key
+        if form.style == "":
+            self.write_plain(form.text, split)
+        elif form.style == "'":
+            self.write_single_quoted(form.text, split)
+        elif form.style == '"':
+            self.write_double_quoted(form.text, split)
+        else:
+            self.write_literal(form.text)
+        self.indent = self.indents.pop()
 
     def write_double_quoted(self, text, split=True):
         """PyYAML's double-quoted writer, also folding inside long words (jq programs, URLs, CJK text).
@@ -47,6 +171,13 @@ class _Dumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
         An escaped line break joins the lines without adding a space, so the value is unchanged while
         no line exceeds the lint limit. Prefers spaces; breaks anywhere only past ``_FOLD + 20``.
         """
+        if split and not _NEEDS_ESCAPE.search(text):
+            self.write_folded_plain_quoted(text)
+        else:
+            self.write_escaped_quoted(text, split)
+
+    def write_escaped_quoted(self, text, split=True):
+        """The double-quoted writer, one character at a time (escapes, and folds inside long words)."""
         self.write_indicator('"', True)
         start = end = 0
         while end <= len(text):
@@ -86,69 +217,134 @@ class _Dumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
             end += 1
         self.write_indicator('"', False)
 
-    def increase_indent(self, flow=False, indentless=False):
-        # Indent sequences under their key, as ansible-lint's yamllint configuration expects.
-        return super().increase_indent(flow, False)
+    def write_folded_plain_quoted(self, text):
+        """:meth:`write_escaped_quoted` for text with nothing to escape (most of it): the same folds, found by slicing."""
+        self.write_indicator('"', True)
+        start, last = 0, len(text) - 1
+        while True:
+            # The loop above folds at the first position past _FOLD columns that holds a space, or past _FOLD + 20.
+            first = max(start + 1, start + _FOLD + 1 - self.column)
+            anywhere = max(first, start + _FOLD + 21 - self.column)
+            fold = text.find(" ", first, min(anywhere, last))
+            if fold < 0:
+                fold = anywhere
+            if fold >= last:
+                break
+            data = text[start:fold] + "\\"
+            self.column += len(data)
+            self.stream.write(data)
+            self.write_indent()
+            self.whitespace = False
+            self.indention = False
+            start = fold
+            if text[start] == " ":
+                self.column += 1
+                self.stream.write("\\")
+        self.column += len(text) - start
+        self.stream.write(text[start:])
+        self.write_indicator('"', False)
 
 
-_LONG = 110
-# Long values are double-quoted and folded at _FOLD columns; the emitter's own width is larger, so shorter
-# values (names above all, whose '# noqa' comment must stay on their first line) are never folded.
-_FOLD = 120
-_WIDTH = 158
+_REPRESENTER = SafeRepresenter()
+_REPRESENT = {bool: SafeRepresenter.represent_bool, int: SafeRepresenter.represent_int,
+              float: SafeRepresenter.represent_float, type(None): SafeRepresenter.represent_none}
+_ANALYZER = Emitter(None, allow_unicode=True)
+_ANALYZER.tag_prefixes = dict(Emitter.DEFAULT_TAG_PREFIXES)
 
 
-def _style(value: str, default):
-    if "\n" in value:
-        # A literal block keeps scripts readable, unless one of its lines is too long to fit.
-        return "|" if max(len(line) for line in value.split("\n")) <= _LONG else '"'
-
-    # Double-quoted scalars can be folded anywhere (even inside words): no line exceeds the lint limit.
-    return '"' if len(value) > _LONG else default
-
-
-def _represent_str(dumper, value):
-    if not dumper.inside_data and possibly_template(value):
-        raise ConversionError([f"internal error: the converter wrote unmarked text that Ansible would evaluate "
-                               f"({value[:80]!r}); please report it"])
-    return dumper.represent_scalar(_STR_TAG, value, style=_style(value, None))
-
-
-def _represent_code(dumper, value):
-    return dumper.represent_scalar(_STR_TAG, str(value), style=_style(value, None))
-
-
-def _represent_text(dumper, value):
-    value = str(value)
-    if not _reads_as_str(value):
-        # A string YAML reads as a boolean, number, null or merge key cannot hold Jinja: quoted, it stays the
-        # string it is (an !unsafe tag would make ansible-core 2.19 read it as that other type).
-        return dumper.represent_scalar(_STR_TAG, value, style=_style(value, None))
-    if dumper.inside_data and not any(marker in value for marker in JINJA_MARKERS):
-        # Inside an !unsafe mapping or list it is data already. Strings with Jinja delimiters keep a tag of
-        # their own all the same: ansible-lint's jinja rule skips !unsafe strings, not !unsafe containers.
-        return dumper.represent_scalar(_STR_TAG, value, style=_style(value, None))
-    return dumper.represent_scalar("!unsafe", value, style=_style(value, "'"))
+def _represent(kind, value, inside_data: bool):
+    """``(text, tag, style hint, written plain it reads as that tag, the tag is str)`` of a scalar."""
+    if kind is TemplateText:
+        value = str(value)
+        if not _reads_as_str(value):
+            # A string YAML reads as a boolean, number, null or merge key cannot hold Jinja: quoted, it stays the
+            # string it is (an !unsafe tag would make ansible-core 2.19 read it as that other type).
+            return value, _STR_TAG, _style(value, None), False, True
+        if inside_data and not any(marker in value for marker in JINJA_MARKERS):
+            # Inside an !unsafe mapping or list it is data already. Strings with Jinja delimiters keep a tag of
+            # their own all the same: ansible-lint's jinja rule skips !unsafe strings, not !unsafe containers.
+            return value, _STR_TAG, _style(value, None), True, True
+        return value, _UNSAFE, _style(value, "'"), False, False
+    if kind is str:
+        if not inside_data and possibly_template(value):
+            raise ConversionError([f"internal error: the converter wrote unmarked text that Ansible would evaluate "
+                                   f"({value[:80]!r}); please report it"])
+        return value, _STR_TAG, _style(value, None), _reads_as_str(value), True
+    if kind is Code:
+        value = str(value)
+        return value, _STR_TAG, _style(value, None), _reads_as_str(value), True
+    if kind in _REPRESENT:
+        node = _REPRESENT[kind](_REPRESENTER, value)
+        return node.value, node.tag, None, _resolved_tag(node.value) == node.tag, False
+    raise ConversionError([f"internal error: the converter cannot write a {kind.__name__} ({str(value)[:80]!r}); "
+                           "please report it"])
 
 
-def _represent_container(represent, plain_tag):
-    def representer(dumper, value):
-        tag = plain_tag if dumper.inside_data else "!unsafe"
-        dumper.inside_data += 1
-        try:
-            return represent(dumper, tag, value)
-        finally:
-            dumper.inside_data -= 1
-    return representer
+class _Form(NamedTuple):
+    text: str
+    tag: str          # the tag to write ('!unsafe'), or ''
+    style: str        # PyYAML's: '' plain, "'", '"' or '|'
+    short: str        # the scalar as written when nothing needs folding, or None (written by PyYAML's writers)
+    in_key: bool      # chosen for a mapping key
+    simple_key: bool  # usable as a simple key ('key: value'), else PyYAML writes '? key'
 
 
-_Dumper.add_representer(str, _represent_str)
-_Dumper.add_representer(Code, _represent_code)
-_Dumper.add_representer(TemplateText, _represent_text)
-_Dumper.add_representer(TemplateMap, _represent_container(
-    lambda dumper, tag, value: dumper.represent_mapping(tag, value.items()), "tag:yaml.org,2002:map"))
-_Dumper.add_representer(TemplateList, _represent_container(
-    lambda dumper, tag, value: dumper.represent_sequence(tag, value), "tag:yaml.org,2002:seq"))
+class _Analysis(NamedTuple):
+    """The parts of PyYAML's ``Emitter.analyze_scalar`` that choose a style in block context."""
+    empty: bool
+    multiline: bool
+    allow_block_plain: bool
+    allow_single_quoted: bool
+    allow_block: bool
+
+
+_LEADING_INDICATORS = "#,[]{}&*!|>'\"%@`"
+
+
+def _analysis(text: str) -> _Analysis:
+    """PyYAML's analysis of ``text``; one line of printable ASCII (most scalars) is analysed with str methods."""
+    if text and text.isascii() and text.isprintable():
+        # No line breaks or special characters: only indicators and spaces at either end matter.
+        indicator = (text[0] in _LEADING_INDICATORS or (text[0] in "?:-" and text[1:2] in ("", " "))
+                     or text.startswith(("---", "...")) or ": " in text or text.endswith(":") or " #" in text)
+        return _Analysis(False, False, not (indicator or text[0] == " " or text[-1] == " "), True, text[-1] != " ")
+    full = _ANALYZER.analyze_scalar(text)
+    return _Analysis(full.empty, full.multiline, full.allow_block_plain, full.allow_single_quoted, full.allow_block)
+
+
+@functools.lru_cache(maxsize=16384)
+def _scalar_form(kind, value, inside_data: bool, in_key: bool) -> _Form:
+    """How PyYAML's emitter writes this scalar (its choose_scalar_style, process_tag and check_simple_key)."""
+    text, tag, hint, implicit_plain, implicit_quoted = _represent(kind, value, inside_data)
+    if hint == '"':
+        # Double-quoted whatever it holds (long text): no need to read it all.
+        multiline = any(brk in text for brk in _BREAKS)
+        style, analysis = '"', _Analysis(not text, multiline, False, False, False)
+    else:
+        analysis = _analysis(text)
+        if not hint and implicit_plain and analysis.allow_block_plain and not (
+                in_key and (analysis.empty or analysis.multiline)):
+            style = ""
+        elif hint == "|" and not in_key and analysis.allow_block:
+            style = "|"
+        elif hint in (None, "'") and analysis.allow_single_quoted and not (in_key and analysis.multiline):
+            style = "'"
+        else:
+            style = '"'
+    written_tag = "" if (style == "" and implicit_plain) or (style != "" and implicit_quoted) else _prepared_tag(tag)
+    short = None
+    if style == "" and text:
+        short = text
+    elif style == "'" and not analysis.multiline:
+        short = "'" + text.replace("'", "''") + "'"
+    simple_key = len(_prepared_tag(tag)) + len(text) < 128 and not analysis.empty and not analysis.multiline
+    return _Form(text, written_tag, style, short, in_key, simple_key)
+
+
+@functools.lru_cache(maxsize=64)
+def _prepared_tag(tag: str) -> str:
+    return _ANALYZER.prepare_tag(tag)
+
 
 _NAME_LINE = re.compile(r"^(\s*)- name: ")
 # ansible-lint's jinja rule parses every string that contains braces, even !unsafe ones that Ansible never
@@ -208,7 +404,7 @@ def _scalar_end(lines: list, index: int) -> int:
 
 
 def dump(data, header: str = "") -> str:
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=_WIDTH, default_flow_style=False)
+    body = _Writer().document(data)
     # Lines Ansible must keep as they are (lint suppressions the data model cannot express).
     body = body.replace("ignore_errors: true\n", "ignore_errors: true  # noqa: ignore-errors\n")
     lines = _mark_unsafe_owners(body.split("\n"))

@@ -101,15 +101,35 @@ _OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 
-def _check_yaml_depth(text: str, source: str) -> None:
-    depth = 0
+def _measure_events(text: str, source: str) -> bool:
+    """Bound the text from its event stream; whether it uses aliases.
+
+    libyaml's composer recurses in C, so deep nesting is refused here, before anything is composed. Without
+    aliases every event is one value, so the stream gives check_shape's figures (values, nesting) exactly and
+    the composed nodes need no second walk; with aliases the nodes are measured after composing.
+    """
+    open_containers = deepest = values = 0
+    aliases = False
     for event in yaml.parse(text, Loader=_TemplateLoader):
-        if isinstance(event, _OPEN_EVENTS):
-            depth += 1
-            if depth > MAX_DEPTH:
+        if isinstance(event, yaml.ScalarEvent):
+            values += 1
+            deepest = max(deepest, open_containers + 1)
+        elif isinstance(event, _OPEN_EVENTS):
+            values += 1
+            open_containers += 1
+            if open_containers > MAX_DEPTH:
                 raise _too_deep(source)
+            deepest = max(deepest, open_containers)
         elif isinstance(event, _CLOSE_EVENTS):
-            depth -= 1
+            open_containers -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            aliases = True
+    if not aliases:
+        if values > MAX_NODES:
+            raise _too_many(source)
+        if deepest > MAX_DEPTH:
+            raise _too_deep(source)
+    return aliases
 
 
 def _yaml_error(source: str, error) -> ConversionError:
@@ -137,13 +157,13 @@ def parse_text(text: str, source: str = "template"):
             return data
     loader = _TemplateLoader(text)
     try:
-        # libyaml's composer recurses in C: deep nesting is refused from the event stream first.
-        _check_yaml_depth(text, source)
-        # Compose (aliases stay shared nodes), measure, and only then build the values.
+        aliases = _measure_events(text, source)
+        # Compose (aliases stay shared nodes), measure if aliases may multiply it, and only then build the values.
         node = loader.get_single_node()
         if node is None:
             return None
-        check_shape(node, _yaml_children, source)
+        if aliases:
+            check_shape(node, _yaml_children, source)
         return loader.construct_document(node)
     except yaml.YAMLError as error:
         raise _yaml_error(source, error) from None

@@ -47,7 +47,7 @@ class Code(str):
 def mark(value):
     """Template data: every string (keys included), list and mapping of ``value`` marked, recursively.
 
-    Nesting is bounded by the loader before this runs (``loader.check_shape``).
+    Nesting is bounded by the loader before this runs (``loader.parse_text``, ``loader.check_shape``).
     """
     if isinstance(value, str):
         return TemplateText(value)
