@@ -121,3 +121,30 @@ def test_sample_of_public_ecs_templates_runs_end_to_end(tmp_path, emulator_facto
     assert outputs["ACS-ECS-BulkyDeleteExpiredImage"]["deletedImageIds"] == []
     # Event and alarm triggers: the body ran once for the event passed in.
     assert outputs["ACS-ECS-AutoStartECSWhenStoppedByTags"]["instanceId"] == fleet["db-dev-0007"]["InstanceId"]
+
+
+@pytest.mark.heavy(40)
+@pytest.mark.skipif(not PUBLIC.is_dir(), reason="../shared/oos-templates absent")
+@pytest.mark.parametrize("name, first, then", [
+    ("ACS-ECS-ScheduleToStopAndStartInstances", "StopInstance", "Running"),
+    ("ACS-ECS-ScheduleToStartAndStopInstances", "StartInstance", "Stopped"),
+])
+def test_schedule_templates_sleep_between_their_two_times_and_finish(tmp_path, emulator_factory, name, first, then):
+    """Fn::DurationBetween feeds ACS::Sleep: the instances were left half way (stopped, or running) before."""
+    emulator = emulator_factory("--instances", "2", "--seed", "5", "--transition-seconds", "0.1")
+    fleet = emulator.instances()
+    if first == "StartInstance":
+        for instance in fleet:
+            emulator.control(f"instances/{instance['InstanceId']}/status", {"Status": "Stopped"}, method="POST")
+    times = {"dailyStopTime": "10:00:00Z", "dailyStartTime": "10:00:02Z"} if first == "StopInstance" else \
+        {"dailyStartTime": "10:00:00Z", "dailyStopTime": "10:00:02Z"}
+    parameters = dict(times, targets={"Type": "ResourceIds", "RegionId": "cn-hangzhou",
+                                      "ResourceIds": [i["InstanceId"] for i in fleet]})
+    path = tmp_path / "schedule.yml"
+    path.write_text(convert(str(PUBLIC / f"{name}.yml"), parameters=parameters, name=name).playbook_yaml(name))
+    run = run_playbook(path, emulator.env, timeout=600)
+    assert run.rc == 0, run.output[-4000:]
+    assert {i["Status"] for i in emulator.instances()} == {then}
+    done = [m["action"] for m in emulator.control("mutations")]
+    assert done.count("StopInstance") + done.count("StopInstances") >= 1
+    assert done.count("StartInstance") + done.count("StartInstances") >= 1
