@@ -22,6 +22,7 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible_collections.alicloud.oos.plugins.module_utils.client_tokens import MAX_GENERATIONS, derive_client_token
 from ansible_collections.alicloud.oos.plugins.module_utils.polling import PollClock
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudError, AlicloudInputError, OutcomeUnknown
+from ansible_collections.alicloud.oos.plugins.module_utils.interruption import Interrupted, die_of, interruptible
 from ansible_collections.alicloud.oos.plugins.module_utils.mutating_apis import done_codes
 from ansible_collections.alicloud.oos.plugins.module_utils.oos_templates import load_template_source
 from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets, parameter_secrets
@@ -122,6 +123,24 @@ def wait_for_execution(client, execution_id: str, until: str, timeout: float, in
             return execution, False
         if not poll.wait():
             return execution, True
+
+
+def _wait_or_cancel(client, execution_id: str, params: dict) -> tuple:
+    """wait_for_execution, cancelling the execution when the wait is interrupted (^C, SIGTERM)."""
+    try:
+        with interruptible():
+            try:
+                return wait_for_execution(client, execution_id, params["wait_until"], params["wait_timeout"],
+                                          params["poll_interval"])
+            except Interrupted:
+                try:
+                    client.call("CancelExecution", {"ExecutionId": execution_id})
+                except AlicloudError:
+                    pass   # best effort: the process is going anyway
+                raise
+    except Interrupted as interrupted:
+        die_of(interrupted)
+        raise
 
 
 def _pending_matches(execution: dict, pending_task) -> bool:
@@ -259,7 +278,9 @@ def execution_task(module) -> dict:
 
     execution = get_execution(client, execution_id)
     timed_out = False
-    if params["wait"]:
+    if params["wait"] and params.get("cancel_on_interrupt"):
+        execution, timed_out = _wait_or_cancel(client, execution_id, params)
+    elif params["wait"]:
         execution, timed_out = wait_for_execution(client, execution_id, params["wait_until"], params["wait_timeout"],
                                                   params["poll_interval"])
     tasks = list_task_executions(client, execution_id)

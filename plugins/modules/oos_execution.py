@@ -123,6 +123,13 @@ options:
     description: Seconds to wait before the task fails. The execution keeps running.
     type: int
     default: 1800
+  cancel_on_interrupt:
+    description:
+      - Cancel the execution when C(ansible-playbook) is interrupted (Ctrl-C, SIGTERM) while this task waits for it.
+      - By default an interrupted wait leaves the execution running in OOS, as it would be without Ansible.
+        Converted templates set it for the tasks they hand to OOS, which are part of the playbook's own run.
+    type: bool
+    default: false
   poll_interval:
     description: Seconds between two status polls while waiting.
     type: float
@@ -279,6 +286,7 @@ def main():
             wait=dict(type="bool", default=True),
             wait_until=dict(type="str", choices=["finished", "waiting"], default="finished"),
             wait_timeout=dict(type="int", default=1800),
+            cancel_on_interrupt=dict(type="bool", default=False),
             poll_interval=dict(type="float", default=5),
         ),
         mutually_exclusive=[("template_name", "template_content")],

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-import signal
 import threading
 import time
 from collections import Counter
@@ -31,6 +29,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.errors import (
     FAILURE_CREDENTIALS,
     AlicloudError,
 )
+from ansible_collections.alicloud.oos.plugins.module_utils.interruption import Interrupted, die_of, interruptible
 from ansible_collections.alicloud.oos.plugins.module_utils.polling import PollClock
 
 COMMAND_NAME = "ansible-cloud-assistant"
@@ -82,42 +81,6 @@ class Outcome:
         return cls(invoke_id=item.get("InvokeId") or "", status=item.get("InvocationStatus") or "",
                    exit_code=item.get("ExitCode"), output=output, dropped=int(item.get("Dropped") or 0),
                    error_code=item.get("ErrorCode") or "", error_info=item.get("ErrorInfo") or "")
-
-
-class Interrupted(BaseException):
-    """SIGINT/SIGTERM arrived while a command ran (Ansible's workers would otherwise die on the spot)."""
-
-    def __init__(self, signum):
-        super().__init__(signum)
-        self.signum = signum
-
-
-@contextlib.contextmanager
-def _signals_interrupt():
-    """While waiting for a command: SIGINT and SIGTERM raise Interrupted (and are ignored from then on until the
-    block ends), so the command can be stopped first. Only the main thread can set handlers; elsewhere the wait is
-    left as it is."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    signals = (signal.SIGINT, signal.SIGTERM)
-    previous = {signum: signal.getsignal(signum) for signum in signals}
-
-    def restore():
-        for number, handler in previous.items():
-            if handler is not None:   # None: a handler not set from Python, which cannot be put back
-                signal.signal(number, handler)
-
-    def interrupt(signum, _frame):
-        for number in signals:   # held until the command is stopped; restored on the way out
-            signal.signal(number, signal.SIG_IGN)
-        raise Interrupted(signum)
-    for signum in signals:
-        signal.signal(signum, interrupt)
-    try:
-        yield
-    finally:
-        restore()
 
 
 def api_failure(error: AlicloudError, instance_id: str, region: str):
@@ -205,7 +168,7 @@ class InstanceChannel:
                           monotonic=self._monotonic)
         pending = list(invoke_ids)
         try:
-            with _signals_interrupt():
+            with interruptible():
                 try:
                     return self._wait(pending, clock, first_poll, timeout)
                 except Interrupted:
@@ -215,7 +178,7 @@ class InstanceChannel:
                         self.stop(invoke_id)
                     raise
         except Interrupted as interrupted:
-            signal.raise_signal(interrupted.signum)   # the worker's own handler again: die of it as it would have
+            die_of(interrupted)   # the worker's own handler again: die of it as it would have
             raise
         except Exception:
             raise

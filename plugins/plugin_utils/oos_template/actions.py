@@ -377,7 +377,7 @@ def _delegated(step: Step, what: str) -> Mapped:
                                   "parameters": expr("oos_delegation.parameters"),
                                   "secret_parameters": expr("oos_delegation.secret_parameters"),
                                   "client_token": expr("oos_delegation.client_token"),
-                                  "wait": True},
+                                  "wait": True, "cancel_on_interrupt": True},
             "register": step.register}
     return Mapped([call], record=f"{step.ctx} | {F}oos_delegated_done(oos_task, {step.register}, oos_next)",
                   loopable=False)
