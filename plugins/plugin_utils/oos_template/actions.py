@@ -156,7 +156,7 @@ def map_choice(step: Step) -> Mapped:
 
 def map_sleep(step: Step) -> Mapped:
     pause = {"name": _prefixed_name(step, "sleep"),
-             "ansible.builtin.pause": {"seconds": expr(f"{step.props_expr}['Duration'] | {F}oos_duration_seconds")}}
+             "ansible.builtin.pause": {"seconds": expr(f"{step.props_expr} | {F}oos_sleep_seconds")}}
     return Mapped([pause])
 
 

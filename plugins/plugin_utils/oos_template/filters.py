@@ -4,6 +4,7 @@ Run-time filters take and return the execution context described in :mod:`runtim
 """
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import json
@@ -432,6 +433,17 @@ def oos_duration_seconds(duration):
     return int(math.ceil(runtime.iso8601_seconds(_plain(duration))))
 
 
+def oos_sleep_seconds(properties):
+    """ACS::Sleep: seconds to wait, from ``Duration`` or from ``EndDate`` (an absolute UTC time; past: none)."""
+    properties = _plain(properties) or {}
+    if properties.get("Duration") not in (None, ""):
+        return oos_duration_seconds(properties["Duration"])
+    if properties.get("EndDate") not in (None, ""):
+        end = functions.parse_time(properties["EndDate"])
+        return max(0, int(math.ceil((end - datetime.datetime.now(datetime.timezone.utc)).total_seconds())))
+    raise FilterInputError("ACS::Sleep needs Duration (such as PT15M) or EndDate (such as 2025-01-01T00:00:00Z)")
+
+
 # ACS::SelectTargets resource types: (service, API version, API, list path, id field, name field).
 # Whatever the type, OOS hands the task a DescribeInstances-shaped document (Instances.Instance[].InstanceId).
 SELECT_TARGET_RESOURCES = {
@@ -696,7 +708,7 @@ RUNTIME = {f.__name__: f for f in (
     oos_skip, oos_choose, oos_approval_done, oos_approvers, oos_approval_tally, oos_pause_decision, oos_pause_done, oos_trigger_note,
     oos_loop_iterations, oos_with_item, oos_loop_rate_control, oos_loop_start,
     oos_iteration_outputs, oos_loop_done, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,
-    oos_error_message, oos_store_value, oos_duration_seconds, oos_target_requests, oos_merge_instances,
+    oos_error_message, oos_store_value, oos_duration_seconds, oos_sleep_seconds, oos_target_requests, oos_merge_instances,
     oos_inventory_instances, oos_command_documents, oos_empty_document, oos_tags_dict, oos_run_instances_request,
     oos_json_value, oos_delegated_execution, oos_delegated_done)}
 

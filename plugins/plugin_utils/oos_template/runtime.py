@@ -350,14 +350,24 @@ def error_message(result) -> str:
     return "; ".join(p for p in parts if p) or "task failed"
 
 
+_ISO_DURATION = re.compile(r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?")
+# OOS also takes the short form without P/T: 1S, 10M, 1H2M (M is minutes there).
+_SHORT_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?")
+
+
 def iso8601_seconds(duration) -> float:
-    """ISO-8601 duration (``PT1M30S``, ``P1D``) -> seconds, for ACS::Sleep."""
+    """ACS::Sleep ``Duration`` -> seconds: ISO-8601 (``PT1M30S``, ``P1D``) or OOS's short form (``1H2M``, ``30s``),
+    case-insensitive."""
     text = to_text(duration).strip().upper()
-    match = re.fullmatch(r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?", text)
-    if not match or text in ("P", "PT"):
-        raise OosRuntimeError(f"ACS::Sleep Duration {duration!r} is not an ISO-8601 duration such as PT30S")
-    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    return days * 86400 + hours * 3600 + minutes * 60 + seconds
+    match = _ISO_DURATION.fullmatch(text)
+    if match and text not in ("P", "PT"):
+        days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+        return days * 86400 + hours * 3600 + minutes * 60 + seconds
+    match = _SHORT_DURATION.fullmatch(text)
+    if match and text:
+        hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+        return hours * 3600 + minutes * 60 + seconds
+    raise OosRuntimeError(f"ACS::Sleep Duration {duration!r} is not an ISO-8601 duration such as PT30S (or 30S, 1H2M)")
 
 
 def decode_output(value) -> str:

@@ -123,12 +123,32 @@ def flatten_api_parameters(product: str, api: str, parameters: dict) -> dict[str
 
 
 def parse_duration(text) -> float:
-    """ISO-8601 duration (``PT10M``, ``PT1H30M5S``, ``P1D``) in seconds."""
-    match = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", str(text).strip())
-    if not match or str(text).strip() in ("P", "PT"):
-        raise TaskFailed(f"Duration {text!r} is not an ISO-8601 duration such as PT1M")
-    days, hours, minutes, seconds = (float(part) if part else 0.0 for part in match.groups())
-    return days * 86400 + hours * 3600 + minutes * 60 + seconds
+    """ACS::Sleep Duration in seconds: ISO-8601 (``PT10M``, ``PT1H30M5S``, ``P1D``) or the short form OOS documents
+    (``1S``, ``10M``, ``1H2M``: M is minutes), case-insensitive."""
+    value = str(text).strip().upper()
+    match = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", value)
+    if match and value not in ("P", "PT"):
+        days, hours, minutes, seconds = (float(part) if part else 0.0 for part in match.groups())
+        return days * 86400 + hours * 3600 + minutes * 60 + seconds
+    match = re.fullmatch(r"(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?", value)
+    if match and value:
+        hours, minutes, seconds = (float(part) if part else 0.0 for part in match.groups())
+        return hours * 3600 + minutes * 60 + seconds
+    raise TaskFailed(f"Duration {text!r} is not an ISO-8601 duration such as PT1M")
+
+
+def sleep_seconds(properties: dict) -> float:
+    """ACS::Sleep: Duration, or EndDate (an absolute UTC time, in real seconds from now; past: none)."""
+    if properties.get("Duration") not in (None, ""):
+        return parse_duration(properties["Duration"])
+    if properties.get("EndDate") not in (None, ""):
+        text = str(properties["EndDate"]).strip().replace("Z", "+00:00").replace("z", "+00:00")
+        try:
+            end = _dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise TaskFailed(f"EndDate {properties['EndDate']!r} is not a UTC time such as 2025-01-01T00:00:00Z") from None
+        return max(0.0, (end - _dt.datetime.now(_dt.timezone.utc)).total_seconds())
+    raise TaskFailed("ACS::Sleep needs Duration or EndDate")
 
 
 def _count(value, total: int, default: int) -> int:
@@ -729,7 +749,11 @@ class OOSEngine:
         if kind in ("acs::waitfor", "acs::checkfor"):
             return self._wait_for(run, task, properties, single=kind == "acs::checkfor"), None
         if kind == "acs::sleep":
-            self._sleep(run, parse_duration(properties.get("Duration", "PT0S")))
+            seconds = sleep_seconds(properties)
+            if "Duration" in properties:
+                self._sleep(run, seconds)
+            else:   # an absolute time is real time, whatever the engine's time scale
+                self._sleep(run, seconds / self.time_scale)
             return {}, None
         if kind in ("acs::approve", "acs::pause"):
             answer = self._wait_for_notification(run, "Approve", task_execution, "Approve or Reject")

@@ -1,9 +1,11 @@
 """Run-time OOS semantics: references, parameters and flow state (pure functions)."""
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import parameters, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import filters, functions, parameters, runtime
 
 CTX = {"parameters": {"regionId": "cn-beijing", "ids": ["i-1", "i-2"], "flag": True, "rc": {"Concurrency": 2}},
        "pseudo": {"acs::regionid": "cn-hangzhou", "acs::executionid": "exec-1"},
@@ -69,6 +71,20 @@ def test_iso8601_durations():
     assert runtime.iso8601_seconds("P1DT1H") == 90000
     with pytest.raises(runtime.OosRuntimeError, match="ISO-8601"):
         runtime.iso8601_seconds("10 minutes")
+    # OOS's short form (M is minutes there) and any case, as its documentation lists.
+    assert [runtime.iso8601_seconds(d) for d in ("1S", "1m", "1H2M", "pt1h2m", "30s")] == [1, 60, 3720, 3720, 30]
+    for bad in ("", "P", "PT", "M1", "1X"):
+        with pytest.raises(runtime.OosRuntimeError):
+            runtime.iso8601_seconds(bad)
+
+
+def test_sleep_takes_a_duration_or_an_end_date():
+    assert filters.oos_sleep_seconds({"Duration": "PT1M"}) == 60
+    assert filters.oos_sleep_seconds({"EndDate": "2000-01-01T00:00:00Z"}) == 0   # past: no wait
+    in_an_hour = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+    assert 3500 < filters.oos_sleep_seconds({"EndDate": functions.format_utc(in_an_hour)}) <= 3600
+    with pytest.raises(ValueError, match="Duration .* or EndDate"):
+        filters.oos_sleep_seconds({})
 
 
 def test_parameters_validation_lists_every_problem():
