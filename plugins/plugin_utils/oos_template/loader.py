@@ -12,6 +12,7 @@ import os
 
 import yaml
 
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.checks import jq_function_problems, task_problems
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import mark
 
@@ -254,6 +255,9 @@ def normalise(data, source: str = "template") -> dict:
         if not isinstance(task.get("Action"), str):
             problems.append(f"Tasks[{index}] ({name}) has no Action")
         problems.extend(loop_problems(task.get("Loop"), f"Tasks[{index}] ({name})"))
+        problems.extend(task_problems(task, f"Tasks[{index}] ({name})"))
+    outputs = data.get("Outputs") if isinstance(data.get("Outputs"), dict) else {}
+    problems.extend(jq_function_problems(outputs, "Outputs"))
     if problems:
         raise ConversionError(problems)
     result = dict(data)
