@@ -87,3 +87,34 @@ def test_bad_combinations_name_the_option_and_send_nothing(emu, options, field):
     out = run(emu, **options)
     assert out["failed"] and field in out["msg"], out
     assert emu.stats()["calls"].get("RunCommand", 0) == 0
+
+
+CONVERTED = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  instanceId: {Type: String}
+Tasks:
+  - Name: greet
+    Action: ACS::ECS::RunCommand
+    Properties:
+      instanceId: '{{ instanceId }}'
+      commandType: RunShellScript
+      commandContent: 'echo {{ greeting }} from {{ instanceId }}'
+      enableParameter: true
+      parameters: {greeting: hello}
+    Outputs:
+      said: {Type: String, ValueSelector: invocationOutput}
+Outputs:
+  said: {Type: String, Value: '{{ greet.said }}'}
+"""
+
+
+def test_a_converted_run_command_leaves_cloud_assistant_parameters_to_the_agent(emu, tmp_path):
+    """{{ greeting }} is no template name: OOS passes it to Cloud Assistant, which fills it in (enableParameter)."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
+    playbook = tmp_path / "greet.yml"
+    playbook.write_text(convert(content=CONVERTED).playbook_yaml("greet"))
+    instance = emu.instances()[0]["InstanceId"]
+    result = run_playbook(playbook, emu.env, extra_vars={"instanceId": instance})
+    assert result.rc == 0, result.output[-3000:]
+    assert f"hello from {instance}" in result.stdout, result.stdout[-3000:]

@@ -622,9 +622,7 @@ def oos_delegated_execution(task, context, specs=None):
         if lowered not in lifted:
             try:
                 value = runtime.resolve_reference(reference, context)
-            except runtime.OosRuntimeError:
-                if "::" in reference or "." in reference:
-                    raise
+            except runtime.NotAReference:
                 return match.group(0)   # not a name of this execution (a Cloud Assistant {{ param }}): as written
             base = re.sub(r"[^A-Za-z0-9_]", "_", reference)
             name = base if base[:1].isalpha() else "v_" + base

@@ -62,6 +62,11 @@ class OosRuntimeError(ValueError):
     """A reference or function could not be evaluated; the message says which and why."""
 
 
+class NotAReference(OosRuntimeError):
+    """A plain name that is neither a parameter nor a task: OOS leaves ``{{ name }}`` as written (Cloud Assistant
+    fills such names in commands run with enableParameter)."""
+
+
 def _lower_map(mapping) -> dict:
     return {str(k).lower(): k for k in (mapping or {})}
 
@@ -126,7 +131,8 @@ def resolve_reference(name: str, context: dict, loop_item=None):
     try:
         return lookup_ci(tasks, name)
     except KeyError:
-        raise OosRuntimeError(f"unknown reference {{{{ {name} }}}}: not a parameter, task or pseudo-parameter") from None
+        raise NotAReference(name) from None
+
 
 
 def to_text(value) -> str:
@@ -148,8 +154,17 @@ def render_string(text: str, context: dict, loop_item=None):
         return text
     whole = WHOLE_REFERENCE.match(text.strip()) if text.strip().startswith("{{") else None
     if whole:
-        return copy.deepcopy(resolve_reference(whole.group(1), context, loop_item))
-    return REFERENCE.sub(lambda m: to_text(resolve_reference(m.group(1), context, loop_item)), text)
+        try:
+            return copy.deepcopy(resolve_reference(whole.group(1), context, loop_item))
+        except NotAReference:
+            return text
+
+    def resolve(match):
+        try:
+            return to_text(resolve_reference(match.group(1), context, loop_item))
+        except NotAReference:
+            return match.group(0)
+    return REFERENCE.sub(resolve, text)
 
 
 def render(value, context: dict, loop_item=None):

@@ -33,9 +33,10 @@ def test_jinja_that_is_not_a_reference_stays_literal():
     assert runtime.render(text, CTX) == text
 
 
-def test_unknown_reference_is_one_clear_error():
-    with pytest.raises(runtime.OosRuntimeError, match="unknown reference"):
-        runtime.render("{{ nope }}", CTX)
+def test_a_name_that_is_no_parameter_or_task_stays_as_written_and_a_missing_output_is_an_error():
+    # As OOS: a Cloud Assistant parameter {{ greeting }} in a command run with enableParameter reaches the agent.
+    assert runtime.render("echo {{ greeting }} from {{ REGIONID }}", CTX) == "echo {{ greeting }} from cn-beijing"
+    assert runtime.render("{{ nope }}", CTX) == "{{ nope }}"
     with pytest.raises(runtime.OosRuntimeError, match="has no output"):
         runtime.render("{{ getInstance.missing }}", CTX)
 
