@@ -143,3 +143,33 @@ def test_a_relative_parameters_file_is_read_from_the_working_directory(tmp_path,
                                                            "oos_trigger_event_file": "event.yml"}, cwd=work)
     assert result.rc == 0, result.output[-5000:]
     assert SCRIPT in commands(cloud) and "echo decoy" not in commands(cloud)
+
+
+SECRET_TEMPLATE = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  dbPassword: {Type: String, NoEcho: true}
+  instanceId: {Type: String}
+Tasks:
+  - Name: setPassword
+    Action: ACS::ECS::RunCommand
+    Properties:
+      instanceId: '{{ instanceId }}'
+      commandType: RunShellScript
+      commandContent: 'echo configured {{ dbPassword }} > /dev/null; echo done'
+    Outputs:
+      said: {Type: String, ValueSelector: invocationOutput}
+"""
+
+
+def test_a_no_echo_parameter_never_shows_at_verbose(tmp_path, cloud):
+    """The run's context (set_fact at -v) holds every parameter: with a NoEcho one it is not printed."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert as convert_template
+    playbook = tmp_path / "secret.yml"
+    playbook.write_text(convert_template(content=SECRET_TEMPLATE).playbook_yaml("secret"))
+    secret = "Pa55-w0rd-no-echo-7731"
+    values = tmp_path / "values.json"
+    values.write_text(json.dumps({"dbPassword": secret, "instanceId": cloud.instances()[0]["InstanceId"]}))
+    result = run_playbook(playbook, cloud.env, extra_vars={"oos_parameters_file": str(values)}, args=("-v",))
+    assert result.rc == 0, result.output[-3000:]
+    assert "done" in result.output and secret not in result.output

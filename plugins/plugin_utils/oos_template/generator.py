@@ -634,6 +634,30 @@ def loop_play(split: Split) -> dict:
             "tasks": [stale] + split.body + [stop]}
 
 
+def has_secrets(template: dict, store_refs: dict) -> bool:
+    """NoEcho or secret parameters, or {{ oos-secret:... }} values: the run's context holds secrets."""
+    for spec in (template.get("Parameters") or {}).values():
+        if isinstance(spec, dict) and (spec.get("NoEcho") in (True, "true")
+                                       or "secret" in str(spec.get("AssociationProperty", "")).lower()):
+            return True
+    return any(store_refs.values())
+
+
+def hide_context_facts(node) -> None:
+    """``no_log`` on every task that sets an execution context (``oos``, ``oos_child_N``, ``oos_iteration``): at
+    ``-v`` Ansible prints a set_fact's value, and the context holds the parameters and Parameter Store values."""
+    if isinstance(node, list):
+        for item in node:
+            hide_context_facts(item)
+    elif isinstance(node, dict):
+        facts = node.get("ansible.builtin.set_fact")
+        if isinstance(facts, dict) and any(str(key).startswith("oos") for key in facts):
+            node["no_log"] = True
+        for key in ("tasks", "block", "rescue", "always"):
+            if key in node:
+                hide_context_facts(node[key])
+
+
 def build(template: dict, options: Options) -> Conversion:
     converter = Converter(template, options)
     items = converter.compile_tasks(template["Tasks"], "oos", "", 0, allow_split=True)
@@ -667,5 +691,7 @@ def build(template: dict, options: Options) -> Conversion:
             current.append(item)
     current.extend(finish_tasks(template))
     plays.append(_play(current_name, "localhost", current, {"vars": current_vars} if current_vars else None))
+    if has_secrets(template, store_refs):
+        hide_context_facts(plays)
     return Conversion(plays=plays, template=template, edges=converter.mermaid_edges, notes=notes,
                       delegated=converter.delegated)
