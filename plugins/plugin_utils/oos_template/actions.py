@@ -229,7 +229,7 @@ def data_file(variable: str, inner: bool = False, names: str | None = None):
     # the playbook first).
     known = f", {names}" if names else ""
     jinja = (f"(lookup('ansible.builtin.file', {variable} | ansible.builtin.expanduser | ansible.builtin.realpath) "
-             f"| from_yaml | {F}oos_data({literal(variable)}{known})) "
+             f"| {F}oos_data({literal(variable)}{known})) "
              f"if {variable} is defined else {{}}")
     return f"({jinja})" if inner else expr(jinja)
 

@@ -13,7 +13,8 @@ import re
 
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import functions, parameters, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import functions, loader, parameters, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 
 
 class FilterInputError(ValueError):
@@ -94,6 +95,10 @@ def oos_start(specs, values, first_task, pseudo=None, pseudo_used=()):
     return context
 
 
+# A parameters or event file: StartExecution's Parameters with room for scripts.
+DATA_FILE_BYTES = 1024 * 1024
+
+
 def oos_data(value, variable, names=None):
     """Values read from a file the run was given (``-e oos_parameters_file=PATH``): a mapping, kept as data.
 
@@ -102,6 +107,11 @@ def oos_data(value, variable, names=None):
     the template does not define is refused, as StartExecution refuses it.
     """
     value = _plain(value)
+    if isinstance(value, str):   # the file's text: parsed here, with the template loader's bounds
+        try:
+            value = loader.parse_text(value, variable, max_bytes=DATA_FILE_BYTES)
+        except ConversionError as error:
+            raise FilterInputError("; ".join(error.problems)) from None
     if not isinstance(value, dict):
         raise FilterInputError(f"{variable} must name a JSON or YAML file holding a mapping of names to values "
                                f"(such as {{\"instanceId\": \"i-123\"}}), got {type(value).__name__}")

@@ -139,12 +139,15 @@ def _yaml_error(source: str, error) -> ConversionError:
     return ConversionError([f"{source} is not valid YAML or JSON{where}: {getattr(error, 'problem', None) or error}"])
 
 
-def parse_text(text: str, source: str = "template"):
-    """Template text -> data. JSON is tried first (fast path); YAML through the safe loader only."""
+def parse_text(text: str, source: str = "template", max_bytes: int | None = None):
+    """Template text -> data. JSON is tried first (fast path); YAML through the safe loader only, with the same
+    bounds on aliases and nesting. ``max_bytes``: another size limit than the template content's (data files)."""
     # str(): libyaml refuses ansible-core's tagged str subclass that lookups receive as content=.
     text = str(text)
     size = len(text.encode("utf-8"))
-    if size > MAX_CONTENT_BYTES:
+    if max_bytes is not None and size > max_bytes:
+        raise ConversionError([f"{source} is {size} bytes: at most {max_bytes} bytes are read"])
+    if max_bytes is None and size > MAX_CONTENT_BYTES:
         raise _too_large(source, size)
     if text.lstrip().startswith("{"):
         try:

@@ -72,10 +72,8 @@ def coerce(name: str, spec: dict, value):
         if isinstance(value, bool):
             return value
         lowered = str(value).strip().lower()
-        if lowered in ("true", "yes", "1"):
-            return True
-        if lowered in ("false", "no", "0"):
-            return False
+        if lowered in ("true", "false"):   # as StartExecution takes them (yes, 1... are refused there)
+            return lowered == "true"
         raise ValueError(f"parameter {name}: {value!r} is not a boolean; use true or false")
     if kind == "List":
         if isinstance(value, str):

@@ -109,3 +109,22 @@ def test_loop_aggregation():
     task = {"Loop": {"Outputs": {"all": {"AggregateType": "Fn::ListJoin", "AggregateField": "out"},
                                  "sum": {"AggregateType": "Fn::Sum", "AggregateField": "n"}}}}
     assert runtime.aggregate_loop(task, [{"out": "a", "n": 1}, {"out": "b", "n": 2}]) == {"all": ["a", "b"], "sum": 3}
+
+
+def test_booleans_are_taken_as_start_execution_takes_them():
+    specs = {"force": {"Type": "Boolean"}}
+    for given, expected in ((True, True), ("true", True), ("False", False)):
+        assert parameters.validate(specs, {"force": given}, lambda default, resolved: default)[0]["force"] is expected
+    for given in ("yes", "1", "no", 1):
+        assert parameters.validate(specs, {"force": given}, lambda default, resolved: default)[1], given
+
+
+def test_a_data_file_is_parsed_with_bounds_and_named_in_errors():
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(12))
+    with pytest.raises(ValueError, match="oos_parameters_file"):
+        filters.oos_data(bomb, "oos_parameters_file")
+    with pytest.raises(ValueError, match="oos_parameters_file"):
+        filters.oos_data("a: [unclosed", "oos_parameters_file")
+    assert filters.oos_data('{"a": "{{ x }}"}', "oos_parameters_file") == {"a": "{{ x }}"}
