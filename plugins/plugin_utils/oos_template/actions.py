@@ -372,7 +372,7 @@ def map_delegated_task(step: Step) -> Mapped:
 def _delegated(step: Step, what: str) -> Mapped:
     call = {"name": _prefixed_name(step, what),
             "vars": {"oos_delegation": expr(f"oos_task | {F}oos_delegated_execution({step.ctx}, "
-                                            "oos_parameters | default({}))")},
+                                            "oos_parameters | default({}), oos_ram_role | default(''))")},
             F + "oos_execution": {"template_content": expr("oos_delegation.template"),
                                   "parameters": expr("oos_delegation.parameters"),
                                   "secret_parameters": expr("oos_delegation.secret_parameters"),

@@ -33,6 +33,12 @@ class Result:
             header += f"# {label} ({action}) is delegated: OOS runs it (alicloud.oos.oos_execution), as it runs it.\n"
         for note in self.notes:
             header += f"# {note}: schedule this playbook (cron, AWX schedule) instead of an OOS trigger.\n"
+        ram_role = self.template.get("RamRole")
+        if ram_role not in (None, ""):
+            role = " ".join(str(ram_role).split())[:200]   # one comment line
+            header += (f"# RamRole {role}: OOS runs the template as this RAM role. This playbook calls the APIs with the "
+                       "credentials it is given\n# (set ram_role_arn or ALICLOUD_ROLE_ARN to assume the role); delegated "
+                       "tasks pass the role to OOS.\n")
         header += dumper.HEADER_NOTE
         header += "#\n" + mermaid.as_comment(self.flowchart)
         return dumper.dump(self.plays, header)

@@ -605,7 +605,7 @@ _DELEGATED_TASK_KEYS = ("Name", "Action", "Description", "Outputs", "Retries", "
                         "MaxRetryInterval")
 
 
-def oos_delegated_execution(task, context, specs=None):
+def oos_delegated_execution(task, context, specs=None, ram_role=""):
     """What OOS is given to run one task the playbook cannot run itself: ``{template, parameters,
     secret_parameters, client_token}`` for ``alicloud.oos.oos_execution``.
 
@@ -616,7 +616,7 @@ def oos_delegated_execution(task, context, specs=None):
     ``{{ ACS::TaskLoopItem }}`` when the task has its own Loop, which OOS runs with its RateControl. Values of
     NoEcho/secret parameters (``specs``: the template's parameter definitions) are masked in the output. The
     ClientToken names this run, the task and its values: a retry returns the same execution, a new run (or an
-    item of a loop) starts its own.
+    item of a loop) starts its own. ``ram_role``: the template's RamRole, which OOS also runs the task as.
     """
     task, context, specs = _plain(task), _plain(context), _plain(specs) or {}
     own_loop = bool(task.get("Loop"))
@@ -668,10 +668,13 @@ def oos_delegated_execution(task, context, specs=None):
         outputs = {name: {"Type": (spec or {}).get("Type", "String"), "Value": "{{ %s.%s }}" % (task["Name"], name)}
                    for name, spec in (task.get("Outputs") or {}).items()}
         description = f"{task['Name']}: delegated by alicloud.oos"
+    ram_role = walk(_plain(ram_role)) if ram_role else ""
     template = {"FormatVersion": "OOS-2019-06-01", "Description": description,
                 "Parameters": {name: dict({"Type": _parameter_type(value)}, **({"NoEcho": True} if name in secret else {}))
                                for name, value in given.items()},
                 "Tasks": [body], "Outputs": outputs}
+    if ram_role:   # the role OOS runs the whole template as (its value travels as a parameter too)
+        template["RamRole"] = ram_role
     values = {name: "" if value is None else value for name, value in given.items()}
     try:
         run = runtime.lookup_ci(context.get("pseudo") or {}, "acs::executionid")

@@ -679,6 +679,8 @@ def build(template: dict, options: Options) -> Conversion:
                   "oos_parameter_overrides": mark(dict(options.parameters or {}))}
     if options.template_name:
         first_vars["oos_template_name"] = mark(options.template_name)
+    if template.get("RamRole") not in (None, ""):
+        first_vars["oos_ram_role"] = mark(template["RamRole"])   # for the tasks delegated to OOS
     converter.scan_pseudo(template)
     current = start_tasks(template, template["Tasks"][0]["Name"], store_refs, converter.pseudo_used)
     current_name, current_vars = title, first_vars

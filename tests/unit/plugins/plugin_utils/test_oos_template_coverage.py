@@ -179,3 +179,17 @@ def test_a_single_task_is_delegated_with_its_values_as_parameters_and_its_output
                                                                             "acs::executionid": "exec-2"}), specs)
     assert again["client_token"] == delegation["client_token"] != other_run["client_token"]
     assert len(delegation["client_token"]) <= 64
+
+
+def test_a_delegated_task_runs_as_the_template_s_ram_role_and_the_header_says_how_the_playbook_runs():
+    task = {"Name": "attach", "Action": "ACS::ECS::AttachDisk", "Properties": {"diskId": "{{ disk }}"}}
+    context = {"parameters": {"disk": "d-1", "OOSAssumeRole": "OpsRole"}, "pseudo": {}, "tasks": {}}
+    delegation = filters.oos_delegated_execution(task, context, {}, "{{ OOSAssumeRole }}")
+    assert delegation["template"]["RamRole"] == "{{ OOSAssumeRole }}"
+    assert delegation["parameters"]["OOSAssumeRole"] == "OpsRole"
+    assert "RamRole" not in filters.oos_delegated_execution(task, context, {}, "")["template"]
+    text = convert(content={"FormatVersion": "OOS-2019-06-01", "RamRole": "{{ OOSAssumeRole }}",
+                            "Parameters": {"OOSAssumeRole": {"Type": "String", "Default": "OpsRole"}},
+                            "Tasks": [{"Name": "s", "Action": "ACS::Sleep", "Properties": {"Duration": "PT1S"}}]}
+                   ).playbook_yaml()
+    assert "# RamRole {{ OOSAssumeRole }}: OOS runs the template as this RAM role" in text
