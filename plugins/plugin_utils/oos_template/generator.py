@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from ansible_collections.alicloud.oos.plugins.module_utils.products import unresolvable_service
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, parameters, product_actions, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, natural, parameters, product_actions, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES, SELECT_TARGET_TYPES
@@ -521,6 +521,7 @@ class Conversion:
     edges: list
     notes: list
     delegated: list = field(default_factory=list)
+    natural: bool = False    # written by :mod:`natural` (plain Ansible), not the run-time interpreter
 
 
 def _play(name: str, hosts: str, tasks: list, extra: dict | None = None) -> dict:
@@ -631,6 +632,9 @@ def build(template: dict, options: Options) -> Conversion:
     title = display_name(options.name or description, 80)
     notes = [f"Trigger {t['Name']}: {t['Action']}" for t in template["Tasks"]
              if str(t.get("Action", "")).lower() in actions.TRIGGERS]
+    written = natural.try_build(template, options)
+    if isinstance(written, list):
+        return Conversion(plays=written, template=template, edges=converter.mermaid_edges, notes=notes, natural=True)
     plays = []
     if converter.inventory_bound and options.hosts and any(
             str(t.get("Action", "")).lower() == "acs::selecttargets" for t in template["Tasks"]):
