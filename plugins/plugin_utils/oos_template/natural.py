@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from ansible.vars.reserved import get_reserved_names
+
 from ansible_collections.alicloud.oos.plugins.module_utils.products import unresolvable_service
 from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import rate_control_from_loop
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, flow, loader, parameters, runtime
@@ -30,6 +32,7 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text imp
 
 F = "alicloud.oos."
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RESERVED = frozenset(get_reserved_names())   # play and task keywords (timeout, name, ...)
 # Text Ansible can hold verbatim inside converter Jinja: nothing that opens a Jinja block or a header.
 _VERBATIM = re.compile(r"^[^{}#%\n\r]*$")
 # Text a single-quoted Jinja literal holds as it is (Jinja does not decode escapes in string literals).
@@ -60,8 +63,9 @@ TASK_KEYS = {"Name", "Action", "Description", "Properties", "Outputs", "When", "
 
 
 def fact_name(task_name: str) -> str:
-    """The fact holding a task's outputs (task names may hold '-'; Jinja names may not)."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", task_name)
+    """The fact holding a task's outputs: the task name in snake_case (getInstance -> get_instance)."""
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", task_name)
+    name = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
     return name if name[:1].isalpha() else "task_" + name
 
 
@@ -75,9 +79,22 @@ class Scope:
 
     def __init__(self, template: dict):
         self.parameters = {}
+        self.aliases: dict = {}      # OOS parameter name -> the Ansible variable the playbook reads
         for name, spec in (template.get("Parameters") or {}).items():
             kind = (spec or {}).get("Type", "String") if isinstance(spec, dict) else "String"
-            self.parameters[str(name).lower()] = (variable_for(str(name)), kind)
+            self.parameters[str(name).lower()] = (None, kind)
+        for name in template.get("Parameters") or {}:
+            # snake_case where it differs (targetImageName -> target_image_name, read from -e targetImageName too).
+            given = variable_for(str(name))
+            taken = {variable_for(str(other)).lower() for other in template.get("Parameters") or {} if other != name}
+            snake = fact_name(given if not given.startswith("oos_param_") else given[len("oos_param_"):])
+            snake = snake[len("oos_"):] if snake.startswith("oos_") else snake      # OOSAssumeRole -> assume_role
+            if snake in parameters._MAGIC or snake in _RESERVED or snake.startswith("ansible_"):
+                snake = "param_" + snake                                             # roleName -> param_role_name
+            if snake in taken or snake in self.aliases.values() or not _IDENTIFIER.match(snake):
+                snake = given
+            self.aliases[str(name)] = snake
+            self.parameters[str(name).lower()] = (snake, self.parameters[str(name).lower()][1])
         self.tasks: dict = {}        # lower task name -> (fact, {lower output: (output name, Type)})
         self.facts: set = set()      # names of the variables the playbook defines
         self.pseudo_used: set = set()
@@ -193,7 +210,7 @@ def string_template(text: str, scope: Scope) -> Code:
     whole = runtime.WHOLE_REFERENCE.match(text.strip()) if text.strip().startswith("{{") else None
     if whole:
         expression, _kind = scope.reference(whole.group(1))
-        return expr(expression[1:-1] if expression.startswith("(") and " | from_yaml if " in expression else expression)
+        return expr(_bare(expression))
     out = []
     for is_reference, piece in _pieces(text, scope):
         if is_reference:
@@ -227,7 +244,7 @@ def expression(value, scope: Scope) -> tuple:
     if isinstance(value, str):
         return string_expression(value, scope)
     if isinstance(value, list):
-        return "[" + ", ".join(expression(v, scope)[0] for v in value) + "]", "List"
+        return "[" + ", ".join(_bare(expression(v, scope)[0]) for v in value) + "]", "List"
     if isinstance(value, dict):
         if len(value) == 1 and is_function_key(next(iter(value))):
             key = next(iter(value))
@@ -238,9 +255,14 @@ def expression(value, scope: Scope) -> tuple:
         for k, v in value.items():
             if has_code(k):
                 raise Unsupported("a reference in a mapping key")
-            items.append(f"{scope.quote(k)}: {expression(v, scope)[0]}")
+            items.append(f"{scope.quote(k)}: {_bare(expression(v, scope)[0])}")
         return "{" + ", ".join(items) + "}", "Json"
     raise Unsupported(f"a value of type {type(value).__name__}")
+
+
+def _bare(text: str) -> str:
+    """A parameter reference without the parentheses it needs only inside a longer expression."""
+    return text[1:-1] if text.startswith("(") and " | from_yaml if " in text and text.count("(") == 1 else text
 
 
 def _arguments(name: str, argument, count: int) -> list:
@@ -654,12 +676,40 @@ def parameter_vars(template: dict, options, scope: Scope) -> dict:
     variables = {}
     for name, spec in (template.get("Parameters") or {}).items():
         spec = spec if isinstance(spec, dict) else {}
-        variable = variable_for(str(name))
-        if name in (options.parameters or {}):
-            variables[variable] = mark(options.parameters[name])   # baked values are data, whatever they hold
+        variable = scope.aliases[str(name)]
+        given = variable_for(str(name))
+        baked = name in (options.parameters or {})
+        if variable == given:
+            if baked:
+                variables[variable] = mark(options.parameters[name])   # baked values are data, whatever they hold
+            elif "Default" in spec:
+                variables[variable] = value(spec["Default"], scope)
+            continue
+        # Read under its OOS name (-e targetImageName=..., the survey), else its Default.
+        if baked:
+            fallback = data_expression(options.parameters[name], scope)
         elif "Default" in spec:
-            variables[variable] = value(spec["Default"], scope)
+            fallback = (expression(spec["Default"], scope)[0] if has_code(spec["Default"])
+                        else data_expression(spec["Default"], scope))
+        else:
+            fallback = None
+        variables[variable] = expr(given if fallback is None else f"{given} | default({fallback})")
     return variables
+
+
+def data_expression(data, scope: Scope) -> str:
+    """Template data as a Jinja literal (its text quoted, never read for references)."""
+    if isinstance(data, bool):
+        return "true" if data else "false"
+    if data is None:
+        return "none"
+    if isinstance(data, (int, float)):
+        return repr(data)
+    if isinstance(data, list):
+        return "[" + ", ".join(data_expression(item, scope) for item in data) + "]"
+    if isinstance(data, dict):
+        return "{" + ", ".join(f"{scope.quote(k)}: {data_expression(v, scope)}" for k, v in data.items()) + "}"
+    return scope.quote(data)
 
 
 def check_task(template: dict, scope: Scope) -> dict:
@@ -669,7 +719,7 @@ def check_task(template: dict, scope: Scope) -> dict:
             # A computed Default (hello {{ ACS::RegionId }}) is the play variable's value: the check only needs to
             # know there is one.
             spec["Default"] = None
-    values = ", ".join(f"{scope.quote(name)}: {variable_for(str(name))} | default(none)"
+    values = ", ".join(f"{scope.quote(name)}: {scope.aliases[str(name)]} | default(none)"
                        for name in template.get("Parameters") or {})
     pseudo = ", ".join(f"{scope.quote(name)}: {runtime.PSEUDO_SOURCES[name][0]} | default('')"
                        for name in sorted(scope.pseudo_used) if name in runtime.PSEUDO_SOURCES)
@@ -807,9 +857,14 @@ def build_plays(template: dict, options) -> list:
                               f"'task {task['Name']} failed: ' ~ (ansible_failed_result | {F}oos_error_message)")}}
             units = [{"name": f"{title} | with its OnError", "block": units, "rescue": [rescue]}]
         if reached:
-            for unit in units:
-                unit["when"] = [Code(reached)] + (unit["when"] if isinstance(unit.get("when"), list)
-                                                  else [unit["when"]] if "when" in unit else [])
+            for number, unit in enumerate(units):
+                when = [Code(reached)] + (unit["when"] if isinstance(unit.get("when"), list)
+                                          else [unit["when"]] if "when" in unit else [])
+                if "block" in unit:   # name, when, block, rescue: the order ansible-lint asks for
+                    unit = {"name": unit["name"], "when": when, **{k: v for k, v in unit.items() if k not in ("name", "when")}}
+                    units[number] = unit
+                else:
+                    unit["when"] = when
         tasks.extend(units)
     errors = [b.fact for b in branches.values() if b.kind == "error"]
     if errors:

@@ -58,7 +58,7 @@ def test_roa_execute_api_uses_uri_body_headers():
     result = convert(content=ROA)
     first, second = _calls(result, "alicloud.oos.oos_execute_api")
     # The reference in the path is Jinja over the parameter; the rest is the template's data as written.
-    assert first["method"] == "PUT" and first["uri"] == "/api/v2/clusters/{{ clusterId }}" and isinstance(first["uri"], Code)
+    assert first["method"] == "PUT" and first["uri"] == "/api/v2/clusters/{{ cluster_id }}" and isinstance(first["uri"], Code)
     assert first["body"] == '{"deletion_protection": true}' and isinstance(first["body"], TemplateText)
     assert first["headers"] == {"Content-Type": "application/json"} and first["parameters"] == {}
     wait = second["wait_for"]
