@@ -262,7 +262,8 @@ def expression(value, scope: Scope) -> tuple:
 
 def _bare(text: str) -> str:
     """A parameter reference without the parentheses it needs only inside a longer expression."""
-    return text[1:-1] if text.startswith("(") and " | from_yaml if " in text and text.count("(") == 1 else text
+    return text[1:-1] if text.startswith("(") and text.endswith(")") and " | from_yaml if " in text and text.count("(") == 1 \
+        else text
 
 
 def _arguments(name: str, argument, count: int) -> list:
@@ -421,10 +422,20 @@ def batched(task: dict) -> bool:
             and set(loop) <= {"Items", "RateControl"} and not task.get("Outputs"))
 
 
+_READ_ONLY = re.compile(r"^(Describe|List|Get|Query|Check|Search)[A-Z]")
+
+
 def looped_call(task: dict) -> bool:
-    """An API call looped over its items with ``loop:`` (no per-item outputs to aggregate)."""
+    """A read-only API call looped over its items with ``loop:`` (no per-item outputs to aggregate).
+
+    Ansible runs every item of a ``loop:``; OOS stops launching items once MaxErrors is exceeded. For calls
+    that change nothing the final state is the same; calls that change something keep the loop play.
+    """
     loop = task.get("Loop")
-    return (isinstance(loop, dict) and str(task.get("Action", "")).lower() in ("acs::executeapi", "acs::waitfor", "acs::checkfor")
+    key = str(task.get("Action", "")).lower()
+    api = (task.get("Properties") or {}).get("API")
+    read_only = key in ("acs::waitfor", "acs::checkfor") or (isinstance(api, str) and bool(_READ_ONLY.match(api)))
+    return (isinstance(loop, dict) and key in ("acs::executeapi", "acs::waitfor", "acs::checkfor") and read_only
             and set(loop) <= {"Items", "RateControl"} and not task.get("Outputs"))
 
 
@@ -880,12 +891,14 @@ def build_plays(template: dict, options) -> list:
     if options.template_name:
         play_vars["oos_template_name"] = inert(options.template_name)
     for name in sorted(scope.pseudo_used):
-        if name == "acs::regionid":
-            play_vars.setdefault("oos_region_id", expr(
-                "lookup('ansible.builtin.env', 'ALICLOUD_REGION', default='') or "
-                "lookup('ansible.builtin.env', 'ALIBABA_CLOUD_REGION_ID', default='')"))
-        elif name == "acs::accountid":
-            play_vars.setdefault("oos_account_id", expr("lookup('ansible.builtin.env', 'ALICLOUD_ACCOUNT_ID', default='')"))
+        if name not in runtime.PSEUDO_SOURCES or (name == "acs::templatename" and options.template_name):
+            continue
+        variable, env, _what = runtime.PSEUDO_SOURCES[name]
+        # -e oos_account_id=..., or -e '{"oos_pseudo_parameters": {"AccountId": ...}}', or the environment.
+        key = next(p for p in runtime.PSEUDO_PARAMETERS if p.lower() == name)[len("ACS::"):]
+        sources = [f"(oos_pseudo_parameters | default({{}}))['{key}'] | default('')"]
+        sources += [f"lookup('ansible.builtin.env', '{e}', default='')" for e in env]
+        play_vars.setdefault(variable, expr(" or ".join(sources)))
     finish = [
         {"name": "Publish the execution status and outputs",
          "ansible.builtin.set_stats": {"data": {"oos_execution_status": "Success", "oos_outputs": expr("oos_outputs")}}},
@@ -901,7 +914,8 @@ def build_plays(template: dict, options) -> list:
              "ansible.builtin.set_stats": {"data": {"oos_execution_status": expr(
                  "'Cancelled' if ansible_failed_task.name == 'Stop the play as cancelled' else 'Failed'"), "oos_outputs": {}}}},
             {"name": "End as OOS would: the execution failed or was cancelled",
-             "ansible.builtin.fail": {"msg": expr(f"'OOS execution ' ~ ('Cancelled: ' ~ ansible_failed_result.msg if "
+             "ansible.builtin.fail": {"msg": expr(f"'OOS execution ' ~ ('Cancelled: ' ~ (ansible_failed_result.msg | "
+                                                  f"regex_replace('^Cancelled: ', '')) if "
                                                   f"ansible_failed_task.name == 'Stop the play as cancelled' else 'Failed: ' ~ "
                                                   f"(ansible_failed_result.msg if "
                                                   f"ansible_failed_task.name.startswith('End as OOS') else 'task ' ~ "
