@@ -28,7 +28,7 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.functions import function_name, is_function_key
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.parameters import variable_for
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import (
-    Code, expr, mark, plain, possibly_template)
+    Code, TemplateText, expr, mark, plain, possibly_template)
 
 F = "alicloud.oos."
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -401,7 +401,8 @@ def value(data, scope: Scope):
         for k, v in data.items():
             if has_code(k):
                 raise Unsupported("a reference in a mapping key")
-            out[inert(k)] = value(v, scope)
+            # A key stays a key: plain words as they are, anything else tagged (quoted where YAML would retype it).
+            out[str(k) if _plain(k) else TemplateText(k)] = value(v, scope)
         return out
     return inert(data)
 
