@@ -20,7 +20,7 @@ import re
 
 from ansible.vars.reserved import get_reserved_names
 
-from ansible_collections.alicloud.oos.plugins.module_utils.products import unresolvable_service
+from ansible_collections.alicloud.oos.plugins.module_utils.products import is_read_only, unresolvable_service
 from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import rate_control_from_loop
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, flow, loader, parameters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import _reads_as_str
@@ -276,13 +276,16 @@ def function(key: str, argument, scope: Scope) -> tuple:
     name = function_name(key)
     if name == "join":
         delimiter, items = _arguments("Join", argument, 2)
-        if not isinstance(delimiter, str) or has_code(delimiter) or not isinstance(items, list):
-            raise Unsupported("Fn::Join with a computed delimiter or items")
-        texts = []
-        for item in items:
-            text, kind = expression(item, scope)
-            texts.append(_as_text(text, kind))
-        return f"[{', '.join(texts)}] | join({scope.quote(delimiter)})", "String"
+        if not isinstance(delimiter, str) or has_code(delimiter):
+            raise Unsupported("Fn::Join with a computed delimiter")
+        if isinstance(items, list):
+            texts = [_as_text(*expression(item, scope)) for item in items]
+            return f"[{', '.join(texts)}] | join({scope.quote(delimiter)})", "String"
+        listed, kind = expression(items, scope)
+        if kind != "List":
+            raise Unsupported("Fn::Join over a value that is not a List")
+        # A List of words (ids, names): Jinja's join writes them as OOS does.
+        return f"{listed} | join({scope.quote(delimiter)})", "String"
     if name == "select":
         index, collection = _arguments("Select", argument, 2)
         if not isinstance(index, (int, str)) or isinstance(index, bool) or (isinstance(index, str) and has_code(index)):
@@ -423,9 +426,6 @@ def batched(task: dict) -> bool:
             and set(loop) <= {"Items", "RateControl"} and not task.get("Outputs"))
 
 
-_READ_ONLY = re.compile(r"^(Describe|List|Get|Query|Check|Search)[A-Z]")
-
-
 def looped_call(task: dict) -> bool:
     """A read-only API call looped over its items with ``loop:`` (no per-item outputs to aggregate).
 
@@ -435,7 +435,7 @@ def looped_call(task: dict) -> bool:
     loop = task.get("Loop")
     key = str(task.get("Action", "")).lower()
     api = (task.get("Properties") or {}).get("API")
-    read_only = key in ("acs::waitfor", "acs::checkfor") or (isinstance(api, str) and bool(_READ_ONLY.match(api)))
+    read_only = key in ("acs::waitfor", "acs::checkfor") or (isinstance(api, str) and is_read_only(api))
     return (isinstance(loop, dict) and key in ("acs::executeapi", "acs::waitfor", "acs::checkfor") and read_only
             and set(loop) <= {"Items", "RateControl"} and not task.get("Outputs"))
 
