@@ -1,18 +1,21 @@
 """OOS template -> a playbook an Ansible engineer would write (issue #14), for the constructs it covers.
 
-* Parameters are play variables holding their Defaults; one ``assert`` at the start checks every value
-  against its Type, AllowedValues, AllowedPattern, lengths and ranges.
+* Parameters are play variables (snake_case, read under their OOS names too) holding their Defaults; one
+  ``assert`` at the start checks every value against its Type, AllowedValues, AllowedPattern, lengths and
+  ranges.
 * References are Jinja over those variables, written at conversion time: ``{{ instanceId }}`` is the
-  variable ``instanceId``, ``{{ task.output }}`` the fact ``task`` set after that task, ``{{ ACS::RegionId }}``
-  the variable ``oos_region_id``. Text that is not a reference stays data (``!unsafe``, or a quoted
-  literal inside converter Jinja): the only Jinja in the output is what this module writes.
+  variable ``instance_id``, ``{{ task.output }}`` the fact named after the task, set after it,
+  ``{{ ACS::RegionId }}`` the variable ``oos_region_id``. Text that is not a reference stays data
+  (``!unsafe``, a quoted literal of plain text, or an item of ``oos_template_texts``): the only Jinja in the
+  output is what this module writes.
 * ``Fn::`` functions are core Jinja (``join``, indexing, ``==``, ``if``, ``not``/``and``/``or``);
   ``Fn::Jq`` and ValueSelectors use ``alicloud.oos.jq``.
 * Each OOS task is one module task named after it (plus one ``set_fact`` for its Outputs); ``When`` is
-  ``when:``; the tasks run in one ``block`` whose ``rescue`` ends the run Failed, as OOS does.
+  ``when:``; jumps are the ``when:`` of :mod:`flow`; the tasks run in one ``block`` whose ``rescue``
+  ends the run Failed (or Cancelled), as OOS does.
 
-:func:`covers` says whether a template uses only what this module writes; the others keep the run-time
-interpreter of :mod:`generator` (``Unsupported`` names the construct) until it learns them.
+:func:`try_build` returns the plays when a template uses only what this module writes; the others keep the
+run-time interpreter of :mod:`generator` (``Unsupported`` names the construct) until it learns them.
 """
 from __future__ import annotations
 
@@ -133,6 +136,10 @@ class Scope:
         outputs = {}
         for name, spec in (task.get("Outputs") or {}).items():
             outputs[str(name).lower()] = (str(name), (spec or {}).get("Type", "String") if isinstance(spec, dict) else "String")
+        if task.get("Loop"):
+            # A loop's outputs are its Loop.Outputs: one task Output of every item, as a list or summed.
+            outputs = {str(name).lower(): (str(name), "Number" if str((spec or {}).get("AggregateType", "")).lower() == "fn::sum"
+                                           else "List") for name, spec in ((task["Loop"].get("Outputs") or {}).items())}
         self.tasks[task["Name"].lower()] = (fact, outputs)
         return fact
 
@@ -423,7 +430,8 @@ def batched(task: dict) -> bool:
     return (isinstance(loop, dict) and (key in POWER_STATES or key == "acs::ecs::runcommand")
             and whole is not None and whole.group(1).lower() == "acs::taskloopitem"
             and "taskloopitem" not in repr({k: v for k, v in props.items() if k != "instanceId"}).lower()
-            and set(loop) <= {"Items", "RateControl"} and not task.get("Outputs"))
+            and set(loop) <= {"Items", "RateControl", "Outputs"}
+            and (not loop.get("Outputs") or key == "acs::ecs::runcommand"))
 
 
 def looped_call(task: dict) -> bool:
@@ -669,6 +677,24 @@ def outputs_task(task: dict, scope: Scope, document: str, fact: str, title: str)
     return {"name": display_name_outputs(title), "ansible.builtin.set_fact": {fact: expr("{" + ", ".join(entries) + "}")}}
 
 
+def loop_outputs_task(task: dict, scope: Scope, register: str, fact: str, title: str) -> dict:
+    """Loop.Outputs of a batched RunCommand: the AggregateField output of every item that succeeded."""
+    documents = f"({register} | {F}oos_command_documents | rejectattr('__error__', 'defined'))"
+    entries = []
+    for name, spec in (task["Loop"].get("Outputs") or {}).items():
+        spec = spec or {}
+        field = next((k for k in task.get("Outputs") or {} if str(k).lower() == str(spec.get("AggregateField", "")).lower()),
+                     None)
+        output = (task.get("Outputs") or {}).get(field) or {}
+        selector = output.get("ValueSelector")
+        if not isinstance(selector, str) or has_code(selector):
+            raise Unsupported("a Loop.Outputs field without a plain ValueSelector")
+        values = f"{documents} | map('{F}jq', {scope.quote(selector)}, {scope.quote(output.get('Type', 'String'))})"
+        summed = str(spec.get("AggregateType", "")).lower() == "fn::sum"
+        entries.append(f"{scope.quote(name)}: {values} | {'sum' if summed else 'list'}")
+    return {"name": display_name_outputs(title), "ansible.builtin.set_fact": {fact: expr("{" + ", ".join(entries) + "}")}}
+
+
 def display_name_outputs(title: str) -> str:
     return title.split(" | ")[0] + " | outputs"
 
@@ -815,7 +841,8 @@ def choice_task(task: dict, scope: Scope, branch: flow.Branch, tasks: list, foll
 def task_units(task: dict, scope: Scope) -> list:
     """The Ansible tasks of one OOS task: the module call, its loop check, its outputs."""
     title = task_title(task)
-    fact = scope.add_task(task) if task.get("Outputs") else None
+    looped_outputs = isinstance(task.get("Loop"), dict) and bool(task["Loop"].get("Outputs"))
+    fact = scope.add_task(task) if (task.get("Outputs") and not task.get("Loop")) or looped_outputs else None
     register = (fact or fact_name(task["Name"])) + "_result"
     scope.loop_item = "item" if looped_call(task) else None
     module, document = action_task(task, scope, register)
@@ -836,7 +863,8 @@ def task_units(task: dict, scope: Scope) -> list:
     if looped_call(task):
         units.extend(loop_tasks(task, scope, step, register, title))
     if fact:
-        record = outputs_task(task, scope, document, fact, title)
+        record = (loop_outputs_task(task, scope, register, fact, title) if looped_outputs
+                  else outputs_task(task, scope, document, fact, title))
         if when:
             record["when"] = Code(when)
         units.append(record)
