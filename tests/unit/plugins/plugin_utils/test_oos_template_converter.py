@@ -75,10 +75,10 @@ def test_flow_compiles_to_when_and_block_rescue():
     assert "oos.next" not in result.playbook_yaml()
 
 
-def test_a_loop_over_api_calls_is_a_loop_whose_failures_max_errors_counts():
+def test_a_loop_over_read_only_calls_is_a_loop_whose_failures_max_errors_counts():
     template = TEMPLATE.replace("Action: ACS::ECS::RebootInstance", "Action: ACS::ExecuteAPI").replace(
         "Properties: {instanceId: '{{ ACS::TaskLoopItem }}'}",
-        "Properties: {Service: ECS, API: RebootInstance, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}")
+        "Properties: {Service: ECS, API: DescribeInstanceAttribute, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}")
     tasks = _tasks(convert(content=template))
     call = tasks["Reboot"]
     assert call["loop"] == "{{ get_instance.instanceIds }}"
@@ -87,6 +87,9 @@ def test_a_loop_over_api_calls_is_a_loop_whose_failures_max_errors_counts():
     assert call["ignore_errors"] is True and call["register"] == "reboot_result"
     check = tasks["Reboot | at most MaxErrors items failed"]["ansible.builtin.assert"]["that"][0]
     assert "alicloud.oos.max_errors_allowed(reboot_result.results)" in check
+    # A loop over calls that change something stops launching items past MaxErrors, as OOS does: the loop play.
+    mutating = convert(content=template.replace("DescribeInstanceAttribute", "RebootInstance"))
+    assert not mutating.natural and len(mutating.plays) == 3
 
 
 def test_a_loop_with_outputs_still_becomes_a_play_over_in_memory_hosts(tmp_path):
