@@ -834,6 +834,9 @@ def choice_task(task: dict, scope: Scope, branch: flow.Branch, tasks: list, foll
         target = _target(choice.get("NextTask", "ACS::NEXT"), names, following)
         label = flow.END if target is None else tasks_by_index[target]
         text = f"{scope.quote(label)} if {condition(choice.get('When'), scope)} else {text if number == 0 else '(' + text + ')'}"
+    if len(branch.fact) + len(text) > 90:
+        # One choice per line (Jinja reads the line breaks inside {{ }} as spaces): no line past the lint limit.
+        text = text.replace(" else ", "\n   else ")
     return {"name": task_title(task).split(" | ")[0] + " | choose the next task",
             "ansible.builtin.set_fact": {branch.fact: expr(text)}}
 
@@ -894,7 +897,7 @@ def build_plays(template: dict, options) -> list:
                 target = str(task["OnError"]).strip()
                 rescue = {"name": display_name(f"{title} | failed: go on with {target} (OnError), then fail", 120),
                           "ansible.builtin.set_fact": {branches[index].fact: expr(
-                              f"'task {task['Name']} failed: ' ~ (ansible_failed_result | {F}oos_error_message)")}}
+                              f"ansible_failed_result | {F}oos_error_message")}}
             units = [{"name": f"{title} | with its OnError", "block": units, "rescue": [rescue]}]
         if reached:
             for number, unit in enumerate(units):
@@ -906,11 +909,14 @@ def build_plays(template: dict, options) -> list:
                 else:
                     unit["when"] = when
         tasks.extend(units)
-    errors = [b.fact for b in branches.values() if b.kind == "error"]
+    errors = [(template["Tasks"][i]["Name"], b.fact) for i, b in sorted(branches.items()) if b.kind == "error"]
     if errors:
+        message = "''"
+        for name, fact in reversed(errors):   # the first task that failed
+            message = f"('task {name} failed: ' ~ {fact}) if {fact} is defined else {message}"
         tasks.append({"name": "End as OOS would: a task failed and its OnError task ran",
-                      "ansible.builtin.fail": {"msg": expr(f"[{', '.join(e + ' | default(none)' for e in errors)}] | select | first")},
-                      "when": Code(" or ".join(f"{e} is defined" for e in errors))})
+                      "ansible.builtin.fail": {"msg": expr(message)},
+                      "when": Code(" or ".join(f"{fact} is defined" for _name, fact in errors))})
     outputs = ", ".join(f"{scope.quote(name)}: {typed((spec or {}).get('Value'), (spec or {}).get('Type', 'String'), scope)}"
                         for name, spec in (template.get("Outputs") or {}).items())
     start = []
