@@ -724,14 +724,16 @@ def parameter_vars(template: dict, options, scope: Scope) -> dict:
                 variables[variable] = value(spec["Default"], scope)
             continue
         # Read under its OOS name (-e targetImageName=..., the survey), else its Default.
+        computed = not baked and "Default" in spec and has_code(spec["Default"])
         if baked:
             fallback = data_expression(options.parameters[name], scope)
         elif "Default" in spec:
-            fallback = (expression(spec["Default"], scope)[0] if has_code(spec["Default"])
-                        else data_expression(spec["Default"], scope))
+            fallback = expression(spec["Default"], scope)[0] if computed else data_expression(spec["Default"], scope)
         else:
             fallback = None
-        variables[variable] = expr(given if fallback is None else f"{given} | default({fallback})")
+        # A computed Default ({{ ACS::RegionId }}) also replaces an empty answer: the survey cannot show it.
+        variables[variable] = expr(given if fallback is None else
+                                   f"{given} | default({fallback}{', true' if computed else ''})")
     return variables
 
 
@@ -940,6 +942,13 @@ def build_plays(template: dict, options) -> list:
         {"name": "Show the template outputs",
          "ansible.builtin.debug": {"msg": expr("{'status': 'Success', 'outputs': oos_outputs}")}},
     ]
+    # Task names start with a capital (ansible-lint): the message names the OOS task as the template does.
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name as shown
+    renamed = {shown(t["Name"], 120): t["Name"] for t in template["Tasks"] if shown(t["Name"], 120) != t["Name"]}
+    failed_task = "ansible_failed_task.name | split(' | ') | first"
+    if renamed:
+        names = ", ".join(f"{scope.quote(k)}: {scope.quote(v)}" for k, v in renamed.items())
+        failed_task = f"{{{names}}}[{failed_task}] | default({failed_task})"
     run = {
         "name": "Run the template tasks",
         "block": tasks + [{"name": "Evaluate the template outputs",
@@ -954,7 +963,7 @@ def build_plays(template: dict, options) -> list:
                                                   f"ansible_failed_task.name == 'Stop the play as cancelled' else 'Failed: ' ~ "
                                                   f"(ansible_failed_result.msg if "
                                                   f"ansible_failed_task.name.startswith('End as OOS') else 'task ' ~ "
-                                                  f"(ansible_failed_task.name | split(' | ') | first) ~ ' failed: ' ~ "
+                                                  f"({failed_task}) ~ ' failed: ' ~ "
                                                   f"(ansible_failed_result | {F}oos_error_message)))")}},
         ],
     }
