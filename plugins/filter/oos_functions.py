@@ -11,7 +11,11 @@ version_added: 0.1.0
 author: alicloud.oos contributors (!UNKNOWN)
 description:
   - C(alicloud.oos.jq) runs a jq program the way OOS ValueSelectors do (leading dot optional) and returns
-    every result as a list; C(alicloud.oos.jq_first) returns the first result.
+    every result as a list; C(alicloud.oos.jq_first) returns the first result. With an OOS output Type as
+    second argument (C(response | alicloud.oos.jq('Instances.Instance[].InstanceId', 'List'))) it returns
+    the value a task Output of that Type gets (String, Number, Boolean, List, Json).
+  - C(alicloud.oos.oos_output) converts a value to an OOS output Type; C(alicloud.oos.oos_parameter_problems)
+    lists what is wrong with the parameter values a converted playbook received.
   - "Every jq program (these filters, C(fn_jq), C(Fn::Jq) and C(ValueSelector) in templates) sees only the
     document it is given: builtins that read the controller (C(env), C($ENV), C(input), C(inputs),
     C(input_filename), C(import), C(include), C(debug), C(stderr), C(halt_error), C(localtime)...) fail with an

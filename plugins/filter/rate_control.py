@@ -2,7 +2,7 @@
 # Copyright: alicloud.oos contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """OOS RateControl -> Ansible play keywords: rate_control_to_serial, rate_control_to_throttle,
-max_errors_to_fail_percentage, rate_control_to_play.
+max_errors_to_fail_percentage, rate_control_to_play, max_errors_allowed.
 
 All of them call plugins/module_utils/rate_control.py, the one mapping the modules, the converter
 and the roles use. Documentation: the sidecar .yml files of the same names.
@@ -62,6 +62,14 @@ def rate_control_to_play(rate_control, total, use_serial=True):
     return _run("rate_control_to_play", mapping.to_play_keywords, rate_control, total, use_serial=bool(use_serial))
 
 
+def max_errors_allowed(rate_control, total):
+    """How many of ``total`` items may fail before OOS fails the loop (MaxErrors, a count or a percentage)."""
+    try:
+        return mapping.max_errors_allowed(plain(rate_control), _total("max_errors_allowed", total))
+    except AlicloudInputError as error:
+        raise AnsibleFilterError(f"max_errors_allowed: {error.field}: {error.message}") from None
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -69,4 +77,5 @@ class FilterModule:
             "rate_control_to_throttle": rate_control_to_throttle,
             "max_errors_to_fail_percentage": max_errors_to_fail_percentage,
             "rate_control_to_play": rate_control_to_play,
+            "max_errors_allowed": max_errors_allowed,
         }

@@ -37,8 +37,24 @@ def _plain(value):
 # ------------------------------------------------------------------------------------------------
 # intrinsic functions for hand-written playbooks
 
-def jq(data, expression):
-    return functions.jq_all(_plain(expression), _plain(data), "jq program")
+def jq(data, expression, output_type=None):
+    """Every result of the jq program; with an OOS output Type, the value a task Output of that Type gets."""
+    if output_type is None:
+        return wrap_var(functions.jq_all(_plain(expression), _plain(data), "jq program"))
+    from ansible_collections.alicloud.oos.plugins.module_utils.selectors import select_output
+    return wrap_var(select_output(_plain(expression), _plain(data), _plain(output_type), "ValueSelector"))
+
+
+def oos_output(value, output_type):
+    """A value as an OOS output of ``output_type`` (String, Number, Boolean, List, Json)."""
+    return wrap_var(runtime.coerce(_plain(value), _plain(output_type)))
+
+
+def oos_parameter_problems(values, specs, pseudo=None):
+    """Every problem of the parameter values a run received (and of the pseudo-parameters it needs)."""
+    values, specs, pseudo = _plain(values) or {}, _plain(specs) or {}, _plain(pseudo) or {}
+    missing = [runtime.pseudo_missing(name) for name, given in pseudo.items() if given in (None, "")]
+    return missing + [p for p in parameters.problems(specs, values) if not any(m in p for m in missing)]
 
 
 def jq_first(data, expression):
@@ -715,7 +731,7 @@ def oos_json_value(value):
 
 
 RUNTIME = {f.__name__: f for f in (
-    jq, jq_first, oos_fn, oos_render, oos_condition, oos_start, oos_data, oos_child_start, oos_task_done, oos_task_failed,
+    jq, jq_first, oos_output, oos_parameter_problems, oos_fn, oos_render, oos_condition, oos_start, oos_data, oos_child_start, oos_task_done, oos_task_failed,
     oos_skip, oos_choose, oos_approval_done, oos_approvers, oos_approval_tally, oos_pause_decision, oos_pause_done, oos_trigger_note,
     oos_loop_iterations, oos_with_item, oos_loop_rate_control, oos_loop_start,
     oos_iteration_outputs, oos_loop_done, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from ansible_collections.alicloud.oos.plugins.module_utils.products import oos_only_service, unresolvable_service
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, parameters, product_actions, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, natural, parameters, product_actions, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES
@@ -26,8 +26,8 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import (
     Code, TemplateList, TemplateMap, TemplateText, expr, literal, mark)
 
-NEXT_END = "__end_ok__"
-API_ACTIONS = ("acs::executeapi", "acs::waitfor", "acs::checkfor")   # OnError ACS::NEXT on the last task: the execution still ends successfully
+NEXT_END = "__end_ok__"   # OnError ACS::NEXT on the last task: the execution still ends successfully
+API_ACTIONS = ("acs::executeapi", "acs::waitfor", "acs::checkfor")
 _TASK_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
 _PRODUCT_ACTION = re.compile(r"^ACS::[A-Za-z0-9_\-]+::[A-Za-z0-9_\-]+$", re.IGNORECASE)
 _TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_\-]+(?:::[A-Za-z0-9_\-]+)*$")
@@ -536,6 +536,7 @@ class Conversion:
     edges: list
     notes: list
     delegated: list = field(default_factory=list)
+    natural: bool = False    # written by :mod:`natural` (plain Ansible), not the run-time interpreter
 
 
 def _play(name: str, hosts: str, tasks: list, extra: dict | None = None) -> dict:
@@ -670,6 +671,12 @@ def build(template: dict, options: Options) -> Conversion:
     title = display_name(options.name or description, 80)
     notes = [f"Trigger {t['Name']}: {t['Action']}" for t in template["Tasks"]
              if str(t.get("Action", "")).lower() in actions.TRIGGERS]
+    # Plain Ansible where the natural writer covers the whole template; tasks OOS runs for the playbook
+    # (delegated) and runs that carry secrets stay with the interpreter, which hands the one over and hides the other.
+    secrets = has_secrets(template, store_refs)
+    written = natural.try_build(template, options) if not converter.delegated and not secrets else None
+    if isinstance(written, list):
+        return Conversion(plays=written, template=template, edges=converter.mermaid_edges, notes=notes, natural=True)
     plays = []
     if converter.inventory_bound and options.hosts and any(
             str(t.get("Action", "")).lower() == "acs::selecttargets" for t in template["Tasks"]):
@@ -693,7 +700,7 @@ def build(template: dict, options: Options) -> Conversion:
             current.append(item)
     current.extend(finish_tasks(template))
     plays.append(_play(current_name, "localhost", current, {"vars": current_vars} if current_vars else None))
-    if has_secrets(template, store_refs):
+    if secrets:
         hide_context_facts(plays)
     return Conversion(plays=plays, template=template, edges=converter.mermaid_edges, notes=notes,
                       delegated=converter.delegated)

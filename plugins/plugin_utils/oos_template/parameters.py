@@ -174,3 +174,27 @@ def validate(specs: dict, values: dict, render_default) -> tuple:
             problems.extend(check(name, spec, value))
         resolved[name] = value
     return resolved, problems
+
+
+def problems(specs: dict, values: dict) -> list:
+    """The problems of the values a run received, the Defaults already in place (None = not given).
+
+    Constraints are checked on values other than the parameter's own Default (the template author's
+    choice, which OOS does not check either).
+    """
+    found = []
+    for name, spec in (specs or {}).items():
+        spec = spec or {}
+        value = values.get(name)
+        if value is None:
+            if "Default" not in spec:
+                found.append(f"parameter {name} is required: pass -e {variable_for(name)}=<{spec.get('Type', 'String')}>")
+            continue
+        try:
+            coerced = coerce(name, spec, value)
+        except ValueError as error:
+            found.append(str(error))
+            continue
+        if "Default" not in spec or coerced != spec["Default"]:
+            found.extend(check(name, spec, coerced))
+    return found

@@ -83,7 +83,8 @@ def expr(text: str) -> Code:
     return Code("{{ " + text + " }}")
 
 
-_LITERAL_SAFE = re.compile(r"[A-Za-z0-9_.:/ -]")
+# Printable ASCII but quotes, backslash, braces, '#' and '%' (what could end the literal or open Jinja).
+_LITERAL_SAFE = re.compile(r"[A-Za-z0-9_.:/ ()\[\]!?,;=+*&^$@<>|~`-]")
 
 
 def literal(text: str) -> str:

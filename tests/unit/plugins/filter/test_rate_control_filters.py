@@ -12,7 +12,7 @@ RC = {"Mode": "Concurrency", "Concurrency": "25%", "MaxErrors": 1}
 
 def test_filters_are_registered():
     assert set(FilterModule().filters()) == {"rate_control_to_serial", "rate_control_to_throttle",
-                                             "max_errors_to_fail_percentage", "rate_control_to_play"}
+                                             "max_errors_to_fail_percentage", "rate_control_to_play", "max_errors_allowed"}
 
 
 def test_total_as_count_or_host_list():

@@ -36,31 +36,72 @@ Tasks:
 """
 
 
-def test_flow_compiles_to_guarded_blocks_with_rescue():
+def _tasks(result) -> dict:
+    """The tasks of the one natural play by name (the OnError blocks opened)."""
+    (play,) = result.plays
+    run = next(t for t in play["tasks"] if t["name"] == "Run the template tasks")
+    found = {}
+    for task in run["block"]:
+        found[task["name"]] = task
+        for inner in task.get("block", []):
+            found[inner["name"]] = inner
+    return found
+
+
+def test_flow_compiles_to_when_and_block_rescue():
     result = convert(content=TEMPLATE)
-    tasks = result.plays[-1]["tasks"]
-    units = {t["vars"]["oos_task"]["Name"]: t for t in tasks if "block" in t and "oos_task" in t.get("vars", {})}
-    assert list(units) == ["getInstance", "reboot", "describe", "cleanup"]
-    assert units["reboot"]["when"] == ["oos.next == 'reboot'"]
-    assert units["reboot"]["vars"]["oos_on_error"] == "cleanup" and units["reboot"]["vars"]["oos_next"] == "describe"
-    assert units["describe"]["vars"]["oos_next"] == "__end__"
-    assert "oos_task_failed" in units["reboot"]["rescue"][0]["ansible.builtin.set_fact"]["oos"]
+    assert result.natural
+    tasks = _tasks(result)
+    # OnError cleanup: the task runs in a block whose rescue records the failure; the flow reads that fact.
+    guarded = tasks["Reboot | with its OnError"]
+    assert list(guarded) == ["name", "block", "rescue"]
+    assert set(guarded["rescue"][0]["ansible.builtin.set_fact"]) == {"reboot_failed"}
+    assert tasks["Describe"]["when"] == ["reboot_failed is not defined"]
+    assert tasks["Cleanup"]["when"] == ["reboot_failed is defined"]      # describe goes to ACS::END on success
+    end = tasks["End as OOS would: a task failed and its OnError task ran"]
+    assert end["when"] == "reboot_failed is defined"                    # the cleanup ran: the execution still fails
     # The ECS loop is one module call over every item with the template's RateControl.
-    call = units["reboot"]["block"][0]["alicloud.oos.oos_instance"]
-    assert call["state"] == "restarted" and "oos_loop_rate_control" in call["rate_control"]
-    # Template data is marked so the YAML carries it as !unsafe: the task's whole mapping is one !unsafe value.
-    assert isinstance(units["reboot"]["vars"]["oos_task"], TemplateMap)
-    assert isinstance(units["reboot"]["vars"]["oos_task"]["Properties"]["instanceId"], TemplateText)
-    text = result.playbook_yaml()
-    start = text.index("oos_task: !unsafe\n", text.index("OOS reboot"))
-    assert "instanceId: !unsafe '{{ ACS::TaskLoopItem }}'" in text[start:start + 400]
+    call = tasks["Reboot"]["alicloud.oos.oos_instance"]
+    assert call == {"instance_ids": "{{ get_instance.instanceIds }}",
+                    "rate_control": "{{ rate_control | from_yaml if rate_control is string else rate_control }}",
+                    "state": "restarted"}
+    assert tasks["Reboot"]["when"] == "(get_instance.instanceIds) | length > 0"
+    # Outputs: one set_fact named after the task, the ValueSelector through alicloud.oos.jq.
+    outputs = tasks["GetInstance | outputs"]["ansible.builtin.set_fact"]["get_instance"]
+    assert outputs == ("{{ {'instanceIds': (get_instance_result.results | alicloud.oos.oos_merge_instances) | "
+                       "alicloud.oos.jq('Instances.Instance[].InstanceId', 'List')} }}")
+    # Parameters are play variables holding their Defaults, read under their OOS names too.
+    assert result.plays[0]["vars"]["rate_control"] == (
+        "{{ rateControl | default({'Mode': 'Concurrency', 'Concurrency': 2, 'MaxErrors': 0}) }}")
+    assert result.plays[0]["vars"]["size"] == 1 and result.plays[0]["vars"]["mode"] == "a"
+    assert "oos.next" not in result.playbook_yaml()
 
 
-def test_generic_loop_becomes_a_play_over_in_memory_hosts(tmp_path):
+def test_a_loop_over_read_only_calls_is_a_loop_whose_failures_max_errors_counts():
     template = TEMPLATE.replace("Action: ACS::ECS::RebootInstance", "Action: ACS::ExecuteAPI").replace(
         "Properties: {instanceId: '{{ ACS::TaskLoopItem }}'}",
-        "Properties: {Service: ECS, API: RebootInstance, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}")
-    plays = convert(content=template).plays
+        "Properties: {Service: ECS, API: DescribeInstanceAttribute, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}")
+    tasks = _tasks(convert(content=template))
+    call = tasks["Reboot"]
+    assert call["loop"] == "{{ get_instance.instanceIds }}"
+    assert call["alicloud.oos.oos_execute_api"]["parameters"] == {"InstanceId": "{{ item }}"}
+    # The RateControl is a parameter: its MaxErrors decides after the loop how many failed items are too many.
+    assert call["ignore_errors"] is True and call["register"] == "reboot_result"
+    check = tasks["Reboot | at most MaxErrors items failed"]["ansible.builtin.assert"]["that"][0]
+    assert "alicloud.oos.max_errors_allowed(reboot_result.results)" in check
+    # A loop over calls that change something stops launching items past MaxErrors, as OOS does: the loop play.
+    mutating = convert(content=template.replace("DescribeInstanceAttribute", "RebootInstance"))
+    assert not mutating.natural and len(mutating.plays) == 3
+
+
+def test_a_loop_with_outputs_still_becomes_a_play_over_in_memory_hosts(tmp_path):
+    template = TEMPLATE.replace("Action: ACS::ECS::RebootInstance", "Action: ACS::ExecuteAPI").replace(
+        "Properties: {instanceId: '{{ ACS::TaskLoopItem }}'}",
+        "Properties: {Service: ECS, API: RebootInstance, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}\n"
+        "    Outputs: {requestId: {Type: String, ValueSelector: RequestId}}")
+    result = convert(content=template)
+    assert not result.natural    # per-item outputs: not written as plain Ansible yet
+    plays = result.plays
     assert [p["hosts"] for p in plays] == ["localhost", plays[1]["hosts"], "localhost"]
     assert plays[1]["hosts"].startswith("oos_loop_") and "_reboot_" in plays[1]["hosts"] and "serial" in plays[1]
     assert plays[1]["tasks"][-1]["ansible.builtin.meta"] == "end_play"

@@ -1,0 +1,993 @@
+"""OOS template -> a playbook an Ansible engineer would write (issue #14), for the constructs it covers.
+
+* Parameters are play variables (snake_case, read under their OOS names too) holding their Defaults; one
+  ``assert`` at the start checks every value against its Type, AllowedValues, AllowedPattern, lengths and
+  ranges.
+* References are Jinja over those variables, written at conversion time: ``{{ instanceId }}`` is the
+  variable ``instance_id``, ``{{ task.output }}`` the fact named after the task, set after it,
+  ``{{ ACS::RegionId }}`` the variable ``oos_region_id``. Text that is not a reference stays data
+  (``!unsafe``, a quoted literal of plain text, or an item of ``oos_template_texts``): the only Jinja in the
+  output is what this module writes.
+* ``Fn::`` functions are core Jinja (``join``, indexing, ``==``, ``if``, ``not``/``and``/``or``);
+  ``Fn::Jq`` and ValueSelectors use ``alicloud.oos.jq``.
+* Each OOS task is one module task named after it (plus one ``set_fact`` for its Outputs); ``When`` is
+  ``when:``; jumps are the ``when:`` of :mod:`flow`; the tasks run in one ``block`` whose ``rescue``
+  ends the run Failed (or Cancelled), as OOS does.
+
+:func:`try_build` returns the plays when a template uses only what this module writes; the others keep the
+run-time interpreter of :mod:`generator` (``Unsupported`` names the construct) until it learns them.
+"""
+from __future__ import annotations
+
+import re
+
+from ansible.vars.reserved import get_reserved_names
+
+from ansible_collections.alicloud.oos.plugins.module_utils.products import is_read_only, unresolvable_service
+from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import rate_control_from_loop
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, flow, loader, parameters, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import _reads_as_str
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.functions import function_name, is_function_key
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.parameters import variable_for
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import (
+    Code, TemplateText, expr, mark, plain, possibly_template)
+
+F = "alicloud.oos."
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RESERVED = frozenset(get_reserved_names())   # play and task keywords (timeout, name, ...)
+# Text Ansible can hold verbatim inside converter Jinja: nothing that opens a Jinja block or a header.
+_VERBATIM = re.compile(r"^[^{}#%\n\r]*$")
+# Text a single-quoted Jinja literal holds as it is (Jinja does not decode escapes in string literals).
+_INLINE = re.compile(r"^[^'\\]*$")
+
+
+class Unsupported(Exception):
+    """A construct this module does not write yet (the template keeps the run-time interpreter)."""
+
+
+# Pseudo-parameters: the variable each becomes. Those of runtime.PSEUDO_SOURCES come from the user (or the
+# environment); the others are facts of the run set once at its start.
+PSEUDO_FACTS = {
+    "acs::executionid": ("oos_execution_id", "'exec-' ~ lookup('ansible.builtin.password', '/dev/null', "
+                                             "chars=['ascii_lowercase', 'digits'], length=20)"),
+    "acs::currentutctime": ("oos_current_utc_time", "now(utc=true, fmt='%Y-%m-%dT%H:%M:%SZ')"),
+    "acs::currentdate": ("oos_current_date", "now(utc=true, fmt='%Y-%m-%d')"),
+}
+
+SIMPLE_ACTIONS = ("acs::executeapi", "acs::waitfor", "acs::checkfor", "acs::sleep")
+NATIVE_ACTIONS = ("acs::ecs::stopinstance", "acs::ecs::startinstance", "acs::ecs::rebootinstance",
+                  "acs::ecs::runcommand", "acs::ecs::createimage", "acs::ecs::deleteinstance")
+OTHER_ACTIONS = ("acs::selecttargets", "acs::choice", "acs::approve", "acs::notify", "acs::timertrigger")
+POWER_STATES = {"acs::ecs::stopinstance": "stopped", "acs::ecs::startinstance": "running",
+                "acs::ecs::rebootinstance": "restarted"}
+TASK_KEYS = {"Name", "Action", "Description", "Properties", "Outputs", "When", "OnSuccess", "OnError",
+             "Retries", "Delay", "DelayType", "BackOff", "MaxRetryInterval"}
+
+
+def fact_name(task_name: str) -> str:
+    """The fact holding a task's outputs: the task name in snake_case (getInstance -> get_instance)."""
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", task_name)
+    name = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
+    return name if name[:1].isalpha() else "task_" + name
+
+
+def _key(name: str, scope) -> str:
+    """``.name`` when Jinja reads it so, else ``[literal]``."""
+    return f".{name}" if _IDENTIFIER.match(name) and name not in ("items", "keys", "values", "get") else f"[{scope.quote(name)}]"
+
+
+class Scope:
+    """What a reference can name at one point of the template: parameters, earlier tasks' outputs, pseudo."""
+
+    def __init__(self, template: dict):
+        self.parameters = {}
+        self.aliases: dict = {}      # OOS parameter name -> the Ansible variable the playbook reads
+        for name, spec in (template.get("Parameters") or {}).items():
+            kind = (spec or {}).get("Type", "String") if isinstance(spec, dict) else "String"
+            self.parameters[str(name).lower()] = (None, kind)
+        for name in template.get("Parameters") or {}:
+            # snake_case where it differs (targetImageName -> target_image_name, read from -e targetImageName too).
+            given = variable_for(str(name))
+            taken = {variable_for(str(other)).lower() for other in template.get("Parameters") or {} if other != name}
+            snake = fact_name(given if not given.startswith("oos_param_") else given[len("oos_param_"):])
+            snake = snake[len("oos_"):] if snake.startswith("oos_") else snake      # OOSAssumeRole -> assume_role
+            if snake in parameters._MAGIC or snake in _RESERVED or snake.startswith("ansible_"):
+                snake = "param_" + snake                                             # roleName -> param_role_name
+            if snake in taken or snake in self.aliases.values() or not _IDENTIFIER.match(snake):
+                snake = given
+            self.aliases[str(name)] = snake
+            self.parameters[str(name).lower()] = (snake, self.parameters[str(name).lower()][1])
+        self.tasks: dict = {}        # lower task name -> (fact, {lower output: (output name, Type)})
+        self.facts: set = set()      # names of the variables the playbook defines
+        self.pseudo_used: set = set()
+        self.loop_item: str | None = None   # the loop variable while a looped task is written
+        self.texts: list = []               # template text the Jinja reads from oos_template_texts
+        for variable, _kind in self.parameters.values():
+            self.facts.add(variable.lower())
+
+    def quote(self, text) -> str:
+        """Template text as a value in converter Jinja: a string literal when it is plain printable text, else
+        an item of the play variable ``oos_template_texts`` (tagged !unsafe: data on every ansible-core)."""
+        text = str(text)
+        if _INLINE.match(text) and text.isprintable() and not possibly_template(text):
+            return f"'{text}'"
+        if text not in self.texts:
+            self.texts.append(text)
+        return f"oos_template_texts[{self.texts.index(text)}]"
+
+    def is_parameter(self, text: str) -> bool:
+        return any(text in (variable, f"({variable} | from_yaml if {variable} is string else {variable})")
+                   for variable, _kind in self.parameters.values())
+
+    def add_fact(self, name: str) -> str:
+        if name.lower() in self.facts or name.startswith(("oos_", "ansible_")):
+            raise Unsupported(f"the variable {name} collides with another name")
+        self.facts.add(name.lower())
+        return name
+
+    def add_task(self, task: dict) -> str:
+        fact = fact_name(task["Name"])
+        if fact.lower() in self.facts or fact.startswith(("oos_", "ansible_")) or fact.lower() in parameters._MAGIC:
+            fact = "oos_task_" + fact
+        if fact.lower() in self.facts:
+            raise Unsupported(f"task {task['Name']}: its outputs' variable collides with another name")
+        self.facts.add(fact.lower())
+        outputs = {}
+        for name, spec in (task.get("Outputs") or {}).items():
+            outputs[str(name).lower()] = (str(name), (spec or {}).get("Type", "String") if isinstance(spec, dict) else "String")
+        if task.get("Loop"):
+            # A loop's outputs are its Loop.Outputs: one task Output of every item, as a list or summed.
+            outputs = {str(name).lower(): (str(name), "Number" if str((spec or {}).get("AggregateType", "")).lower() == "fn::sum"
+                                           else "List") for name, spec in ((task["Loop"].get("Outputs") or {}).items())}
+        self.tasks[task["Name"].lower()] = (fact, outputs)
+        return fact
+
+    def reference(self, name: str) -> tuple:
+        """(Jinja expression, OOS Type or None) of ``{{ name }}``; Unsupported when it names nothing known."""
+        lowered = name.lower()
+        if lowered.startswith(("oos:", "oos-secret:")):
+            raise Unsupported("parameter store references")
+        if "::" in name:
+            if lowered in runtime.PSEUDO_SOURCES:
+                self.pseudo_used.add(lowered)
+                return runtime.PSEUDO_SOURCES[lowered][0], "String"
+            if lowered == "acs::taskloopitem" and self.loop_item:
+                return self.loop_item, None
+            if lowered in PSEUDO_FACTS:
+                self.pseudo_used.add(lowered)
+                return PSEUDO_FACTS[lowered][0], "String"
+            raise Unsupported(f"the pseudo-parameter {name}")
+        if "." in name:
+            task_name, output = name.split(".", 1)
+            if task_name.lower() in self.tasks:
+                fact, outputs = self.tasks[task_name.lower()]
+                if output.lower() in outputs:
+                    real, kind = outputs[output.lower()]
+                    return fact + _key(real, self), kind
+            raise Unsupported(f"the reference {name}")
+        if lowered in self.parameters:
+            variable, kind = self.parameters[lowered]
+            if kind in ("List", "Json"):
+                # A survey answers List and Json parameters with text: read it as the JSON it holds.
+                return f"({variable} | from_yaml if {variable} is string else {variable})", kind
+            return variable, kind
+        raise Unsupported(f"the reference {name}")
+
+
+# ------------------------------------------------------------------------------------------------
+# values: template data -> YAML data for a module argument, with converter Jinja where references are
+
+def has_code(value) -> bool:
+    if isinstance(value, str):
+        return "{{" in value and bool(runtime.REFERENCE.search(value))
+    if isinstance(value, list):
+        return any(has_code(v) for v in value)
+    if isinstance(value, dict):
+        return any(is_function_key(k) for k in value) or any(has_code(k) or has_code(v) for k, v in value.items())
+    return False
+
+
+def _as_text(expression: str, kind: str | None) -> str:
+    """How OOS writes a value inside a longer string: JSON for anything but strings and numbers."""
+    if kind in ("String", "Number"):
+        return expression
+    if kind == "Boolean":
+        return f"({expression} | string | lower)"
+    if kind is None:
+        return f"({expression} if {expression} is string else {expression} | to_json(ensure_ascii=false))"
+    return f"({expression} | to_json(ensure_ascii=false))"
+
+
+def _pieces(text: str, scope: Scope) -> list:
+    """[(is_reference, text or (expression, kind))] of one template string."""
+    pieces, position = [], 0
+    for match in runtime.REFERENCE.finditer(text):
+        if match.start() > position:
+            pieces.append((False, text[position:match.start()]))
+        pieces.append((True, scope.reference(match.group(1))))
+        position = match.end()
+    if position < len(text):
+        pieces.append((False, text[position:]))
+    return pieces
+
+
+def string_template(text: str, scope: Scope) -> Code:
+    """A template string with references as a Jinja template string ("{{ a }}-{{ b }}")."""
+    whole = runtime.WHOLE_REFERENCE.match(text.strip()) if text.strip().startswith("{{") else None
+    if whole:
+        expression, _kind = scope.reference(whole.group(1))
+        return expr(_bare(expression))
+    out = []
+    for is_reference, piece in _pieces(text, scope):
+        if is_reference:
+            out.append("{{ " + _as_text(*piece) + " }}")
+        elif _VERBATIM.match(piece):
+            out.append(piece)
+        else:
+            out.append("{{ " + scope.quote(piece) + " }}")
+    return Code("".join(out))
+
+
+def string_expression(text: str, scope: Scope) -> tuple:
+    """(Jinja expression, Type) of a template string: a reference keeps its type, text is a literal."""
+    whole = runtime.WHOLE_REFERENCE.match(text.strip()) if text.strip().startswith("{{") else None
+    if whole:
+        return scope.reference(whole.group(1))
+    parts = [(_as_text(*piece) if is_reference else scope.quote(piece)) for is_reference, piece in _pieces(text, scope)]
+    if not parts:
+        return "''", "String"
+    return (parts[0] if len(parts) == 1 else "(" + " ~ ".join(parts) + ")"), "String"
+
+
+def expression(value, scope: Scope) -> tuple:
+    """(Jinja expression, Type or None) of any template value (functions included)."""
+    if isinstance(value, bool):
+        return ("true" if value else "false"), "Boolean"
+    if value is None:
+        return "none", None
+    if isinstance(value, (int, float)):
+        return repr(value), "Number"
+    if isinstance(value, str):
+        return string_expression(value, scope)
+    if isinstance(value, list):
+        return "[" + ", ".join(_bare(expression(v, scope)[0]) for v in value) + "]", "List"
+    if isinstance(value, dict):
+        if len(value) == 1 and is_function_key(next(iter(value))):
+            key = next(iter(value))
+            return function(key, value[key], scope)
+        if any(is_function_key(k) for k in value):
+            raise Unsupported("a function next to other keys")
+        items = []
+        for k, v in value.items():
+            if has_code(k):
+                raise Unsupported("a reference in a mapping key")
+            items.append(f"{scope.quote(k)}: {_bare(expression(v, scope)[0])}")
+        return "{" + ", ".join(items) + "}", "Json"
+    raise Unsupported(f"a value of type {type(value).__name__}")
+
+
+def _bare(text: str) -> str:
+    """A parameter reference without the parentheses it needs only inside a longer expression."""
+    return text[1:-1] if text.startswith("(") and text.endswith(")") and " | from_yaml if " in text and text.count("(") == 1 \
+        else text
+
+
+def _arguments(name: str, argument, count: int) -> list:
+    if not isinstance(argument, list) or len(argument) != count:
+        raise Unsupported(f"Fn::{name} with an argument that is not a list of {count}")
+    return argument
+
+
+def function(key: str, argument, scope: Scope) -> tuple:
+    name = function_name(key)
+    if name == "join":
+        delimiter, items = _arguments("Join", argument, 2)
+        if not isinstance(delimiter, str) or has_code(delimiter):
+            raise Unsupported("Fn::Join with a computed delimiter")
+        if isinstance(items, list):
+            texts = [_as_text(*expression(item, scope)) for item in items]
+            return f"[{', '.join(texts)}] | join({scope.quote(delimiter)})", "String"
+        listed, kind = expression(items, scope)
+        if kind != "List":
+            raise Unsupported("Fn::Join over a value that is not a List")
+        # A List of words (ids, names): Jinja's join writes them as OOS does.
+        return f"{listed} | join({scope.quote(delimiter)})", "String"
+    if name == "select":
+        index, collection = _arguments("Select", argument, 2)
+        if not isinstance(index, (int, str)) or isinstance(index, bool) or (isinstance(index, str) and has_code(index)):
+            raise Unsupported("Fn::Select with a computed index")
+        collection_text, kind = expression(collection, scope)
+        if kind not in ("List", "Json"):
+            raise Unsupported("Fn::Select over a value that is not a List or Json")
+        return f"{collection_text}[{index if isinstance(index, int) else scope.quote(index)}]", None
+    if name == "if":
+        condition_value, when_true, when_false = _arguments("If", argument, 3)
+        yes, yes_kind = expression(when_true, scope)
+        no, no_kind = expression(when_false, scope)
+        return f"({yes} if {condition(condition_value, scope)} else {no})", yes_kind if yes_kind == no_kind else None
+    if name in ("equals", "not", "and", "or"):
+        return condition({key: argument}, scope), "Boolean"
+    if name == "jq":
+        mode, program, data = _arguments("Jq", argument, 3)
+        if not isinstance(mode, str) or mode.lower() not in ("first", "all") or not isinstance(program, str):
+            raise Unsupported("Fn::Jq with a computed mode or program")
+        data_text, _kind = expression(data, scope)
+        program_text, _kind = string_expression(program, scope)
+        selected = f"{data_text} | {F}jq({program_text})"
+        return (f"({selected} | first)" if mode.lower() == "first" else f"({selected})"), None
+    raise Unsupported(f"the function {key}")
+
+
+def _plain_text(value) -> bool:
+    """A literal whose OOS comparison is plain string equality (not a number, boolean or empty)."""
+    if not isinstance(value, str) or has_code(value):
+        return False
+    lowered = value.strip().lower()
+    if lowered in ("true", "false", ""):
+        return False
+    try:
+        float(lowered)
+    except ValueError:
+        return True
+    return False
+
+
+def condition(value, scope: Scope) -> str:
+    """A Jinja test with OOS truthiness, or Unsupported."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text, kind = string_expression(value, scope)
+        if kind == "Boolean":
+            return f"({text} | bool)"
+        raise Unsupported("a When that is not a Boolean parameter or a function")
+    if isinstance(value, dict) and len(value) == 1 and is_function_key(next(iter(value))):
+        key = next(iter(value))
+        name, argument = function_name(key), value[key]
+        if name == "not":
+            inner = argument[0] if isinstance(argument, list) and len(argument) == 1 else argument
+            return f"not {condition(inner, scope)}"
+        if name in ("and", "or"):
+            if not isinstance(argument, list) or not argument:
+                raise Unsupported(f"Fn::{name.title()} without a list")
+            return "(" + f" {name} ".join(condition(item, scope) for item in argument) + ")"
+        if name == "equals":
+            left, right = _arguments("Equals", argument, 2)
+            left_text, left_kind = expression(left, scope)
+            right_text, right_kind = expression(right, scope)
+            # OOS compares loosely ('10' equals 10, 'true' equals true): plain == only where that is the same.
+            if (_plain_text(right) and left_kind == "String") or (_plain_text(left) and right_kind == "String"):
+                return f"({left_text} == {right_text})"
+            for one, other, other_kind in ((left, right_text, right_kind), (right, left_text, left_kind)):
+                if isinstance(one, bool) and other_kind == "Boolean":
+                    return f"({other} | bool)" if one else f"not ({other} | bool)"
+                if isinstance(one, (int, float)) and not isinstance(one, bool) and other_kind == "Number":
+                    return f"(({other} | float) == {one!r})"
+            if left_kind == "Boolean" and right_kind == "Boolean":
+                return f"(({left_text} | bool) == ({right_text} | bool))"
+            return f"([{left_text}, {right_text}] | {F}fn_equals)"
+    raise Unsupported("this When")
+
+
+# Template text written as plain YAML: words, numbers, names and paths, which no Jinja syntax can hide in.
+_PLAIN_TEXT = re.compile(r"^[A-Za-z0-9_.:/ ,=+@-]*$")
+
+
+def _plain(data) -> bool:
+    """Whether ``data`` holds only plain words (strings YAML reads back as the same strings), numbers and booleans."""
+    if isinstance(data, str):
+        return bool(_PLAIN_TEXT.match(data)) and _reads_as_str(data)
+    if isinstance(data, list):
+        return all(_plain(item) for item in data)
+    if isinstance(data, dict):
+        return all(_plain(k) and _plain(v) for k, v in data.items())
+    return True
+
+
+def inert(data):
+    """Template data as plain YAML where it is plain words, else tagged data (one !unsafe value)."""
+    if _plain(data):
+        return plain(data)
+    if isinstance(data, str) and not _reads_as_str(data):
+        # 'true', '1', '' ... on their own: an !unsafe scalar would be retyped by ansible-core 2.19, a quoted one
+        # would be trusted text; a literal in converter Jinja is neither (and holds no template text).
+        return expr(f"'{data}'")   # YAML-typed words ('true', '1', '2024-01-01'): no quote or backslash in them
+    return mark(data)
+
+
+def value(data, scope: Scope):
+    """A module argument: template data as it is where it holds no reference, converter Jinja where it does."""
+    if not has_code(data):
+        return inert(data)
+    if isinstance(data, str):
+        return string_template(data, scope)
+    if isinstance(data, dict) and len(data) == 1 and is_function_key(next(iter(data))):
+        return expr(expression(data, scope)[0])
+    if isinstance(data, list):
+        return [value(item, scope) for item in data]
+    if isinstance(data, dict):
+        out = {}
+        for k, v in data.items():
+            if has_code(k):
+                raise Unsupported("a reference in a mapping key")
+            # A key stays a key: plain words as they are, anything else tagged (quoted where YAML would retype it).
+            out[str(k) if _plain(k) else TemplateText(k)] = value(v, scope)
+        return out
+    return inert(data)
+
+
+# ------------------------------------------------------------------------------------------------
+# coverage
+
+def batched(task: dict) -> bool:
+    """A Loop the module runs itself: an ECS action over instance ids (one call with the RateControl)."""
+    key = str(task.get("Action", "")).lower()
+    loop = task.get("Loop")
+    props = task.get("Properties") or {}
+    item = props.get("instanceId")
+    whole = runtime.WHOLE_REFERENCE.match(item.strip()) if isinstance(item, str) else None
+    return (isinstance(loop, dict) and (key in POWER_STATES or key == "acs::ecs::runcommand")
+            and whole is not None and whole.group(1).lower() == "acs::taskloopitem"
+            and "taskloopitem" not in repr({k: v for k, v in props.items() if k != "instanceId"}).lower()
+            and set(loop) <= {"Items", "RateControl", "Outputs"}
+            and (not loop.get("Outputs") or key == "acs::ecs::runcommand"))
+
+
+def looped_call(task: dict) -> bool:
+    """A read-only API call looped over its items with ``loop:`` (no per-item outputs to aggregate).
+
+    Ansible runs every item of a ``loop:``; OOS stops launching items once MaxErrors is exceeded. For calls
+    that change nothing the final state is the same; calls that change something keep the loop play.
+    """
+    loop = task.get("Loop")
+    key = str(task.get("Action", "")).lower()
+    api = (task.get("Properties") or {}).get("API")
+    read_only = key in ("acs::waitfor", "acs::checkfor") or (isinstance(api, str) and is_read_only(api))
+    return (isinstance(loop, dict) and key in ("acs::executeapi", "acs::waitfor", "acs::checkfor") and read_only
+            and set(loop) <= {"Items", "RateControl"} and not task.get("Outputs"))
+
+
+def _check_task(task: dict, index: int, tasks: list):
+    key = str(task.get("Action", "")).lower()
+    if key not in SIMPLE_ACTIONS and key not in NATIVE_ACTIONS and key not in OTHER_ACTIONS:
+        raise Unsupported(f"the action {task.get('Action')}")
+    if key in ("acs::approve", "acs::notify", "acs::timertrigger") and (task.get("Outputs") or task.get("OnError")):
+        raise Unsupported(f"{task['Action']} with Outputs or OnError")
+    if key in ("acs::approve", "acs::notify") and not isinstance((task.get("Properties") or {}).get("WebHook"), dict):
+        raise Unsupported(f"{task['Action']} without a WebHook")
+    extra = set(task) - TASK_KEYS - ({"Loop"} if batched(task) or looped_call(task) else set())
+    if extra:
+        raise Unsupported(f"task keys {', '.join(sorted(extra))}")
+    if key == "acs::selecttargets":
+        resource = (task.get("Properties") or {}).get("ResourceType", "ALIYUN::ECS::Instance")
+        if not isinstance(resource, str) or resource.lower() not in SELECT_TARGET_RESOURCES:
+            raise Unsupported("SelectTargets of a computed or unknown ResourceType")
+    if key == "acs::choice":
+        if set(task) - {"Name", "Action", "Description", "Properties", "OnError"}:
+            raise Unsupported("a Choice with When, Outputs or OnSuccess")
+        return
+    if key in NATIVE_ACTIONS and actions.unmapped_properties(key, task.get("Properties") or {}):
+        raise Unsupported("a property the native module does not take")
+    if key in ("acs::executeapi", "acs::waitfor", "acs::checkfor"):
+        props = task.get("Properties") or {}
+        for name in ("Service", "API"):
+            if not isinstance(props.get(name), str) or has_code(props.get(name)):
+                raise Unsupported(f"a computed {name}")
+        if unresolvable_service(props.get("Service")):
+            raise Unsupported("a service the client layer cannot resolve")
+    for name in ("Retries", "Delay", "DelayType", "BackOff", "MaxRetryInterval"):
+        if name in task and has_code(task[name]):
+            raise Unsupported(f"a computed {name}")
+
+
+def try_build(template: dict, options):
+    """The plays when this module writes the whole template, else (as text) the first construct it does not."""
+    if options.hosts or options.select_targets == "inventory":
+        return "inventory-bound targets"
+    try:
+        tasks = template["Tasks"]
+        for index, task in enumerate(tasks):
+            _check_task(task, index, tasks)
+        return build_plays(template, options)
+    except Unsupported as gap:
+        return str(gap) or "a construct"
+
+
+# ------------------------------------------------------------------------------------------------
+# tasks
+
+def task_title(task: dict) -> str:
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
+    description = loader.localized(task.get("Description"))
+    return display_name(task["Name"] + (f" | {description}" if description else ""), 120)
+
+
+def _api_args(props: dict, scope: Scope) -> dict:
+    args = {"service": inert(props["Service"]), "api": inert(props["API"])}
+    if props.get("Parameters") is not None:
+        args["parameters"] = value(props["Parameters"], scope)
+    for key, name in (("Method", "method"), ("AutoPaging", "auto_paging"), ("URI", "uri"), ("Body", "body"),
+                      ("Headers", "headers")):
+        if props.get(key) is not None:
+            args[name] = value(props[key], scope)
+    if "uri" in args and "parameters" not in args:
+        args["parameters"] = {}   # ROA style: the path, Body and Headers make the request
+    return args
+
+
+def _wait_args(task: dict, scope: Scope, single_check: bool) -> dict:
+    props = task.get("Properties") or {}
+    spec = {"property_selector": value(props.get("PropertySelector"), scope)}
+    if "DesiredValues" in props:
+        spec["desired_values"] = value(props["DesiredValues"], scope)
+    stops = [k for k in ("NotDesiredValues", "StopRetryValues") if props.get(k) is not None]
+    if single_check and len(stops) == 2:
+        # One check cannot "stop retrying": a StopRetryValue fails it, as a not-desired value does.
+        spec["not_desired_values"] = value(list(props["NotDesiredValues"]) + list(props["StopRetryValues"]), scope)
+    elif single_check and stops:
+        spec["not_desired_values"] = value(props[stops[0]], scope)
+    else:
+        if props.get("NotDesiredValues") is not None:
+            spec["not_desired_values"] = value(props["NotDesiredValues"], scope)
+        if props.get("StopRetryValues") is not None:
+            spec["stop_retry_values"] = value(props["StopRetryValues"], scope)
+        for key, name in (("Retries", "retries"), ("Delay", "delay"), ("DelayType", "delay_type"),
+                          ("BackOff", "backoff"), ("MaxRetryInterval", "max_retry_interval")):
+            if key in task:
+                spec[name] = inert(task[key])
+    return spec
+
+
+def action_task(task: dict, scope: Scope, register: str) -> tuple:
+    """(the module task without name/when, the Jinja expression of the document its Outputs select from)."""
+    key = task["Action"].lower()
+    props = task.get("Properties") or {}
+    if key == "acs::executeapi":
+        return {F + "oos_execute_api": _api_args(props, scope)}, f"{register}.response"
+    if key in ("acs::waitfor", "acs::checkfor"):
+        args = _api_args(props, scope)
+        args["wait_for" if key == "acs::waitfor" else "check_for"] = _wait_args(task, scope, key == "acs::checkfor")
+        return {F + "oos_execute_api": args}, f"{register}.response"
+    if key == "acs::sleep":
+        duration = props.get("Duration")
+        if has_code(duration):
+            raise Unsupported("a computed Sleep Duration")
+        try:
+            seconds = runtime.iso8601_seconds(duration)
+        except runtime.OosRuntimeError as error:
+            raise Unsupported(str(error)) from None
+        return {"ansible.builtin.pause": {"seconds": int(seconds) if float(seconds).is_integer() else seconds}}, "{}"
+    if key == "acs::approve":
+        hook = props.get("WebHook") if isinstance(props.get("WebHook"), dict) else {}
+        approval = {"oos_approval_name": inert(task["Name"]),
+                    "oos_approval_webhook_url": value(hook.get("URI", ""), scope),
+                    "oos_approval_webhook_headers": value(hook.get("Headers") or {}, scope),
+                    # Only the listed RAM users may approve, and MinRequiredApprovals of them must (the role checks).
+                    "oos_approval_approvers": (expr(f"{expression(props['Approvers'], scope)[0]} | {F}oos_approvers")
+                                               if props.get("Approvers") else []),
+                    "oos_approval_min_approvals": value(props.get("MinRequiredApprovals", 1), scope),
+                    "oos_approval_on_reject": "fail"}
+        if "Content" in hook:
+            approval["oos_approval_webhook_body"] = value(hook["Content"], scope)
+        return {"ansible.builtin.include_role": {"name": "alicloud.oos.oos_approval"}, "vars": approval}, "{}"
+    if key == "acs::notify":
+        hook = props.get("WebHook") if isinstance(props.get("WebHook"), dict) else {}
+        content = hook.get("Content", {})
+        request = {"url": value(hook.get("URI"), scope), "method": "POST",
+                   "headers": value(hook.get("Headers") or {}, scope),
+                   "body_format": "json" if isinstance(content, (dict, list)) else "raw",
+                   "body": value(content, scope), "status_code": [200, 201, 202, 204]}
+        return {"ansible.builtin.uri": request}, "{}"
+    if key == "acs::timertrigger":
+        note = f"{expression(props, scope)[0]} | {F}oos_trigger_note('TimerTrigger')"
+        return {"ansible.builtin.debug": {"msg": expr(note)}}, "{}"
+    if key == "acs::selecttargets":
+        # One request per product API the filters need (oos_target_requests), merged into OOS's document.
+        request = {F + "oos_execute_api": {
+            "service": expr("oos_request.service"), "version": expr("oos_request.version | default(omit, true)"),
+            "api": expr("oos_request.api"), "parameters": expr("oos_request.parameters"), "auto_paging": True},
+            "loop": expr(f"{expression(props, scope)[0]} | {F}oos_target_requests"),
+            "loop_control": {"loop_var": "oos_request"}}
+        return request, f"({register}.results | {F}oos_merge_instances)"
+    args = {}
+    if batched(task):
+        loop = task["Loop"]
+        items = expression(loop["Items"], scope)[0]
+        args["instance_ids"] = expr(items)
+        args["rate_control"] = (value(loop["RateControl"], scope) if "RateControl" in loop
+                                else plain(rate_control_from_loop({}).to_dict()))
+        args["when"] = Code(f"({items}) | length > 0")   # OOS runs a loop over no items; the modules refuse none
+    elif "instanceId" in props:
+        args["instance_id"] = value(props["instanceId"], scope)
+    if "regionId" in props:
+        args["region"] = value(props["regionId"], scope)
+    if key in POWER_STATES:
+        args["state"] = POWER_STATES[key]
+        if "forceStop" in props:
+            args["force"] = value(props["forceStop"], scope)
+        if key == "acs::ecs::stopinstance" and "stoppedMode" in props:
+            args["stopped_mode"] = value(props["stoppedMode"], scope)
+        return {F + "oos_instance": args}, "{}"
+    if key == "acs::ecs::runcommand":
+        args["command_content"] = value(props.get("commandContent"), scope)
+        args["command_type"] = value(props.get("commandType", "RunShellScript"), scope)
+        for prop_name, name in (("workingDir", "working_dir"), ("timeout", "timeout"), ("username", "username"),
+                                ("enableParameter", "enable_parameter"), ("windowsPasswordName", "windows_password_name"),
+                                ("parameters", "parameters")):
+            if prop_name in props:
+                args[name] = value(props[prop_name], scope)
+        # ACS::ECS::RunCommand waits 600 s by default; the module's own default is shorter.
+        args.setdefault("timeout", 600)
+        return {F + "oos_run_command": args}, f"({register} | {F}oos_command_documents)[0]"
+    if key == "acs::ecs::createimage":
+        args["image_name"] = value(props.get("imageName"), scope)
+        for prop_name, name in (("imageDescription", "description"), ("imageFamily", "image_family")):
+            if prop_name in props:
+                args[name] = value(props[prop_name], scope)
+        if "tags" in props:
+            tags_text, _kind = expression(props["tags"], scope)
+            args["tags"] = expr(f"{tags_text} | {F}oos_tags_dict")
+        return {F + "oos_create_image": args}, f"{{'imageId': {register}.image_id}}"
+    if key == "acs::ecs::deleteinstance":
+        call = {"service": "ECS", "api": "DeleteInstance",
+                "parameters": {"InstanceId": args.pop("instance_id", None), "Force": True}}
+        call.update(args)
+        return {F + "oos_execute_api": call}, "{}"
+    raise Unsupported(f"the action {task['Action']}")
+
+
+def loop_tasks(task: dict, scope: Scope, step: dict, register: str, title: str) -> list:
+    """``loop:`` over the items; where MaxErrors lets items fail, the failures are counted after the loop."""
+    loop = task["Loop"]
+    step["loop"] = expr(expression(loop["Items"], scope)[0])
+    rate = loop.get("RateControl")
+    if rate is None or (isinstance(rate, dict) and not has_code(rate) and
+                        rate_control_from_loop(loop).max_errors.resolve(1_000_000) == 0):
+        return []   # MaxErrors 0: the first failed item fails the task, as it fails the loop
+    step["register"] = register
+    step["ignore_errors"] = True
+    rate_text, _kind = expression(rate, scope)
+    failed = f"{register}.results | selectattr('failed', 'defined') | selectattr('failed') | list | length"
+    check = {"name": title.split(" | ")[0] + " | at most MaxErrors items failed",
+             "ansible.builtin.assert": {
+                 "that": [Code(f"{failed} <= ({rate_text} | {F}max_errors_allowed({register}.results))")],
+                 "fail_msg": expr(f"({failed}) ~ ' of the items failed, more than MaxErrors allows'"),
+                 "quiet": True}}
+    if "when" in step:
+        check["when"] = step["when"]
+    return [check]
+
+
+def outputs_task(task: dict, scope: Scope, document: str, fact: str, title: str) -> dict:
+    entries = []
+    for name, spec in (task.get("Outputs") or {}).items():
+        spec = spec or {}
+        kind = spec.get("Type", "String")
+        if "ValueSelector" in spec:
+            selector = spec["ValueSelector"]
+            if not isinstance(selector, str):
+                raise Unsupported("a ValueSelector that is not text")
+            selector_text, _kind = string_expression(selector, scope)
+            entries.append(f"{scope.quote(name)}: {document} | {F}jq({selector_text}, {scope.quote(kind)})")
+        elif "Value" in spec:
+            entries.append(f"{scope.quote(name)}: {typed(spec['Value'], kind, scope)}")
+        else:
+            raise Unsupported("an output without ValueSelector or Value")
+    return {"name": display_name_outputs(title), "ansible.builtin.set_fact": {fact: expr("{" + ", ".join(entries) + "}")}}
+
+
+def loop_outputs_task(task: dict, scope: Scope, register: str, fact: str, title: str) -> dict:
+    """Loop.Outputs of a batched RunCommand: the AggregateField output of every item that succeeded."""
+    documents = f"({register} | {F}oos_command_documents | rejectattr('__error__', 'defined'))"
+    entries = []
+    for name, spec in (task["Loop"].get("Outputs") or {}).items():
+        spec = spec or {}
+        field = next((k for k in task.get("Outputs") or {} if str(k).lower() == str(spec.get("AggregateField", "")).lower()),
+                     None)
+        output = (task.get("Outputs") or {}).get(field) or {}
+        selector = output.get("ValueSelector")
+        if not isinstance(selector, str) or has_code(selector):
+            raise Unsupported("a Loop.Outputs field without a plain ValueSelector")
+        values = f"{documents} | map('{F}jq', {scope.quote(selector)}, {scope.quote(output.get('Type', 'String'))})"
+        summed = str(spec.get("AggregateType", "")).lower() == "fn::sum"
+        entries.append(f"{scope.quote(name)}: {values} | {'sum' if summed else 'list'}")
+    return {"name": display_name_outputs(title), "ansible.builtin.set_fact": {fact: expr("{" + ", ".join(entries) + "}")}}
+
+
+def display_name_outputs(title: str) -> str:
+    return title.split(" | ")[0] + " | outputs"
+
+
+def typed(data, kind: str, scope: Scope) -> str:
+    """A Value as an output of Type ``kind`` (the collection's coercion only where the types differ)."""
+    text, found = expression(data, scope)
+    if found == kind and (kind == "String" or not scope.is_parameter(text)):
+        return text   # task outputs are typed already; parameters given with -e may be text
+    return f"({text}) | {F}oos_output({scope.quote(kind)})"
+
+
+# ------------------------------------------------------------------------------------------------
+# the play
+
+def parameter_vars(template: dict, options, scope: Scope) -> dict:
+    variables = {}
+    for name, spec in (template.get("Parameters") or {}).items():
+        spec = spec if isinstance(spec, dict) else {}
+        variable = scope.aliases[str(name)]
+        given = variable_for(str(name))
+        baked = name in (options.parameters or {})
+        if variable == given:
+            if baked:
+                variables[variable] = mark(options.parameters[name])   # baked values are data, whatever they hold
+            elif "Default" in spec:
+                variables[variable] = value(spec["Default"], scope)
+            continue
+        # Read under its OOS name (-e targetImageName=..., the survey), else its Default.
+        computed = not baked and "Default" in spec and has_code(spec["Default"])
+        if baked:
+            fallback = data_expression(options.parameters[name], scope)
+        elif "Default" in spec:
+            fallback = expression(spec["Default"], scope)[0] if computed else data_expression(spec["Default"], scope)
+        else:
+            fallback = None
+        # A computed Default ({{ ACS::RegionId }}) also replaces an empty answer: the survey cannot show it.
+        variables[variable] = expr(given if fallback is None else
+                                   f"{given} | default({fallback}{', true' if computed else ''})")
+    return variables
+
+
+def data_expression(data, scope: Scope) -> str:
+    """Template data as a Jinja literal (its text quoted, never read for references)."""
+    if isinstance(data, bool):
+        return "true" if data else "false"
+    if data is None:
+        return "none"
+    if isinstance(data, (int, float)):
+        return repr(data)
+    if isinstance(data, list):
+        return "[" + ", ".join(data_expression(item, scope) for item in data) + "]"
+    if isinstance(data, dict):
+        return "{" + ", ".join(f"{scope.quote(k)}: {data_expression(v, scope)}" for k, v in data.items()) + "}"
+    return scope.quote(data)
+
+
+def check_task(template: dict, scope: Scope) -> dict:
+    specs = parameters.runtime_specs(template.get("Parameters"))
+    for spec in specs.values():
+        if "Default" in spec and possibly_template(parameters.default_text(spec["Default"])):
+            # A computed Default (hello {{ ACS::RegionId }}) is the play variable's value: the check only needs to
+            # know there is one.
+            spec["Default"] = None
+    values = ", ".join(f"{scope.quote(name)}: {scope.aliases[str(name)]} | default(none)"
+                       for name in template.get("Parameters") or {})
+    pseudo = ", ".join(f"{scope.quote(name)}: {runtime.PSEUDO_SOURCES[name][0]} | default('')"
+                       for name in sorted(scope.pseudo_used) if name in runtime.PSEUDO_SOURCES)
+    return {
+        "name": "Check the template parameters",
+        "ansible.builtin.assert": {
+            "that": [Code("oos_parameter_problems | length == 0")],
+            "fail_msg": expr("oos_parameter_problems | join('; ')"),
+            "quiet": True,
+        },
+        "vars": {
+            # Type, AllowedValues, AllowedPattern, MinLength/MaxLength, MinValue/MaxValue of each parameter.
+            "oos_parameter_specs": mark(specs),
+            "oos_parameter_problems": expr(f"{{{values}}} | {F}oos_parameter_problems(oos_parameter_specs, {{{pseudo}}})"),
+        },
+    }
+
+
+def _target(value, names: dict, following):
+    """OnSuccess / OnError / NextTask -> a task index, None for ACS::END, 'next' for ACS::NEXT."""
+    text = str(value).strip()
+    if text.upper() == "ACS::NEXT":
+        return following
+    if text.upper() == "ACS::END":
+        return None
+    return names[text.lower()]
+
+
+def plan_flow(template: dict, scope: Scope) -> tuple:
+    """(edges, branches, ignored) of the template's flow (see :mod:`flow`); Unsupported for what it cannot write."""
+    tasks = template["Tasks"]
+    names = {t["Name"].lower(): i for i, t in enumerate(tasks)}
+    edges, branches, ignored = {}, {}, set()
+    for index, task in enumerate(tasks):
+        following = index + 1 if index + 1 < len(tasks) else None
+        success = _target(task["OnSuccess"], names, following) if task.get("OnSuccess") is not None else following
+        if str(task.get("Action", "")).lower() == "acs::choice":
+            props = task.get("Properties") or {}
+            choices = [(c.get("When"), _target(c.get("NextTask", "ACS::NEXT"), names, following))
+                       for c in props.get("Choices") or []]
+            default = _target(props.get("DefaultTask", "ACS::NEXT"), names, following)
+            outcomes = []
+            for _when, target in choices + [(None, default)]:
+                label = flow.END if target is None else tasks[target]["Name"]
+                if label not in outcomes:
+                    outcomes.append(label)
+            fact = scope.add_fact(fact_name(task["Name"]) + "_next")
+            branches[index] = flow.Branch(fact, tuple(outcomes), "choice")
+            edges[index] = [(target, (index, tasks[target]["Name"])) for target in {t for _w, t in choices + [(None, default)]}
+                            if target is not None]
+            continue
+        on_error = task.get("OnError")
+        error_text = str(on_error).strip().upper() if on_error is not None else "ACS::END"
+        if error_text == "ACS::END":
+            edges[index] = [(success, None)]
+        elif error_text == "ACS::NEXT":
+            ignored.add(index)
+            edges[index] = [(success, None)]
+        else:
+            failure = _target(on_error, names, following)
+            branches[index] = flow.Branch(scope.add_fact(fact_name(task["Name"]) + "_failed"), ("ok", "failed"), "error")
+            edges[index] = [(success, (index, "ok")), (failure, (index, "failed"))]
+    return edges, branches, ignored
+
+
+def choice_task(task: dict, scope: Scope, branch: flow.Branch, tasks: list, following) -> dict:
+    props = task.get("Properties") or {}
+    names = {t["Name"].lower(): i for i, t in enumerate(tasks)}
+    tasks_by_index = {i: t["Name"] for i, t in enumerate(tasks)}
+    default = _target(props.get("DefaultTask", "ACS::NEXT"), names, following)
+    # The first Choice whose When holds, else DefaultTask: 'a' if ... else ('b' if ... else 'default').
+    text = scope.quote(flow.END if default is None else tasks_by_index[default])
+    for number, choice in enumerate(reversed(props.get("Choices") or [])):
+        target = _target(choice.get("NextTask", "ACS::NEXT"), names, following)
+        label = flow.END if target is None else tasks_by_index[target]
+        text = f"{scope.quote(label)} if {condition(choice.get('When'), scope)} else {text if number == 0 else '(' + text + ')'}"
+    if len(branch.fact) + len(text) > 90:
+        # One choice per line (Jinja reads the line breaks inside {{ }} as spaces): no line past the lint limit.
+        text = text.replace(" else ", "\n   else ")
+    return {"name": task_title(task).split(" | ")[0] + " | choose the next task",
+            "ansible.builtin.set_fact": {branch.fact: expr(text)}}
+
+
+def task_units(task: dict, scope: Scope) -> list:
+    """The Ansible tasks of one OOS task: the module call, its loop check, its outputs."""
+    title = task_title(task)
+    looped_outputs = isinstance(task.get("Loop"), dict) and bool(task["Loop"].get("Outputs"))
+    fact = scope.add_task(task) if (task.get("Outputs") and not task.get("Loop")) or looped_outputs else None
+    register = (fact or fact_name(task["Name"])) + "_result"
+    scope.loop_item = "item" if looped_call(task) else None
+    module, document = action_task(task, scope, register)
+    scope.loop_item = None
+    if task["Action"].lower() == "acs::timertrigger":
+        title = title.split(" | ")[0] + " | trigger (run this playbook from a schedule)"
+    step = {"name": title}
+    step.update(module)
+    for arguments in module.values():
+        if isinstance(arguments, dict) and "when" in arguments:
+            step["when"] = arguments.pop("when")
+    if fact and "ansible.builtin.pause" not in module:
+        step["register"] = register
+    when = condition(task["When"], scope) if "When" in task else None
+    if when:
+        step["when"] = [Code(when)] + ([step["when"]] if "when" in step else [])
+    units = [step]
+    if looped_call(task):
+        units.extend(loop_tasks(task, scope, step, register, title))
+    if fact:
+        record = (loop_outputs_task(task, scope, register, fact, title) if looped_outputs
+                  else outputs_task(task, scope, document, fact, title))
+        if when:
+            record["when"] = Code(when)
+        units.append(record)
+    return units
+
+
+def build_plays(template: dict, options) -> list:
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
+    scope = Scope(template)
+    play_vars = parameter_vars(template, options, scope)
+    edges, branches, ignored = plan_flow(template, scope)
+    reach = flow.conditions(edges, len(template["Tasks"]), branches)
+    tasks = []
+    for index, task in enumerate(template["Tasks"]):
+        following = index + 1 if index + 1 < len(template["Tasks"]) else None
+        if str(task.get("Action", "")).lower() == "acs::choice":
+            units = [choice_task(task, scope, branches[index], template["Tasks"], following)]
+        else:
+            units = task_units(task, scope)
+        reached = flow.render(reach[index], branches)
+        if index in branches and branches[index].kind == "error" or index in ignored:
+            title = task_title(task).split(" | ")[0]
+            if index in ignored:
+                rescue = {"name": f"{title} | failed: the template goes on (OnError ACS::NEXT)",
+                          "ansible.builtin.debug": {"msg": expr(f"ansible_failed_result | {F}oos_error_message")}}
+            else:
+                target = str(task["OnError"]).strip()
+                rescue = {"name": display_name(f"{title} | failed: go on with {target} (OnError), then fail", 120),
+                          "ansible.builtin.set_fact": {branches[index].fact: expr(
+                              f"ansible_failed_result | {F}oos_error_message")}}
+            units = [{"name": f"{title} | with its OnError", "block": units, "rescue": [rescue]}]
+        if reached:
+            for number, unit in enumerate(units):
+                when = [Code(reached)] + (unit["when"] if isinstance(unit.get("when"), list)
+                                          else [unit["when"]] if "when" in unit else [])
+                if "block" in unit:   # name, when, block, rescue: the order ansible-lint asks for
+                    unit = {"name": unit["name"], "when": when, **{k: v for k, v in unit.items() if k not in ("name", "when")}}
+                    units[number] = unit
+                else:
+                    unit["when"] = when
+        tasks.extend(units)
+    errors = [(template["Tasks"][i]["Name"], b.fact) for i, b in sorted(branches.items()) if b.kind == "error"]
+    if errors:
+        message = "''"
+        for name, fact in reversed(errors):   # the first task that failed
+            message = f"('task {name} failed: ' ~ {fact}) if {fact} is defined else {message}"
+        tasks.append({"name": "End as OOS would: a task failed and its OnError task ran",
+                      "ansible.builtin.fail": {"msg": expr(message)},
+                      "when": Code(" or ".join(f"{fact} is defined" for _name, fact in errors))})
+    outputs = ", ".join(f"{scope.quote(name)}: {typed((spec or {}).get('Value'), (spec or {}).get('Type', 'String'), scope)}"
+                        for name, spec in (template.get("Outputs") or {}).items())
+    start = []
+    facts = {variable: expr(jinja) for name, (variable, jinja) in PSEUDO_FACTS.items() if name in scope.pseudo_used}
+    if facts:
+        start.append({"name": "Start the execution: its id and time", "ansible.builtin.set_fact": facts})
+    if options.template_name:
+        play_vars["oos_template_name"] = inert(options.template_name)
+    for name in sorted(scope.pseudo_used):
+        if name not in runtime.PSEUDO_SOURCES or (name == "acs::templatename" and options.template_name):
+            continue
+        variable, env, _what = runtime.PSEUDO_SOURCES[name]
+        # -e oos_account_id=..., or -e '{"oos_pseudo_parameters": {"AccountId": ...}}', or the environment.
+        key = next(p for p in runtime.PSEUDO_PARAMETERS if p.lower() == name)[len("ACS::"):]
+        sources = [f"(oos_pseudo_parameters | default({{}}))['{key}'] | default('')"]
+        sources += [f"lookup('ansible.builtin.env', '{e}', default='')" for e in env]
+        play_vars.setdefault(variable, expr(" or ".join(sources)))
+    finish = [
+        {"name": "Publish the execution status and outputs",
+         "ansible.builtin.set_stats": {"data": {"oos_execution_status": "Success", "oos_outputs": expr("oos_outputs")}}},
+        {"name": "Show the template outputs",
+         "ansible.builtin.debug": {"msg": expr("{'status': 'Success', 'outputs': oos_outputs}")}},
+    ]
+    # Task names start with a capital (ansible-lint): the message names the OOS task as the template does.
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name as shown
+    renamed = {shown(t["Name"], 120): t["Name"] for t in template["Tasks"] if shown(t["Name"], 120) != t["Name"]}
+    failed_task = "ansible_failed_task.name | split(' | ') | first"
+    if renamed:
+        names = ", ".join(f"{scope.quote(k)}: {scope.quote(v)}" for k, v in renamed.items())
+        failed_task = f"{{{names}}}[{failed_task}] | default({failed_task})"
+    run = {
+        "name": "Run the template tasks",
+        "block": tasks + [{"name": "Evaluate the template outputs",
+                           "ansible.builtin.set_fact": {"oos_outputs": expr("{" + outputs + "}")}}],
+        "rescue": [
+            {"name": "Publish the failed execution",
+             "ansible.builtin.set_stats": {"data": {"oos_execution_status": expr(
+                 "'Cancelled' if ansible_failed_task.name == 'Stop the play as cancelled' else 'Failed'"), "oos_outputs": {}}}},
+            {"name": "End as OOS would: the execution failed or was cancelled",
+             "ansible.builtin.fail": {"msg": expr(f"'OOS execution ' ~ ('Cancelled: ' ~ (ansible_failed_result.msg | "
+                                                  f"regex_replace('^Cancelled: ', '')) if "
+                                                  f"ansible_failed_task.name == 'Stop the play as cancelled' else 'Failed: ' ~ "
+                                                  f"(ansible_failed_result.msg if "
+                                                  f"ansible_failed_task.name.startswith('End as OOS') else 'task ' ~ "
+                                                  f"({failed_task}) ~ ' failed: ' ~ "
+                                                  f"(ansible_failed_result | {F}oos_error_message)))")}},
+        ],
+    }
+    description = loader.localized(template.get("Description")) or "OOS template"
+    play = {"name": display_name(options.name or description, 80), "hosts": "localhost", "connection": "local",
+            "gather_facts": False}
+    check = check_task(template, scope)
+    names = [str(n) for n in template.get("Parameters") or {}]
+    reads = []
+    if names:
+        renamed = {n: variable_for(n) for n in names if variable_for(n) != n}
+        known = f"[{', '.join(scope.quote(n) for n in names)}]"   # a name the template lacks is refused
+        variable = (f"({', '.join(f'{scope.quote(n)}: {scope.quote(v)}' for n, v in renamed.items())}}}[item.key] | default(item.key))"
+                    .replace("(", "({", 1) if renamed else "item.key")
+        reads.append({
+            # Values given as data: a set_fact wins over the Defaults (play vars) and loses to -e name=value.
+            "name": "Read the parameter values of -e oos_parameters_file=PATH (as data)",
+            "ansible.builtin.set_fact": {Code("{{ " + variable + " }}"): expr("item.value")},
+            "loop": expr(f"{actions.data_file('oos_parameters_file', inner=True, names=known)} | dict2items | list"),
+            "loop_control": {"label": expr("item.key")},
+            "when": Code("oos_parameters_file is defined")})
+    if scope.texts:
+        play_vars["oos_template_texts"] = mark(scope.texts)
+    if play_vars:
+        play["vars"] = play_vars
+    play["tasks"] = reads + [check] + start + [run] + finish
+    return [play]

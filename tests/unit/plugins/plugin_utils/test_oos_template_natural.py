@@ -1,0 +1,102 @@
+"""The natural writer (issue #14): references, functions and flow as the Jinja a reviewer reads (no Ansible run)."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import flow, natural
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, TemplateText
+
+PARAMETERS = {"instanceId": {"Type": "String"}, "ids": {"Type": "List"}, "count": {"Type": "Number"},
+              "flag": {"Type": "Boolean"}, "targetImageName": {"Type": "String"}}
+
+
+def scope_with_task() -> natural.Scope:
+    scope = natural.Scope({"Parameters": PARAMETERS})
+    scope.add_task({"Name": "getInstance", "Outputs": {"instanceIds": {"Type": "List"}, "first": {"Type": "String"}}})
+    return scope
+
+
+@pytest.mark.parametrize("text, jinja", [
+    ("{{ instanceId }}", "{{ instance_id }}"),                          # a whole reference keeps its type
+    ("{{ targetImageName }}", "{{ target_image_name }}"),
+    ("{{ getInstance.instanceIds }}", "{{ get_instance.instanceIds }}"),
+    ("{{ ACS::RegionId }}", "{{ oos_region_id }}"),
+    ("image-{{ targetImageName }}-{{ ACS::ExecutionId }}", "image-{{ target_image_name }}-{{ oos_execution_id }}"),
+    # Inside a longer string a List is written as JSON, a Boolean as true/false, as OOS writes them.
+    ("ids={{ getInstance.instanceIds }}", "ids={{ (get_instance.instanceIds | to_json(ensure_ascii=false)) }}"),
+    ("on={{ flag }}", "on={{ (flag | string | lower) }}"),
+])
+def test_references_become_jinja_over_the_variables(text, jinja):
+    written = natural.value(text, scope_with_task())
+    assert isinstance(written, Code) and written == jinja
+
+
+def test_text_that_is_not_a_reference_stays_data():
+    scope = scope_with_task()
+    hostile = "{{ lookup('pipe', 'id') }}"
+    assert isinstance(natural.value(hostile, scope), TemplateText)            # no reference: !unsafe data
+    mixed = natural.value(hostile + " {{ instanceId }} {% raw %}", scope)
+    # The template text around the reference is read from oos_template_texts (tagged !unsafe), never inlined.
+    assert mixed == "{{ oos_template_texts[0] }}{{ instance_id }}{{ oos_template_texts[1] }}"
+    assert scope.texts == [hostile + " ", " {% raw %}"]
+    assert natural.value({"Plain": "words-only", "N": 1}, scope) == {"Plain": "words-only", "N": 1}
+
+
+@pytest.mark.parametrize("when, jinja", [
+    ({"Fn::Equals": ["{{ targetImageName }}", "golden"]}, "(target_image_name == 'golden')"),
+    ({"Fn::Equals": ["{{ flag }}", True]}, "(flag | bool)"),
+    ({"Fn::Equals": ["{{ count }}", 0]}, "((count | float) == 0)"),
+    # OOS compares loosely ('10' equals 10): where == would differ, the collection's function decides.
+    ({"Fn::Equals": ["{{ getInstance.first }}", "10"]}, "([get_instance.first, '10'] | alicloud.oos.fn_equals)"),
+    ({"Fn::Not": [{"Fn::Equals": ["{{ targetImageName }}", "x"]}]}, "not (target_image_name == 'x')"),
+    ("{{ flag }}", "(flag | bool)"),
+])
+def test_conditions_are_core_jinja_where_core_means_the_same(when, jinja):
+    assert natural.condition(when, scope_with_task()) == jinja
+
+
+def test_functions_are_core_jinja():
+    scope = scope_with_task()
+    assert natural.expression({"Fn::Join": [",", "{{ ids }}"]}, scope)[0] == \
+        "(ids | from_yaml if ids is string else ids) | join(',')"
+    assert natural.expression({"Fn::Select": [0, "{{ getInstance.instanceIds }}"]}, scope)[0] == \
+        "get_instance.instanceIds[0]"
+    assert natural.expression({"Fn::If": [{"Fn::Equals": ["{{ targetImageName }}", "a"]}, 1, 2]}, scope)[0] == \
+        "(1 if (target_image_name == 'a') else 2)"
+    with pytest.raises(natural.Unsupported):
+        natural.expression({"Fn::MergeMap": [{"a": 1}, {"b": 2}]}, scope)
+
+
+def test_flow_conditions_simplify_to_nothing_on_a_linear_template_and_read_branch_facts_otherwise():
+    branches = {0: flow.Branch("pick_next", ("a", "b"), "choice"), 2: flow.Branch("t_failed", ("ok", "failed"), "error")}
+    # 0 pick -> 1 (a) or 3 (b); 1 -> 2; 2 -> 3 on success, 4 on failure; 3 -> 4.
+    edges = {0: [(1, (0, "a")), (3, (0, "b"))], 1: [(2, None)], 2: [(3, (2, "ok")), (4, (2, "failed"))], 3: [(4, None)]}
+    reach = flow.conditions(edges, 5, branches)
+    texts = [flow.render(r, branches) for r in reach]
+    assert texts[0] is None and texts[4] is None          # every path reaches the last task
+    assert texts[1] == "pick_next | default('') == 'a'"
+    assert texts[3] == "(pick_next | default('') == 'a' and t_failed is not defined) or pick_next | default('') == 'b'"
+    linear = flow.conditions({0: [(1, None)], 1: [(2, None)]}, 3, {})
+    assert [flow.render(r, {}) for r in linear] == [None, None, None]
+
+
+def test_a_linear_template_is_plain_tasks_without_guards():
+    template = {"FormatVersion": "OOS-2019-06-01", "Parameters": PARAMETERS, "Tasks": [
+        {"Name": "getInstance", "Action": "ACS::ExecuteAPI", "Description": "Views the ECS instances",
+         "Properties": {"Service": "ECS", "API": "DescribeInstances", "Parameters": {"InstanceIds": ["{{ instanceId }}"]}},
+         "Outputs": {"instanceIds": {"Type": "List", "ValueSelector": "Instances.Instance[].InstanceId"}}},
+        {"Name": "reboot", "Action": "ACS::ECS::RebootInstance", "Properties": {"instanceId": "{{ ACS::TaskLoopItem }}"},
+         "Loop": {"Items": "{{ getInstance.instanceIds }}", "RateControl": {"Mode": "Concurrency", "Concurrency": 2,
+                                                                           "MaxErrors": 0}}}],
+        "Outputs": {"rebooted": {"Type": "List", "Value": "{{ getInstance.instanceIds }}"}}}
+    result = convert(content=template)
+    assert result.natural
+    text = result.playbook_yaml()
+    assert "oos.next" not in text and "oos_render" not in text and "noqa" not in text
+    (play,) = result.plays
+    run = next(t for t in play["tasks"] if t["name"] == "Run the template tasks")
+    names = [t["name"] for t in run["block"]]
+    assert names == ["GetInstance | Views the ECS instances", "GetInstance | outputs", "Reboot", "Evaluate the template outputs"]
+    assert all("when" not in t for t in run["block"][:2])
+    assert run["block"][2]["alicloud.oos.oos_instance"]["instance_ids"] == "{{ get_instance.instanceIds }}"
