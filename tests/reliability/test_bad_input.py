@@ -233,6 +233,8 @@ FILTERS = (
     Case("max_errors_to_fail_percentage", "bad MaxErrors", {"Mode": "Concurrency", "MaxErrors": "lots"},
          ("MaxErrors",), extra="(10)"),
     Case("rate_control_to_play", "not a map", "fast", ("rate_control",), extra="(10)"),
+    Case("max_errors_allowed", "bad MaxErrors", {"Mode": "Concurrency", "MaxErrors": "lots"}, ("MaxErrors",),
+         extra="(10)"),
     Case("per_host", "not a task result", "text", ("per_host",), extra="('i-1')"),
 )
 # Run-time filters of generated playbooks: the converter is their only caller (tested in tests/integration).

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from dataclasses import dataclass, field
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import dumper, generator, loader, mermaid, survey
@@ -34,16 +35,16 @@ class Result:
             header += "# evaluates it; the alicloud.oos filters resolve OOS references at run time. Parameters are\n"
             header += "# variables under their OOS names (-e name=value).\n"
         for label, action in self.delegated:
-            action = " ".join(str(action).split())   # one comment line, whatever the name holds
-            header += f"# {label} ({action}) is delegated: OOS runs it (alicloud.oos.oos_execution), as it runs it.\n"
+            action = " ".join(str(action).split())   # no line break, whatever the name holds
+            header += comment(f"{label} ({action}) is delegated: OOS runs it (alicloud.oos.oos_execution), as it runs it.")
         for note in self.notes:
             header += f"# {note}: schedule this playbook (cron, AWX schedule) instead of an OOS trigger.\n"
         ram_role = self.template.get("RamRole")
         if ram_role not in (None, ""):
-            role = " ".join(str(ram_role).split())[:200]   # one comment line
-            header += (f"# RamRole {role}: OOS runs the template as this RAM role. This playbook calls the APIs with the "
-                       "credentials it is given\n# (set ram_role_arn or ALICLOUD_ROLE_ARN to assume the role); delegated "
-                       "tasks pass the role to OOS.\n")
+            role = " ".join(str(ram_role).split())[:200]   # no line break, whatever the role holds
+            header += comment(f"RamRole {role}: OOS runs the template as this RAM role. This playbook calls the APIs with "
+                              "the credentials it is given (set ram_role_arn or ALICLOUD_ROLE_ARN to assume the role); "
+                              "delegated tasks pass the role to OOS.")
         body = dumper.dump(self.plays, "")
         if "# noqa: jinja" in body:
             header += dumper.HEADER_NOTE
@@ -55,6 +56,12 @@ class Result:
 
     def data(self) -> list:
         return plain(self.plays)
+
+
+def comment(text: str) -> str:
+    """Header comment lines within the lint line length (long task paths of nested templates wrap)."""
+    return "".join(f"# {line}\n" for line in textwrap.wrap(text, width=150, break_long_words=True,
+                                                           subsequent_indent="  "))
 
 
 def convert(path: str | None = None, content=None, hosts: str | None = None, parameters: dict | None = None,
