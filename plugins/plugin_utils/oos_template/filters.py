@@ -606,9 +606,12 @@ def oos_run_instances_request(props):
     """ACS::ECS::RunInstances properties (camelCase) -> RunInstances API parameters."""
     props = _plain(props) or {}
     request = {}
+    prepaid = str(props.get("instanceChargeType", "")) == "PrePaid"
     for key, value in props.items():
         if key == "regionId" or value in (None, ""):
             continue
+        if key in ("period", "periodUnit") and not prepaid:
+            continue   # as the action's definition: a subscription period only for PrePaid instances
         if key == "tags":
             request["Tag"] = [{"Key": k, "Value": v} for k, v in oos_tags_dict(value).items()]
             continue

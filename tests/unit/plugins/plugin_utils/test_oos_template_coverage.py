@@ -195,3 +195,12 @@ def test_a_delegated_task_runs_as_the_template_s_ram_role_and_the_header_says_ho
                             "Tasks": [{"Name": "s", "Action": "ACS::Sleep", "Properties": {"Duration": "PT1S"}}]}
                    ).playbook_yaml()
     assert "# RamRole {{ OOSAssumeRole }}: OOS runs the template as this RAM role" in text
+
+
+def test_run_instances_sends_a_period_only_for_prepaid_instances_as_the_action_does():
+    props = {"regionId": "cn-hangzhou", "imageId": "m-1", "instanceType": "ecs.g7.large", "period": 1,
+             "periodUnit": "Month", "amount": 1}
+    postpaid = filters.oos_run_instances_request(dict(props, instanceChargeType="PostPaid"))
+    assert "Period" not in postpaid and "PeriodUnit" not in postpaid and postpaid["InstanceChargeType"] == "PostPaid"
+    prepaid = filters.oos_run_instances_request(dict(props, instanceChargeType="PrePaid"))
+    assert (prepaid["Period"], prepaid["PeriodUnit"]) == (1, "Month")
