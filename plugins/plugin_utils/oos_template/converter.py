@@ -77,6 +77,12 @@ def convert(path: str | None = None, content=None, hosts: str | None = None, par
         raise ConversionError([f"select_targets is {select_targets!r}: use auto, api or inventory"])
     if select_targets == "inventory" and not hosts:
         raise ConversionError(["select_targets=inventory needs hosts=<inventory pattern>"])
+    missing = [f"{option} {folder!r} is not a folder" for option, folder in
+               [("action_templates_path", action_templates_path)] + [("template_paths", p) for p in template_paths or []]
+               if folder and not os.path.isdir(folder)]
+    if missing:
+        # A mistyped folder would silently turn inlining into delegation to OOS.
+        raise ConversionError([f"{problem}: give a folder of OOS templates (.yml/.yaml/.json)" for problem in missing])
     if parameters is not None and not isinstance(parameters, dict):
         raise ConversionError(["parameters must be a mapping of OOS parameter names to values"])
     template = loader.load(path=path, content=content)

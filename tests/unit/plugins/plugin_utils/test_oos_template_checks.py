@@ -49,3 +49,11 @@ def test_what_oos_accepts_still_converts(task):
     parameters = {"selector": {"Type": "String", "Default": "."}, "svc": {"Type": "String", "Default": "ECS"},
                   "api": {"Type": "String", "Default": "DescribeRegions"}}
     convert(content=dict(template(task), Parameters=parameters))
+
+
+def test_a_folder_option_that_is_no_folder_is_refused_naming_it(tmp_path):
+    """A mistyped folder would silently turn inlining into delegation to OOS."""
+    with pytest.raises(ConversionError) as info:
+        convert(content=template(API), template_paths=[str(tmp_path / "missing")],
+                action_templates_path=str(tmp_path / "missing.yml"))
+    assert [p.split(" ", 1)[0] for p in info.value.problems] == ["action_templates_path", "template_paths"]

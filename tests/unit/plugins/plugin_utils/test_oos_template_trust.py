@@ -212,6 +212,7 @@ def test_a_choice_without_next_task_goes_on_with_the_next_task_as_oos_does():
 
 def test_template_names_never_become_paths(tmp_path):
     (tmp_path / "inner.yml").write_text("FormatVersion: OOS-2019-06-01\nTasks: [{Name: t, Action: 'ACS::Sleep'}]\n")
+    (tmp_path / "sub").mkdir()   # ../inner from it would be the file above
     for name in ("../inner", "/etc/passwd", "a/b", "..\\inner"):
         template = {"FormatVersion": "OOS-2019-06-01",
                     "Tasks": [{"Name": "t", "Action": "ACS::Template", "Properties": {"TemplateName": name}}]}
