@@ -59,6 +59,16 @@ options:
     description: Host variable that holds the ECS instance id of an inventory host (else the host name is used).
     type: str
     default: instance_id
+  writer:
+    description:
+      - V(interpreter) writes every template in the run-time interpreter style (docs/converter.md).
+      - V(natural) (preview) writes a template as plain Ansible (play variables, Jinja references, facts named
+        after tasks, when/block/rescue) when the natural writer covers all of it, else as V(interpreter).
+        Known limits are listed in docs/converter.md, among them String values that look like JSON re-typed by
+        ansible-core before 2.19.
+    type: str
+    choices: [interpreter, natural]
+    default: interpreter
   output:
     description:
       - V(plays) returns the list of plays; V(yaml) the playbook text (with the flowchart as a comment);
@@ -131,7 +141,7 @@ class LookupModule(LookupBase):
                     template_paths=self.get_option("template_paths"),
                     select_targets=self.get_option("select_targets"),
                     instance_id_var=self.get_option("instance_id_var"), name=self.get_option("name"),
-                    template_name=self.get_option("template_name"))
+                    template_name=self.get_option("template_name"), writer=self.get_option("writer"))
                 results.append(self._output(result, self.get_option("output"), path or ""))
             except ConversionError as error:
                 raise AnsibleLookupError(f"oos_template: {path or 'content'}: {error}") from None

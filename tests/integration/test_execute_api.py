@@ -350,7 +350,7 @@ def test_roa_bad_input_names_the_option_and_sends_nothing(emu):
     results = ok(play("roa_bad_input.yml", emu.env))
     messages = results["bad"]
     assert all(results["failed"])
-    expected = [("uri", "must start with '/'"), ("uri", "?acl"), ("uri", "CS APIs are ROA style"),
+    expected = [("uri", "must start with '/'"), ("service", "alicloud.oos.oos_execution"), ("uri", "CS APIs are ROA style"),
                 ("uri", "ECS APIs are RPC style"), ("body", "only for ROA calls"), ("method", "only for ROA calls"),
                 ("body", "not sent with GET"), ("body", "not JSON text"), ("headers.Authorization", "signed by the client"),
                 ("list_path", "not paged"), ("wait_for", "PUT /api/v2/clusters/c1"), ("stop_retry_values", "")]

@@ -67,12 +67,14 @@ def comment(text: str) -> str:
 def convert(path: str | None = None, content=None, hosts: str | None = None, parameters: dict | None = None,
             action_templates_path: str | None = None, template_paths=None, select_targets: str = "auto",
             instance_id_var: str = "instance_id", name: str | None = None,
-            template_name: str | None = None) -> Result:
+            template_name: str | None = None, writer: str = "interpreter") -> Result:
     """Convert one OOS template. Raises ConversionError listing every problem found.
 
     ``template_name`` (default: the file name without extension) is kept in the play variable
     ``oos_template_name`` so audit records name the template the playbook came from.
     """
+    if writer not in ("interpreter", "natural"):
+        raise ConversionError([f"writer is {writer!r}: use interpreter or natural"])
     if select_targets not in ("auto", "api", "inventory"):
         raise ConversionError([f"select_targets is {select_targets!r}: use auto, api or inventory"])
     if select_targets == "inventory" and not hosts:
@@ -92,7 +94,7 @@ def convert(path: str | None = None, content=None, hosts: str | None = None, par
                                f"{', '.join(template['Parameters']) or 'none'}"])
     options = generator.Options(hosts=hosts, parameters=dict(parameters or {}), action_templates_path=action_templates_path,
                                 template_paths=list(template_paths or []), select_targets=select_targets,
-                                instance_id_var=instance_id_var, name=name,
+                                instance_id_var=instance_id_var, name=name, writer=writer,
                                 template_name=template_name or (os.path.splitext(os.path.basename(path))[0] if path else None))
     built = generator.build(template, options)
     title = built.plays[-1]["name"]

@@ -49,7 +49,7 @@ def conditions(edges: dict, count: int, branches: dict) -> list:
 
     ``edges[i]`` lists (target index, atom or None) for task i: where the flow goes after it.
     """
-    reach = [set() for _ in range(count)]
+    reach = [set() for _index in range(count)]
     reach[0] = {frozenset()}
     for index in range(count):
         reach[index] = _simplify(reach[index], branches)

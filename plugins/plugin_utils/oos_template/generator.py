@@ -48,6 +48,7 @@ class Options:
     instance_id_var: str = "instance_id"
     name: str | None = None
     template_name: str | None = None        # recorded by the oos_audit callback (play variable oos_template_name)
+    writer: str = "interpreter"             # natural: plain Ansible where natural.py covers the template (preview)
 
 
 @dataclass
@@ -674,7 +675,8 @@ def build(template: dict, options: Options) -> Conversion:
     # Plain Ansible where the natural writer covers the whole template; tasks OOS runs for the playbook
     # (delegated) and runs that carry secrets stay with the interpreter, which hands the one over and hides the other.
     secrets = has_secrets(template, store_refs)
-    written = natural.try_build(template, options) if not converter.delegated and not secrets else None
+    written = natural.try_build(template, options) \
+        if options.writer == "natural" and not converter.delegated and not secrets else None
     if isinstance(written, list):
         return Conversion(plays=written, template=template, edges=converter.mermaid_edges, notes=notes, natural=True)
     plays = []

@@ -839,7 +839,7 @@ def choice_task(task: dict, scope: Scope, branch: flow.Branch, tasks: list, foll
     if len(branch.fact) + len(text) > 90:
         # One choice per line (Jinja reads the line breaks inside {{ }} as spaces): no line past the lint limit.
         text = text.replace(" else ", "\n   else ")
-    return {"name": task_title(task).split(" | ")[0] + " | choose the next task",
+    return {"name": task_title(task).split(" | ", maxsplit=1)[0] + " | choose the next task",
             "ansible.builtin.set_fact": {branch.fact: expr(text)}}
 
 
@@ -853,7 +853,7 @@ def task_units(task: dict, scope: Scope) -> list:
     module, document = action_task(task, scope, register)
     scope.loop_item = None
     if task["Action"].lower() == "acs::timertrigger":
-        title = title.split(" | ")[0] + " | trigger (run this playbook from a schedule)"
+        title = title.split(" | ", maxsplit=1)[0] + " | trigger (run this playbook from a schedule)"
     step = {"name": title}
     step.update(module)
     for arguments in module.values():
@@ -891,7 +891,7 @@ def build_plays(template: dict, options) -> list:
             units = task_units(task, scope)
         reached = flow.render(reach[index], branches)
         if index in branches and branches[index].kind == "error" or index in ignored:
-            title = task_title(task).split(" | ")[0]
+            title = task_title(task).split(" | ", maxsplit=1)[0]
             if index in ignored:
                 rescue = {"name": f"{title} | failed: the template goes on (OnError ACS::NEXT)",
                           "ansible.builtin.debug": {"msg": expr(f"ansible_failed_result | {F}oos_error_message")}}

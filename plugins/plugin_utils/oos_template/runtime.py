@@ -134,7 +134,6 @@ def resolve_reference(name: str, context: dict, loop_item=None):
         raise NotAReference(name) from None
 
 
-
 def to_text(value) -> str:
     """How OOS interpolates a value inside a longer string."""
     if isinstance(value, str):

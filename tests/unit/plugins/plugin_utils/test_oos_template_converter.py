@@ -48,8 +48,39 @@ def _tasks(result) -> dict:
     return found
 
 
-def test_flow_compiles_to_when_and_block_rescue():
+def test_flow_compiles_to_guarded_blocks_with_rescue():
     result = convert(content=TEMPLATE)
+    tasks = result.plays[-1]["tasks"]
+    units = {t["vars"]["oos_task"]["Name"]: t for t in tasks if "block" in t and "oos_task" in t.get("vars", {})}
+    assert list(units) == ["getInstance", "reboot", "describe", "cleanup"]
+    assert units["reboot"]["when"] == ["oos.next == 'reboot'"]
+    assert units["reboot"]["vars"]["oos_on_error"] == "cleanup" and units["reboot"]["vars"]["oos_next"] == "describe"
+    assert units["describe"]["vars"]["oos_next"] == "__end__"
+    assert "oos_task_failed" in units["reboot"]["rescue"][0]["ansible.builtin.set_fact"]["oos"]
+    # The ECS loop is one module call over every item with the template's RateControl.
+    call = units["reboot"]["block"][0]["alicloud.oos.oos_instance"]
+    assert call["state"] == "restarted" and "oos_loop_rate_control" in call["rate_control"]
+    # Template data is marked so the YAML carries it as !unsafe: the task's whole mapping is one !unsafe value.
+    assert isinstance(units["reboot"]["vars"]["oos_task"], TemplateMap)
+    assert isinstance(units["reboot"]["vars"]["oos_task"]["Properties"]["instanceId"], TemplateText)
+    text = result.playbook_yaml()
+    start = text.index("oos_task: !unsafe\n", text.index("OOS reboot"))
+    assert "instanceId: !unsafe '{{ ACS::TaskLoopItem }}'" in text[start:start + 400]
+
+
+def test_generic_loop_becomes_a_play_over_in_memory_hosts(tmp_path):
+    template = TEMPLATE.replace("Action: ACS::ECS::RebootInstance", "Action: ACS::ExecuteAPI").replace(
+        "Properties: {instanceId: '{{ ACS::TaskLoopItem }}'}",
+        "Properties: {Service: ECS, API: RebootInstance, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}")
+    plays = convert(content=template).plays
+    assert [p["hosts"] for p in plays] == ["localhost", plays[1]["hosts"], "localhost"]
+    assert plays[1]["hosts"].startswith("oos_loop_") and "_reboot_" in plays[1]["hosts"] and "serial" in plays[1]
+    assert plays[1]["tasks"][-1]["ansible.builtin.meta"] == "end_play"
+
+
+def test_flow_compiles_to_when_and_block_rescue():
+    assert not convert(content=TEMPLATE).natural   # the interpreter unless asked
+    result = convert(content=TEMPLATE, writer="natural")
     assert result.natural
     tasks = _tasks(result)
     # OnError cleanup: the task runs in a block whose rescue records the failure; the flow reads that fact.
@@ -81,7 +112,7 @@ def test_a_loop_over_read_only_calls_is_a_loop_whose_failures_max_errors_counts(
     template = TEMPLATE.replace("Action: ACS::ECS::RebootInstance", "Action: ACS::ExecuteAPI").replace(
         "Properties: {instanceId: '{{ ACS::TaskLoopItem }}'}",
         "Properties: {Service: ECS, API: DescribeInstanceAttribute, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}")
-    tasks = _tasks(convert(content=template))
+    tasks = _tasks(convert(content=template, writer="natural"))
     call = tasks["Reboot"]
     assert call["loop"] == "{{ get_instance.instanceIds }}"
     assert call["alicloud.oos.oos_execute_api"]["parameters"] == {"InstanceId": "{{ item }}"}
@@ -90,7 +121,7 @@ def test_a_loop_over_read_only_calls_is_a_loop_whose_failures_max_errors_counts(
     check = tasks["Reboot | at most MaxErrors items failed"]["ansible.builtin.assert"]["that"][0]
     assert "alicloud.oos.max_errors_allowed(reboot_result.results)" in check
     # A loop over calls that change something stops launching items past MaxErrors, as OOS does: the loop play.
-    mutating = convert(content=template.replace("DescribeInstanceAttribute", "RebootInstance"))
+    mutating = convert(content=template.replace("DescribeInstanceAttribute", "RebootInstance"), writer="natural")
     assert not mutating.natural and len(mutating.plays) == 3
 
 

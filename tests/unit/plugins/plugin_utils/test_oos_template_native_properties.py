@@ -93,12 +93,16 @@ def test_run_command_passes_every_property_to_the_module():
              "commandContent": "dir", "workingDir": "C:\\\\", "timeout": 30, "enableParameter": True,
              "parameters": {"a": "b"}, "username": "admin", "windowsPasswordName": "pw"}
     assert set(props) == set(actions.NATIVE_PROPERTIES["acs::ecs::runcommand"])
-    plays = convert(content=one_task("ACS::ECS::RunCommand", props)).data()
-    calls = [t for play in plays for block in play["tasks"] for t in block.get("block", [block])
-             if "alicloud.oos.oos_run_command" in t]
-    args = calls[0]["alicloud.oos.oos_run_command"]
-    assert {k: args[k] for k in ("command_type", "command_content", "timeout", "enable_parameter", "username",
-                                 "windows_password_name", "instance_id")} == {
-        "command_type": "RunPowerShellScript", "command_content": "dir", "timeout": 30, "enable_parameter": True,
-        "username": "admin", "windows_password_name": "pw", "instance_id": "i-1"}
-    assert args["working_dir"] == "C:\\\\" and args["parameters"] == {"a": "b"} and args["region"] == "cn-beijing"
+    for writer in ("interpreter", "natural"):
+        plays = convert(content=one_task("ACS::ECS::RunCommand", props), writer=writer).data()
+        calls = [t for play in plays for block in play["tasks"] for t in block.get("block", [block])
+                 if "alicloud.oos.oos_run_command" in t]
+        args = calls[0]["alicloud.oos.oos_run_command"]
+        assert {k: args[k] for k in ("command_type", "command_content", "timeout", "enable_parameter", "username",
+                                     "windows_password_name", "instance_id")} == {
+            "command_type": "RunPowerShellScript", "command_content": "dir", "timeout": 30, "enable_parameter": True,
+            "username": "admin", "windows_password_name": "pw", "instance_id": "i-1"}
+        if writer == "interpreter":   # structured values are read from the task's data at run time
+            assert args["working_dir"] == "C:\\\\" and "'parameters'" in args["parameters"] and "'regionId'" in args["region"]
+            continue
+        assert args["working_dir"] == "C:\\\\" and args["parameters"] == {"a": "b"} and args["region"] == "cn-beijing"

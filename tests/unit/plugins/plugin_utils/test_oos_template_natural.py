@@ -87,10 +87,10 @@ def test_a_linear_template_is_plain_tasks_without_guards():
          "Properties": {"Service": "ECS", "API": "DescribeInstances", "Parameters": {"InstanceIds": ["{{ instanceId }}"]}},
          "Outputs": {"instanceIds": {"Type": "List", "ValueSelector": "Instances.Instance[].InstanceId"}}},
         {"Name": "reboot", "Action": "ACS::ECS::RebootInstance", "Properties": {"instanceId": "{{ ACS::TaskLoopItem }}"},
-         "Loop": {"Items": "{{ getInstance.instanceIds }}", "RateControl": {"Mode": "Concurrency", "Concurrency": 2,
-                                                                           "MaxErrors": 0}}}],
+         "Loop": {"Items": "{{ getInstance.instanceIds }}",
+                  "RateControl": {"Mode": "Concurrency", "Concurrency": 2, "MaxErrors": 0}}}],
         "Outputs": {"rebooted": {"Type": "List", "Value": "{{ getInstance.instanceIds }}"}}}
-    result = convert(content=template)
+    result = convert(content=template, writer="natural")
     assert result.natural
     text = result.playbook_yaml()
     assert "oos.next" not in text and "oos_render" not in text and "noqa" not in text
