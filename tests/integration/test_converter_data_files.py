@@ -173,3 +173,22 @@ def test_a_no_echo_parameter_never_shows_at_verbose(tmp_path, cloud):
     result = run_playbook(playbook, cloud.env, extra_vars={"oos_parameters_file": str(values)}, args=("-v",))
     assert result.rc == 0, result.output[-3000:]
     assert "done" in result.output and secret not in result.output
+
+
+def test_parameters_named_like_methods_of_a_mapping_keep_their_values(tmp_path, cloud):
+    """Jinja's subscript falls back to attributes: a parameter 'items' read dict.items before."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert as convert_template
+    names = ["items", "keys", "values", "get", "update", "pop"]
+    template = {"FormatVersion": "OOS-2019-06-01",
+                "Parameters": {n: {"Type": "String", "Default": f"v-{n}"} for n in names},
+                "Tasks": [{"Name": "s", "Action": "ACS::Sleep", "Properties": {"Duration": "PT0S"}}],
+                "Outputs": {f"o_{n}": {"Type": "String", "Value": "{{ %s }}" % n} for n in names}}
+    playbook = tmp_path / "names.yml"
+    playbook.write_text(convert_template(content=template).playbook_yaml("names"))
+    values = tmp_path / "values.json"
+    values.write_text('{"items": "from-file"}')
+    result = run_playbook(playbook, cloud.env, extra_vars={"oos_parameters_file": str(values)})
+    assert result.rc == 0, result.output[-3000:]
+    for name in names:
+        expected = "from-file" if name == "items" else f"v-{name}"
+        assert f'"o_{name}": "{expected}"' in result.stdout, result.stdout[-3000:]

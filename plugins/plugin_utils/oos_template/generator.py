@@ -550,8 +550,10 @@ def _play(name: str, hosts: str, tasks: list, extra: dict | None = None) -> dict
 def start_tasks(template: dict, first: str, store_refs: dict, pseudo_used: list) -> list:
     values = {}
     for name in template.get("Parameters") or {}:
-        values[name] = expr(f"{variable_for(name)} | default(oos_file_parameters[{literal(name)}] | "
-                            f"default(oos_parameter_overrides[{literal(name)}] | default(none)))")
+        key = literal(name)
+        # 'in' first: Jinja's subscript falls back to attributes, so a missing 'items' would be dict.items.
+        values[name] = expr(f"{variable_for(name)} | default(oos_file_parameters[{key}] if {key} in oos_file_parameters "
+                            f"else (oos_parameter_overrides[{key}] if {key} in oos_parameter_overrides else none))")
     # Pseudo-parameters OOS knows and the controller does not: given by the user (-e oos_execute_user=...).
     pseudo = {name: expr(f"{variable} | default(none)") for name, (variable, _env, _what) in runtime.PSEUDO_SOURCES.items()}
     tasks = [
