@@ -32,10 +32,12 @@ from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import
     waves,
 )
 
-STATES = ("running", "stopped", "restarted", "present")
+STATES = ("running", "stopped", "restarted", "rebooted", "present")
 STOPPED_MODES = ("KeepCharging", "StopCharging")
 TRANSITIONAL = ("Pending", "Starting", "Stopping")
-DESIRED_STATUS = {"running": "Running", "stopped": "Stopped", "restarted": "Running"}
+DESIRED_STATUS = {"running": "Running", "stopped": "Stopped", "restarted": "Running", "rebooted": "Running"}
+# Reboot whatever the status (every instance is acted on once).
+REBOOTS = ("restarted", "rebooted")
 SUCCESS_CODE = "200"
 # Outcome of an instance whose batch call's answer was lost and that the read-back shows untouched.
 NOT_APPLIED = "NotApplied"
@@ -83,6 +85,8 @@ def action_for(status: str, state: str) -> str | None:
         return "stop" if status == "Running" else None
     if state == "restarted":
         return "reboot" if status == "Running" else "start" if status == "Stopped" else None
+    if state == "rebooted":   # RebootInstance's own rule (OOS ACS::ECS::RebootInstance): Running only
+        return "reboot" if status == "Running" else "refuse" if status == "Stopped" else None
     return None
 
 
@@ -90,7 +94,7 @@ def plan(statuses: dict, state: str) -> list:
     """Ids that need an action (or a wait) to reach ``state``; ``restarted`` means every instance."""
     if state == "present":
         return []
-    if state == "restarted":
+    if state in REBOOTS:
         return list(statuses)
     return [iid for iid, status in statuses.items() if status != DESIRED_STATUS[state]]
 
@@ -182,15 +186,20 @@ class PowerRun:
     def done(self, iid) -> bool:
         if self.current.get(iid) != DESIRED_STATUS[self.state]:
             return False
-        return self.state != "restarted" or iid in self.acted
+        return self.state not in REBOOTS or iid in self.acted
 
     def act(self, instance_ids) -> None:
         """Send the batch calls that the settled instances among ``instance_ids`` need."""
         by_action = {}
         for iid in instance_ids:
-            if iid in self.errors or (self.state == "restarted" and iid in self.acted):
+            if iid in self.errors or (self.state in REBOOTS and iid in self.acted):
                 continue
             action = action_for(self.current.get(iid), self.state)
+            if action == "refuse":   # as RebootInstance answers a Stopped instance, without sending it
+                self.errors[iid] = {"error_code": "IncorrectInstanceStatus",
+                                    "error_message": f"the instance is {self.current.get(iid)}: a reboot needs it Running "
+                                                     "(state=restarted starts stopped instances instead)"}
+                continue
             if action in ("start", "stop", "reboot"):
                 by_action.setdefault(action, []).append(iid)
         for action, ids in by_action.items():
@@ -260,8 +269,12 @@ def set_power_state(client, instances: list, state: str, *, force: bool = False,
         item = {"instance_id": iid, "before": status}
         if check_mode:
             action = None if iid not in todo else (action_for(status, state) or "wait")
-            item["after"] = DESIRED_STATUS.get(state, status) if iid in todo else status
-            item["changed"] = iid in todo
+            if action == "refuse":   # state=rebooted on a Stopped instance: the run would fail for it
+                run.errors[iid] = {"error_code": "IncorrectInstanceStatus",
+                                   "error_message": f"the instance is {status}: a reboot needs it Running"}
+                action = None
+            item["after"] = DESIRED_STATUS.get(state, status) if action else status
+            item["changed"] = action is not None
             item["action"] = action
         else:
             item["after"] = run.current.get(iid, status)

@@ -26,8 +26,10 @@ options:
     description:
       - V(running) starts stopped instances, V(stopped) stops running ones, V(restarted) reboots running
         instances (and starts stopped ones); V(present) only describes them.
+      - V(rebooted) reboots running instances and fails for stopped ones (C(IncorrectInstanceStatus), nothing sent
+        for them), as C(RebootInstance) and the OOS action C(ACS::ECS::RebootInstance) do.
     type: str
-    choices: [running, stopped, restarted, present]
+    choices: [running, stopped, restarted, rebooted, present]
     default: present
   force:
     description:

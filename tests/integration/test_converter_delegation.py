@@ -111,3 +111,33 @@ def test_a_property_the_native_mapping_does_not_pass_makes_oos_run_the_task(tmp_
     # OOS ran its StopInstance action (a child execution) with the property the native mapping lacks.
     executions = cloud.control("executions")
     assert any(e.get("Parameters", {}).get("hibernate") is True for e in executions), executions
+
+
+REBOOT = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  instanceIds: {Type: List}
+Tasks:
+  - Name: rebootThem
+    Action: ACS::ECS::RebootInstance
+    Properties: {instanceId: '{{ ACS::TaskLoopItem }}'}
+    Loop:
+      Items: '{{ instanceIds }}'
+      RateControl: {Mode: Concurrency, Concurrency: 10, MaxErrors: 0}
+"""
+
+
+@pytest.mark.heavy(20)
+def test_a_converted_reboot_never_starts_a_stopped_instance(tmp_path, emulator_factory):
+    """ACS::ECS::RebootInstance fails for a Stopped instance (IncorrectInstanceStatus); it never powers it on."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert as convert_template
+    cloud = emulator_factory("--instances", "3", "--seed", "8", "--transition-seconds", "0.1")
+    ids = [i["InstanceId"] for i in cloud.instances()]
+    cloud.control(f"instances/{ids[0]}/status", {"Status": "Stopped"}, method="POST")
+    playbook = tmp_path / "reboot.yml"
+    playbook.write_text(convert_template(content=REBOOT).playbook_yaml("reboot"))
+    result = run_playbook(playbook, cloud.env, extra_vars={"instanceIds": ids})
+    assert result.rc != 0 and "IncorrectInstanceStatus" in result.output, result.output[-3000:]
+    assert {i["InstanceId"]: i["Status"] for i in cloud.instances()}[ids[0]] == "Stopped"
+    assert "StartInstances" not in [m["action"] for m in cloud.control("mutations")]
+    assert "StartInstance" not in [m["action"] for m in cloud.control("mutations")]

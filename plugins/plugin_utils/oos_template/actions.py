@@ -401,7 +401,7 @@ ECS_NATIVE = {
     "acs::ecs::runcommand": map_run_command,
     "acs::ecs::stopinstance": _power("stopped"),
     "acs::ecs::startinstance": _power("running"),
-    "acs::ecs::rebootinstance": _power("restarted"),
+    "acs::ecs::rebootinstance": _power("rebooted"),
     "acs::ecs::createimage": map_create_image,
     "acs::ecs::runinstances": map_run_instances,
     "acs::ecs::deleteinstance": map_delete_instance,

@@ -60,7 +60,7 @@ NATIVE_ACTIONS = ("acs::ecs::stopinstance", "acs::ecs::startinstance", "acs::ecs
                   "acs::ecs::runcommand", "acs::ecs::createimage", "acs::ecs::deleteinstance")
 OTHER_ACTIONS = ("acs::selecttargets", "acs::choice", "acs::approve", "acs::notify", "acs::timertrigger")
 POWER_STATES = {"acs::ecs::stopinstance": "stopped", "acs::ecs::startinstance": "running",
-                "acs::ecs::rebootinstance": "restarted"}
+                "acs::ecs::rebootinstance": "rebooted"}
 TASK_KEYS = {"Name", "Action", "Description", "Properties", "Outputs", "When", "OnSuccess", "OnError",
              "Retries", "Delay", "DelayType", "BackOff", "MaxRetryInterval"}
 

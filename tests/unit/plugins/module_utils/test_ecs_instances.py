@@ -216,3 +216,11 @@ def test_resolve_targets_tags():
     fleet = [raw_instance(n, tags={"Env": "dev" if n < 3 else "prod"}) for n in range(10)]
     found = resolve_targets(FakeEcs(fleet), {"Type": "Tags", "Tags": {"Env": "dev"}})
     assert len(found) == 3
+
+
+def test_rebooted_reboots_running_instances_and_refuses_stopped_ones_as_reboot_instance_does():
+    from ansible_collections.alicloud.oos.plugins.module_utils import instance_power
+    assert instance_power.action_for("Running", "rebooted") == "reboot"
+    assert instance_power.action_for("Stopped", "rebooted") == "refuse"
+    assert instance_power.action_for("Stopped", "restarted") == "start"
+    assert instance_power.plan({"i-1": "Running", "i-2": "Stopped"}, "rebooted") == ["i-1", "i-2"]

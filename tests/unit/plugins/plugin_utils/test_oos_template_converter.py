@@ -59,7 +59,7 @@ def test_flow_compiles_to_guarded_blocks_with_rescue():
     assert "oos_task_failed" in units["reboot"]["rescue"][0]["ansible.builtin.set_fact"]["oos"]
     # The ECS loop is one module call over every item with the template's RateControl.
     call = units["reboot"]["block"][0]["alicloud.oos.oos_instance"]
-    assert call["state"] == "restarted" and "oos_loop_rate_control" in call["rate_control"]
+    assert call["state"] == "rebooted" and "oos_loop_rate_control" in call["rate_control"]
     # Template data is marked so the YAML carries it as !unsafe: the task's whole mapping is one !unsafe value.
     assert isinstance(units["reboot"]["vars"]["oos_task"], TemplateMap)
     assert isinstance(units["reboot"]["vars"]["oos_task"]["Properties"]["instanceId"], TemplateText)
@@ -95,7 +95,7 @@ def test_flow_compiles_to_when_and_block_rescue():
     call = tasks["Reboot"]["alicloud.oos.oos_instance"]
     assert call == {"instance_ids": "{{ get_instance.instanceIds }}",
                     "rate_control": "{{ rate_control | from_yaml if rate_control is string else rate_control }}",
-                    "state": "restarted"}
+                    "state": "rebooted"}
     assert tasks["Reboot"]["when"] == "(get_instance.instanceIds) | length > 0"
     # Outputs: one set_fact named after the task, the ValueSelector through alicloud.oos.jq.
     outputs = tasks["GetInstance | outputs"]["ansible.builtin.set_fact"]["get_instance"]
