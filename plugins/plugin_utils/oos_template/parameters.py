@@ -19,8 +19,6 @@ _MAGIC = frozenset({
     "environment", "vars", "name", "hosts", "tags", "when", "become", "connection", "port", "remote_user",
     "oos", "lookup", "query", "q", "true", "false", "none", "self", "and", "or", "not", "in", "is", "if",
     "else", "elif", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "now", "undef",
-    # methods of the variables mapping, which an undefined name of theirs resolves to on ansible-core 2.19
-    "items", "keys", "values", "get", "copy", "update", "pop", "popitem", "setdefault", "clear", "fromkeys",
 })
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
