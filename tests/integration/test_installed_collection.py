@@ -184,18 +184,22 @@ Outputs:
 
 
 @pytest.mark.heavy(30)
-@pytest.mark.parametrize("ansible_core", [
-    pytest.param("2.16", marks=pytest.mark.xfail(strict=True, reason="known defect (docs/converter.md): converted "
-                                                 "playbooks lose Properties and Defaults before ansible-core 2.19")),
-    "2.19"])
-def test_a_converted_template_runs_on_every_supported_ansible_core(tmp_path, ansible_core):
+@pytest.mark.parametrize("ansible_core", ["2.16", "2.19"])
+def test_a_converted_template_runs_on_2_19_and_fails_closed_before(tmp_path, ansible_core):
+    """Before 2.19 ansible-core reads a converted playbook's template data as empty values (a known defect, see
+    docs/converter.md): the playbook stops at its first task, naming the version, instead of running with them."""
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
     bin_dir = oldest_ansible_bin() if ansible_core == "2.16" else BIN
     playbook = tmp_path / "converted.yml"
     playbook.write_text(convert(content=CONVERTED).playbook_yaml("converted"))
     proc = subprocess.run([str(bin_dir / "ansible-playbook"), str(playbook)], cwd=tmp_path, env=clean_environment(),
                           capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0 and '"said": "hello"' in proc.stdout, (proc.stdout + proc.stderr)[-3000:]
+    output = proc.stdout + proc.stderr
+    if ansible_core == "2.16":
+        assert proc.returncode != 0 and "needs ansible-core 2.19 or later" in output, output[-3000:]
+        assert "TASK [Start the OOS execution" not in output
+    else:
+        assert proc.returncode == 0 and '"said": "hello"' in proc.stdout, output[-3000:]
 
 
 def test_installing_from_a_checkout_gives_the_tarball(tarball, tmp_path):

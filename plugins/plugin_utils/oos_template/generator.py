@@ -547,6 +547,17 @@ def _play(name: str, hosts: str, tasks: list, extra: dict | None = None) -> dict
     return play
 
 
+def version_check() -> dict:
+    """Fail closed before ansible-core 2.19: older versions build the template data empty (docs/converter.md)."""
+    return {"name": "Check the ansible-core version",
+            "ansible.builtin.assert": {
+                "that": [Code("ansible_version.full is version('2.19', '>=')")],
+                "fail_msg": "This playbook converted from an OOS template needs ansible-core 2.19 or later: earlier "
+                            "versions read its template data as empty values (a known defect, see docs/converter.md "
+                            "of alicloud.oos). Nothing was run.",
+                "quiet": True}}
+
+
 def start_tasks(template: dict, first: str, store_refs: dict, pseudo_used: list) -> list:
     values = {}
     for name in template.get("Parameters") or {}:
@@ -557,6 +568,7 @@ def start_tasks(template: dict, first: str, store_refs: dict, pseudo_used: list)
     # Pseudo-parameters OOS knows and the controller does not: given by the user (-e oos_execute_user=...).
     pseudo = {name: expr(f"{variable} | default(none)") for name, (variable, _env, _what) in runtime.PSEUDO_SOURCES.items()}
     tasks = [
+        version_check(),
         {"name": "Start the OOS execution: parameters, defaults and pseudo-parameters",
          "vars": {"oos_parameter_values": values, "oos_pseudo_values": pseudo,
                   "oos_file_parameters": actions.data_file("oos_parameters_file", names="oos_parameters")},

@@ -989,5 +989,6 @@ def build_plays(template: dict, options) -> list:
         play_vars["oos_template_texts"] = mark(scope.texts)
     if play_vars:
         play["vars"] = play_vars
-    play["tasks"] = reads + [check] + start + [run] + finish
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import version_check
+    play["tasks"] = [version_check()] + reads + [check] + start + [run] + finish
     return [play]
