@@ -25,7 +25,7 @@ from ansible.vars.reserved import get_reserved_names
 
 from ansible_collections.alicloud.oos.plugins.module_utils.products import is_read_only, unresolvable_service
 from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import rate_control_from_loop
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, flow, loader, parameters, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, checks, flow, loader, parameters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import _reads_as_str
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.functions import function_name, is_function_key
@@ -61,8 +61,8 @@ NATIVE_ACTIONS = ("acs::ecs::stopinstance", "acs::ecs::startinstance", "acs::ecs
 OTHER_ACTIONS = ("acs::selecttargets", "acs::choice", "acs::approve", "acs::notify", "acs::timertrigger")
 POWER_STATES = {"acs::ecs::stopinstance": "stopped", "acs::ecs::startinstance": "running",
                 "acs::ecs::rebootinstance": "rebooted"}
-TASK_KEYS = {"Name", "Action", "Description", "Properties", "Outputs", "When", "OnSuccess", "OnError",
-             "Retries", "Delay", "DelayType", "BackOff", "MaxRetryInterval"}
+# The task keys OOS knows (checks.TASK_KEYS, checked at load), a Loop aside: it is written only where batched.
+TASK_KEYS = set(checks.TASK_KEYS) - {"Loop"}
 
 
 def fact_name(task_name: str) -> str:
