@@ -48,7 +48,9 @@ def emulator6(cloud):
 
 def write_playbook(tmp_path: Path, content, name: str, source: str = "seed", **options) -> Path:
     """Convert as a user would: core templates with no action templates at all, seeds with ../shared's."""
-    result = convert(content=content, action_templates_path=None if source == "core" else str(ACTIONS), **options)
+    # Without ../shared there is no folder to give (a missing folder is refused): the tests that need it are skipped.
+    actions = str(ACTIONS) if source != "core" and ACTIONS.is_dir() else None
+    result = convert(content=content, action_templates_path=actions, **options)
     path = tmp_path / f"{name}.yml"
     path.write_text(result.playbook_yaml(name))
     return path
