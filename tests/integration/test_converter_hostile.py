@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import dumper
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import mark
 from tests.conftest import BIN, REPO_ROOT, clean_environment, run_playbook
 from tests.integration.converter import hostile
 from tests.integration.converter.webhook import receiver
@@ -75,11 +76,11 @@ def test_hostile_text_is_data_in_every_position(tmp_path, cloud):
             (tmp_path / folder).mkdir()
             for filename, body in files.items():
                 (tmp_path / folder / filename).write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
-        # Baked values come from a vars file, as a user who means them as data writes them (!unsafe).
-        bake = yaml.safe_dump({"template_parameters": {"baked": baked}}, allow_unicode=True, default_flow_style=False)
-        assert bake.startswith("template_parameters:\n")
-        (tmp_path / "bake.yml").write_text(bake.replace("template_parameters:", "template_parameters: !unsafe", 1),
-                                           encoding="utf-8")
+        # Baked values come from a vars file, as a user who means them as data writes them (!unsafe on each
+        # string: ansible-core before 2.19 reads an !unsafe mapping empty).
+        bake = dumper.dump({"template_parameters": {"baked": mark(baked)}})
+        assert "!unsafe 'baked_0'" in bake
+        (tmp_path / "bake.yml").write_text(bake, encoding="utf-8")
         converted = []
         for name, body in templates.items():
             src, dest = tmp_path / f"{name}.json", tmp_path / f"{name}-playbook.yml"

@@ -31,7 +31,7 @@ class Result:
             header += "# Parameters are play variables under their OOS names (-e name=value), checked by the first task.\n"
             header += "# Template text is data: tagged !unsafe, or quoted inside the Jinja the converter wrote.\n"
         else:
-            header += "# Template data (every string, list and mapping of the template) is tagged !unsafe: Ansible never\n"
+            header += "# Template data (every string of the template) is tagged !unsafe or quoted: Ansible never\n"
             header += "# evaluates it; the alicloud.oos filters resolve OOS references at run time. Parameters are\n"
             header += "# variables under their OOS names (-e name=value).\n"
         for label, action in self.delegated:

@@ -2,11 +2,15 @@
 
 How each kind of value of :mod:`text` is written:
 
-* a template mapping or list standing on its own is tagged ``!unsafe``: everything inside it is data for
-  every ansible-core version, and its strings keep their type (ansible-core 2.19 re-resolves an
-  ``!unsafe`` *scalar* as if it were plain, so ``!unsafe 'true'`` would become a boolean);
-* a template string standing on its own is tagged ``!unsafe`` unless YAML would read it as another type
-  (``'true'``, ``'1'``, ``''``, ``'<<'``): those are quoted instead, and hold no Jinja by construction;
+* every template string used as a value is tagged ``!unsafe`` on its own, unless YAML would read it as another
+  type (``'true'``, ``'1'``, ``''``, ``'<<'``): those are quoted instead, and hold no Jinja by construction
+  (ansible-core 2.19 re-resolves an ``!unsafe`` scalar as if it were plain, so ``!unsafe 'true'`` would
+  become a boolean). Containers are never tagged: ansible-core before 2.19 builds an ``!unsafe`` mapping or
+  list before its nested values are filled in, and reads it empty. Tagging every string also keeps results
+  computed from template data unsafe on those versions (a template that reads an unsafe value has its result
+  marked unsafe, so it is never evaluated again);
+* a template string used as a mapping key is tagged only when it could be a template (ansible-core never
+  evaluates keys; the tag is for linters and readers);
 * converter Jinja (:class:`text.Code`) is written as it is;
 * any other string must be inert, else the conversion fails (a generator bug, never a playbook that runs
   template text).
@@ -76,8 +80,6 @@ class _Writer(Emitter):
 
     def __init__(self):
         super().__init__(_Stream(), allow_unicode=True, width=_WIDTH)
-        # > 0 while the children of a template container tagged !unsafe are written: they are data already.
-        self.inside_data = 0
 
     # -- layout (PyYAML's expect_* handlers for block collections, without the events) --------------------
     def document(self, data) -> str:
@@ -91,19 +93,12 @@ class _Writer(Emitter):
     def node(self, value, root=False):
         kind = type(value)
         if kind is dict or kind is TemplateMap or kind is list or kind is TemplateList:
-            mark = kind is TemplateMap or kind is TemplateList
-            if mark and not self.inside_data:
-                self.write_indicator(_UNSAFE, True)
-            self.inside_data += mark
-            try:
-                if kind is dict or kind is TemplateMap:
-                    self.block_mapping(value)
-                else:
-                    self.block_sequence(value)
-            finally:
-                self.inside_data -= mark
+            if kind is dict or kind is TemplateMap:
+                self.block_mapping(value)
+            else:
+                self.block_sequence(value)
         else:
-            self.scalar(_scalar_form(kind, value, self.inside_data > 0, False), root)
+            self.scalar(_scalar_form(kind, value, False, False), root)
 
     def block_mapping(self, mapping):
         if not mapping:
@@ -112,10 +107,9 @@ class _Writer(Emitter):
             return
         self.indents.append(self.indent)
         self.indent = 0 if self.indent is None else self.indent + self.best_indent
-        inside_data = self.inside_data > 0
         for key, value in mapping.items():
             self.write_indent()
-            form = _scalar_form(type(key), key, inside_data, True)
+            form = _scalar_form(type(key), key, True, True)
             if form.simple_key and form.short is not None and not form.tag:
                 self.write_indicator(form.short + ":", True)   # a key is never folded
             elif form.simple_key:
@@ -123,7 +117,7 @@ class _Writer(Emitter):
                 self.write_indicator(":", False)
             else:
                 self.write_indicator("?", True, indention=True)
-                self.scalar(_scalar_form(type(key), key, inside_data, False), False)
+                self.scalar(_scalar_form(type(key), key, False, True), False)
                 self.write_indent()
                 self.write_indicator(":", True, indention=True)
             self.node(value)
@@ -252,7 +246,7 @@ _ANALYZER = Emitter(None, allow_unicode=True)
 _ANALYZER.tag_prefixes = dict(Emitter.DEFAULT_TAG_PREFIXES)
 
 
-def _represent(kind, value, inside_data: bool):
+def _represent(kind, value, is_key: bool):
     """``(text, tag, style hint, written plain it reads as that tag, the tag is str)`` of a scalar."""
     if kind is TemplateText:
         value = str(value)
@@ -260,13 +254,11 @@ def _represent(kind, value, inside_data: bool):
             # A string YAML reads as a boolean, number, null or merge key cannot hold Jinja: quoted, it stays the
             # string it is (an !unsafe tag would make ansible-core 2.19 read it as that other type).
             return value, _STR_TAG, _style(value, None), False, True
-        if inside_data and not any(marker in value for marker in JINJA_MARKERS):
-            # Inside an !unsafe mapping or list it is data already. Strings with Jinja delimiters keep a tag of
-            # their own all the same: ansible-lint's jinja rule skips !unsafe strings, not !unsafe containers.
+        if is_key and not possibly_template(value):
             return value, _STR_TAG, _style(value, None), True, True
         return value, _UNSAFE, _style(value, "'"), False, False
     if kind is str:
-        if not inside_data and possibly_template(value):
+        if possibly_template(value):
             raise ConversionError([f"internal error: the converter wrote unmarked text that Ansible would evaluate "
                                    f"({value[:80]!r}); please report it"])
         return value, _STR_TAG, _style(value, None), _reads_as_str(value), True
@@ -313,9 +305,12 @@ def _analysis(text: str) -> _Analysis:
 
 
 @functools.lru_cache(maxsize=16384)
-def _scalar_form(kind, value, inside_data: bool, in_key: bool) -> _Form:
-    """How PyYAML's emitter writes this scalar (its choose_scalar_style, process_tag and check_simple_key)."""
-    text, tag, hint, implicit_plain, implicit_quoted = _represent(kind, value, inside_data)
+def _scalar_form(kind, value, in_key: bool, is_key: bool) -> _Form:
+    """How PyYAML's emitter writes this scalar (its choose_scalar_style, process_tag and check_simple_key).
+
+    ``in_key``: written as a simple key (``key: value``); ``is_key``: it is a key, however it is written.
+    """
+    text, tag, hint, implicit_plain, implicit_quoted = _represent(kind, value, is_key)
     if hint == '"':
         # Double-quoted whatever it holds (long text): no need to read it all.
         multiline = any(brk in text for brk in _BREAKS)

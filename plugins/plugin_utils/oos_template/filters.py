@@ -24,7 +24,7 @@ class FilterInputError(ValueError):
 def _plain(value):
     """Ansible 2.19 hands tagged/lazy containers to filters: make ordinary JSON-like data of them."""
     if isinstance(value, str):
-        return str(value)
+        return str.__str__(value)   # str() of ansible-core 2.16's unsafe text is that unsafe text again
     if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
         return value
     if isinstance(value, dict) or hasattr(value, "items"):

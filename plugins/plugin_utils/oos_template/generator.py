@@ -548,29 +548,32 @@ def _play(name: str, hosts: str, tasks: list, extra: dict | None = None) -> dict
 
 
 def version_check() -> dict:
-    """Fail closed before ansible-core 2.19: older versions build the template data empty (docs/converter.md)."""
+    """Fail closed before ansible-core 2.19, for the natural writer only: older versions re-type its string
+    values that look like other types (docs/converter.md). The interpreter's playbooks run on 2.16 too."""
     return {"name": "Check the ansible-core version",
             "ansible.builtin.assert": {
                 "that": [Code("ansible_version.full is version('2.19', '>=')")],
                 "fail_msg": "This playbook converted from an OOS template needs ansible-core 2.19 or later: earlier "
-                            "versions read its template data as empty values (a known defect, see docs/converter.md "
+                            "versions re-type its string values (a known defect, see docs/converter.md "
                             "of alicloud.oos). Nothing was run.",
                 "quiet": True}}
 
 
 def start_tasks(template: dict, first: str, store_refs: dict, pseudo_used: list) -> list:
-    values = {}
+    values = []
     for name in template.get("Parameters") or {}:
         key = literal(name)
         # 'in' first: Jinja's subscript falls back to attributes, so a missing 'items' would be dict.items.
-        values[name] = expr(f"{variable_for(name)} | default(oos_file_parameters[{key}] if {key} in oos_file_parameters "
-                            f"else (oos_parameter_overrides[{key}] if {key} in oos_parameter_overrides else none))")
+        values.append(f"{key}: {variable_for(name)} | default(oos_file_parameters[{key}] if {key} in oos_file_parameters "
+                      f"else (oos_parameter_overrides[{key}] if {key} in oos_parameter_overrides else none))")
     # Pseudo-parameters OOS knows and the controller does not: given by the user (-e oos_execute_user=...).
-    pseudo = {name: expr(f"{variable} | default(none)") for name, (variable, _env, _what) in runtime.PSEUDO_SOURCES.items()}
+    pseudo = [f"{literal(name)}: {variable} | default(none)" for name, (variable, _env, _what) in runtime.PSEUDO_SOURCES.items()]
+    # One mapping each, not a variable per name: ansible-core before 2.19 turns a value that is None on its
+    # own into '' (a parameter not given would read as given empty), but keeps None inside a mapping.
     tasks = [
-        version_check(),
         {"name": "Start the OOS execution: parameters, defaults and pseudo-parameters",
-         "vars": {"oos_parameter_values": values, "oos_pseudo_values": pseudo,
+         "vars": {"oos_parameter_values": expr("{" + ", ".join(values) + "}"),
+                  "oos_pseudo_values": expr("{" + ", ".join(pseudo) + "}"),
                   "oos_file_parameters": actions.data_file("oos_parameters_file", names="oos_parameters")},
          "ansible.builtin.set_fact": {"oos": expr(
              f"oos_parameters | {F}oos_start(oos_parameter_values, {literal(first)}, "

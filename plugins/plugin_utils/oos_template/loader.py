@@ -142,8 +142,9 @@ def _yaml_error(source: str, error) -> ConversionError:
 def parse_text(text: str, source: str = "template", max_bytes: int | None = None):
     """Template text -> data. JSON is tried first (fast path); YAML through the safe loader only, with the same
     bounds on aliases and nesting. ``max_bytes``: another size limit than the template content's (data files)."""
-    # str(): libyaml refuses ansible-core's tagged str subclass that lookups receive as content=.
-    text = str(text)
+    # A plain str: libyaml refuses ansible-core's str subclasses (2.19's tagged text; 2.16's unsafe text, whose
+    # str() is itself).
+    text = str.__str__(text) if isinstance(text, str) else str(text)
     size = len(text.encode("utf-8"))
     if max_bytes is not None and size > max_bytes:
         raise ConversionError([f"{source} is {size} bytes: at most {max_bytes} bytes are read"])

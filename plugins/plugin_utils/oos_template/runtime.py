@@ -340,8 +340,9 @@ def cancel(context: dict, task_name: str, message: str) -> dict:
     return new
 
 
-# ansible-core's wrapping of an error raised by one of our filters: the filter's own message is what counts.
-_FILTER_WRAPPING = re.compile(r"^.*?The filter plugin '[^']+' failed: (?:oos_\w+: )?", re.S)
+# ansible-core's wrapping of an error raised by one of our filters (2.19 adds a sentence, 2.16 only the
+# "oos_<filter>: " our plugin puts first): the filter's own message is what counts.
+_FILTER_WRAPPING = re.compile(r"^(?:.*?The filter plugin '[^']+' failed: )?(?:oos_\w+: )?", re.S)
 
 
 def error_message(result) -> str:

@@ -60,11 +60,13 @@ def test_flow_compiles_to_guarded_blocks_with_rescue():
     # The ECS loop is one module call over every item with the template's RateControl.
     call = units["reboot"]["block"][0]["alicloud.oos.oos_instance"]
     assert call["state"] == "rebooted" and "oos_loop_rate_control" in call["rate_control"]
-    # Template data is marked so the YAML carries it as !unsafe: the task's whole mapping is one !unsafe value.
+    # Template data is marked so the YAML carries each of its strings as !unsafe (never a whole mapping, which
+    # ansible-core before 2.19 reads empty).
     assert isinstance(units["reboot"]["vars"]["oos_task"], TemplateMap)
     assert isinstance(units["reboot"]["vars"]["oos_task"]["Properties"]["instanceId"], TemplateText)
     text = result.playbook_yaml()
-    start = text.index("oos_task: !unsafe\n", text.index("OOS reboot"))
+    start = text.index("oos_task:\n", text.index("OOS reboot"))
+    assert "Action: !unsafe 'ACS::ECS::RebootInstance'" in text[start:start + 400]
     assert "instanceId: !unsafe '{{ ACS::TaskLoopItem }}'" in text[start:start + 400]
 
 

@@ -22,7 +22,6 @@ from tests.integration.converter import hostile
 class _Reference(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
     """yaml.dump with the representers the writer replaced (the dumper before issue #14)."""
 
-    inside_data = 0
     write_double_quoted = dumper._Writer.write_escaped_quoted   # the character loop: no short cut
 
     def ignore_aliases(self, data):
@@ -37,32 +36,31 @@ def _represent_str(representer, value):
 
 
 def _represent_text(representer, value):
+    """Template strings: each tagged !unsafe, unless YAML would read it as another type (then quoted)."""
     value = str(value)
     if not dumper._reads_as_str(value):
-        return representer.represent_scalar(dumper._STR_TAG, value, style=dumper._style(value, None))
-    if representer.inside_data and not any(marker in value for marker in JINJA_MARKERS):
         return representer.represent_scalar(dumper._STR_TAG, value, style=dumper._style(value, None))
     return representer.represent_scalar("!unsafe", value, style=dumper._style(value, "'"))
 
 
-def _represent_container(represent, plain_tag):
-    def representer(self, value):
-        tag = plain_tag if self.inside_data else "!unsafe"
-        self.inside_data += 1
-        try:
-            return represent(self, tag, value)
-        finally:
-            self.inside_data -= 1
-    return representer
+def _key(key):
+    """Template keys are tagged only when they could be templates (ansible-core never evaluates keys)."""
+    if type(key) is TemplateText and not any(marker in key for marker in JINJA_MARKERS) \
+            and not key.startswith("#jinja2:"):
+        return str(key)
+    return key
+
+
+def _represent_mapping(representer, value):
+    return representer.represent_mapping("tag:yaml.org,2002:map", [(_key(k), v) for k, v in value.items()])
 
 
 _Reference.add_representer(str, _represent_str)
 _Reference.add_representer(Code, _represent_str)
 _Reference.add_representer(TemplateText, _represent_text)
-_Reference.add_representer(TemplateMap, _represent_container(
-    lambda self, tag, value: self.represent_mapping(tag, value.items()), "tag:yaml.org,2002:map"))
-_Reference.add_representer(TemplateList, _represent_container(
-    lambda self, tag, value: self.represent_sequence(tag, value), "tag:yaml.org,2002:seq"))
+_Reference.add_representer(dict, _represent_mapping)
+_Reference.add_representer(TemplateMap, _represent_mapping)
+_Reference.add_representer(TemplateList, lambda self, value: self.represent_sequence("tag:yaml.org,2002:seq", value))
 
 
 def reference(data) -> str:
