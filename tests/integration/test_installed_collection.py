@@ -20,6 +20,8 @@ from tests.conftest import BIN, REPO_ROOT, clean_environment, committed_files, s
 # The oldest ansible-core the collection supports (meta/runtime.yml), at its last release.
 OLDEST_ANSIBLE_CORE = "ansible-core==2.16.19"
 VENVS = REPO_ROOT / "tests" / "output" / "venvs"
+# pytest, to run the converter's suites with that ansible-core (pinned by constraints.txt).
+TEST_RUNNER = ("pytest",)
 GALAXY = yaml.safe_load((REPO_ROOT / "galaxy.yml").read_text())
 # Top-level entries of the tarball: what a user needs (galaxy.yml build_ignore keeps the rest out).
 TOP_LEVEL = {"CHANGELOG.rst", "FILES.json", "LICENSE", "MANIFEST.json", "README.md", "bindep.txt", "changelogs",
@@ -63,7 +65,7 @@ def test_the_tarball_holds_what_a_user_needs_and_nothing_else(tarball):
 
 def _venv_key() -> str:
     """What the oldest-ansible virtualenv is built from: rebuilt when any of it changes."""
-    digest = hashlib.sha256(OLDEST_ANSIBLE_CORE.encode())
+    digest = hashlib.sha256(" ".join((OLDEST_ANSIBLE_CORE,) + TEST_RUNNER).encode())
     for name in ("requirements.txt", "constraints.txt"):
         digest.update((REPO_ROOT / name).read_bytes())
     return digest.hexdigest()[:12]
@@ -84,7 +86,8 @@ def oldest_ansible_bin() -> Path:
                                            if not line.startswith("ansible-core")))
             env = clean_environment()
             subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                            OLDEST_ANSIBLE_CORE, "-r", str(REPO_ROOT / "requirements.txt"), "-c", str(constraints)],
+                            OLDEST_ANSIBLE_CORE, *TEST_RUNNER, "-r", str(REPO_ROOT / "requirements.txt"), "-c",
+                            str(constraints)],
                            check=True, env=env, timeout=900)
             stamp.write_text(_venv_key())
     return venv / "bin"
@@ -170,36 +173,26 @@ def test_the_installed_tarball_works_outside_the_repository(tarball, tmp_path, a
         emulator.stop()
 
 
-CONVERTED = """
-FormatVersion: OOS-2019-06-01
-Parameters:
-  greeting: {Type: String, Default: hello}
-Tasks:
-  - Name: pause
-    Action: ACS::Sleep
-    Properties: {Duration: PT0S}
-Outputs:
-  said: {Type: String, Value: '{{ greeting }}'}
-"""
+# The converter's end-to-end suites, run again with the oldest ansible-core (its playbooks, modules and filters;
+# pytest itself only drives them). Left out: the AWX survey case (ansible-core before 2.19 reads an extra-vars
+# file's `!unsafe` *mapping* empty: its own defect, documented in docs/converter.md) and the hostile-documents
+# case (a lookup error fails a whole loop there, so the test's playbook cannot collect one message per item).
+CONVERTER_SUITES = ["tests/integration/test_converter_golden.py", "tests/integration/test_converter_fail_closed.py",
+                    "tests/integration/test_converter_hostile.py", "tests/integration/test_converter_data_files.py"]
+NOT_ON_OLDEST = "(core or not golden) and not awx and not hostile_documents"
 
 
-@pytest.mark.heavy(30)
-@pytest.mark.parametrize("ansible_core", ["2.16", "2.19"])
-def test_a_converted_template_runs_on_2_19_and_fails_closed_before(tmp_path, ansible_core):
-    """Before 2.19 ansible-core reads a converted playbook's template data as empty values (a known defect, see
-    docs/converter.md): the playbook stops at its first task, naming the version, instead of running with them."""
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
-    bin_dir = oldest_ansible_bin() if ansible_core == "2.16" else BIN
-    playbook = tmp_path / "converted.yml"
-    playbook.write_text(convert(content=CONVERTED).playbook_yaml("converted"))
-    proc = subprocess.run([str(bin_dir / "ansible-playbook"), str(playbook)], cwd=tmp_path, env=clean_environment(),
-                          capture_output=True, text=True, timeout=300, check=False)
-    output = proc.stdout + proc.stderr
-    if ansible_core == "2.16":
-        assert proc.returncode != 0 and "needs ansible-core 2.19 or later" in output, output[-3000:]
-        assert "TASK [Start the OOS execution" not in output
-    else:
-        assert proc.returncode == 0 and '"said": "hello"' in proc.stdout, output[-3000:]
+@pytest.mark.heavy(150)
+def test_converted_playbooks_pass_the_converter_suites_on_the_oldest_ansible_core():
+    """Seed workflows (core), fail-closed paths, hostile text in every position, parameter and event files."""
+    bin_dir = oldest_ansible_bin()
+    proc = subprocess.run([str(bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                           "-k", NOT_ON_OLDEST, *CONVERTER_SUITES], cwd=REPO_ROOT, env=clean_environment(),
+                          capture_output=True, text=True, timeout=1200, check=False)
+    version = subprocess.run([str(bin_dir / "ansible"), "--version"], capture_output=True, text=True, check=True)
+    assert "[core 2.16." in version.stdout.splitlines()[0]
+    assert proc.returncode == 0 and " passed" in proc.stdout, (proc.stdout + proc.stderr)[-5000:]
+    print(proc.stdout.splitlines()[-1])
 
 
 def test_installing_from_a_checkout_gives_the_tarball(tarball, tmp_path):
