@@ -64,7 +64,7 @@ def test_every_product_names_its_sdk_package_and_a_version_the_package_has():
 def test_extractor_reads_endpoint_rules_version_and_style(tmp_path):
     facts = extract.client_facts(CLIENT)
     assert facts == {"api_version": "2021-02-03", "product_id": None, "endpoint_product": "demo",
-                     "endpoint_rule": "regional", "styles": {"ROA": 1}, "actions": 1,
+                     "endpoint_rule": "regional", "styles": {"ROA": 1}, "actions": 1, "gateway": None,
                      "endpoint_map": {"ap-southeast-1": "demo.ap-southeast-1.aliyuncs.com",
                                       "cn-hangzhou-finance": "demo.aliyuncs.com"}}
     wheel = tmp_path / "alibabacloud_demo20210203-1.2.3-py3-none-any.whl"
