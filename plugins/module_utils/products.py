@@ -18,7 +18,6 @@ parsed the first time a call names the product.
 """
 from __future__ import annotations
 
-import difflib
 import re
 from collections import namedtuple
 from functools import lru_cache
@@ -201,6 +200,8 @@ def resolve_endpoint(product: str, region=None, version=None, endpoint=None) -> 
 
 
 def _did_you_mean(code: str) -> str:
+    import difflib  # only an error needs it
+
     close = difflib.get_close_matches(code, known_products() + sorted(ALIASES), n=3, cutoff=0.75)
     return f" (did you mean {' or '.join(repr(name) for name in close)}?)" if close else ""
 
