@@ -115,9 +115,9 @@ def unresolvable_service(service):
     if code in INTERNAL:
         return f"Service {service!r} is internal to OOS and cannot be called outside it: {INTERNAL[code]}"
     if catalogued(code) is None:
-        return (f"Service {service!r} is not a product alicloud.oos knows, so its API version and endpoint are "
-                "unknown: call it with alicloud.oos.oos_execute_api and set version (YYYY-MM-DD) and endpoint "
-                f"(e.g. https://{code}.cn-hangzhou.aliyuncs.com)")
+        return (f"Service {service!r} is not a product alicloud.oos knows{_did_you_mean(code)}, so its API version "
+                "and endpoint are unknown: call it with alicloud.oos.oos_execute_api and set version (YYYY-MM-DD) "
+                f"and endpoint (e.g. https://{code}.cn-hangzhou.aliyuncs.com)")
     return None
 
 

@@ -163,3 +163,7 @@ def test_an_unknown_product_names_the_overrides_and_close_names():
         products.resolve_endpoint("alidsn", "cn-hangzhou")
     assert info.value.field == "version" and "did you mean 'alidns'" in info.value.message
     assert len(info.value.message) < 300, "the error names close products, not the whole catalogue"
+    # The converter's problem for a template's Service says the same, with the overrides a direct call needs.
+    problem = products.unresolvable_service("AliDsn")
+    assert "did you mean 'alidns'" in problem and "version" in problem and "endpoint" in problem
+    assert "did you mean" not in products.unresolvable_service("Unicorn")
