@@ -11,6 +11,7 @@ parsed the first time a call names the product.
   (``host``, ``protocol``, ``version``). ``endpoint`` is a URL (``http://127.0.0.1:8080``) or a
   bare host; it overrides the table (``ALICLOUD_ENDPOINT`` points every product at one gateway).
 * ``api_style(product)``: ``"ROA"`` (APIs are paths, e.g. CS), ``"RPC"``, or None when unknown or mixed.
+* ``catalogued(code)``, ``known_products()``: a product's catalogue entry, every product code.
 * ``unresolvable_service(service)``: why an OOS template's ``Service`` cannot be called (None when it can).
 * ``oos_only_service(service)``: why only OOS itself can make a call to ``service`` (None when the client can).
 * ``is_read_only(action)``: Describe*/List*/Get*/Query*/Check* never change anything.
