@@ -1094,6 +1094,7 @@ paiflow 2021-02-02 ROA 1.0.3 paiflow.aliyuncs.com
 pailabel 2020-06-08 RPC 1.0.0 pailabel.{region}.aliyuncs.com
 pailangstudio 2024-07-10 ROA 1.1.0 pailangstudio.aliyuncs.com
 paillmtrace 2024-03-11 ROA 1.1.4 paillmtrace.aliyuncs.com
+paimodelgallery 2025-06-30 ROA 1.0.0 paimodelgallery.{region}.aliyuncs.com
 paiplugin 2022-01-12 ROA 1.0.13 paiplugin.aliyuncs.com
 pairecservice 2022-12-13 ROA 7.1.2 pairecservice.{region}.aliyuncs.com
 paistudio 2022-01-12 ROA 2.6.1 paistudio.{region}.aliyuncs.com pai.ap-northeast-1.aliyuncs.com=ap-northeast-1

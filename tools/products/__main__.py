@@ -45,6 +45,7 @@ def extract_into_snapshot(paths: list) -> int:
             print(f"{product}: API version {previous['api_version']} -> {facts['api_version']} "
                   "(check the choice recorded in 'choices')", file=sys.stderr)
         snapshot["packages"][product] = facts
+        snapshot.get("unreadable", {}).pop(product, None)
         print(f"{product}: {facts['package']} {facts['package_version']} ({facts['api_version']})")
     snapshot["packages"] = dict(sorted(snapshot["packages"].items()))
     write_snapshot(snapshot)
