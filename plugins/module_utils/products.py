@@ -4,12 +4,14 @@
 """Which API version, style and endpoint a product has, and per-action API facts.
 
 The data is generated: ``product_catalog.py`` from the official SDK packages (``python -m tools.products``),
-``api_facts.py`` from the ECS/OOS API docs. This module only reads it.
+``api_facts.py`` from the ECS/OOS API docs. This module only reads it; a product's entry of the catalogue is
+parsed the first time a call names the product.
 
 * ``resolve_endpoint(product, region, version=None, endpoint=None)`` -> :class:`Endpoint`
   (``host``, ``protocol``, ``version``). ``endpoint`` is a URL (``http://127.0.0.1:8080``) or a
   bare host; it overrides the table (``ALICLOUD_ENDPOINT`` points every product at one gateway).
 * ``api_style(product)``: ``"ROA"`` (APIs are paths, e.g. CS), ``"RPC"``, or None when unknown or mixed.
+* ``catalogued(code)``, ``known_products()``: a product's catalogue entry, every product code.
 * ``unresolvable_service(service)``: why an OOS template's ``Service`` cannot be called (None when it can).
 * ``oos_only_service(service)``: why only OOS itself can make a call to ``service`` (None when the client can).
 * ``is_read_only(action)``: Describe*/List*/Get*/Query*/Check* never change anything.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import namedtuple
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from ansible_collections.alicloud.oos.plugins.module_utils.api_facts import (
@@ -28,7 +31,12 @@ from ansible_collections.alicloud.oos.plugins.module_utils.api_facts import (
     REPEAT_LIST_PLURALS,
 )
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
-from ansible_collections.alicloud.oos.plugins.module_utils.product_catalog import ALIASES, INTERNAL, PRODUCTS
+from ansible_collections.alicloud.oos.plugins.module_utils.product_catalog import (
+    ALIASES,
+    INTERNAL,
+    OWN_SIGNATURE,
+    PRODUCT_LINES,
+)
 
 Endpoint = namedtuple("Endpoint", "host protocol version")
 
@@ -51,19 +59,37 @@ def normalize_product(product) -> str:
 
 
 def known_products() -> list:
-    return sorted(PRODUCTS)
+    return re.findall(r"^([^ \n]+) ", PRODUCT_LINES, re.M)
+
+
+@lru_cache(maxsize=None)
+def catalogued(code: str):
+    """``(API version, style, endpoint pattern, {region: host})`` of a lower-case product code, None when the
+    catalogue lacks it (``product_catalog.py`` says how an entry reads)."""
+    found = re.search(rf"^{re.escape(code)} (.+(?:\n .+)*)", PRODUCT_LINES, re.M)
+    if found is None:
+        return None
+    version, style, _package_version, pattern, *groups = found.group(1).split()
+    hosts = {}
+    for group in groups:
+        host, regions = group.split("=", 1)
+        hosts.update(dict.fromkeys(regions.split(","), host))
+    return version, None if style == "-" else style, None if pattern == "-" else pattern, hosts
 
 
 def api_style(product: str):
     """``"ROA"``, ``"RPC"``, or None when the product is unknown or has both (either style may be right)."""
-    known = PRODUCTS.get(normalize_product(product))
+    known = catalogued(normalize_product(product))
     return known[1] if known else None
 
 
-# Products in the catalogue whose requests the client layer cannot sign: OSS signs each request with its own
-# scheme against a bucket host (``?acl``-style sub-resources), not with the OpenAPI gateway's signature.
-OWN_SIGNATURE = {"oss": "OSS signs requests with its own scheme against a bucket host, which alicloud.oos does "
-                        "not implement"}
+def _own_signature(code: str):
+    """Why the client layer cannot sign requests to ``code`` (OSS, SLS, ...: the SDK signs them through a gateway of
+    the product's own, e.g. OSS against a bucket host), None when it can."""
+    if code not in OWN_SIGNATURE:
+        return None
+    return (f"{code.upper()} signs requests with its own scheme (the SDK's {OWN_SIGNATURE[code]} gateway), which "
+            "alicloud.oos does not implement")
 
 
 def oos_only_service(service):
@@ -75,7 +101,7 @@ def oos_only_service(service):
         code = normalize_product(service)
     except AlicloudInputError:
         return None
-    return OWN_SIGNATURE.get(code)
+    return _own_signature(code)
 
 
 def unresolvable_service(service):
@@ -89,10 +115,10 @@ def unresolvable_service(service):
         return f"Service {service!r}: {error.message}"
     if code in INTERNAL:
         return f"Service {service!r} is internal to OOS and cannot be called outside it: {INTERNAL[code]}"
-    if code not in PRODUCTS:
-        return (f"Service {service!r} is not a product alicloud.oos knows, so its API version and endpoint are "
-                "unknown: call it with alicloud.oos.oos_execute_api and set version (YYYY-MM-DD) and endpoint "
-                f"(e.g. https://{code}.cn-hangzhou.aliyuncs.com)")
+    if catalogued(code) is None:
+        return (f"Service {service!r} is not a product alicloud.oos knows{_did_you_mean(code)}, so its API version "
+                "and endpoint are unknown: call it with alicloud.oos.oos_execute_api and set version (YYYY-MM-DD) "
+                f"and endpoint (e.g. https://{code}.cn-hangzhou.aliyuncs.com)")
     return None
 
 
@@ -153,16 +179,16 @@ def resolve_endpoint(product: str, region=None, version=None, endpoint=None) -> 
     """
     code = normalize_product(product)
     if code in OWN_SIGNATURE:
-        raise AlicloudInputError("service", f"{product!r} cannot be called here: {OWN_SIGNATURE[code]}. Run the call "
-                                 "in OOS (alicloud.oos.oos_execution with a one-task template) or use an OSS module")
-    known = PRODUCTS.get(code)
+        raise AlicloudInputError("service", f"{product!r} cannot be called here: {_own_signature(code)}. Run the call "
+                                 "in OOS (alicloud.oos.oos_execution with a one-task template) or use the product's own modules")
+    known = catalogued(code)
     if version is not None and not (isinstance(version, str) and _VERSION.match(version)):
         raise AlicloudInputError("version", f"{version!r} is not an API version; use the YYYY-MM-DD form, e.g. 2014-05-26")
     if known is None and not version:
         what = f"is internal to OOS ({INTERNAL[code]})" if code in INTERNAL else "is not in the product catalogue"
         raise AlicloudInputError(
-            "version", f"product {product!r} {what}; set version (e.g. 2014-05-26) and endpoint for it "
-            f"(known products: {', '.join(known_products())})")
+            "version", f"product {product!r} {what}; set version (e.g. 2014-05-26) and endpoint for it"
+            f"{_did_you_mean(code)}")
     api_version = version or known[0]
     if endpoint:
         host, protocol = parse_endpoint_url(endpoint)
@@ -172,6 +198,13 @@ def resolve_endpoint(product: str, region=None, version=None, endpoint=None) -> 
             "endpoint", f"product {product!r} is not in the product catalogue; set endpoint "
             f"(e.g. https://{code}.cn-hangzhou.aliyuncs.com)")
     return Endpoint(_default_host(code, known, region), "https", api_version)
+
+
+def _did_you_mean(code: str) -> str:
+    import difflib  # only an error needs it
+
+    close = difflib.get_close_matches(code, known_products() + sorted(ALIASES), n=3, cutoff=0.75)
+    return f" (did you mean {' or '.join(repr(name) for name in close)}?)" if close else ""
 
 
 def _default_host(code: str, known: tuple, region) -> str:

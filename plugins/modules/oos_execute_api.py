@@ -31,12 +31,14 @@ options:
     description:
       - Product code, case-insensitive, as OOS templates name it, for example V(ecs), V(oos), V(R-KVSTORE), V(KMS),
         V(BssOpenApi).
-      - The collection knows the API version, style and endpoint of the products of its catalogue, generated from the
-        official Alibaba Cloud SDK packages (C(plugins/module_utils/product_catalog.py)). Any other product needs
-        O(version) and O(endpoint).
+      - The collection knows the API version (the product's default one, which OOS uses), style and endpoint of every
+        product with an official Alibaba Cloud SDK package C(alibabacloud-<product><YYYYMMDD>) (about 500, see
+        C(plugins/module_utils/product_catalog.py), generated from the SDK). Any other product needs O(version) and
+        O(endpoint).
       - V(FC) (Function Compute 2.0) endpoints name the account id, so FC needs O(endpoint).
-      - V(OSS) is refused before anything is sent, since OSS signs requests with its own scheme against a bucket host.
-        Run such calls in OOS (M(alicloud.oos.oos_execution) with a one-task template), as converted templates do.
+      - V(OSS), V(SLS) (also V(log)) and the few other products whose SDK signs requests its own way are refused before
+        anything is sent. Run such calls in OOS (M(alicloud.oos.oos_execution) with a one-task template), as converted
+        templates do.
     type: str
     required: true
     aliases: [product]
@@ -248,12 +250,10 @@ EXAMPLES = r"""
       desired_values: [success]
       stop_retry_values: [fail]
 
-- name: A product outside the catalogue
+- name: Any product of the catalogue, with its API version and endpoint from the SDK
   alicloud.oos.oos_execute_api:
     service: dysmsapi
     api: QuerySendStatistics
-    version: "2017-05-25"
-    endpoint: https://dysmsapi.aliyuncs.com
     parameters:
       IsGlobe: 1
       StartDate: "20240101"
