@@ -45,7 +45,7 @@ def _represent_text(representer, value):
 
 def _key(key):
     """Template keys are tagged only when they could be templates (ansible-core never evaluates keys)."""
-    if type(key) is TemplateText and not any(marker in key for marker in JINJA_MARKERS) \
+    if isinstance(key, TemplateText) and not any(marker in key for marker in JINJA_MARKERS) \
             and not key.startswith("#jinja2:"):
         return str(key)
     return key
