@@ -392,7 +392,7 @@ def _delegated(step: Step, what: str) -> Mapped:
             "when": waiting}
     answer_register = step.register + "_answer"
     answer = {"name": _prefixed_name(step, "answer the approval in OOS and wait for the execution"),
-              "vars": handover,
+              "vars": dict(handover),
               F + "oos_execution": {"state": expr("'approved' if oos_approval_approved | bool else 'rejected'"),
                                     "execution_id": expr(f"{step.register}.execution_id"),
                                     "notify_note": expr(f"oos_approval_approved_by | default([]) | {F}oos_approval_note("
