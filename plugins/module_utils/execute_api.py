@@ -246,14 +246,17 @@ def execute(client, request: ApiRequest, check_mode: bool = False) -> dict:
 def _execute(client, request: ApiRequest, check_mode: bool) -> dict:
     result = {"changed": not request.read_only, "response": {}, "outputs": {}, "request_ids": [], "pages": 0,
               "attempts": 0, "polls": 0}
-    if check_mode and not request.read_only:
-        # Full validation, nothing sent.
+    if check_mode and (not request.read_only or request.wait_for):
+        # Full validation, nothing sent. A wait is not polled either: what it waits for comes from changes that
+        # check mode does not make, so it could only time out (or fail on the ids those changes would return).
         if request.roa:
             client.prepare_roa(request.api, request.uri, request.method, request.parameters, request.body,
                                request.headers)
         else:
             client.prepare(request.api, request.parameters)
-        result["msg"] = f"Would call {normalize_product(request.service).upper()} {request.api} (check mode: not sent)"
+        result["msg"] = f"Would call {normalize_product(request.service).upper()} {request.api}" + (
+            " (check mode: not sent)" if not request.read_only else " until it answers the desired value (check mode: "
+                                                                    "not waited for)")
         return result
 
     state = {"pages": 0}

@@ -8,7 +8,8 @@
   one; once that execution is deleted, the token is derived anew so that a new run starts a new one.
 * ``get_execution(client, id)``, ``list_task_executions(client, id)``, ``list_execution_logs(...)``.
 * ``wait_for_execution(client, id, until, timeout, interval)``: poll ``ListExecutions`` until a
-  terminal status (or ``Waiting`` when asked).
+  terminal status (or ``Waiting`` when asked); ``waiting_tasks(client, id)``: what it waits on, in child
+  executions too.
 * ``describe_execution(execution, tasks)``: the module result (snake_case, ``Outputs`` parsed).
 * ``execution_task(module)`` / ``execution_info_task(module)``: what the two modules do.
 """
@@ -112,26 +113,52 @@ def failing_task(tasks: list):
     return None
 
 
+# Nested templates and cloud product actions wait inside child executions; followed this deep at most.
+MAX_CHILD_DEPTH = 8
+
+
+def waiting_tasks(client, execution_id: str, depth: int = 0) -> list:
+    """The task executions ``execution_id`` waits on (an ACS::Approve, a high-risk call), followed into the child
+    executions of its running tasks: what a NotifyExecution Approve answers, under its own name."""
+    found = []
+    for task in list_task_executions(client, execution_id):
+        if task.get("Status") == WAITING:
+            found.append(task)
+        elif task.get("ChildExecutionId") and task.get("Status") not in TERMINAL and depth < MAX_CHILD_DEPTH:
+            found.extend(waiting_tasks(client, task["ChildExecutionId"], depth + 1))
+    return found
+
+
 def wait_for_execution(client, execution_id: str, until: str, timeout: float, interval: float,
-                       sleep=time.sleep, clock=time.monotonic) -> tuple:
-    """Poll until the execution is terminal (or Waiting if ``until == 'waiting'``): ``(execution, timed_out)``."""
+                       sleep=time.sleep, clock=time.monotonic, answered=None) -> tuple:
+    """Poll until the execution is terminal (or Waiting if ``until == 'waiting'``): ``(execution, timed_out)``.
+
+    ``answered``: the task executions just approved or rejected. The service takes a moment to leave Waiting
+    after an answer, so Waiting counts only once it waits on another task (a second approval).
+    """
     poll = PollClock(timeout, schedule=lambda _n: interval, whole_pauses=True, sleep=sleep, monotonic=clock)
     while True:
         execution = get_execution(client, execution_id)
         status = execution.get("Status")
-        if status in TERMINAL or (until == "waiting" and status == WAITING):
+        if status in TERMINAL or (until == "waiting" and status == WAITING and (
+                answered is None or _waits_on_another(client, execution_id, answered))):
             return execution, False
         if not poll.wait():
             return execution, True
 
 
-def _wait_or_cancel(client, execution_id: str, params: dict) -> tuple:
+def _waits_on_another(client, execution_id: str, answered: set) -> bool:
+    # Nothing waiting yet: the answered task has moved on, the execution's own status not yet.
+    return bool({task.get("TaskExecutionId") for task in waiting_tasks(client, execution_id)} - answered)
+
+
+def _wait_or_cancel(client, execution_id: str, params: dict, answered=None) -> tuple:
     """wait_for_execution, cancelling the execution when the wait is interrupted (^C, SIGTERM)."""
     try:
         with interruptible():
             try:
                 return wait_for_execution(client, execution_id, params["wait_until"], params["wait_timeout"],
-                                          params["poll_interval"])
+                                          params["poll_interval"], answered=answered)
             except Interrupted:
                 try:
                     client.call("CancelExecution", {"ExecutionId": execution_id})
@@ -242,6 +269,7 @@ def execution_task(module) -> dict:
     state = params["state"]
     client = module.client("oos")
     result = {"changed": False}
+    answered = None   # the task executions this call approved or rejected
 
     if state == "started":
         execution_id = _start(module, client, result)
@@ -260,6 +288,7 @@ def execution_task(module) -> dict:
                     request = {"ExecutionId": execution_id, "NotifyType": NOTIFY_TYPES[state]}
                     if params["notify_note"]:
                         request["NotifyNote"] = params["notify_note"]
+                    answered = {task.get("TaskExecutionId") for task in waiting_tasks(client, execution_id)}
                     notify(client, execution, request)
             elif status == WAITING:
                 waiting_on = [t.get("TaskName") for t in execution.get("CurrentTasks") or []]
@@ -279,16 +308,18 @@ def execution_task(module) -> dict:
     execution = get_execution(client, execution_id)
     timed_out = False
     if params["wait"] and params.get("cancel_on_interrupt"):
-        execution, timed_out = _wait_or_cancel(client, execution_id, params)
+        execution, timed_out = _wait_or_cancel(client, execution_id, params, answered)
     elif params["wait"]:
         execution, timed_out = wait_for_execution(client, execution_id, params["wait_until"], params["wait_timeout"],
-                                                  params["poll_interval"])
+                                                  params["poll_interval"], answered=answered)
     tasks = list_task_executions(client, execution_id)
     described = describe_execution(execution, tasks)
     result.update(execution_id=execution_id, status=execution.get("Status"),
                   status_reason=execution.get("StatusReason") or execution.get("StatusMessage") or "",
                   outputs=described["outputs"], task_executions=described["task_executions"],
                   execution=described)
+    if execution.get("Status") == WAITING:
+        result["waiting_tasks"] = [describe_task(task) for task in waiting_tasks(client, execution_id)]
     if timed_out:
         module.fail_json(msg=f"Execution {execution_id} is still {execution.get('Status')} after "
                              f"{params['wait_timeout']} seconds (wait_timeout).", **result)

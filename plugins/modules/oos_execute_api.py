@@ -146,7 +146,9 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: partial
-    details: Read-only actions run; mutating actions are not sent and report RV(changed=true).
+    details: >-
+      Read-only actions run; mutating actions are not sent and report RV(changed=true). A O(wait_for) is not
+      polled (what it waits for comes from changes check mode does not make); its RV(response) is empty.
   diff_mode:
     support: none
   platform:

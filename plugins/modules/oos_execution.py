@@ -116,6 +116,8 @@ options:
     description:
       - V(finished) waits for C(Success), C(Failed) or C(Cancelled).
       - V(waiting) also returns as soon as the execution is C(Waiting), for example for an approval given by a later task.
+        After V(state=approved) or V(state=rejected), only a wait on another task counts (a further approval):
+        OOS takes a moment to leave C(Waiting) after an answer.
     type: str
     choices: [finished, waiting]
     default: finished
@@ -240,6 +242,13 @@ task_executions:
       description: Child execution of a nested template or cloud product action.
       type: str
       returned: always
+waiting_tasks:
+  description:
+    - The tasks the execution waits on (same keys as the items of RV(task_executions)), found in its child
+      executions too (an C(ACS::Approve) inside a nested template or cloud product action).
+  returned: when the execution is Waiting
+  type: list
+  elements: dict
 failed_task:
   description: The failing task (same keys as the items of RV(task_executions)) when the execution failed.
   returned: when the execution failed

@@ -115,6 +115,8 @@ def test_check_mode_sends_no_mutating_request(emu):
     assert results["stop"]["changed"] is True
     assert "not sent" in results["stop"]["msg"]
     assert results["described"]["outputs"]["ids"]
+    assert results["waited"]["changed"] is False and "not waited for" in results["waited"]["msg"], results["waited"]
+    assert results["waited"]["response"] == {} and results["waited"]["polls"] == 0
     stats = emu.stats()
     assert stats["mutating_calls"] == 0 and "StopInstance" not in stats["calls"]
     assert stats["calls"]["DescribeInstances"] == 1

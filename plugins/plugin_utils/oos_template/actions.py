@@ -370,16 +370,43 @@ def map_delegated_task(step: Step) -> Mapped:
 
 
 def _delegated(step: Step, what: str) -> Mapped:
-    call = {"name": _prefixed_name(step, what),
-            "vars": {"oos_delegation": expr(f"oos_task | {F}oos_delegated_execution({step.ctx}, "
-                                            "oos_parameters | default({}), oos_ram_role | default(''))")},
+    """The one-task execution, started and waited for until it ends or waits for an approval. A waiting execution
+    is answered as the native ACS::Approve gate decides (``oos_approval_decision``, else the prompt, else no
+    terminal: rejected), through NotifyExecution; the answer holds for every approval that execution reaches."""
+    handover = {"oos_delegation": expr(f"oos_task | {F}oos_delegated_execution({step.ctx}, "
+                                       "oos_parameters | default({}), oos_ram_role | default(''))")}
+    call = {"name": _prefixed_name(step, what), "vars": handover,
             F + "oos_execution": {"template_content": expr("oos_delegation.template"),
                                   "parameters": expr("oos_delegation.parameters"),
                                   "secret_parameters": expr("oos_delegation.secret_parameters"),
                                   "client_token": expr("oos_delegation.client_token"),
-                                  "wait": True, "cancel_on_interrupt": True},
+                                  "wait": True, "wait_until": "waiting", "cancel_on_interrupt": True},
             "register": step.register}
-    return Mapped([call], record=f"{step.ctx} | {F}oos_delegated_done(oos_task, {step.register}, oos_next)",
+    waiting = Code(f"{step.register}.status | default('') == 'Waiting'")
+    gate = {"name": _prefixed_name(step, "decide on the approval the OOS execution waits for"),
+            "ansible.builtin.include_role": {"name": "alicloud.oos.oos_approval"},
+            "vars": {"oos_approval_name": step.task["Name"],
+                     "oos_approval_message": expr(f"{step.register} | {F}oos_delegated_waiting"),
+                     "oos_approval_webhook_url": "",   # OOS posts the template's own notification
+                     "oos_approval_on_reject": "continue"},
+            "when": waiting}
+    answer_register = step.register + "_answer"
+    answer = {"name": _prefixed_name(step, "answer the approval in OOS and wait for the execution"),
+              "vars": dict(handover),
+              F + "oos_execution": {"state": expr("'approved' if oos_approval_approved | bool else 'rejected'"),
+                                    "execution_id": expr(f"{step.register}.execution_id"),
+                                    "notify_note": expr(f"oos_approval_approved_by | default([]) | {F}oos_approval_note("
+                                                        "oos_approval_approved | bool, oos_approval_reason | default(''))"),
+                                    "secret_parameters": expr("oos_delegation.secret_parameters"),
+                                    "wait": True, "wait_until": "waiting", "cancel_on_interrupt": True},
+              "register": answer_register,
+              # A further approval of the same execution gets the same answer, as the decision holds for every gate.
+              "until": Code(f"{answer_register}.status | default('') != 'Waiting'"),
+              "retries": 20, "delay": 0,
+              "when": waiting}
+    return Mapped([call, gate, answer],
+                  record=f"{step.ctx} | {F}oos_delegated_done(oos_task, {step.register}, oos_next, {answer_register}, "
+                         "oos_approval_reason | default(''))",
                   loopable=False)
 
 

@@ -8,11 +8,20 @@ that cannot run is found out half way through a run (after earlier tasks changed
 API action without a static or computed ``Service`` and ``API``, properties the built-in actions do not take,
 an ACS::Sleep without Duration or EndDate, and jq selectors (``ValueSelector``, ``PropertySelector``) that do
 not compile or read beyond the document.
+
+``parameter_problems(parameters)`` lists what StartExecution refuses in the Parameters: an unknown Type, an
+AllowedPattern that is not a regular expression, and a Default that is not of its Type or breaks its own
+constraints (AllowedValues, AllowedPattern, lengths, bounds). A computed Default (``{{ ACS::RegionId }}``) is
+checked when a run evaluates it.
 """
 from __future__ import annotations
 
+import json
+import re
+
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.selectors import compile_jq
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import parameters as parameter_values
 
 TASK_KEYS = ("Name", "Action", "Description", "Properties", "Outputs", "When", "OnSuccess", "OnError", "Loop",
              "Retries", "DelayType", "Delay", "BackOff", "MaxRetryInterval")
@@ -91,3 +100,44 @@ def jq_function_problems(value, where: str) -> list:
                 problems.append(problem)
         problems.extend(jq_function_problems(item, f"{where}.{key}"))
     return problems
+
+
+def parameter_problems(specs) -> list:
+    """Every problem of a template's Parameters that makes OOS refuse any execution of it."""
+    problems = []
+    for name, spec in (specs or {}).items():
+        where = f"Parameters.{name}"
+        if spec is None:
+            continue   # a String without Default: required
+        if not isinstance(spec, dict):
+            problems.append(f"{where} must be a mapping such as {{Type: String, Default: ...}}, got {spec!r}")
+            continue
+        kind = spec.get("Type", "String")
+        if kind not in parameter_values.TYPES:
+            problems.append(f"{where}.Type {kind!r} is not a parameter type: use one of {', '.join(parameter_values.TYPES)}")
+            continue
+        pattern = spec.get("AllowedPattern")
+        if pattern is not None:
+            try:
+                re.compile(str(pattern))
+            except re.error as error:
+                problems.append(f"{where}.AllowedPattern {pattern!r} is not a regular expression ({error})")
+                continue
+        if "Default" in spec:
+            problems.extend(_default_problems(name, spec, f"{where}.Default"))
+    return problems
+
+
+def _default_problems(name: str, spec: dict, where: str) -> list:
+    default = spec["Default"]
+    if default is None or "{{" in json.dumps(default, default=str):
+        return []   # no value, or computed by the run (checked once evaluated)
+    kind = spec.get("Type", "String")
+    try:
+        if kind == "String" and isinstance(default, (dict, list)):
+            raise ValueError("a String parameter's value is text")
+        value = parameter_values.coerce(name, spec, default)
+    except ValueError:
+        return [f"{where} {default!r} is not a {kind} value: change it or the Type"]
+    prefix = f"parameter {name}: "
+    return [f"{where}: {problem.removeprefix(prefix)}" for problem in parameter_values.check(name, spec, value)]

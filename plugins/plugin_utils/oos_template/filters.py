@@ -717,10 +717,45 @@ def _parameter_type(value) -> str:
     return "String"
 
 
-def oos_delegated_done(context, task, result, next_task):
-    """Record the Loop.Outputs an OOS execution of :func:`oos_delegated_template` returned."""
-    context, task, result = _plain(context), _plain(task), _plain(result) or {}
+def oos_delegated_done(context, task, result, next_task, answer=None, reason=""):
+    """Record the Outputs (Loop.Outputs) of the OOS execution :func:`oos_delegated_execution` described.
+
+    ``answer``: the result of answering its approval (skipped when it did not wait); a rejection cancels this
+    execution, as a rejected native ACS::Approve does. Under ``--check`` nothing was started: the Outputs are
+    those of a task that did not run (evaluated over an empty document, as a native task's are).
+    """
+    context, task, started, answer = _plain(context), _plain(task), _plain(result) or {}, _plain(answer)
+    result = answer if isinstance(answer, dict) and answer.get("status") else started
+    if result.get("status") == "Cancelled":
+        why = f" ({reason})" if reason and reason != "rejected" else ""
+        return runtime.cancel(context, task["Name"], f"the approval at {_waiting_tasks(started)} of OOS execution "
+                              f"{started.get('execution_id')} was rejected{why}: execution cancelled; to approve it, "
+                              "run again with -e oos_approval_decision=approve")
+    if "outputs" not in result:   # check mode: no execution started
+        outputs = runtime.aggregate_loop(task, []) if task.get("Loop") else runtime.task_outputs(task, {}, context)
+        return runtime.record(context, task["Name"], outputs, next_task)
     return runtime.record(context, task["Name"], dict(result.get("outputs") or {}), next_task)
+
+
+def _waiting_tasks(result: dict) -> str:
+    waiting = result.get("waiting_tasks") or (result.get("execution") or {}).get("current_tasks") or []
+    return ", ".join(f"{t.get('task_name')} ({t.get('task_action')})" for t in waiting) or "a task"
+
+
+def oos_delegated_waiting(result):
+    """What an OOS execution run for the playbook waits for, and how to answer it (the approval prompt)."""
+    result = _plain(result) or {}
+    return (f"OOS execution {result.get('execution_id')} waits for an approval at {_waiting_tasks(result)}: decide "
+            "here, or ahead with -e oos_approval_decision=approve (or reject); the answer goes to OOS (NotifyExecution)")
+
+
+def oos_approval_note(approved_by, approved, reason=""):
+    """The note sent with NotifyExecution when the playbook answers an approval of an OOS execution."""
+    names = oos_approvers(approved_by)
+    who = f" by {', '.join(names)}" if names else ""
+    if approved in (True, "true", "True"):
+        return f"approved{who} from ansible-playbook"
+    return f"rejected from ansible-playbook: {_plain(reason) or 'rejected'}"
 
 
 def oos_json_value(value):
@@ -740,7 +775,7 @@ RUNTIME = {f.__name__: f for f in (
     oos_iteration_outputs, oos_loop_done, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,
     oos_error_message, oos_store_value, oos_duration_seconds, oos_sleep_seconds, oos_target_requests, oos_merge_instances,
     oos_inventory_instances, oos_command_documents, oos_empty_document, oos_tags_dict, oos_run_instances_request,
-    oos_json_value, oos_delegated_execution, oos_delegated_done)}
+    oos_json_value, oos_delegated_execution, oos_delegated_done, oos_delegated_waiting, oos_approval_note)}
 
 
 def all_filters(error_class) -> dict:

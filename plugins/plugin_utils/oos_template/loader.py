@@ -12,7 +12,8 @@ import os
 
 import yaml
 
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.checks import jq_function_problems, task_problems
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.checks import (
+    jq_function_problems, parameter_problems, task_problems)
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import mark
 
@@ -244,6 +245,7 @@ def normalise(data, source: str = "template") -> dict:
     if not isinstance(parameters, dict):
         problems.append("Parameters must be a mapping of parameter names to their specs")
         parameters = {}
+    problems.extend(parameter_problems(parameters))
     seen = set()
     for index, task in enumerate(tasks):
         if not isinstance(task, dict):

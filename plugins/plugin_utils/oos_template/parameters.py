@@ -90,7 +90,8 @@ def coerce(name: str, spec: dict, value):
 
 
 def check(name: str, spec: dict, value) -> list:
-    """Constraint violations (AllowedValues, AllowedPattern, lengths, bounds) of a coerced value."""
+    """Constraint violations (AllowedValues, AllowedPattern, lengths, bounds) of a coerced value; those of a List
+    hold for each element (``AllowedValues`` lists the values one may pick), as the OOS engine reads them."""
     problems = []
     hint = f" ({spec['ConstraintDescription']})" if isinstance(spec.get("ConstraintDescription"), str) else ""
     items = value if isinstance(value, list) and spec.get("Type") == "List" else [value]
@@ -106,16 +107,17 @@ def check(name: str, spec: dict, value) -> list:
         for item in items:
             if isinstance(item, str) and not re.fullmatch(pattern, item):
                 problems.append(f"parameter {name}: {item!r} does not match the pattern {pattern}{hint}")
-    if isinstance(value, (str, list)):
-        if isinstance(spec.get("MinLength"), int) and len(value) < spec["MinLength"]:
-            problems.append(f"parameter {name}: length {len(value)} is below MinLength {spec['MinLength']}{hint}")
-        if isinstance(spec.get("MaxLength"), int) and len(value) > spec["MaxLength"]:
-            problems.append(f"parameter {name}: length {len(value)} is above MaxLength {spec['MaxLength']}{hint}")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if isinstance(spec.get("MinValue"), (int, float)) and value < spec["MinValue"]:
-            problems.append(f"parameter {name}: {value} is below MinValue {spec['MinValue']}{hint}")
-        if isinstance(spec.get("MaxValue"), (int, float)) and value > spec["MaxValue"]:
-            problems.append(f"parameter {name}: {value} is above MaxValue {spec['MaxValue']}{hint}")
+    for item in items:   # a List's constraints hold for each element, as StartExecution reads them
+        if isinstance(item, str):
+            if isinstance(spec.get("MinLength"), int) and len(item) < spec["MinLength"]:
+                problems.append(f"parameter {name}: length {len(item)} is below MinLength {spec['MinLength']}{hint}")
+            if isinstance(spec.get("MaxLength"), int) and len(item) > spec["MaxLength"]:
+                problems.append(f"parameter {name}: length {len(item)} is above MaxLength {spec['MaxLength']}{hint}")
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            if isinstance(spec.get("MinValue"), (int, float)) and item < spec["MinValue"]:
+                problems.append(f"parameter {name}: {item} is below MinValue {spec['MinValue']}{hint}")
+            if isinstance(spec.get("MaxValue"), (int, float)) and item > spec["MaxValue"]:
+                problems.append(f"parameter {name}: {item} is above MaxValue {spec['MaxValue']}{hint}")
     return problems
 
 
@@ -169,9 +171,10 @@ def validate(specs: dict, values: dict, render_default) -> tuple:
         except ValueError as error:
             problems.append(str(error))
             continue
-        if given:
-            # Defaults are the template author's choice; OOS checks constraints on given values only.
-            problems.extend(check(name, spec, value))
+        # A Default too, as StartExecution checks it (a static one was checked at conversion already).
+        found = check(name, spec, value)
+        problems.extend(found if given else [f"{problem}: it is the Default as this run evaluated it; pass "
+                                             f"-e {variable_for(name)}=<value>" for problem in found])
         resolved[name] = value
     return resolved, problems
 
@@ -179,8 +182,7 @@ def validate(specs: dict, values: dict, render_default) -> tuple:
 def problems(specs: dict, values: dict) -> list:
     """The problems of the values a run received, the Defaults already in place (None = not given).
 
-    Constraints are checked on values other than the parameter's own Default (the template author's
-    choice, which OOS does not check either).
+    Defaults are checked as given values are, as StartExecution checks them.
     """
     found = []
     for name, spec in (specs or {}).items():
@@ -195,6 +197,5 @@ def problems(specs: dict, values: dict) -> list:
         except ValueError as error:
             found.append(str(error))
             continue
-        if "Default" not in spec or coerced != spec["Default"]:
-            found.extend(check(name, spec, coerced))
+        found.extend(check(name, spec, coerced))
     return found

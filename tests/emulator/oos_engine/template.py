@@ -220,7 +220,12 @@ def _check_one(name: str, spec: dict, value) -> None:
         raise TemplateError("InvalidParameter", f"Parameter {name} must be one of {allowed}, got {value!r}.")
     if isinstance(value, str):
         pattern = spec.get("AllowedPattern")
-        if pattern and not re.search(pattern, value):
+        try:
+            matched = not pattern or re.search(pattern, value)
+        except re.error as error:
+            raise TemplateError("InvalidParameter", f"Parameter {name}: AllowedPattern {pattern!r} is not a valid "
+                                f"regular expression ({error}).") from None
+        if not matched:
             raise TemplateError("InvalidParameter", f"Parameter {name} does not match the pattern {pattern!r}.")
         if "MinLength" in spec and len(value) < int(spec["MinLength"]):
             raise TemplateError("InvalidParameter", f"Parameter {name} is shorter than {spec['MinLength']}.")

@@ -215,6 +215,23 @@ def test_parameters_are_checked_before_anything_runs(engine, ecs):
     assert ecs.calls == []
 
 
+
+@pytest.mark.parametrize("parameter, error", [
+    ("{Type: String, Default: x, AllowedValues: [a, b]}", "Parameter p must be one of"),
+    ("{Type: Number, Default: many}", "Parameter p must be of type Number"),
+    ("{Type: String, Default: toolong, MaxLength: 3}", "Parameter p is longer than 3"),
+    ("{Type: String, Default: z, AllowedPattern: '(['}", "Parameter p: AllowedPattern '\\(\\[' is not a valid regular"),
+])
+def test_a_default_outside_its_own_constraints_is_refused_like_a_given_value(engine, ecs, parameter, error):
+    """StartExecution checks the Default as it checks a given value; an AllowedPattern that does not compile is
+    an InvalidParameter (400), not a server error."""
+    content = f"FormatVersion: OOS-2019-06-01\nParameters:\n  p: {parameter}\nTasks:\n" \
+              "- {Name: a, Action: ACS::Sleep, Properties: {Duration: PT1S}}\n"
+    with pytest.raises(TemplateError, match=error) as info:
+        start(engine, content)
+    assert info.value.code == "InvalidParameter"
+    assert ecs.calls == []
+
 LIST_CONSTRAINTS = """
 FormatVersion: OOS-2019-06-01
 Parameters:

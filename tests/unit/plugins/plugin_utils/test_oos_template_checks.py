@@ -57,3 +57,50 @@ def test_a_folder_option_that_is_no_folder_is_refused_naming_it(tmp_path):
         convert(content=template(API), template_paths=[str(tmp_path / "missing")],
                 action_templates_path=str(tmp_path / "missing.yml"))
     assert [p.split(" ", 1)[0] for p in info.value.problems] == ["action_templates_path", "template_paths"]
+
+
+BAD_PARAMETERS = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  mode: {Type: String, Default: x, AllowedValues: [a, b]}
+  name: {Type: String, AllowedPattern: '([', Default: z}
+  count: {Type: Number, Default: many}
+  size: {Type: Number, Default: 50, MaxValue: 10}
+  code: {Type: String, Default: toolong, MaxLength: 3}
+  word: {Type: String, Default: abc, AllowedPattern: '^[0-9]+$'}
+  kind: {Type: Strin}
+  text: {Type: String, Default: [1]}
+  ids: {Type: List, Default: [web-1, db-1], AllowedPattern: '^web-[0-9]+$'}
+  region: {Type: String, Default: '{{ ACS::RegionId }}', AllowedValues: [cn-beijing]}
+  fine: {Type: List, Default: [web-1], MinLength: 5}
+Tasks:
+- {Name: t, Action: ACS::Sleep, Properties: {Duration: PT1S}}
+"""
+
+
+@pytest.mark.parametrize("writer", ["interpreter", "natural"])
+def test_a_default_oos_would_refuse_is_refused_at_conversion_with_every_problem(writer):
+    """StartExecution refuses a Default outside its constraints, of the wrong Type, or an AllowedPattern that is not
+    a regular expression: so does the conversion, naming each parameter and field in one error."""
+    with pytest.raises(ConversionError) as info:
+        convert(content=BAD_PARAMETERS, writer=writer)
+    problems = info.value.problems
+    expected = ["Parameters.mode.Default: 'x' is not one of a, b", "Parameters.name.AllowedPattern '(['",
+                "Parameters.count.Default 'many' is not a Number value", "Parameters.size.Default: 50 is above MaxValue 10",
+                "Parameters.code.Default: length 7 is above MaxLength 3", "Parameters.word.Default: 'abc' does not match",
+                "Parameters.kind.Type 'Strin'", "Parameters.text.Default [1] is not a String value",
+                "Parameters.ids.Default: 'db-1' does not match"]
+    for needle in expected:
+        assert any(needle in problem for problem in problems), (needle, problems)
+    # A computed Default is checked once a run evaluates it; a List's MinLength holds for each element.
+    assert len(problems) == len(expected), problems
+    assert not any("region" in problem or "fine" in problem for problem in problems), problems
+
+
+def test_a_computed_default_is_checked_once_the_run_evaluates_it():
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import oos_start
+    specs = {"region": {"Type": "String", "Default": "{{ ACS::RegionId }}", "AllowedValues": ["cn-beijing"]}}
+    refused = oos_start(specs, {}, "t", {"acs::regionid": "cn-hangzhou"})["problems"]
+    assert refused and "parameter region: 'cn-hangzhou' is not one of cn-beijing" in refused[0], refused
+    assert "Default" in refused[0] and "-e region=" in refused[0], refused
+    assert oos_start(specs, {}, "t", {"acs::regionid": "cn-beijing"})["problems"] == []

@@ -177,7 +177,7 @@ def test_constructs_the_playbook_cannot_run_are_delegated_to_oos_one_task_each(t
     result = convert(content=json.dumps(template))
     assert result.delegated == [("Tasks[1]", delegated)]
     text = result.playbook_yaml("t.yml")
-    assert text.count("alicloud.oos.oos_execution:") == 1 and f"# Tasks[1] ({delegated}) is delegated" in text
+    assert text.count("oos_delegation.client_token") == 1 and f"# Tasks[1] ({delegated}) is delegated" in text
 
 
 def test_tasks_as_a_map_and_json_are_accepted():
@@ -221,7 +221,7 @@ def test_unmapped_product_actions_are_delegated_to_oos_and_named_in_the_header(t
     text = result.playbook_yaml("t.yml")
     assert result.delegated == [("Tasks[0]", "ACS::ECS::AttachDisk")]
     assert "# Tasks[0] (ACS::ECS::AttachDisk) is delegated: OOS runs it (alicloud.oos.oos_execution)" in text
-    assert text.count("alicloud.oos.oos_execution:") == 1
+    assert text.count("oos_delegation.client_token") == 1
     # CreateSnapshot is mapped: its steps are in the playbook, no execution is started for it.
     assert "CreateSnapshot" in text and "DescribeSnapshots" in text
 
@@ -249,7 +249,7 @@ Tasks:
     result = convert(content=looped)
     text = result.playbook_yaml("t.yml")
     assert result.delegated == [("Tasks[0]", "ACS::ECS::AttachDisk")]
-    assert text.count("alicloud.oos.oos_execution:") == 1 and len(result.plays) == 1   # OOS runs the loop
+    assert text.count("oos_delegation.client_token") == 1 and len(result.plays) == 1   # OOS runs the loop
 
 
 def test_an_acs_template_naming_a_product_action_not_found_locally_is_delegated_and_other_names_refused():

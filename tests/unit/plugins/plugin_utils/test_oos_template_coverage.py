@@ -210,3 +210,40 @@ def test_run_instances_sends_a_period_only_for_prepaid_instances_as_the_action_d
     assert "Period" not in postpaid and "PeriodUnit" not in postpaid and postpaid["InstanceChargeType"] == "PostPaid"
     prepaid = filters.oos_run_instances_request(dict(props, instanceChargeType="PrePaid"))
     assert (prepaid["Period"], prepaid["PeriodUnit"]) == (1, "Month")
+
+
+def test_a_delegated_task_that_did_not_run_under_check_records_its_outputs_as_a_native_task_does():
+    """--check starts no execution (no ``outputs`` in the result): later references still resolve."""
+    context = runtime.start({}, first_task="mkImage")
+    task = {"Name": "mkImage", "Action": "ACS::ECS::CreateImage",
+            "Outputs": {"imageId": {"Type": "String", "ValueSelector": ".imageId"},
+                        "ids": {"Type": "List", "ValueSelector": ".ids"}}}
+    check_mode = {"changed": True, "status": None, "execution_id": None, "msg": "Would start an execution"}
+    done = filters.oos_delegated_done(context, task, check_mode, "next", {"skipped": True})
+    assert done["next"] == "next" and done["status"] == "Running"
+    assert done["tasks"]["mkImage"] == runtime.task_outputs(task, {}, context)
+    loop = dict(task, Loop={"Items": ["a"], "Outputs": {"images": {"AggregateField": "imageId"},
+                                                        "count": {"AggregateType": "Fn::Sum", "AggregateField": "n"}}})
+    assert filters.oos_delegated_done(context, loop, check_mode, "next")["tasks"]["mkImage"] == {"images": [], "count": 0}
+
+
+def test_a_rejected_approval_of_a_delegated_execution_cancels_naming_the_execution_the_task_and_how_to_approve():
+    context = runtime.start({}, first_task="child")
+    waiting = {"execution_id": "exec-1", "status": "Waiting", "outputs": {},
+               "waiting_tasks": [{"task_name": "gate", "task_action": "ACS::Approve"}],
+               "execution": {"current_tasks": [{"task_name": "child", "task_action": "ACS::Template"}]}}
+    prompt = filters.oos_delegated_waiting(waiting)
+    assert prompt.startswith("OOS execution exec-1 waits for an approval at gate (ACS::Approve)")
+    assert "-e oos_approval_decision=approve" in prompt
+    task = {"Name": "child", "Action": "ACS::Template"}
+    rejected = filters.oos_delegated_done(context, task, waiting, "next",
+                                          {"execution_id": "exec-1", "status": "Cancelled", "outputs": {}}, "no decision")
+    assert rejected["status"] == "Cancelled"
+    assert rejected["error"]["message"] == ("the approval at gate (ACS::Approve) of OOS execution exec-1 was rejected "
+                                            "(no decision): execution cancelled; to approve it, run again with "
+                                            "-e oos_approval_decision=approve")
+    approved = filters.oos_delegated_done(context, task, waiting, "next",
+                                          {"execution_id": "exec-1", "status": "Success", "outputs": {"ok": "yes"}})
+    assert approved["tasks"]["child"] == {"ok": "yes"} and approved["status"] == "Running"
+    assert filters.oos_approval_note(["alice", "bob"], True) == "approved by alice, bob from ansible-playbook"
+    assert filters.oos_approval_note([], False, "no decision") == "rejected from ansible-playbook: no decision"

@@ -75,7 +75,7 @@ def test_a_property_the_mapping_does_not_pass_makes_oos_run_the_task(action, pro
     result = convert(content=one_task(action, props))
     assert result.delegated == [("Tasks[0]", action)]
     text = result.playbook_yaml("t.yml")
-    assert text.count("alicloud.oos.oos_execution:") == 1 and "alicloud.oos.oos_instance:" not in text \
+    assert text.count("oos_delegation.client_token") == 1 and "alicloud.oos.oos_instance:" not in text \
         and "alicloud.oos.oos_create_image:" not in text
 
 

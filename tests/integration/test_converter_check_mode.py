@@ -1,0 +1,110 @@
+"""``--check`` of a converted playbook changes nothing and completes: tasks that did not run (a mutating call not
+sent, a wait not polled, an execution OOS would run not started) leave the Outputs a task that did not run has,
+never a failure (hidden by ``no_log`` when the template holds secrets).
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
+from tests.conftest import SHARED, run_playbook
+from tests.integration.test_converter_ecs_sample import ids, tags
+
+PUBLIC = SHARED / "oos-templates" / "PublicTemplates"
+SENT_BY_A_RUN = ("StartExecution", "NotifyExecution")
+
+# A delegated CreateImage (resourceGroupId: the native mapping does not pass it) whose output a native task uses;
+# the NoEcho parameter makes the outputs step no_log, which hid the failure.
+DELEGATED = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  instanceId: {Type: String}
+  imageName: {Type: String, NoEcho: true}
+Tasks:
+  - Name: mkImage
+    Action: ACS::ECS::CreateImage
+    Properties: {instanceId: '{{ instanceId }}', imageName: '{{ imageName }}', resourceGroupId: rg-123}
+    Outputs:
+      imageId: {Type: String, ValueSelector: .imageId}
+  - Name: tagIt
+    Action: ACS::ExecuteAPI
+    Properties:
+      Service: ECS
+      API: TagResources
+      Parameters:
+        RegionId: '{{ ACS::RegionId }}'
+        ResourceType: image
+        ResourceIds: ['{{ mkImage.imageId }}']
+        Tags: [{Key: made, Value: check}]
+Outputs:
+  imageId: {Type: String, Value: '{{ mkImage.imageId }}'}
+"""
+
+
+def summaries(stdout: str) -> list:
+    return [json.loads(m) for m in re.findall(r'TASK \[Show the template outputs\].*?"msg": (\{.*?\n    \})', stdout, re.S)]
+
+
+@pytest.mark.heavy(20)
+def test_a_delegated_task_under_check_completes_without_starting_anything(tmp_path, emulator):
+    converted = convert(content=DELEGATED)
+    assert converted.delegated
+    playbook = tmp_path / "delegated.yml"
+    playbook.write_text(converted.playbook_yaml("delegated"))
+    instance = emulator.instances()[0]["InstanceId"]
+    result = run_playbook(playbook, emulator.env, extra_vars={"instanceId": instance, "imageName": "secret-name"},
+                          args=("--check",))
+    assert result.rc == 0, result.output[-3000:]
+    assert summaries(result.stdout) == [{"status": "Success", "outputs": {"imageId": None}}], result.stdout[-3000:]
+    sent = [r["action"] for r in emulator.control("requests")]
+    assert not set(SENT_BY_A_RUN + ("TagResources", "CreateImage")) & set(sent), sent
+    assert emulator.control("mutations") == [] and "secret-name" not in result.output
+
+
+def shared_cases(fleet: dict, disk_id: str) -> list:
+    """(template, parameters, writers): every construct of a converted playbook, from the public templates."""
+    web, db = fleet["web-dev-0001"], fleet["db-dev-0003"]
+    return [
+        ("ACS-ECS-BulkyStopInstances", {"targets": tags(App="web", Env="dev")}, ("interpreter", "natural")),  # native loop
+        ("ACS-ECS-BulkyRebootInstances", {"targets": ids(web)}, ("natural",)),
+        ("ACS-ECS-RunShellScript", {"instanceId": web["InstanceId"], "workingDir": "/root", "commandContent": "echo hi"},
+         ("interpreter", "natural")),                                                        # Cloud Assistant
+        ("ACS-ECS-BulkyCreateSnapshot", {"diskIds": [disk_id]}, ("interpreter",)),          # WaitFor after a change
+        ("ACS-ECS-CreateImage", {"instanceId": db["InstanceId"], "imageName": "check"}, ("interpreter",)),  # delegated
+        ("ACS-ECS-ApproveBulkyRunCommand", {"targets": ids(web), "commandContent": "echo hi", "webHookUrl": "",
+                                            "atMobiles": [], "approvers": ["alice"]}, ("interpreter",)),  # approval
+        ("ACS-ECS-BulkyDeleteInstancesWithApproval", {"targets": ids(db), "accessToken": "x"}, ("interpreter",)),
+        ("ACS-ECS-ScheduleToStopAndStartInstances", {"dailyStopTime": "10:00:00Z", "dailyStartTime": "10:00:01Z",
+                                                     "targets": ids(db)}, ("interpreter",)),  # ACS::Sleep
+    ]
+
+
+@pytest.mark.heavy(60)
+@pytest.mark.skipif(not PUBLIC.is_dir(), reason="../shared/oos-templates absent")
+def test_shared_templates_under_check_change_nothing_and_complete(tmp_path, emulator_factory):
+    emulator = emulator_factory("--instances", "8", "--seed", "5", "--transition-seconds", "0.1")
+    fleet = {i["InstanceName"]: i for i in emulator.instances()}
+    disk_id = emulator.control(f"instances/{fleet['web-dev-0001']['InstanceId']}")["SystemDiskId"]
+    index, names = ["---"], []
+    for name, parameters, writers in shared_cases(fleet, disk_id):
+        for writer in writers:
+            converted = convert(str(PUBLIC / f"{name}.yml"), parameters=parameters, name=name, writer=writer)
+            assert converted.natural == (writer == "natural"), (name, writer)
+            path = tmp_path / f"{len(names):02d}-{name}-{writer}.yml"
+            path.write_text(converted.playbook_yaml(name))
+            index.append(f"- name: {name} ({writer})\n  ansible.builtin.import_playbook: {path.name}")
+            names.append(f"{name} ({writer})")
+    (tmp_path / "all.yml").write_text("\n".join(index) + "\n")
+    before = {i["InstanceId"]: i["Status"] for i in emulator.instances()}
+    run = run_playbook(tmp_path / "all.yml", emulator.env, args=("--check",), timeout=900,
+                       extra_vars={"oos_approval_decision": "approve", "oos_approval_approved_by": ["alice"]})
+    assert run.rc == 0, run.output[-4000:]
+    assert [s["status"] for s in summaries(run.stdout)] == ["Success"] * len(names), names
+    assert emulator.control("mutations") == []
+    assert {i["InstanceId"]: i["Status"] for i in emulator.instances()} == before
+    sent = [r["action"] for r in emulator.control("requests")]
+    assert not set(SENT_BY_A_RUN) & set(sent), sent
+    assert emulator.control("invocations") == []   # no script ran
