@@ -16,6 +16,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from ansible_collections.alicloud.oos.plugins.module_utils.product_catalog import INTERNAL
 from ansible_collections.alicloud.oos.plugins.module_utils.products import oos_only_service, unresolvable_service
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, natural, parameters, product_actions, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step
@@ -92,6 +93,19 @@ def action_index(path: str | None) -> dict:
 
 
 _CHILD_CACHE: dict = {}
+_PRODUCT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+
+
+def _internal_service(data):
+    """The first static ``Service`` of a definition (nested templates included) that only OOS can call, or None."""
+    if isinstance(data, dict):
+        service = data.get("Service")
+        if isinstance(service, str) and _PRODUCT_CODE.match(service) and service.lower() in INTERNAL:
+            return service
+        data = list(data.values())
+    if isinstance(data, list):
+        return next((found for found in map(_internal_service, data) if found), None)
+    return None
 
 
 def load_child(path: str) -> dict:
@@ -435,6 +449,11 @@ class Converter:
         if (key.startswith("acs::") and key.count("::") == 2 and key not in product_actions.DEFINITIONS
                 and key not in local):
             return "no native mapping and no local definition"
+        if key in local and key not in actions.ECS_NATIVE and key not in product_actions.DEFINITIONS:
+            internal = _internal_service(load_child(local[key]))
+            if internal:
+                # OOS's own actions may call services only OOS can reach: OOS runs the action instead.
+                return f"its definition calls {internal}, which only OOS can call"
         return None
 
     def valid_template_name(self, step: Step) -> bool:

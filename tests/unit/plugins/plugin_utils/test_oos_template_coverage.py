@@ -247,3 +247,17 @@ def test_a_rejected_approval_of_a_delegated_execution_cancels_naming_the_executi
     assert approved["tasks"]["child"] == {"ok": "yes"} and approved["status"] == "Running"
     assert filters.oos_approval_note(["alice", "bob"], True) == "approved by alice, bob from ansible-playbook"
     assert filters.oos_approval_note([], False, "no decision") == "rejected from ansible-playbook: no decision"
+
+
+def test_a_local_action_definition_that_calls_services_only_oos_reaches_is_delegated_not_refused(tmp_path):
+    """OOS's own RDC actions call OOS-internal services: with action_templates_path they are delegated, as without."""
+    (tmp_path / "ACS::RDC::RunIt.yml").write_text(
+        "FormatVersion: OOS-2019-06-01\nParameters: {cmd: {Type: String}}\nTasks:\n  - Name: run\n"
+        "    Action: ACS::ExecuteAPI\n    Properties: {Service: devops-inner, API: RunStaragentCommand,"
+        " Parameters: {Cmd: '{{ cmd }}'}}\n")
+    template = ("FormatVersion: OOS-2019-06-01\nTasks:\n  - Name: rdc\n    Action: ACS::RDC::RunIt\n"
+                "    Properties: {cmd: uptime}\n")
+    for folder in (str(tmp_path), None):
+        result = convert(content=template, action_templates_path=folder)
+        assert result.delegated == [("Tasks[0]", "ACS::RDC::RunIt")], folder
+        assert _calls(result, "alicloud.oos.oos_execution") and not _calls(result, "alicloud.oos.oos_execute_api")
