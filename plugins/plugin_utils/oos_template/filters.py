@@ -13,6 +13,7 @@ import re
 
 from ansible.utils.unsafe_proxy import wrap_var
 
+from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import functions, loader, parameters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 
@@ -414,7 +415,9 @@ def oos_loop_documents_done(context, task, documents, next_task):
     return oos_loop_done(context_plain, task_plain, iterations, next_task)
 
 
-def oos_finish(context, outputs_spec):
+def oos_finish(context, outputs_spec, secret_parameters=(), secret_store_names=()):
+    """The execution's end: its status and its Outputs. Values of ``secret_parameters`` (NoEcho) and of Parameter
+    Store secrets are masked in the Outputs, which the playbook prints and publishes."""
     context = dict(_plain(context))
     if context.get("failed_after_cleanup") and context.get("status") == "Running":
         context["status"] = "Failed"  # the OnError cleanup path ran; the execution still failed
@@ -425,7 +428,11 @@ def oos_finish(context, outputs_spec):
     for name, spec in (_plain(outputs_spec) or {}).items():
         spec = spec or {}
         outputs[name] = runtime.coerce(runtime.render(spec.get("Value"), context), spec.get("Type", "String"))
-    context["outputs"] = outputs
+    values = [(context.get("parameters") or {}).get(name) for name in _plain(secret_parameters) or ()]
+    values += [(context.get("store") or {}).get(name) for name in _plain(secret_store_names) or ()]
+    secrets = Secrets(values=[json.dumps(v) if isinstance(v, (dict, list)) else str(v) for v in values
+                              if v not in (None, "")])
+    context["outputs"] = secrets.mask(outputs) if secrets else outputs
     if context.get("status") == "Running":
         context["status"] = "Success"
     return context

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from ansible_collections.alicloud.oos.plugins.module_utils.product_catalog import INTERNAL
 from ansible_collections.alicloud.oos.plugins.module_utils.products import oos_only_service, unresolvable_service
+from ansible_collections.alicloud.oos.plugins.module_utils.secrets import template_secret_names
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, natural, parameters, product_actions, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
@@ -131,6 +132,9 @@ class Converter:
         self.task_count = 0
         self.pseudo_used: set = set()
         self.store_refs: dict = {}
+        # NoEcho/secret parameters of the template and of the templates it inlines: API keys that read one are
+        # named to the module as secret_parameters.
+        self.secret_names: set = template_secret_names(template)
         self.mermaid_edges: list = []
         self.delegated: list = []          # (label, action) of the tasks OOS runs (delegated product actions)
         self.digest = hashlib.sha1(json.dumps(template, sort_keys=True, default=str).encode()).hexdigest()[:6]
@@ -403,7 +407,10 @@ class Converter:
                 self.problem(step.index_label, task, unresolvable)
                 return None
         if key in actions.BUILTIN:
-            return actions.BUILTIN[key](step)
+            mapped = actions.BUILTIN[key](step)
+            if key in API_ACTIONS:
+                self.mask_secret_keys(mapped, task)
+            return mapped
         if key in actions.ECS_NATIVE:
             local = action_index(self.options.action_templates_path).get(key)
             if actions.unmapped_properties(key, task.get("Properties") or {}) and local:
@@ -507,6 +514,7 @@ class Converter:
             self.problem(step.index_label, task, f"unsupported nested template ({error})")
             return None
         self.scan_pseudo(child)
+        self.secret_names |= template_secret_names(child)
         child_ctx = self.unique("oos_child")
         path_label = f"{step.index_label}({task['Action']})."
         units = self.compile_tasks(child["Tasks"], child_ctx, path_label, depth + 1, allow_split=False)
@@ -530,6 +538,13 @@ class Converter:
         for name in _PSEUDO_REF.findall(repr(template)):
             if name.lower() in runtime.PSEUDO_SOURCES:
                 self.pseudo_used.add(name.lower())
+
+    def mask_secret_keys(self, mapped: Mapped, task: dict):
+        props = task.get("Properties") if isinstance(task.get("Properties"), dict) else {}
+        keys = parameters.secret_keys(props.get("Parameters"), self.secret_names)
+        for call in mapped.tasks:
+            if keys and isinstance(call.get(F + "oos_execute_api"), dict):
+                call[F + "oos_execute_api"]["secret_parameters"] = keys
 
     def collect_store_refs(self, task: dict):
         text = repr(task)
@@ -620,11 +635,15 @@ def start_tasks(template: dict, first: str, store_refs: dict, pseudo_used: list)
     return tasks
 
 
-def finish_tasks(template: dict) -> list:
+def finish_tasks(template: dict, store_refs: dict) -> list:
+    # The outputs are printed and published (set_stats, AWX artifacts): secret values in them are masked.
+    secrets = sorted(template_secret_names(template))
+    store = sorted(name for name, secret in store_refs.items() if secret)
+    masked = f", {secrets!r}, {store!r}" if secrets or store else ""
     return [
         {"name": "Evaluate the template outputs",
          "vars": {"oos_outputs_spec": mark(template.get("Outputs") or {})},
-         "ansible.builtin.set_fact": {"oos": expr(f"oos | {F}oos_finish(oos_outputs_spec)")}},
+         "ansible.builtin.set_fact": {"oos": expr(f"oos | {F}oos_finish(oos_outputs_spec{masked})")}},
         {"name": "Publish the execution status and outputs",
          "ansible.builtin.set_stats": {"data": {"oos_execution_status": expr("oos.status"),
                                                 "oos_outputs": expr("oos.outputs")}}},
@@ -674,11 +693,7 @@ def loop_play(split: Split) -> dict:
 
 def has_secrets(template: dict, store_refs: dict) -> bool:
     """NoEcho or secret parameters, or {{ oos-secret:... }} values: the run's context holds secrets."""
-    for spec in (template.get("Parameters") or {}).values():
-        if isinstance(spec, dict) and (spec.get("NoEcho") in (True, "true")
-                                       or "secret" in str(spec.get("AssociationProperty", "")).lower()):
-            return True
-    return any(store_refs.values())
+    return bool(template_secret_names(template)) or any(store_refs.values())
 
 
 def hide_context_facts(node) -> None:
@@ -736,7 +751,7 @@ def build(template: dict, options: Options) -> Conversion:
             current, current_name, current_vars = [], f"{title} (after {item.task['Name']})", None
         else:
             current.append(item)
-    current.extend(finish_tasks(template))
+    current.extend(finish_tasks(template, store_refs))
     plays.append(_play(current_name, "localhost", current, {"vars": current_vars} if current_vars else None))
     if secrets:
         hide_context_facts(plays)

@@ -39,8 +39,26 @@ def _json(value, name, expected):
                          f"e.g. -e '{{\"{name}\": {'[...]' if expected == 'list' else '{...}'}}}'") from None
 
 
+# NoEcho and AssociationProperty (secret store references) tell the run which values to mask.
 RUNTIME_KEYS = ("Type", "Default", "AllowedValues", "AllowedPattern", "MinLength", "MaxLength", "MinValue", "MaxValue",
-                "ConstraintDescription")
+                "ConstraintDescription", "NoEcho", "AssociationProperty")
+
+
+_SECRET_REFERENCE = re.compile(r"\{\{\s*(?:oos-secret:|([A-Za-z_][\w-]*))")
+
+
+def secret_keys(values, names: set) -> list:
+    """The keys of ``values`` (a task's API parameters) whose value reads a secret parameter or a Parameter Store
+    secret: named to the module as ``secret_parameters`` so their values are masked in what it returns."""
+    if not isinstance(values, dict):
+        return []
+    found = []
+    for key, value in values.items():
+        for match in _SECRET_REFERENCE.finditer(repr(value)):
+            if match.group(1) is None or match.group(1) in names:
+                found.append(str(key))
+                break
+    return found
 
 
 def runtime_specs(specs) -> dict:
