@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from ansible_collections.alicloud.oos.plugins.module_utils.product_catalog import INTERNAL
-from ansible_collections.alicloud.oos.plugins.module_utils.products import oos_only_service, unresolvable_service
+from ansible_collections.alicloud.oos.plugins.module_utils.products import api_style, oos_only_service, unresolvable_service
 from ansible_collections.alicloud.oos.plugins.module_utils.secrets import template_secret_names
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, natural, parameters, product_actions, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step
@@ -95,6 +95,20 @@ def action_index(path: str | None) -> dict:
 
 _CHILD_CACHE: dict = {}
 _PRODUCT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+
+
+def style_mismatch(props: dict) -> str | None:
+    """Why OOS must make this API call itself: the template calls an RPC product with a URI (MNS's own message
+    API, not its RPC one) or a ROA product without one (OOS knows each API's path; the playbook would not)."""
+    service = props.get("Service")
+    if not isinstance(service, str) or "{{" in service or unresolvable_service(service):
+        return None
+    style = api_style(service)
+    if style == "RPC" and "URI" in props:
+        return f"{service} APIs are RPC style but the task calls a URI (an API of its own that OOS knows)"
+    if style == "ROA" and "URI" not in props:
+        return f"{service} APIs are ROA style and the task gives no URI (OOS knows each API's path)"
+    return None
 
 
 def _internal_service(data):
@@ -438,7 +452,7 @@ class Converter:
                 return f"SelectTargets has no listing for {resource}"
             return None
         if key in API_ACTIONS:
-            return oos_only_service(props.get("Service"))
+            return oos_only_service(props.get("Service")) or style_mismatch(props)
         if key in actions.ECS_NATIVE:
             unmapped = actions.unmapped_properties(key, props)
             if unmapped and not actions.unknown_properties(key, props) and key not in local:

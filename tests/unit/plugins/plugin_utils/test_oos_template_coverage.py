@@ -261,3 +261,19 @@ def test_a_local_action_definition_that_calls_services_only_oos_reaches_is_deleg
         result = convert(content=template, action_templates_path=folder)
         assert result.delegated == [("Tasks[0]", "ACS::RDC::RunIt")], folder
         assert _calls(result, "alicloud.oos.oos_execution") and not _calls(result, "alicloud.oos.oos_execute_api")
+
+
+def test_api_calls_whose_style_the_playbook_cannot_make_are_delegated():
+    """MNS with a URI (its own message API) and SAE without one (OOS knows the path): the module would refuse
+    both at run time, so OOS makes them; a call whose style fits stays a module call."""
+    template = ("FormatVersion: OOS-2019-06-01\nTasks:\n"
+                "  - Name: publish\n    Action: ACS::ExecuteAPI\n    Properties: {Service: MNS, API: PublishMessage,"
+                " Method: POST, URI: /topics/t/messages}\n"
+                "  - Name: bind\n    Action: ACS::ExecuteAPI\n    Properties: {Service: SAE, API: BindSlb,"
+                " Parameters: {AppId: a}}\n"
+                "  - Name: clusters\n    Action: ACS::ExecuteAPI\n    Properties: {Service: CS, API: DescribeClusters,"
+                " Method: GET, URI: /clusters}\n"
+                "  - Name: regions\n    Action: ACS::ExecuteAPI\n    Properties: {Service: ECS, API: DescribeRegions}\n")
+    result = convert(content=template)
+    assert result.delegated == [("Tasks[0]", "ACS::ExecuteAPI"), ("Tasks[1]", "ACS::ExecuteAPI")]
+    assert [call["api"] for call in _calls(result, "alicloud.oos.oos_execute_api")] == ["DescribeClusters", "DescribeRegions"]
