@@ -13,7 +13,7 @@ import re
 
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets
+from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets, template_secret_names
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import functions, loader, parameters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 
@@ -646,8 +646,7 @@ def oos_delegated_execution(task, context, specs=None, ram_role=""):
     """
     task, context, specs = _plain(task), _plain(context), _plain(specs) or {}
     own_loop = bool(task.get("Loop"))
-    secret_sources = {str(name).lower() for name, spec in specs.items() if isinstance(spec, dict) and (
-        spec.get("NoEcho") in (True, "true") or "secret" in str(spec.get("AssociationProperty", "")).lower())}
+    secret_sources = {str(name).lower() for name in template_secret_names({"Parameters": specs})}
     given, lifted, secret = {}, {}, []
 
     def lift(match):

@@ -158,6 +158,12 @@ def render_string(text: str, context: dict, loop_item=None):
         except NotAReference:
             return text
 
+    return interpolate(text, context, loop_item)
+
+
+def interpolate(text: str, context: dict, loop_item=None) -> str:
+    """``text`` with every reference replaced by its value as text; a name that is no parameter, task or
+    pseudo-parameter stays as written, as OOS leaves it (in properties, ValueSelectors and jq programs alike)."""
     def resolve(match):
         try:
             return to_text(resolve_reference(match.group(1), context, loop_item))
@@ -195,7 +201,7 @@ def call_function(key: str, argument, context: dict, loop_item=None):
             # The program is text with embedded references (substituted first, as OOS does).
             script = argument[1]
             script = to_text(render(script, context, loop_item)) if not isinstance(script, str) else \
-                REFERENCE.sub(lambda m: to_text(resolve_reference(m.group(1), context, loop_item)), script)
+                interpolate(script, context, loop_item)
             return functions.fn_jq([render(argument[0], context, loop_item), script,
                                     render(argument[2], context, loop_item)])
         return functions.FUNCTIONS[name](render(argument, context, loop_item))
@@ -227,7 +233,7 @@ def select_value(selector, document, output_type, context: dict, loop_item=None)
     from ansible_collections.alicloud.oos.plugins.module_utils.selectors import select_output
     if isinstance(selector, dict):
         selector = render(selector, context, loop_item)
-    selector = REFERENCE.sub(lambda m: to_text(resolve_reference(m.group(1), context, loop_item)), str(selector))
+    selector = interpolate(str(selector), context, loop_item)
     return select_output(selector, document, output_type or "String", "ValueSelector")
 
 

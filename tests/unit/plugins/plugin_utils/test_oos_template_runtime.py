@@ -41,6 +41,15 @@ def test_a_name_that_is_no_parameter_or_task_stays_as_written_and_a_missing_outp
         runtime.render("{{ getInstance.missing }}", CTX)
 
 
+def test_a_name_that_is_no_reference_stays_as_written_in_value_selectors_and_jq_programs_too():
+    """Found by the #13 review: a jq string literal holding {{ word }} failed the task with 'word' as the error."""
+    document = {"Name": "{{ nosuch }}", "Id": "cn-beijing"}
+    assert runtime.select_value('"{{ nosuch }}"', document, "String", CTX) == "{{ nosuch }}"
+    assert runtime.select_value('"{{ 1 }}-{{ regionId }}"', document, "String", CTX) == "{{ 1 }}-cn-beijing"
+    assert runtime.select_value('{"k": "{{ 3 }}"}', document, "Json", CTX) == {"k": "{{ 3 }}"}
+    assert runtime.render({"Fn::Jq": ["First", '.Name == "{{ nosuch }}"', document]}, CTX) is True
+
+
 def test_loop_item_and_functions_nest():
     value = {"Fn::Join": ["/", [{"Fn::Select": [1, {"Fn::Split": [".", "a.b.c"]}]}, "{{ ACS::TaskLoopItem }}"]]}
     assert runtime.render(value, CTX, loop_item="i-7") == "b/i-7"
