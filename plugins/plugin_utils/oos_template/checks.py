@@ -21,6 +21,7 @@ import re
 
 from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
 from ansible_collections.alicloud.oos.plugins.module_utils.selectors import compile_jq
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import functions
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import parameters as parameter_values
 
 TASK_KEYS = ("Name", "Action", "Description", "Properties", "Outputs", "When", "OnSuccess", "OnError", "Loop",
@@ -141,3 +142,23 @@ def _default_problems(name: str, spec: dict, where: str) -> list:
         return [f"{where} {default!r} is not a {kind} value: change it or the Type"]
     prefix = f"parameter {name}: "
     return [f"{where}: {problem.removeprefix(prefix)}" for problem in parameter_values.check(name, spec, value)]
+
+
+def unknown_function(data):
+    """The first intrinsic function (``Fn::...``) in ``data`` the run-time does not implement, or None."""
+    if isinstance(data, dict):
+        if len(data) == 1:
+            key = next(iter(data))
+            if functions.is_function_key(key) and functions.function_name(key) is None:
+                return str(key)
+        data = list(data.values())
+    if isinstance(data, list):
+        return next((found for found in map(unknown_function, data) if found), None)
+    return None
+
+
+def unknown_function_problems(value, where: str) -> list:
+    """Template Parameters and Outputs cannot be handed to OOS as one task: an unknown function there is refused."""
+    unknown = unknown_function(value)
+    return [f"{where}: {unknown} is an intrinsic function alicloud.oos does not evaluate; OOS runs such a template "
+            "as it is (alicloud.oos.oos_execution with template_content)"] if unknown else []

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from ansible_collections.alicloud.oos.plugins.module_utils.product_catalog import INTERNAL
 from ansible_collections.alicloud.oos.plugins.module_utils.products import api_style, oos_only_service, unresolvable_service
 from ansible_collections.alicloud.oos.plugins.module_utils.secrets import template_secret_names
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, natural, parameters, product_actions, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import (
+    actions, checks, loader, natural, parameters, product_actions, runtime)
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES
@@ -444,6 +445,9 @@ class Converter:
         fallback for every construct the playbook cannot run as OOS would."""
         props = task.get("Properties") if isinstance(task.get("Properties"), dict) else {}
         local = action_index(self.options.action_templates_path)
+        unknown = checks.unknown_function(task)
+        if unknown:
+            return f"it uses {unknown}, which alicloud.oos does not evaluate"
         if key in actions.UNSUPPORTED:
             return f"{actions.UNSUPPORTED[key]} has no Ansible counterpart"
         if key == "acs::selecttargets":

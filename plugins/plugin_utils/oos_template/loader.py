@@ -13,7 +13,7 @@ import os
 import yaml
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.checks import (
-    jq_function_problems, parameter_problems, task_problems)
+    jq_function_problems, parameter_problems, task_problems, unknown_function_problems)
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import mark
 
@@ -264,6 +264,8 @@ def normalise(data, source: str = "template") -> dict:
         problems.extend(task_problems(task, f"Tasks[{index}] ({name})"))
     outputs = data.get("Outputs") if isinstance(data.get("Outputs"), dict) else {}
     problems.extend(jq_function_problems(outputs, "Outputs"))
+    problems.extend(unknown_function_problems(outputs, "Outputs"))
+    problems.extend(unknown_function_problems(parameters, "Parameters"))
     if problems:
         raise ConversionError(problems)
     result = dict(data)

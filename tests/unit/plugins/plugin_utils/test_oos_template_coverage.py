@@ -2,10 +2,11 @@
 OnError semantics, names and YAML that pass ansible-lint."""
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import dumper, filters, runtime
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import ConversionError, convert
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, TemplateText
 
 
@@ -277,3 +278,14 @@ def test_api_calls_whose_style_the_playbook_cannot_make_are_delegated():
     result = convert(content=template)
     assert result.delegated == [("Tasks[0]", "ACS::ExecuteAPI"), ("Tasks[1]", "ACS::ExecuteAPI")]
     assert [call["api"] for call in _calls(result, "alicloud.oos.oos_execute_api")] == ["DescribeClusters", "DescribeRegions"]
+
+
+def test_a_function_the_run_time_does_not_evaluate_is_delegated_in_a_task_and_refused_in_outputs():
+    """Found by the #13 review: Fn::Escape and unknown functions converted and failed only at run time."""
+    task = ("FormatVersion: OOS-2019-06-01\nTasks:\n  - Name: t1\n    Action: ACS::ExecuteAPI\n    Properties:\n"
+            "      Service: ECS\n      API: DescribeInstances\n      Parameters: {InstanceName: {'Fn::NoSuchFunction': [1]}}\n")
+    assert convert(content=task).delegated == [("Tasks[0]", "ACS::ExecuteAPI")]
+    outputs = ("FormatVersion: OOS-2019-06-01\nTasks:\n  - {Name: a, Action: ACS::Sleep, Properties: {Duration: PT0S}}\n"
+               "Outputs:\n  x: {Type: String, Value: {'Fn::NoSuchFunction': [a, b]}}\n")
+    with pytest.raises(ConversionError, match="Outputs: Fn::NoSuchFunction is an intrinsic function"):
+        convert(content=outputs)
