@@ -72,7 +72,9 @@ def coerce(name: str, spec: dict, value):
     kind = spec.get("Type", "String")
     if kind == "String":
         if isinstance(value, (dict, list)):
-            return json.dumps(value)
+            # As StartExecution: a String parameter takes text (JSON text, if that is what the API wants).
+            raise ValueError(f"parameter {name}: expected text, got a {'list' if isinstance(value, list) else 'mapping'}"
+                             "; give it as a string")
         if isinstance(value, bool):
             return "true" if value else "false"
         return str(value)
