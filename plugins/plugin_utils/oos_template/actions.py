@@ -278,8 +278,10 @@ def map_run_command(step: Step) -> Mapped:
                       ("enableParameter", "enable_parameter"), ("windowsPasswordName", "windows_password_name")):
         if key in props:
             args[name] = prop(step, key)
-    # ACS::ECS::RunCommand waits 600 s by default; the module's own default is shorter.
+    # The action's defaults where the module's differ: ACS::ECS::RunCommand waits 600 s (the module 60) and leaves
+    # enableParameter off (the module turns it on for a script holding {{ACS::...}}).
     args.setdefault("timeout", 600)
+    args.setdefault("enable_parameter", False)
     if "parameters" in props:
         args["parameters"] = prop_ref(step, "parameters", "omit")
     if "regionId" in props:

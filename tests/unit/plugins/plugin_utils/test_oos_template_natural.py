@@ -18,10 +18,14 @@ def scope_with_task() -> natural.Scope:
 
 
 @pytest.mark.parametrize("text, jinja", [
-    ("{{ instanceId }}", "{{ instance_id }}"),                          # a whole reference keeps its type
-    ("{{ targetImageName }}", "{{ target_image_name }}"),
+    # A whole reference keeps its type; a String keeps `| string` (ansible-core 2.16 would re-type '{"a": 1}').
+    ("{{ instanceId }}", "{{ instance_id | string }}"),
+    ("{{ targetImageName }}", "{{ target_image_name | string }}"),
     ("{{ getInstance.instanceIds }}", "{{ get_instance.instanceIds }}"),
-    ("{{ ACS::RegionId }}", "{{ oos_region_id }}"),
+    ("{{ ACS::RegionId }}", "{{ oos_region_id | string }}"),
+    # Text that could read as a list, a mapping or True/False is one String expression, for the same reason.
+    ("[{{ instanceId }}]", "{{ ('[' ~ instance_id ~ ']') | string }}"),
+    ("{{ instanceId }}{{ count }}", "{{ (instance_id ~ count) | string }}"),
     ("image-{{ targetImageName }}-{{ ACS::ExecutionId }}", "image-{{ target_image_name }}-{{ oos_execution_id }}"),
     # Inside a longer string a List is written as JSON, a Boolean as true/false, as OOS writes them.
     ("ids={{ getInstance.instanceIds }}", "ids={{ (get_instance.instanceIds | to_json(ensure_ascii=false)) }}"),
@@ -36,10 +40,11 @@ def test_text_that_is_not_a_reference_stays_data():
     scope = scope_with_task()
     hostile = "{{ lookup('pipe', 'id') }}"
     assert isinstance(natural.value(hostile, scope), TemplateText)            # no reference: !unsafe data
-    mixed = natural.value(hostile + " {{ instanceId }} {% raw %}", scope)
+    mixed = natural.value("x" + hostile + " {{ instanceId }} {% raw %}", scope)
     # The template text around the reference is read from oos_template_texts (tagged !unsafe), never inlined.
     assert mixed == "{{ oos_template_texts[0] }}{{ instance_id }}{{ oos_template_texts[1] }}"
-    assert scope.texts == [hostile + " ", " {% raw %}"]
+    assert scope.texts == ["x" + hostile + " ", " {% raw %}"]
+    assert natural.value(hostile + "{{ instanceId }}", scope) == "{{ (oos_template_texts[2] ~ instance_id) | string }}"
     assert natural.value({"Plain": "words-only", "N": 1}, scope) == {"Plain": "words-only", "N": 1}
 
 
@@ -65,7 +70,31 @@ def test_functions_are_core_jinja():
     assert natural.expression({"Fn::If": [{"Fn::Equals": ["{{ targetImageName }}", "a"]}, 1, 2]}, scope)[0] == \
         "(1 if (target_image_name == 'a') else 2)"
     with pytest.raises(natural.Unsupported):
-        natural.expression({"Fn::MergeMap": [{"a": 1}, {"b": 2}]}, scope)
+        natural.expression({"Fn::Escape": ["{{ targetImageName }}", "powershell"]}, scope)   # no OOS reference yet
+
+
+@pytest.mark.parametrize("function, jinja", [
+    # Core filters where core means what OOS means ...
+    ({"Fn::Base64Encode": "{{ targetImageName }}"}, "(target_image_name | b64encode)"),
+    ({"Fn::Split": [",", "{{ targetImageName }}"]}, "(target_image_name | split(','))"),
+    ({"Fn::Replace": [{"a": "b", "c": "{{ instanceId }}"}, "{{ targetImageName }}"]},
+     "(target_image_name | replace('a', 'b') | replace('c', instance_id))"),
+    ({"Fn::MergeMap": [{"a": 1}, {"b": "{{ count }}"}]}, "({'a': 1} | combine({'b': count}))"),
+    ({"Fn::Select": ["1", "{{ getInstance.instanceIds }}"]}, "get_instance.instanceIds[1]"),   # a quoted index
+    # ... else the collection's implementation of the OOS function (the interpreter's, exactly).
+    ({"Fn::Base64Decode": "{{ targetImageName }}"}, "(target_image_name | alicloud.oos.fn_base64decode)"),
+    ({"Fn::Base64Encode": "{{ count }}"}, "(count | alicloud.oos.fn_base64encode)"),
+    ({"Fn::Split": ["", "{{ targetImageName }}"]}, "(['', target_image_name] | alicloud.oos.fn_split)"),
+    ({"Fn::MergeMapToList": [{"a": "{{ ids }}"}, {"b": [1, 2]}]},
+     "([{'a': ids | from_yaml if ids is string else ids}, {'b': [1, 2]}] | alicloud.oos.fn_mergemaptolist)"),
+    ({"Fn::Select": ["{{ count }}", "{{ getInstance.instanceIds }}"]},
+     "[count, get_instance.instanceIds] | alicloud.oos.fn_select"),
+    ({"Fn::Select": ["0", "{{ getInstance.first }}"]}, "['0', get_instance.first] | alicloud.oos.fn_select"),
+    ({"Fn::Jq": ["{{ targetImageName }}", ".a", "{{ getInstance.instanceIds }}"]},
+     "([target_image_name, '.a', get_instance.instanceIds] | alicloud.oos.fn_jq)"),
+])
+def test_functions_use_core_filters_where_they_mean_the_same_else_the_collection_implementation(function, jinja):
+    assert natural.expression(function, scope_with_task())[0] == jinja
 
 
 def test_flow_conditions_simplify_to_nothing_on_a_linear_template_and_read_branch_facts_otherwise():
