@@ -1053,7 +1053,9 @@ def build_plays(template: dict, options) -> list:
         reads.append({
             # Values given as data: a set_fact wins over the Defaults (play vars) and loses to -e name=value.
             "name": "Read the parameter values of -e oos_parameters_file=PATH (as data)",
-            "ansible.builtin.set_fact": {Code("{{ " + variable + " }}"): expr("item.value")},
+            # A string stays the string it is (ansible-core 2.16 re-types '[1, 2]' but the output of | string).
+            "ansible.builtin.set_fact": {Code("{{ " + variable + " }}"): expr(
+                "item.value | string if item.value is string else item.value")},
             "loop": expr(f"{actions.data_file('oos_parameters_file', inner=True, names=known)} | dict2items | list"),
             "loop_control": {"label": expr("item.key")},
             "when": Code("oos_parameters_file is defined")})
