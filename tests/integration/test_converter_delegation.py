@@ -39,8 +39,15 @@ Outputs:
 """ % base64.b64encode(b"echo delegated-{{word}}").decode()
 
 
-def convert(src, dest) -> None:
-    """As a user converts: the collection's convert_template playbook, no action_templates_path."""
+def convert(src, dest, writer="interpreter") -> None:
+    """As a user converts: the collection's convert_template playbook, no action_templates_path (the natural writer:
+    the lookup's conversion, in process)."""
+    if writer == "natural":
+        from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert as convert_template
+        result = convert_template(path=str(src), writer="natural")
+        assert result.natural, "the natural writer declined the template"
+        dest.write_text(result.playbook_yaml(src.stem))
+        return
     proc = subprocess.run([str(BIN / "ansible-playbook"), "alicloud.oos.convert_template", "-e", f"src={src}",
                            "-e", f"dest={dest}"], cwd=REPO_ROOT, env=clean_environment(), capture_output=True,
                           text=True, timeout=300, check=False)
@@ -53,10 +60,11 @@ def cloud(emulator_factory):
 
 
 @pytest.mark.heavy(40)
-def test_an_unmapped_product_action_runs_as_an_oos_execution(tmp_path, cloud):
+@pytest.mark.parametrize("writer", ["interpreter", "natural"])
+def test_an_unmapped_product_action_runs_as_an_oos_execution(tmp_path, cloud, writer):
     src, dest = tmp_path / "template.yml", tmp_path / "playbook.yml"
     src.write_text(TEMPLATE)
-    convert(src, dest)
+    convert(src, dest, writer)
     assert "# Tasks[1] (ACS::ECS::InvokeCommand) is delegated" in dest.read_text()
     instance = cloud.instances()[0]["InstanceId"]
     result = run_playbook(dest, cloud.env, extra_vars={"instanceId": instance})
@@ -89,11 +97,12 @@ Tasks:
 
 
 @pytest.mark.heavy(30)
-def test_a_property_the_native_mapping_does_not_pass_makes_oos_run_the_task(tmp_path, cloud):
+@pytest.mark.parametrize("writer", ["interpreter", "natural"])
+def test_a_property_the_native_mapping_does_not_pass_makes_oos_run_the_task(tmp_path, cloud, writer):
     """hibernate is not an oos_instance option: the task is delegated whole, never run without it."""
     src, dest = tmp_path / "template.yml", tmp_path / "playbook.yml"
     src.write_text(HIBERNATE)
-    convert(src, dest)
+    convert(src, dest, writer)
     assert "# Tasks[0] (ACS::ECS::StopInstance) is delegated" in dest.read_text()
     instance = cloud.instances()[0]["InstanceId"]
     result = run_playbook(dest, cloud.env, extra_vars={"instanceId": instance})

@@ -210,3 +210,54 @@ def test_values_kept_strings_stay_data(emulator, tmp_path):
     assert [sent[k] for k in ("InstanceName", "Description", "HostName", "KeyPairName")] == [
         default, from_file, extra, f"[{from_file}]"]
     assert list(markers.iterdir()) == []
+
+
+SECRET = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  instanceId: {Type: String}
+  imgName: {Type: String, NoEcho: true, AllowedPattern: '[A-Za-z][A-Za-z0-9-]{1,60}'}
+Tasks:
+  - Name: describe
+    Action: ACS::ExecuteAPI
+    Properties: {Service: ECS, API: DescribeInstances, Parameters: {InstanceName: '{{ imgName }}'}}
+    Outputs:
+      count: {Type: Number, ValueSelector: .TotalCount}
+  - Name: image
+    Action: ACS::ECS::CreateImage
+    Properties: {instanceId: '{{ instanceId }}', imageName: '{{ imgName }}', resourceGroupId: rg-abc}
+    Outputs:
+      imageId: {Type: String, ValueSelector: imageId}
+  - Name: regions
+    Action: ACS::ExecuteAPI
+    Properties: {Service: ECS, API: DescribeRegions}
+Outputs:
+  count: {Type: Number, Value: '{{ describe.count }}'}
+  image: {Type: String, Value: '{{ image.imageId }}'}
+"""
+
+
+def test_secret_values_are_hidden_where_a_task_reads_them_and_only_there(emulator, tmp_path):
+    """A NoEcho parameter in a natural playbook, read by a native task and by a task OOS runs (delegated): no task
+    prints it, even at -vvv; tasks that read no secret still print their results. The parameter check names the
+    parameter, not its value."""
+    result = convert(content=SECRET, writer="natural")
+    assert result.natural and result.delegated == [("Tasks[1]", "ACS::ECS::CreateImage")]
+    playbook = tmp_path / "secret.yml"
+    playbook.write_text(result.playbook_yaml("secret"))
+    instance = emulator.instances()[0]["InstanceId"]
+    secret = "S3cr3tV4lue-" + tmp_path.name[-8:].replace("_", "x")
+    values = tmp_path / "values.json"
+    values.write_text(json.dumps({"instanceId": instance, "imgName": secret}))
+    run = run_playbook(playbook, emulator.env, extra_vars={"oos_parameters_file": str(values)}, args=("-vvv",))
+    assert run.rc == 0, run.output[-3000:]
+    assert secret not in run.output
+    assert "DescribeRegions" in run.output and "RequestId" in run.output       # only what reads a secret is hidden
+    assert [r["InstanceName"] for r in requests(emulator, "DescribeInstances")] == [secret]
+    assert any(e.get("Parameters", {}).get("imageName") == secret for e in emulator.control("executions"))
+    assert {i["ImageName"] for i in emulator.control("images")} >= {secret}
+
+    values.write_text(json.dumps({"instanceId": instance, "imgName": "9-" + secret}))
+    refused = run_playbook(playbook, emulator.env, extra_vars={"oos_parameters_file": str(values)}, args=("-vvv",))
+    assert refused.rc != 0 and "parameter imgName: the value (NoEcho, not shown) does not match" in refused.output
+    assert secret not in refused.output

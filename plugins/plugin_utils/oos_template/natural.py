@@ -19,13 +19,15 @@ run-time interpreter of :mod:`generator` (``Unsupported`` names the construct) u
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 
 from ansible.vars.reserved import get_reserved_names
 
 from ansible_collections.alicloud.oos.plugins.module_utils.products import is_read_only, unresolvable_service
 from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import rate_control_from_loop
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, checks, flow, loader, parameters, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, checks, delegation, flow, loader, parameters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import _reads_as_str
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.functions import function_name, is_function_key
@@ -104,6 +106,12 @@ class Scope:
         self.pseudo_used: set = set()
         self.loop_item: str | None = None   # the loop variable while a looped task is written
         self.texts: list = []               # template text the Jinja reads from oos_template_texts
+        self.delegated: frozenset = frozenset()   # lower-cased names of the tasks OOS runs (oos_execution)
+        self.delegated_templates: dict = {}       # task name -> the one-task template OOS runs for it
+        # The variables holding NoEcho/secret parameter values (under both names): tasks reading them are no_log.
+        self.secrets = {variable_for(self._names[name]) for name in delegation.secret_sources(template.get("Parameters"))}
+        self.secrets |= {self.parameters[name][0] for name in delegation.secret_sources(template.get("Parameters"))}
+        self.template = template
         for name, (variable, _kind) in self.parameters.items():
             # Both names a parameter is read under (-e targetImageName, target_image_name): no fact may take them.
             self.facts.update((variable.lower(), variable_for(self._names.get(name, name)).lower()))
@@ -550,15 +558,38 @@ def _check_task(task: dict, index: int, tasks: list):
             raise Unsupported(f"a computed {name}")
 
 
+def delegated_tasks(template: dict, options) -> frozenset:
+    """Lower-cased names of the tasks OOS runs for the playbook (``generator.Converter.delegation_reason``: the
+    interpreter hands the same tasks over)."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import Converter
+    converter = Converter(template, options)
+    return frozenset(str(task["Name"]).lower() for task in template["Tasks"]
+                     if converter.delegation_reason(str(task.get("Action", "")).lower(), task))
+
+
+def _check_delegated(task: dict):
+    """A task OOS runs: any action, with its own Loop (OOS runs the loop with its RateControl)."""
+    extra = set(task) - TASK_KEYS - {"Loop"}
+    if extra:
+        raise Unsupported(f"task keys {', '.join(sorted(extra))}")
+    for name in ("Retries", "Delay", "DelayType", "BackOff", "MaxRetryInterval"):
+        if name in task and has_code(task[name]):
+            raise Unsupported(f"a computed {name}")
+
+
 def try_build(template: dict, options):
     """The plays when this module writes the whole template, else (as text) the first construct it does not."""
     if options.hosts or options.select_targets == "inventory":
         return "inventory-bound targets"
     try:
         tasks = template["Tasks"]
+        delegated = delegated_tasks(template, options)
         for index, task in enumerate(tasks):
-            _check_task(task, index, tasks)
-        return build_plays(template, options)
+            if str(task["Name"]).lower() in delegated:
+                _check_delegated(task)
+            else:
+                _check_task(task, index, tasks)
+        return build_plays(template, options, delegated)
     except Unsupported as gap:
         return str(gap) or "a construct"
 
@@ -612,6 +643,8 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
     """(the module task without name/when, the Jinja expression of the document its Outputs select from)."""
     key = task["Action"].lower()
     props = task.get("Properties") or {}
+    if task["Name"].lower() in scope.delegated:
+        return delegated_call(task, scope), f"{register}.outputs"
     if key == "acs::executeapi":
         return {F + "oos_execute_api": _api_args(props, scope)}, f"{register}.response"
     if key in ("acs::waitfor", "acs::checkfor"):
@@ -706,6 +739,40 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
         call.update(args)
         return {F + "oos_execute_api": call}, "{}"
     raise Unsupported(f"the action {task['Action']}")
+
+
+def delegated_call(task: dict, scope: Scope) -> dict:
+    """One ``oos_execution`` of the one-task template OOS runs for ``task`` (:mod:`delegation`): the template
+    written out, the values it reads from this run passed as its parameters."""
+    def resolve(reference):
+        lowered = reference.lower()
+        if "::" not in reference and "." not in reference and lowered not in scope.parameters:
+            if lowered in scope.tasks:
+                return scope.tasks[lowered][0], "Json"     # {{ task }}: all its outputs
+            raise delegation.NotAValue(reference)         # a Cloud Assistant {{ param }}: as written
+        return scope.reference(reference)
+
+    template, values, secret = delegation.one_task_template(
+        task, resolve, lambda value: value[1] or "String", delegation.secret_sources(scope.template.get("Parameters")),
+        scope.template.get("RamRole") or "")
+    scope.pseudo_used.add("acs::executionid")
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:8]
+    if possibly_template(json.dumps(template)):
+        # Its {{ references }} read as Jinja to ansible-lint in a task (never in play variables): the template
+        # waits in the play variable oos_delegated_templates, next to the other template text.
+        scope.delegated_templates[task["Name"]] = template
+        content = expr(f"oos_delegated_templates{_key(task['Name'], scope)}")
+    else:
+        content = data_tree(template)
+    call = {"template_content": content,
+            "parameters": {name: whole_string(*value) for name, value in values.items()},
+            # This run, this task and what OOS is given: a retry returns the same execution, a new run starts its own.
+            "client_token": expr(f"'alicloud-oos-delegated-' ~ (oos_execution_id ~ "
+                                 f"{scope.quote('-' + task['Name'] + '-' + digest)}) | hash('sha1')"),
+            "wait": True, "cancel_on_interrupt": True}
+    if secret:
+        call["secret_parameters"] = secret
+    return {F + "oos_execution": call}
 
 
 def loop_tasks(task: dict, scope: Scope, step: dict, register: str, title: str) -> list:
@@ -921,11 +988,14 @@ def task_units(task: dict, scope: Scope) -> list:
     looped_outputs = isinstance(task.get("Loop"), dict) and bool(task["Loop"].get("Outputs"))
     fact = scope.add_task(task) if (task.get("Outputs") and not task.get("Loop")) or looped_outputs else None
     register = scope.invent((fact or fact_name(task["Name"])) + "_result")
-    scope.loop_item = "item" if looped_call(task) else None
+    delegated = task["Name"].lower() in scope.delegated
+    scope.loop_item = "item" if looped_call(task) and not delegated else None
     module, document = action_task(task, scope, register)
     scope.loop_item = None
     if task["Action"].lower() == "acs::timertrigger":
         title = title.split(" | ", maxsplit=1)[0] + " | trigger (run this playbook from a schedule)"
+    if delegated:
+        title += " | OOS runs it"
     step = {"name": title}
     step.update(module)
     for arguments in module.values():
@@ -937,20 +1007,56 @@ def task_units(task: dict, scope: Scope) -> list:
     if when:
         step["when"] = [Code(when)] + ([step["when"]] if "when" in step else [])
     units = [step]
-    if looped_call(task):
+    if looped_call(task) and not delegated:
         units.extend(loop_tasks(task, scope, step, register, title))
     if fact:
-        record = (loop_outputs_task(task, scope, register, fact, title) if looped_outputs
-                  else outputs_task(task, scope, document, fact, title))
+        if delegated:   # the execution's outputs are the task's (or its Loop.Outputs), typed by OOS
+            record = {"name": display_name_outputs(title), "ansible.builtin.set_fact": {fact: expr(document)}}
+        else:
+            record = (loop_outputs_task(task, scope, register, fact, title) if looped_outputs
+                      else outputs_task(task, scope, document, fact, title))
         if when:
             record["when"] = Code(when)
         units.append(record)
     return units
 
 
-def build_plays(template: dict, options) -> list:
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _jinja_names(node) -> set:
+    """The names the converter's Jinja in ``node`` reads (its own Jinja only: template data is never read)."""
+    if isinstance(node, Code):
+        return set(_NAME.findall(node))
+    if isinstance(node, dict):
+        return set().union(*(_jinja_names(k) | _jinja_names(v) for k, v in node.items()))
+    if isinstance(node, list):
+        return set().union(*(_jinja_names(item) for item in node)) if node else set()
+    return set()
+
+
+def hide_secrets(tasks: list, tainted: set) -> None:
+    """``no_log`` on every task that reads a secret value, or a value computed from one (a fact, a registered
+    result), in the order the tasks run: at -v Ansible prints what a task returns and the facts it sets."""
+    for task in tasks:
+        if "block" in task:
+            if _jinja_names({k: v for k, v in task.items() if k not in ("block", "rescue")}) & tainted:
+                tainted |= {"ansible_failed_result"}
+            hide_secrets(task["block"], tainted)
+            hide_secrets(task.get("rescue") or [], tainted)
+            continue
+        if not _jinja_names(task) & tainted:
+            continue
+        task["no_log"] = True
+        tainted.update(str(name) for name in (task.get("ansible.builtin.set_fact") or {}))
+        if "register" in task:
+            tainted.add(task["register"])
+
+
+def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> list:
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
     scope = Scope(template)
+    scope.delegated = delegated
     play_vars = parameter_vars(template, options, scope)
     edges, branches, ignored = plan_flow(template, scope)
     reach = flow.conditions(edges, len(template["Tasks"]), branches)
@@ -1059,8 +1165,14 @@ def build_plays(template: dict, options) -> list:
             "loop": expr(f"{actions.data_file('oos_parameters_file', inner=True, names=known)} | dict2items | list"),
             "loop_control": {"label": expr("item.key")},
             "when": Code("oos_parameters_file is defined")})
+    if scope.secrets:
+        for read in reads:
+            read["no_log"] = True       # at -v a set_fact prints the values it sets
+        hide_secrets(run["block"], set(scope.secrets))
     if scope.texts:
         play_vars["oos_template_texts"] = data_tree(scope.texts)
+    if scope.delegated_templates:
+        play_vars["oos_delegated_templates"] = data_tree(scope.delegated_templates)
     if play_vars:
         play["vars"] = play_vars
     # No version check (the interpreter's playbooks have one): this writer's data runs the same on ansible-core 2.16

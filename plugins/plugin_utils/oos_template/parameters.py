@@ -40,7 +40,12 @@ def _json(value, name, expected):
 
 
 RUNTIME_KEYS = ("Type", "Default", "AllowedValues", "AllowedPattern", "MinLength", "MaxLength", "MinValue", "MaxValue",
-                "ConstraintDescription")
+                "ConstraintDescription", "NoEcho")
+
+
+def _secret(spec: dict) -> bool:
+    """A NoEcho parameter: its value is never part of a message (they are printed when a check fails)."""
+    return spec.get("NoEcho") in (True, "true")
 
 
 def runtime_specs(specs) -> dict:
@@ -51,6 +56,16 @@ def runtime_specs(specs) -> dict:
 
 def coerce(name: str, spec: dict, value):
     """The value converted to the parameter's Type; ValueError names the parameter and the fix."""
+    try:
+        return _coerce(name, spec, value)
+    except ValueError:
+        if _secret(spec):
+            raise ValueError(f"parameter {name}: the value (NoEcho, not shown) is not a valid "
+                             f"{spec.get('Type', 'String')}") from None
+        raise
+
+
+def _coerce(name: str, spec: dict, value):
     kind = spec.get("Type", "String")
     if kind == "String":
         if isinstance(value, (dict, list)):
@@ -93,6 +108,7 @@ def check(name: str, spec: dict, value) -> list:
     """Constraint violations (AllowedValues, AllowedPattern, lengths, bounds) of a coerced value."""
     problems = []
     hint = f" ({spec['ConstraintDescription']})" if isinstance(spec.get("ConstraintDescription"), str) else ""
+    shown = (lambda _value: "the value (NoEcho, not shown)") if _secret(spec) else repr
     items = value if isinstance(value, list) and spec.get("Type") == "List" else [value]
     allowed = spec.get("AllowedValues")
     if isinstance(allowed, list) and allowed:
@@ -100,12 +116,12 @@ def check(name: str, spec: dict, value) -> list:
         for item in items:
             text = str(item).lower() if isinstance(item, bool) else str(item)
             if item not in allowed and text not in allowed_text:
-                problems.append(f"parameter {name}: {item!r} is not one of {', '.join(allowed_text)}{hint}")
+                problems.append(f"parameter {name}: {shown(item)} is not one of {', '.join(allowed_text)}{hint}")
     pattern = spec.get("AllowedPattern")
     if isinstance(pattern, str) and pattern:
         for item in items:
             if isinstance(item, str) and not re.fullmatch(pattern, item):
-                problems.append(f"parameter {name}: {item!r} does not match the pattern {pattern}{hint}")
+                problems.append(f"parameter {name}: {shown(item)} does not match the pattern {pattern}{hint}")
     if isinstance(value, (str, list)):
         if isinstance(spec.get("MinLength"), int) and len(value) < spec["MinLength"]:
             problems.append(f"parameter {name}: length {len(value)} is below MinLength {spec['MinLength']}{hint}")
@@ -113,9 +129,9 @@ def check(name: str, spec: dict, value) -> list:
             problems.append(f"parameter {name}: length {len(value)} is above MaxLength {spec['MaxLength']}{hint}")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if isinstance(spec.get("MinValue"), (int, float)) and value < spec["MinValue"]:
-            problems.append(f"parameter {name}: {value} is below MinValue {spec['MinValue']}{hint}")
+            problems.append(f"parameter {name}: {shown(value)} is below MinValue {spec['MinValue']}{hint}")
         if isinstance(spec.get("MaxValue"), (int, float)) and value > spec["MaxValue"]:
-            problems.append(f"parameter {name}: {value} is above MaxValue {spec['MaxValue']}{hint}")
+            problems.append(f"parameter {name}: {shown(value)} is above MaxValue {spec['MaxValue']}{hint}")
     return problems
 
 
