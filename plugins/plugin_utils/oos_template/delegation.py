@@ -17,7 +17,8 @@ import re
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime import REFERENCE
 
-_TASK_KEYS = ("Name", "Action", "Description", "Outputs", "Retries", "Delay", "DelayType", "BackOff", "MaxRetryInterval")
+# What OOS needs to run the task (its Description stays in the playbook).
+_TASK_KEYS = ("Name", "Action", "Outputs", "Retries", "Delay", "DelayType", "BackOff", "MaxRetryInterval")
 
 
 class NotAValue(Exception):
