@@ -689,7 +689,7 @@ def build(template: dict, options: Options) -> Conversion:
     # Plain Ansible where the natural writer covers the whole template (it hands the same tasks to OOS, and hides
     # secret values as the interpreter does).
     secrets = has_secrets(template, store_refs)
-    written = natural.try_build(template, options) if options.writer == "natural" else None
+    written = natural.try_build(template, options, converter.delegation_reason) if options.writer == "natural" else None
     if isinstance(written, list):
         return Conversion(plays=written, template=template, edges=converter.mermaid_edges, notes=notes,
                           delegated=converter.delegated, natural=True)

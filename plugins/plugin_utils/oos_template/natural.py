@@ -558,13 +558,14 @@ def _check_task(task: dict, index: int, tasks: list):
             raise Unsupported(f"a computed {name}")
 
 
-def delegated_tasks(template: dict, options) -> frozenset:
+def delegated_tasks(template: dict, options, delegation_reason=None) -> frozenset:
     """Lower-cased names of the tasks OOS runs for the playbook (``generator.Converter.delegation_reason``: the
     interpreter hands the same tasks over)."""
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import Converter
-    converter = Converter(template, options)
+    if delegation_reason is None:
+        from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import Converter
+        delegation_reason = Converter(template, options).delegation_reason
     return frozenset(str(task["Name"]).lower() for task in template["Tasks"]
-                     if converter.delegation_reason(str(task.get("Action", "")).lower(), task))
+                     if delegation_reason(str(task.get("Action", "")).lower(), task))
 
 
 def _check_delegated(task: dict):
@@ -577,13 +578,14 @@ def _check_delegated(task: dict):
             raise Unsupported(f"a computed {name}")
 
 
-def try_build(template: dict, options):
-    """The plays when this module writes the whole template, else (as text) the first construct it does not."""
+def try_build(template: dict, options, delegation_reason=None):
+    """The plays when this module writes the whole template, else (as text) the first construct it does not.
+    ``delegation_reason(action key, task)``: the interpreter's (a new one when not given)."""
     if options.hosts or options.select_targets == "inventory":
         return "inventory-bound targets"
     try:
         tasks = template["Tasks"]
-        delegated = delegated_tasks(template, options)
+        delegated = delegated_tasks(template, options, delegation_reason)
         for index, task in enumerate(tasks):
             if str(task["Name"]).lower() in delegated:
                 _check_delegated(task)

@@ -12,7 +12,7 @@ from ansible.parsing.yaml.loader import AnsibleLoader
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import dumper, filters, parameters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import ConversionError, convert
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import (
-    Code, TemplateMap, TemplateText, literal, mark)
+    Code, TemplateMap, TemplateText, literal, mark, possibly_template)
 from tests.integration.converter import hostile
 
 TEXTS = [s.at("/nonexistent") for s in hostile.STRINGS]
@@ -58,6 +58,44 @@ def test_every_template_string_loads_untrusted_and_unchanged_and_converter_jinja
     assert {"true", "yes", "null", "0x1F", "2024-01-01", "<<"} <= {s for s in loaded if isinstance(s, str)}
     code = [s for s in loaded if s.startswith("{{ ") and "alicloud.oos." in s]
     assert code and all(TrustedAsTemplate.is_tagged_on(s) for s in code)
+
+
+def test_natural_playbooks_hold_template_text_only_as_untrusted_data():
+    """The natural writer (issue #14) in every position it writes text: Defaults, properties (keys too), the
+    functions it writes as filters, a task OOS runs (its one-task template), NoEcho parameters, outputs. Each text
+    loads untrusted and unchanged, and no trusted string (the converter's Jinja) holds one."""
+    joined = [t for t in TEXTS if "'" not in t]
+    template = {"FormatVersion": "OOS-2019-06-01", "Description": TEXTS[4],
+                "Parameters": dict({f"p{i}": {"Type": "String", "Default": t} for i, t in enumerate(TEXTS)},
+                                   secret={"Type": "String", "NoEcho": True, "Default": TEXTS[0]}),
+                "Tasks": [{"Name": "call", "Action": "ACS::ExecuteAPI", "Description": TEXTS[5],
+                           "Properties": {"Service": "ECS", "API": "DescribeInstances",
+                                          "Parameters": dict({t: t for t in TEXTS}, **{
+                                              "ref": "{{ p0 }}" + TEXTS[1] + "{{ secret }}",
+                                              "b64": {"Fn::Base64Encode": TEXTS[2]},
+                                              "split": {"Fn::Split": [TEXTS[3], "{{ p1 }}"]},
+                                              "replace": {"Fn::Replace": [{t: t for t in joined}, "{{ p2 }}"]},
+                                              "merge": {"Fn::MergeMap": [{t: t for t in TEXTS}, {"x": "{{ p3 }}"}]},
+                                              "select": {"Fn::Select": [TEXTS[8], {t: t for t in TEXTS}]},
+                                              "computed": {"Fn::Select": ["{{ p9 }}", {t: t for t in TEXTS}]}})}},
+                          {"Name": "delegated", "Action": "ACS::ECS::CreateSnapshotX",
+                           "Properties": dict({t: t for t in TEXTS}, ref="{{ p4 }}" + TEXTS[0] + "{{ secret }}"),
+                           "Outputs": {"o": {"Type": "String", "ValueSelector": TEXTS[7]}}}],
+                "Outputs": dict({t: {"Type": "String", "Value": t} for t in TEXTS},
+                                out={"Type": "String", "Value": "{{ delegated.o }}"})}
+    result = convert(content=template, writer="natural")
+    assert result.natural and result.delegated
+    plays = _load_as_ansible(result.playbook_yaml())
+    loaded = list(_strings(plays))
+    for text in TEXTS:
+        copies = [s for s in loaded if s == text]
+        assert copies, f"{text[:40]!r} was changed on its way into the playbook"
+        if possibly_template(text):   # words without Jinja ('yes', '<<') may be plain YAML: Ansible has nothing to do
+            assert not any(TrustedAsTemplate.is_tagged_on(s) for s in copies), text[:40]
+    # No text that Ansible could evaluate inside the converter's Jinja (or any other trusted string).
+    trusted = [s for s in loaded if TrustedAsTemplate.is_tagged_on(s)]
+    assert trusted and not [(t, s) for t in TEXTS for s in trusted if possibly_template(t) and t in s]
+    assert not [s for s in trusted if possibly_template(s) and not s.startswith("{{ ")]
 
 
 def test_the_dumper_refuses_unmarked_text_ansible_would_evaluate():
