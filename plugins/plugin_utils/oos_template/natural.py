@@ -1041,9 +1041,7 @@ def hide_secrets(tasks: list, tainted: set) -> None:
     """``no_log`` on every task that reads a secret value, or a value computed from one (a fact, a registered
     result), in the order the tasks run: at -v Ansible prints what a task returns and the facts it sets."""
     for task in tasks:
-        if "block" in task:
-            if _jinja_names({k: v for k, v in task.items() if k not in ("block", "rescue")}) & tainted:
-                tainted |= {"ansible_failed_result"}
+        if "block" in task:   # an OnError task's block: the tasks inside read what they read
             hide_secrets(task["block"], tainted)
             hide_secrets(task.get("rescue") or [], tainted)
             continue

@@ -129,3 +129,30 @@ def test_a_linear_template_is_plain_tasks_without_guards():
     assert names == ["GetInstance | Views the ECS instances", "GetInstance | outputs", "Reboot", "Evaluate the template outputs"]
     assert all("when" not in t for t in run["block"][:2])
     assert run["block"][2]["alicloud.oos.oos_instance"]["instance_ids"] == "{{ get_instance.instanceIds }}"
+
+
+def test_tasks_reading_a_secret_or_a_value_computed_from_one_are_no_log_and_only_those():
+    call = {"Action": "ACS::ExecuteAPI", "Properties": {"Service": "ECS", "API": "DescribeRegions"}}
+    template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {
+        "password": {"Type": "String", "NoEcho": True}, "token": {"Type": "String", "AssociationProperty": "SecretParameter"},
+        "region": {"Type": "String", "Default": "cn-hangzhou"}},
+        "Tasks": [
+            dict(call, Name="login", Properties={"Service": "ECS", "API": "DescribeRegions",
+                                                  "Parameters": {"AcceptLanguage": "{{ password }}"}},
+                 Outputs={"session": {"Type": "String", "ValueSelector": ".RequestId"}}),
+            dict(call, Name="useSession", Properties={"Service": "ECS", "API": "DescribeRegions",
+                                                       "Parameters": {"AcceptLanguage": "x-{{ login.session }}"}}),
+            dict(call, Name="plain", Properties={"Service": "ECS", "API": "DescribeRegions",
+                                                  "Parameters": {"AcceptLanguage": "{{ region }}"}}),
+            dict(call, Name="byToken", When={"Fn::Equals": ["{{ token }}", "x"]})]}
+    result = convert(content=template, writer="natural")
+    assert result.natural
+    tasks = {t["name"]: t for play in result.plays for t in play["tasks"]}
+    run = {t["name"]: t for t in tasks["Run the template tasks"]["block"]}
+    hidden = sorted(name for name, task in run.items() if task.get("no_log"))
+    assert hidden == ["ByToken", "Login", "Login | outputs", "UseSession"]
+    assert tasks["Read the parameter values of -e oos_parameters_file=PATH (as data)"]["no_log"] is True
+    assert "no_log" not in tasks["Check the template parameters"]   # its messages name NoEcho values without them
+    plain = convert(content=dict(template, Parameters={"region": template["Parameters"]["region"]},
+                                 Tasks=[template["Tasks"][2]]), writer="natural")
+    assert "no_log" not in plain.playbook_yaml()

@@ -276,3 +276,18 @@ def test_loop_iterations_of_items_that_never_ran_are_none():
                 "h1": {"oos_loop_execution": "exec-1"},
                 "h2": {"oos_loop_execution": "exec-0", "oos_iteration": {"outputs": {}}}}
     assert filters.oos_loop_iterations(["h0", "h1", "h2"], hostvars, "exec-1") == [{"error": "boom"}, None]
+
+
+def test_parameter_check_messages_never_hold_a_noecho_value():
+    specs = parameters.runtime_specs({
+        "password": {"Type": "String", "NoEcho": True, "AllowedPattern": "[a-z]+", "Label": "x"},
+        "pin": {"Type": "Number", "NoEcho": "true", "MaxValue": 10},
+        "name": {"Type": "String", "AllowedValues": ["a"]}})
+    found = parameters.problems(specs, {"password": "Hunter2!", "pin": "12345x", "name": "Hunter2!"})
+    assert found == ["parameter password: the value (NoEcho, not shown) does not match the pattern [a-z]+",
+                     "parameter pin: the value (NoEcho, not shown) is not a valid Number",
+                     "parameter name: 'Hunter2!' is not one of a"]
+    assert parameters.problems(specs, {"password": "abc", "pin": 99, "name": "a"}) == [
+        "parameter pin: the value (NoEcho, not shown) is above MaxValue 10"]
+    _resolved, problems = parameters.validate(specs, {"password": "Hunter2!", "pin": 1, "name": "a"}, lambda v, _r: v)
+    assert problems == ["parameter password: the value (NoEcho, not shown) does not match the pattern [a-z]+"]
