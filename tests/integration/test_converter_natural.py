@@ -261,3 +261,33 @@ def test_secret_values_are_hidden_where_a_task_reads_them_and_only_there(emulato
     refused = run_playbook(playbook, emulator.env, extra_vars={"oos_parameters_file": str(values)}, args=("-vvv",))
     assert refused.rc != 0 and "parameter imgName: the value (NoEcho, not shown) does not match" in refused.output
     assert secret not in refused.output
+
+
+DELETE = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  instanceId: {Type: String}
+Tasks:
+  - Name: delete
+    Action: ACS::ECS::DeleteInstance
+    Properties: {instanceId: '{{ instanceId }}'}
+"""
+
+
+@pytest.mark.parametrize("writer", ["natural", "interpreter"])
+def test_delete_instance_refuses_an_instance_that_is_not_stopped_as_the_action_does(emulator, tmp_path, writer):
+    """ACS::ECS::DeleteInstance checks the instance is Stopped, then deletes it without Force: a Running instance
+    fails the run and is kept (the converted task sent Force=true and deleted it)."""
+    result = convert(content=DELETE, writer=writer)
+    playbook = tmp_path / "delete.yml"
+    playbook.write_text(result.playbook_yaml("delete"))
+    running, stopped = [i["InstanceId"] for i in emulator.instances() if i["Status"] == "Running"][:2]
+    emulator.control(f"instances/{stopped}/status", {"Status": "Stopped"}, method="POST")
+    refused = run_playbook(playbook, emulator.env, extra_vars={"instanceId": running})
+    if writer == "interpreter" and "needs ansible-core 2.19 or later" in refused.output:
+        pytest.skip("interpreter playbooks fail closed before ansible-core 2.19 (docs/converter.md)")
+    assert refused.rc != 0 and "IncorrectInstanceStatus" in refused.output, refused.output[-3000:]
+    deleted = run_playbook(playbook, emulator.env, extra_vars={"instanceId": stopped})
+    assert deleted.rc == 0, deleted.output[-3000:]
+    assert {i["InstanceId"] for i in emulator.instances()} & {running, stopped} == {running}
+    assert all("Force" not in r for r in requests(emulator, "DeleteInstance"))

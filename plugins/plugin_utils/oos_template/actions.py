@@ -355,8 +355,9 @@ def map_run_instances(step: Step) -> Mapped:
 
 def map_delete_instance(step: Step) -> Mapped:
     call = {"name": _prefixed_name(step, "delete the instance"),
+            # Without Force, as the action: ECS refuses an instance that is not Stopped (the action checks it first).
             F + "oos_execute_api": _region(step, {"service": "ECS", "api": "DeleteInstance",
-                                                  "parameters": {"InstanceId": prop(step, "instanceId"), "Force": True}}),
+                                                  "parameters": {"InstanceId": prop(step, "instanceId")}}),
             "register": step.register}
     return Mapped([call])
 

@@ -736,8 +736,8 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
             args["tags"] = expr(f"{tags_text} | {F}oos_tags_dict")
         return {F + "oos_create_image": args}, f"{{'imageId': {register}.image_id}}"
     if key == "acs::ecs::deleteinstance":
-        call = {"service": "ECS", "api": "DeleteInstance",
-                "parameters": {"InstanceId": args.pop("instance_id", None), "Force": True}}
+        # Without Force, as the action: ECS refuses an instance that is not Stopped (the action checks it first).
+        call = {"service": "ECS", "api": "DeleteInstance", "parameters": {"InstanceId": args.pop("instance_id", None)}}
         call.update(args)
         return {F + "oos_execute_api": call}, "{}"
     raise Unsupported(f"the action {task['Action']}")
