@@ -150,3 +150,32 @@ def test_a_converted_reboot_never_starts_a_stopped_instance(tmp_path, emulator_f
     assert {i["InstanceId"]: i["Status"] for i in cloud.instances()}[ids[0]] == "Stopped"
     assert "StartInstances" not in [m["action"] for m in cloud.control("mutations")]
     assert "StartInstance" not in [m["action"] for m in cloud.control("mutations")]
+
+
+HIBERNATE_LOOP = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  instanceIds: {Type: List}
+Tasks:
+  - Name: stopAndKeepMemory
+    Action: ACS::ECS::StopInstance
+    Properties: {instanceId: '{{ ACS::TaskLoopItem }}', hibernate: true}
+    Loop:
+      Items: '{{ instanceIds }}'
+      RateControl: {Mode: Concurrency, Concurrency: 2, MaxErrors: 0}
+"""
+
+
+@pytest.mark.heavy(30)
+def test_a_delegated_task_takes_its_loop_to_oos_in_a_natural_playbook(tmp_path, emulator_factory):
+    """The natural writer hands the whole Loop to OOS with the task (one execution, its RateControl), the items
+    read from the playbook's variables."""
+    cloud = emulator_factory("--instances", "3", "--seed", "8", "--transition-seconds", "0.1")
+    src, dest = tmp_path / "template.yml", tmp_path / "playbook.yml"
+    src.write_text(HIBERNATE_LOOP)
+    convert(src, dest, "natural")
+    ids = [i["InstanceId"] for i in cloud.instances()][:2]
+    result = run_playbook(dest, cloud.env, extra_vars={"instanceIds": ids})
+    assert result.rc == 0, result.output[-5000:]
+    assert {i["InstanceId"]: i["Status"] for i in cloud.instances() if i["InstanceId"] in ids} == dict.fromkeys(ids, "Stopped")
+    assert [r["action"] for r in cloud.control("requests")].count("StartExecution") == 1
