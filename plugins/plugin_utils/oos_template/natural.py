@@ -335,8 +335,8 @@ def function(key: str, argument, scope: Scope) -> tuple:
     if name == "jq":
         mode, program, data = _arguments("Jq", argument, 3)
         data_text, _kind = expression(data, scope)
-        if isinstance(mode, str) and mode.lower() in ("first", "all") and isinstance(program, str) and not has_code(program):
-            selected = f"{data_text} | {F}jq({scope.quote(program)})"
+        if isinstance(mode, str) and mode.lower() in ("first", "all") and isinstance(program, str):
+            selected = f"{data_text} | {F}jq({string_expression(program, scope)[0]})"
             return (f"({selected} | first)" if mode.lower() == "first" else f"({selected})"), None
         # A computed mode or program: the collection's Fn::Jq, which reads them at run time.
         return f"([{_bare(expression(mode, scope)[0])}, {_bare(expression(program, scope)[0])}, {data_text}] | {F}fn_jq)", None
