@@ -156,3 +156,27 @@ def test_tasks_reading_a_secret_or_a_value_computed_from_one_are_no_log_and_only
     plain = convert(content=dict(template, Parameters={"region": template["Parameters"]["region"]},
                                  Tasks=[template["Tasks"][2]]), writer="natural")
     assert "no_log" not in plain.playbook_yaml()
+
+
+def test_names_the_writer_invents_never_take_a_name_the_playbook_reads():
+    """F4 and its class: a task's facts, its register and the branch facts are new names, whatever the template
+    calls its parameters and tasks (a parameter under either of its names, Ansible's own variables, oos_*)."""
+    call = {"Action": "ACS::ExecuteAPI", "Properties": {"Service": "ECS", "API": "DescribeRegions"},
+            "Outputs": {"o": {"Type": "String", "ValueSelector": ".RequestId"}}}
+    template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {
+        "describe_result": {"Type": "String", "Default": "a"}, "pickNext": {"Type": "String", "Default": "b"},
+        "describe": {"Type": "String", "Default": "c"}},
+        "Tasks": [dict(call, Name="describe", OnError="item"), dict(call, Name="item"), dict(call, Name="oos_region_id"),
+                  {"Name": "pick", "Action": "ACS::Choice", "Properties": {"DefaultTask": "ACS::END", "Choices": [
+                      {"When": {"Fn::Equals": ["{{ describe_result }}", "x"]}, "NextTask": "groups"}]}},
+                  dict(call, Name="groups")]}
+    result = convert(content=template, writer="natural")
+    assert result.natural
+    play = result.plays[0]
+    run = next(t for t in play["tasks"] if t["name"] == "Run the template tasks")["block"]
+    units = [u for t in run for u in (t.get("block") or [t])]
+    invented = [u["register"] for u in units if "register" in u]
+    invented += [name for u in units for name in (u.get("ansible.builtin.set_fact") or {})]
+    read = {"describe_result", "pickNext", "describe", "pick_next"} | set(play["vars"])
+    assert invented and not set(invented) & (read | {"item", "groups", "oos_region_id"}), invented
+    assert len(set(invented)) == len(invented)
