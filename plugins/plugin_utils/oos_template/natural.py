@@ -374,10 +374,12 @@ def function(key: str, argument, scope: Scope) -> tuple:
             return f"({first} | combine({', '.join(others)}))", "Json"
         return f"({expression(argument, scope)[0]} | {F}fn_mergemap)", "Json"
     if name in ("mergemaptolist", "mergelist", "convertmaptolist", "listjoin", "first", "last", "min", "max",
-                "sum", "intersection", "union", "difference", "containssubstring", "calculatebatch", "rangeselect"):
+                "sum", "intersection", "union", "difference", "containssubstring", "calculatebatch", "rangeselect",
+                "formatutctime", "addhour", "durationbetween", "sub", "mapjoin", "eval"):
         # No core filter means the same: the collection's implementation of the OOS function.
-        kinds = {"containssubstring": "Boolean", "min": "Number", "max": "Number", "sum": "Number",
-                 "calculatebatch": "List", "first": None, "last": None}
+        kinds = {"containssubstring": "Boolean", "min": "Number", "max": "Number", "sum": "Number", "eval": "Number",
+                 "calculatebatch": "Number", "first": None, "last": None, "formatutctime": "String", "addhour": "String",
+                 "durationbetween": "String", "sub": "String", "mapjoin": "String"}
         return f"({expression(argument, scope)[0]} | {F}fn_{name})", kinds.get(name, "List")
     raise Unsupported(f"the function {key}")
 
@@ -655,8 +657,12 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
         return {F + "oos_execute_api": args}, f"{register}.response"
     if key == "acs::sleep":
         duration = props.get("Duration")
-        if has_code(duration):
-            raise Unsupported("a computed Sleep Duration")
+        if has_code(duration) or (duration in (None, "") and props.get("EndDate") not in (None, "")):
+            # A Duration computed by the run (Fn::DurationBetween, a parameter), or an EndDate: counted when the
+            # task starts, as the interpreter counts it.
+            seconds = (f"{_bare(expression(duration, scope)[0])} | {F}oos_duration_seconds" if has_code(duration)
+                       else f"{expression({'EndDate': props['EndDate']}, scope)[0]} | {F}oos_sleep_seconds")
+            return {"ansible.builtin.pause": {"seconds": expr(seconds)}}, "{}"
         try:
             seconds = runtime.iso8601_seconds(duration)
         except runtime.OosRuntimeError as error:
