@@ -179,3 +179,20 @@ def test_a_delegated_task_takes_its_loop_to_oos_in_a_natural_playbook(tmp_path, 
     assert result.rc == 0, result.output[-5000:]
     assert {i["InstanceId"]: i["Status"] for i in cloud.instances() if i["InstanceId"] in ids} == dict.fromkeys(ids, "Stopped")
     assert [r["action"] for r in cloud.control("requests")].count("StartExecution") == 1
+
+
+@pytest.mark.heavy(20)
+def test_check_mode_starts_no_oos_execution_and_the_natural_playbook_goes_on(tmp_path, cloud):
+    """--check: the task OOS would run reports a change and starts nothing; its outputs are none, as a mutating
+    API call's are under --check, so the run goes on to the end (it failed reading outputs that were never made)."""
+    src, dest = tmp_path / "template.yml", tmp_path / "playbook.yml"
+    src.write_text(HIBERNATE.replace("hibernate: true}", "hibernate: true}\n    Outputs: {id: {Type: String, "
+                                     "ValueSelector: instanceId}}") + "Outputs:\n  id: {Type: String, Value: "
+                                                                     "'{{ stopAndKeepMemory.id }}'}\n")
+    convert(src, dest, "natural")
+    instance = cloud.instances()[0]["InstanceId"]
+    result = run_playbook(dest, cloud.env, extra_vars={"instanceId": instance}, args=("--check",))
+    assert result.rc == 0, result.output[-5000:]
+    assert '"id": null' in result.stdout and "changed=1" in result.stdout
+    assert cloud.instances()[0]["Status"] == "Running"
+    assert "StartExecution" not in [r["action"] for r in cloud.control("requests")]

@@ -648,7 +648,10 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
     key = task["Action"].lower()
     props = task.get("Properties") or {}
     if task["Name"].lower() in scope.delegated:
-        return delegated_call(task, scope), f"{register}.outputs"
+        # --check starts nothing, so no outputs: none of each, as a mutating API call gives under --check.
+        names = (task["Loop"].get("Outputs") if isinstance(task.get("Loop"), dict) else task.get("Outputs")) or {}
+        empty = "{" + ", ".join(f"{scope.quote(name)}: none" for name in names) + "}"
+        return delegated_call(task, scope), f"{register}.outputs | default({empty})"
     if key == "acs::executeapi":
         return {F + "oos_execute_api": _api_args(props, scope)}, f"{register}.response"
     if key in ("acs::waitfor", "acs::checkfor"):
