@@ -66,6 +66,8 @@ Tasks:
         HostName: '{{ flag }}'
         KeyPairName: '[{{ flag }}]'
         ResourceGroupId: '{{ describe_result }}'
+        ImageId: 'True'
+        InstanceType: '0123'
 Outputs:
   document: {Type: String, Value: '{{ document }}'}
   listed: {Type: String, Value: '{{ listed }}'}
@@ -81,9 +83,10 @@ def test_string_values_reach_the_api_as_written_and_no_register_overwrites_a_par
     values.write_text(json.dumps({"listed": "[1, 2]", "flag": "True"}))
     run = run_playbook(playbook, emulator.env, extra_vars={"oos_parameters_file": str(values)})
     (sent,) = requests(emulator, "DescribeInstances")
-    assert {k: sent[k] for k in ("InstanceName", "Description", "HostName", "KeyPairName", "ResourceGroupId")} == {
+    assert {k: sent[k] for k in ("InstanceName", "Description", "HostName", "KeyPairName", "ResourceGroupId", "ImageId",
+                                 "InstanceType")} == {
         "InstanceName": '{"k": "v"}', "Description": "[1, 2]", "HostName": "True", "KeyPairName": "[True]",
-        "ResourceGroupId": "P-dr"}
+        "ResourceGroupId": "P-dr", "ImageId": "True", "InstanceType": "0123"}
     assert [r["AcceptLanguage"] for r in requests(emulator, "DescribeRegions")] == ["P-dr"]
     assert outputs(run) == {"document": '{"k": "v"}', "listed": "[1, 2]", "again": "P-dr"}
 

@@ -454,10 +454,6 @@ def inert(data):
     """Template data as plain YAML where it is plain words, else tagged data (!unsafe strings)."""
     if _plain(data):
         return plain(data)
-    if isinstance(data, str) and not _reads_as_str(data):
-        # 'true', '1', '' ... on their own: an !unsafe scalar would be retyped by ansible-core 2.19, a quoted one
-        # would be trusted text; a literal in converter Jinja is neither (and holds no template text).
-        return expr(f"'{data}'")   # YAML-typed words ('true', '1', '2024-01-01'): no quote or backslash in them
     return data_tree(data)
 
 
@@ -471,6 +467,8 @@ def data_tree(data):
     if isinstance(data, (list, tuple)):
         return [data_tree(item) for item in data]
     if isinstance(data, str):
+        # Words YAML would read as another type ('true', '1', '', '2024-01-01') are written quoted, without !unsafe
+        # (ansible-core 2.19 would retype an !unsafe scalar): no Jinja can hide in them.
         return str(data) if _plain(data) else TemplateText(data)
     return plain(data)
 
