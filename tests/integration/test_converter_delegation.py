@@ -186,9 +186,9 @@ def test_check_mode_starts_no_oos_execution_and_the_natural_playbook_goes_on(tmp
     """--check: the task OOS would run reports a change and starts nothing; its outputs are none, as a mutating
     API call's are under --check, so the run goes on to the end (it failed reading outputs that were never made)."""
     src, dest = tmp_path / "template.yml", tmp_path / "playbook.yml"
-    src.write_text(HIBERNATE.replace("hibernate: true}", "hibernate: true}\n    Outputs: {id: {Type: String, "
-                                     "ValueSelector: instanceId}}") + "Outputs:\n  id: {Type: String, Value: "
-                                                                     "'{{ stopAndKeepMemory.id }}'}\n")
+    with_outputs = HIBERNATE.replace("hibernate: true}", "hibernate: true}\n    Outputs: {id: {Type: String, "
+                                     "ValueSelector: instanceId}}")
+    src.write_text(with_outputs + "Outputs:\n  id: {Type: String, Value: '{{ stopAndKeepMemory.id }}'}\n")
     convert(src, dest, "natural")
     instance = cloud.instances()[0]["InstanceId"]
     result = run_playbook(dest, cloud.env, extra_vars={"instanceId": instance}, args=("--check",))

@@ -133,17 +133,18 @@ def test_a_linear_template_is_plain_tasks_without_guards():
 
 def test_tasks_reading_a_secret_or_a_value_computed_from_one_are_no_log_and_only_those():
     call = {"Action": "ACS::ExecuteAPI", "Properties": {"Service": "ECS", "API": "DescribeRegions"}}
+
+    def regions(language):
+        return {"Service": "ECS", "API": "DescribeRegions", "Parameters": {"AcceptLanguage": language}}
+
     template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {
         "password": {"Type": "String", "NoEcho": True}, "token": {"Type": "String", "AssociationProperty": "SecretParameter"},
         "region": {"Type": "String", "Default": "cn-hangzhou"}},
         "Tasks": [
-            dict(call, Name="login", Properties={"Service": "ECS", "API": "DescribeRegions",
-                                                  "Parameters": {"AcceptLanguage": "{{ password }}"}},
+            dict(call, Name="login", Properties=regions("{{ password }}"),
                  Outputs={"session": {"Type": "String", "ValueSelector": ".RequestId"}}),
-            dict(call, Name="useSession", Properties={"Service": "ECS", "API": "DescribeRegions",
-                                                       "Parameters": {"AcceptLanguage": "x-{{ login.session }}"}}),
-            dict(call, Name="plain", Properties={"Service": "ECS", "API": "DescribeRegions",
-                                                  "Parameters": {"AcceptLanguage": "{{ region }}"}}),
+            dict(call, Name="useSession", Properties=regions("x-{{ login.session }}")),
+            dict(call, Name="plain", Properties=regions("{{ region }}")),
             dict(call, Name="byToken", When={"Fn::Equals": ["{{ token }}", "x"]})]}
     result = convert(content=template, writer="natural")
     assert result.natural
