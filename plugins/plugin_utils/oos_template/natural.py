@@ -33,7 +33,7 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.functions import function_name, is_function_key
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.parameters import variable_for
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import (
-    Code, TemplateText, expr, plain, possibly_template)
+    Code, TemplateList, TemplateMap, TemplateText, expr, plain, possibly_template)
 
 F = "alicloud.oos."
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -591,9 +591,23 @@ def try_build(template: dict, options, delegation_reason=None):
                 _check_delegated(task)
             else:
                 _check_task(task, index, tasks)
-        return build_plays(template, options, delegated)
+        plays = build_plays(template, options, delegated)
+        if _holds_tagged_collection(plays):
+            # The plays run on ansible-core 2.16 without a version check: no !unsafe mapping or list in them.
+            raise Unsupported("template data as one !unsafe mapping or list (empty on ansible-core 2.16)")
+        return plays
     except Unsupported as gap:
         return str(gap) or "a construct"
+
+
+def _holds_tagged_collection(node) -> bool:
+    if isinstance(node, (TemplateMap, TemplateList)):
+        return True
+    if isinstance(node, dict):
+        return any(_holds_tagged_collection(value) for value in node.values())
+    if isinstance(node, list):
+        return any(_holds_tagged_collection(item) for item in node)
+    return False
 
 
 # ------------------------------------------------------------------------------------------------

@@ -181,3 +181,16 @@ def test_names_the_writer_invents_never_take_a_name_the_playbook_reads():
     read = {"describe_result", "pickNext", "describe", "pick_next"} | set(play["vars"])
     assert invented and not set(invented) & (read | {"item", "groups", "oos_region_id"}), invented
     assert len(set(invented)) == len(invented)
+
+
+def test_a_natural_playbook_never_holds_one_unsafe_mapping_or_list(monkeypatch):
+    """Natural playbooks run on ansible-core 2.16 without a version check, which builds such values empty: the writer
+    declines (the interpreter's playbook checks the version) rather than write one."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import generator
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import mark
+    template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {"p": {"Type": "Json", "Default": {"a": "{{ x"}}},
+                "Tasks": [{"Name": "t", "Action": "ACS::Sleep", "Properties": {"Duration": "PT0S"}}]}
+    options = generator.Options(writer="natural")
+    assert isinstance(natural.try_build(template, options), list)
+    monkeypatch.setattr(natural, "data_tree", mark)
+    assert "one !unsafe mapping or list" in natural.try_build(template, options)
