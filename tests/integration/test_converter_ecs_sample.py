@@ -129,8 +129,11 @@ def test_sample_of_public_ecs_templates_runs_end_to_end(tmp_path, emulator_facto
     ("ACS-ECS-ScheduleToStopAndStartInstances", "StopInstance", "Running"),
     ("ACS-ECS-ScheduleToStartAndStopInstances", "StartInstance", "Stopped"),
 ])
-def test_schedule_templates_sleep_between_their_two_times_and_finish(tmp_path, emulator_factory, name, first, then):
-    """Fn::DurationBetween feeds ACS::Sleep: the instances were left half way (stopped, or running) before."""
+@pytest.mark.parametrize("writer", ["interpreter", "natural"])
+def test_schedule_templates_sleep_between_their_two_times_and_finish(tmp_path, emulator_factory, name, first, then,
+                                                                     writer):
+    """Fn::DurationBetween feeds ACS::Sleep: the instances were left half way (stopped, or running) before. The
+    natural writer pauses for the computed Duration (``oos_duration_seconds``)."""
     emulator = emulator_factory("--instances", "2", "--seed", "5", "--transition-seconds", "0.1")
     fleet = emulator.instances()
     if first == "StartInstance":
@@ -141,7 +144,9 @@ def test_schedule_templates_sleep_between_their_two_times_and_finish(tmp_path, e
     parameters = dict(times, targets={"Type": "ResourceIds", "RegionId": "cn-hangzhou",
                                       "ResourceIds": [i["InstanceId"] for i in fleet]})
     path = tmp_path / "schedule.yml"
-    path.write_text(convert(str(PUBLIC / f"{name}.yml"), parameters=parameters, name=name).playbook_yaml(name))
+    result = convert(str(PUBLIC / f"{name}.yml"), parameters=parameters, name=name, writer=writer)
+    assert result.natural == (writer == "natural")
+    path.write_text(result.playbook_yaml(name))
     run = run_playbook(path, emulator.env, timeout=600)
     assert run.rc == 0, run.output[-4000:]
     assert {i["Status"] for i in emulator.instances()} == {then}

@@ -278,8 +278,10 @@ def map_run_command(step: Step) -> Mapped:
                       ("enableParameter", "enable_parameter"), ("windowsPasswordName", "windows_password_name")):
         if key in props:
             args[name] = prop(step, key)
-    # ACS::ECS::RunCommand waits 600 s by default; the module's own default is shorter.
+    # The action's defaults where the module's differ: ACS::ECS::RunCommand waits 600 s (the module 60) and leaves
+    # enableParameter off (the module turns it on for a script holding {{ACS::...}}).
     args.setdefault("timeout", 600)
+    args.setdefault("enable_parameter", False)
     if "parameters" in props:
         args["parameters"] = prop_ref(step, "parameters", "omit")
     if "regionId" in props:
@@ -353,8 +355,9 @@ def map_run_instances(step: Step) -> Mapped:
 
 def map_delete_instance(step: Step) -> Mapped:
     call = {"name": _prefixed_name(step, "delete the instance"),
+            # Without Force, as the action: ECS refuses an instance that is not Stopped (the action checks it first).
             F + "oos_execute_api": _region(step, {"service": "ECS", "api": "DeleteInstance",
-                                                  "parameters": {"InstanceId": prop(step, "instanceId"), "Force": True}}),
+                                                  "parameters": {"InstanceId": prop(step, "instanceId")}}),
             "register": step.register}
     return Mapped([call])
 

@@ -9,12 +9,11 @@ import functools
 import hashlib
 import json
 import math
-import re
 
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets, template_secret_names
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import functions, loader, parameters, runtime
+from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import delegation, functions, loader, parameters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 
 
@@ -627,79 +626,27 @@ def oos_run_instances_request(props):
 
 
 LOOP_ITEM_REFERENCE = "{{ ACS::TaskLoopItem }}"
-_DELEGATED_TASK_KEYS = ("Name", "Action", "Description", "Outputs", "Retries", "Delay", "DelayType", "BackOff",
-                        "MaxRetryInterval")
 
 
 def oos_delegated_execution(task, context, specs=None, ram_role=""):
     """What OOS is given to run one task the playbook cannot run itself: ``{template, parameters,
-    secret_parameters, client_token}`` for ``alicloud.oos.oos_execution``.
+    secret_parameters, client_token}`` for ``alicloud.oos.oos_execution`` (see :mod:`delegation`).
 
-    The task goes as the template wrote it. Every value it reads from this execution (parameters, earlier
-    outputs, pseudo-parameters) becomes a parameter of the one-task template, so OOS takes it as data: a
-    ``{{ ACS::ExecutionId }}`` inside a value stays as written, as it would in the playbook. Parameter Store
-    references are left for OOS to resolve (nothing decrypted travels in the template), and so is
-    ``{{ ACS::TaskLoopItem }}`` when the task has its own Loop, which OOS runs with its RateControl. Values of
-    NoEcho/secret parameters (``specs``: the template's parameter definitions) are masked in the output. The
-    ClientToken names this run, the task and its values: a retry returns the same execution, a new run (or an
-    item of a loop) starts its own. ``ram_role``: the template's RamRole, which OOS also runs the task as.
+    The values are those of this execution (``context``); the values of NoEcho/secret parameters (``specs``: the
+    template's parameter definitions) are masked in the output. The ClientToken names this run, the task and its
+    values: a retry returns the same execution, a new run (or an item of a loop) starts its own. ``ram_role``: the
+    template's RamRole, which OOS also runs the task as.
     """
     task, context, specs = _plain(task), _plain(context), _plain(specs) or {}
-    own_loop = bool(task.get("Loop"))
-    secret_sources = {str(name).lower() for name in template_secret_names({"Parameters": specs})}
-    given, lifted, secret = {}, {}, []
 
-    def lift(match):
-        reference = match.group(1)
-        lowered = reference.lower()
-        if lowered.startswith(("oos:", "oos-secret:")) or (own_loop and lowered == "acs::taskloopitem"):
-            return match.group(0)
-        if lowered not in lifted:
-            try:
-                value = runtime.resolve_reference(reference, context)
-            except runtime.NotAReference:
-                return match.group(0)   # not a name of this execution (a Cloud Assistant {{ param }}): as written
-            base = re.sub(r"[^A-Za-z0-9_]", "_", reference)
-            name = base if base[:1].isalpha() else "v_" + base
-            while name in given:
-                name += "_"
-            lifted[lowered], given[name] = name, value
-            if lowered.split(".")[0] in secret_sources:
-                secret.append(name)
-        return "{{ %s }}" % lifted[lowered]
+    def resolve(reference):
+        try:
+            return runtime.resolve_reference(reference, context)
+        except runtime.NotAReference:
+            raise delegation.NotAValue(reference) from None
 
-    def walk(value):
-        if isinstance(value, str):
-            return runtime.REFERENCE.sub(lift, value) if "{{" in value else value
-        if isinstance(value, list):
-            return [walk(item) for item in value]
-        if isinstance(value, dict):
-            return {walk(key) if isinstance(key, str) else key: walk(item) for key, item in value.items()}
-        return value
-
-    body = {k: task[k] for k in _DELEGATED_TASK_KEYS if k in task}
-    body["Properties"] = walk(task.get("Properties") or {})
-    if own_loop:
-        loop = dict(task["Loop"])
-        body["Loop"] = dict(walk({k: v for k, v in loop.items() if k != "Outputs"}),
-                            **({"Outputs": loop["Outputs"]} if "Outputs" in loop else {}))
-        outputs = {}
-        for name, spec in (loop.get("Outputs") or {}).items():
-            kind = "Number" if str((spec or {}).get("AggregateType", "")).lower() == "fn::sum" else "List"
-            outputs[name] = {"Type": kind, "Value": "{{ %s.%s }}" % (task["Name"], name)}
-        description = f"{task['Name']}: loop delegated by alicloud.oos"
-    else:
-        # One task (a product action OOS runs for us): its Outputs come back as the execution's.
-        outputs = {name: {"Type": (spec or {}).get("Type", "String"), "Value": "{{ %s.%s }}" % (task["Name"], name)}
-                   for name, spec in (task.get("Outputs") or {}).items()}
-        description = f"{task['Name']}: delegated by alicloud.oos"
-    ram_role = walk(_plain(ram_role)) if ram_role else ""
-    template = {"FormatVersion": "OOS-2019-06-01", "Description": description,
-                "Parameters": {name: dict({"Type": _parameter_type(value)}, **({"NoEcho": True} if name in secret else {}))
-                               for name, value in given.items()},
-                "Tasks": [body], "Outputs": outputs}
-    if ram_role:   # the role OOS runs the whole template as (its value travels as a parameter too)
-        template["RamRole"] = ram_role
+    template, given, secret = delegation.one_task_template(task, resolve, _parameter_type, delegation.secret_sources(specs),
+                                                           _plain(ram_role) or "")
     values = {name: "" if value is None else value for name, value in given.items()}
     try:
         run = runtime.lookup_ci(context.get("pseudo") or {}, "acs::executionid")

@@ -599,18 +599,6 @@ def _play(name: str, hosts: str, tasks: list, extra: dict | None = None) -> dict
     return play
 
 
-def version_check() -> dict:
-    """Fail closed before ansible-core 2.19, for the natural writer only: older versions re-type its string
-    values that look like other types (docs/converter.md). The interpreter's playbooks run on 2.16 too."""
-    return {"name": "Check the ansible-core version",
-            "ansible.builtin.assert": {
-                "that": [Code("ansible_version.full is version('2.19', '>=')")],
-                "fail_msg": "This playbook converted from an OOS template needs ansible-core 2.19 or later: earlier "
-                            "versions re-type its string values (a known defect, see docs/converter.md "
-                            "of alicloud.oos). Nothing was run.",
-                "quiet": True}}
-
-
 def start_tasks(template: dict, first: str, store_refs: dict, pseudo_used: list) -> list:
     values = []
     for name in template.get("Parameters") or {}:
@@ -741,13 +729,13 @@ def build(template: dict, options: Options) -> Conversion:
     title = display_name(options.name or description, 80)
     notes = [f"Trigger {t['Name']}: {t['Action']}" for t in template["Tasks"]
              if str(t.get("Action", "")).lower() in actions.TRIGGERS]
-    # Plain Ansible where the natural writer covers the whole template; tasks OOS runs for the playbook
-    # (delegated) and runs that carry secrets stay with the interpreter, which hands the one over and hides the other.
+    # Plain Ansible where the natural writer covers the whole template (it hands the same tasks to OOS, and hides
+    # secret values as the interpreter does).
     secrets = has_secrets(template, store_refs)
-    written = natural.try_build(template, options) \
-        if options.writer == "natural" and not converter.delegated and not secrets else None
+    written = natural.try_build(template, options, converter.delegation_reason) if options.writer == "natural" else None
     if isinstance(written, list):
-        return Conversion(plays=written, template=template, edges=converter.mermaid_edges, notes=notes, natural=True)
+        return Conversion(plays=written, template=template, edges=converter.mermaid_edges, notes=notes,
+                          delegated=converter.delegated, natural=True)
     plays = []
     if converter.inventory_bound and options.hosts and any(
             str(t.get("Action", "")).lower() == "acs::selecttargets" for t in template["Tasks"]):

@@ -19,19 +19,21 @@ run-time interpreter of :mod:`generator` (``Unsupported`` names the construct) u
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 
 from ansible.vars.reserved import get_reserved_names
 
 from ansible_collections.alicloud.oos.plugins.module_utils.products import is_read_only, unresolvable_service
 from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import rate_control_from_loop
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, checks, flow, loader, parameters, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, checks, delegation, flow, loader, parameters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import _reads_as_str
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.functions import function_name, is_function_key
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.parameters import variable_for
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import (
-    Code, TemplateText, expr, mark, plain, possibly_template)
+    Code, TemplateList, TemplateMap, TemplateText, expr, plain, possibly_template)
 
 F = "alicloud.oos."
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -83,6 +85,7 @@ class Scope:
     def __init__(self, template: dict):
         self.parameters = {}
         self.aliases: dict = {}      # OOS parameter name -> the Ansible variable the playbook reads
+        self._names = {str(name).lower(): str(name) for name in template.get("Parameters") or {}}
         for name, spec in (template.get("Parameters") or {}).items():
             kind = (spec or {}).get("Type", "String") if isinstance(spec, dict) else "String"
             self.parameters[str(name).lower()] = (None, kind)
@@ -103,8 +106,15 @@ class Scope:
         self.pseudo_used: set = set()
         self.loop_item: str | None = None   # the loop variable while a looped task is written
         self.texts: list = []               # template text the Jinja reads from oos_template_texts
-        for variable, _kind in self.parameters.values():
-            self.facts.add(variable.lower())
+        self.delegated: frozenset = frozenset()   # lower-cased names of the tasks OOS runs (oos_execution)
+        self.delegated_templates: dict = {}       # task name -> the one-task template OOS runs for it
+        # The variables holding NoEcho/secret parameter values (under both names): tasks reading them are no_log.
+        self.secrets = {variable_for(self._names[name]) for name in delegation.secret_sources(template.get("Parameters"))}
+        self.secrets |= {self.parameters[name][0] for name in delegation.secret_sources(template.get("Parameters"))}
+        self.template = template
+        for name, (variable, _kind) in self.parameters.items():
+            # Both names a parameter is read under (-e targetImageName, target_image_name): no fact may take them.
+            self.facts.update((variable.lower(), variable_for(self._names.get(name, name)).lower()))
 
     def quote(self, text) -> str:
         """Template text as a value in converter Jinja: a string literal when it is plain printable text, else
@@ -120,19 +130,20 @@ class Scope:
         return any(text in (variable, f"({variable} | from_yaml if {variable} is string else {variable})")
                    for variable, _kind in self.parameters.values())
 
-    def add_fact(self, name: str) -> str:
-        if name.lower() in self.facts or name.startswith(("oos_", "ansible_")):
-            raise Unsupported(f"the variable {name} collides with another name")
-        self.facts.add(name.lower())
-        return name
+    def invent(self, name: str) -> str:
+        """A variable the writer introduces (a task's facts, a register, a branch fact), named after ``name``:
+        never one the playbook already reads (a parameter under either name, another fact, a register), nor a
+        variable Ansible or the writer itself owns (``item``, ``oos_*``, ``ansible_*``, keywords)."""
+        base = name if not name.lower().startswith(("oos_", "ansible_")) else "task_" + name
+        candidate, number = base, 1
+        while candidate.lower() in self.facts or candidate.lower() in parameters._MAGIC or candidate in _RESERVED:
+            number += 1
+            candidate = f"{base}_{number}"
+        self.facts.add(candidate.lower())
+        return candidate
 
     def add_task(self, task: dict) -> str:
-        fact = fact_name(task["Name"])
-        if fact.lower() in self.facts or fact.startswith(("oos_", "ansible_")) or fact.lower() in parameters._MAGIC:
-            fact = "oos_task_" + fact
-        if fact.lower() in self.facts:
-            raise Unsupported(f"task {task['Name']}: its outputs' variable collides with another name")
-        self.facts.add(fact.lower())
+        fact = self.invent(fact_name(task["Name"]))
         outputs = {}
         for name, spec in (task.get("Outputs") or {}).items():
             outputs[str(name).lower()] = (str(name), (spec or {}).get("Type", "String") if isinstance(spec, dict) else "String")
@@ -216,10 +227,14 @@ def string_template(text: str, scope: Scope) -> Code:
     """A template string with references as a Jinja template string ("{{ a }}-{{ b }}")."""
     whole = runtime.WHOLE_REFERENCE.match(text.strip()) if text.strip().startswith("{{") else None
     if whole:
-        expression, _kind = scope.reference(whole.group(1))
-        return expr(_bare(expression))
+        return whole_string(*scope.reference(whole.group(1)))
+    pieces = _pieces(text, scope)
+    first, last = pieces[0], pieces[-1]
+    if (first[0] or first[1].startswith(("{", "[", "T", "F"))) and (last[0] or last[1].endswith(("}", "]", "e"))):
+        # Text that could read as a list, a mapping or True/False: ansible-core before 2.19 would re-type it.
+        return whole_string(string_expression(text, scope)[0], "String")
     out = []
-    for is_reference, piece in _pieces(text, scope):
+    for is_reference, piece in pieces:
         if is_reference:
             out.append("{{ " + _as_text(*piece) + " }}")
         elif _VERBATIM.match(piece):
@@ -227,6 +242,12 @@ def string_template(text: str, scope: Scope) -> Code:
         else:
             out.append("{{ " + scope.quote(piece) + " }}")
     return Code("".join(out))
+
+
+def whole_string(expression: str, kind: str | None) -> Code:
+    """A module argument or variable that is one expression. A String keeps ``| string``: ansible-core before 2.19
+    re-types a result that looks like a list, a mapping or True/False, except the output of ``string``."""
+    return expr(_bare(expression) + (" | string" if kind == "String" else ""))
 
 
 def string_expression(text: str, scope: Scope) -> tuple:
@@ -295,12 +316,15 @@ def function(key: str, argument, scope: Scope) -> tuple:
         return f"{listed} | join({scope.quote(delimiter)})", "String"
     if name == "select":
         index, collection = _arguments("Select", argument, 2)
-        if not isinstance(index, (int, str)) or isinstance(index, bool) or (isinstance(index, str) and has_code(index)):
-            raise Unsupported("Fn::Select with a computed index")
         collection_text, kind = expression(collection, scope)
-        if kind not in ("List", "Json"):
-            raise Unsupported("Fn::Select over a value that is not a List or Json")
-        return f"{collection_text}[{index if isinstance(index, int) else scope.quote(index)}]", None
+        if not isinstance(index, bool) and isinstance(index, int) and kind == "List":
+            return f"{collection_text}[{index}]", None
+        if isinstance(index, str) and not has_code(index) and kind == "List" and re.fullmatch(r"-?[0-9]+", index.strip()):
+            return f"{collection_text}[{int(index)}]", None         # a quoted index: OOS reads it as a number
+        if isinstance(index, str) and not has_code(index) and kind == "Json":
+            return f"{collection_text}[{scope.quote(index)}]", None
+        # A computed index, or a collection only the run tells apart (a list, a map, JSON text): as OOS selects.
+        return f"[{_bare(expression(index, scope)[0])}, {collection_text}] | {F}fn_select", None
     if name == "if":
         condition_value, when_true, when_false = _arguments("If", argument, 3)
         yes, yes_kind = expression(when_true, scope)
@@ -310,12 +334,53 @@ def function(key: str, argument, scope: Scope) -> tuple:
         return condition({key: argument}, scope), "Boolean"
     if name == "jq":
         mode, program, data = _arguments("Jq", argument, 3)
-        if not isinstance(mode, str) or mode.lower() not in ("first", "all") or not isinstance(program, str):
-            raise Unsupported("Fn::Jq with a computed mode or program")
         data_text, _kind = expression(data, scope)
-        program_text, _kind = string_expression(program, scope)
-        selected = f"{data_text} | {F}jq({program_text})"
-        return (f"({selected} | first)" if mode.lower() == "first" else f"({selected})"), None
+        if isinstance(mode, str) and mode.lower() in ("first", "all") and isinstance(program, str):
+            selected = f"{data_text} | {F}jq({string_expression(program, scope)[0]})"
+            return (f"({selected} | first)" if mode.lower() == "first" else f"({selected})"), None
+        # A computed mode or program: the collection's Fn::Jq, which reads them at run time.
+        return f"([{_bare(expression(mode, scope)[0])}, {_bare(expression(program, scope)[0])}, {data_text}] | {F}fn_jq)", None
+    if name == "base64encode":
+        text, kind = expression(argument, scope)
+        # OOS encodes the UTF-8 text of a string; other values (true, 1) as it writes them in a string.
+        return (f"({text} | b64encode)" if kind == "String" else f"({text} | {F}fn_base64encode)"), "String"
+    if name == "base64decode":
+        # OOS ignores white space, accepts missing padding and refuses other characters (b64decode does not).
+        return f"({expression(argument, scope)[0]} | {F}fn_base64decode)", "String"
+    if name == "split":
+        delimiter, text = _arguments("Split", argument, 2)
+        text_expression, kind = expression(text, scope)
+        if isinstance(delimiter, str) and delimiter and not has_code(delimiter) and kind == "String":
+            return f"({text_expression} | split({scope.quote(delimiter)}))", "List"
+        return f"([{_bare(expression(delimiter, scope)[0])}, {text_expression}] | {F}fn_split)", "List"
+    if name == "replace":
+        mapping, text = _arguments("Replace", argument, 2)
+        text_expression, kind = expression(text, scope)
+        if isinstance(mapping, dict) and mapping and kind == "String" and not any(
+                has_code(old) or is_function_key(old) for old in mapping):
+            replaced = text_expression
+            for old, new in mapping.items():
+                new_text, new_kind = expression(new, scope)
+                if new_kind != "String":
+                    break
+                replaced += f" | replace({scope.quote(old)}, {new_text})"
+            else:
+                return f"({replaced})", "String"
+        return f"([{_bare(expression(mapping, scope)[0])}, {text_expression}] | {F}fn_replace)", "String"
+    if name == "mergemap":
+        if isinstance(argument, list) and len(argument) > 1 and all(
+                isinstance(item, dict) and not (len(item) == 1 and is_function_key(next(iter(item)))) for item in argument):
+            first, *others = [expression(item, scope)[0] for item in argument]
+            return f"({first} | combine({', '.join(others)}))", "Json"
+        return f"({expression(argument, scope)[0]} | {F}fn_mergemap)", "Json"
+    if name in ("mergemaptolist", "mergelist", "convertmaptolist", "listjoin", "first", "last", "min", "max",
+                "sum", "intersection", "union", "difference", "containssubstring", "calculatebatch", "rangeselect",
+                "formatutctime", "addhour", "durationbetween", "sub", "mapjoin", "eval"):
+        # No core filter means the same: the collection's implementation of the OOS function.
+        kinds = {"containssubstring": "Boolean", "min": "Number", "max": "Number", "sum": "Number", "eval": "Number",
+                 "calculatebatch": "Number", "first": None, "last": None, "formatutctime": "String", "addhour": "String",
+                 "durationbetween": "String", "sub": "String", "mapjoin": "String"}
+        return f"({expression(argument, scope)[0]} | {F}fn_{name})", kinds.get(name, "List")
     raise Unsupported(f"the function {key}")
 
 
@@ -386,14 +451,26 @@ def _plain(data) -> bool:
 
 
 def inert(data):
-    """Template data as plain YAML where it is plain words, else tagged data (one !unsafe value)."""
+    """Template data as plain YAML where it is plain words, else tagged data (!unsafe strings)."""
     if _plain(data):
         return plain(data)
-    if isinstance(data, str) and not _reads_as_str(data):
-        # 'true', '1', '' ... on their own: an !unsafe scalar would be retyped by ansible-core 2.19, a quoted one
-        # would be trusted text; a literal in converter Jinja is neither (and holds no template text).
-        return expr(f"'{data}'")   # YAML-typed words ('true', '1', '2024-01-01'): no quote or backslash in them
-    return mark(data)
+    return data_tree(data)
+
+
+def data_tree(data):
+    """Template data as plain YAML mappings and lists whose strings are each tagged ``!unsafe`` (plain words as
+    they are; the dumper quotes those YAML would retype). Never one ``!unsafe`` mapping or list: ansible-core
+    before 2.19 builds those empty (docs/converter.md)."""
+    if isinstance(data, dict):
+        return {(str(k) if _plain(k) else TemplateText(k)) if isinstance(k, str) else k: data_tree(v)
+                for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [data_tree(item) for item in data]
+    if isinstance(data, str):
+        # Words YAML would read as another type ('true', '1', '', '2024-01-01') are written quoted, without !unsafe
+        # (ansible-core 2.19 would retype an !unsafe scalar): no Jinja can hide in them.
+        return str(data) if _plain(data) else TemplateText(data)
+    return plain(data)
 
 
 def value(data, scope: Scope):
@@ -403,7 +480,7 @@ def value(data, scope: Scope):
     if isinstance(data, str):
         return string_template(data, scope)
     if isinstance(data, dict) and len(data) == 1 and is_function_key(next(iter(data))):
-        return expr(expression(data, scope)[0])
+        return whole_string(*expression(data, scope))
     if isinstance(data, list):
         return [value(item, scope) for item in data]
     if isinstance(data, dict):
@@ -481,17 +558,56 @@ def _check_task(task: dict, index: int, tasks: list):
             raise Unsupported(f"a computed {name}")
 
 
-def try_build(template: dict, options):
-    """The plays when this module writes the whole template, else (as text) the first construct it does not."""
+def delegated_tasks(template: dict, options, delegation_reason=None) -> frozenset:
+    """Lower-cased names of the tasks OOS runs for the playbook (``generator.Converter.delegation_reason``: the
+    interpreter hands the same tasks over)."""
+    if delegation_reason is None:
+        from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import Converter
+        delegation_reason = Converter(template, options).delegation_reason
+    return frozenset(str(task["Name"]).lower() for task in template["Tasks"]
+                     if delegation_reason(str(task.get("Action", "")).lower(), task))
+
+
+def _check_delegated(task: dict):
+    """A task OOS runs: any action, with its own Loop (OOS runs the loop with its RateControl)."""
+    extra = set(task) - TASK_KEYS - {"Loop"}
+    if extra:
+        raise Unsupported(f"task keys {', '.join(sorted(extra))}")
+    for name in ("Retries", "Delay", "DelayType", "BackOff", "MaxRetryInterval"):
+        if name in task and has_code(task[name]):
+            raise Unsupported(f"a computed {name}")
+
+
+def try_build(template: dict, options, delegation_reason=None):
+    """The plays when this module writes the whole template, else (as text) the first construct it does not.
+    ``delegation_reason(action key, task)``: the interpreter's (a new one when not given)."""
     if options.hosts or options.select_targets == "inventory":
         return "inventory-bound targets"
     try:
         tasks = template["Tasks"]
+        delegated = delegated_tasks(template, options, delegation_reason)
         for index, task in enumerate(tasks):
-            _check_task(task, index, tasks)
-        return build_plays(template, options)
+            if str(task["Name"]).lower() in delegated:
+                _check_delegated(task)
+            else:
+                _check_task(task, index, tasks)
+        plays = build_plays(template, options, delegated)
+        if _holds_tagged_collection(plays):
+            # The plays run on ansible-core 2.16 without a version check: no !unsafe mapping or list in them.
+            raise Unsupported("template data as one !unsafe mapping or list (empty on ansible-core 2.16)")
+        return plays
     except Unsupported as gap:
         return str(gap) or "a construct"
+
+
+def _holds_tagged_collection(node) -> bool:
+    if isinstance(node, (TemplateMap, TemplateList)):
+        return True
+    if isinstance(node, dict):
+        return any(_holds_tagged_collection(value) for value in node.values())
+    if isinstance(node, list):
+        return any(_holds_tagged_collection(item) for item in node)
+    return False
 
 
 # ------------------------------------------------------------------------------------------------
@@ -543,6 +659,11 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
     """(the module task without name/when, the Jinja expression of the document its Outputs select from)."""
     key = task["Action"].lower()
     props = task.get("Properties") or {}
+    if task["Name"].lower() in scope.delegated:
+        # --check starts nothing, so no outputs: none of each, as a mutating API call gives under --check.
+        names = (task["Loop"].get("Outputs") if isinstance(task.get("Loop"), dict) else task.get("Outputs")) or {}
+        empty = "{" + ", ".join(f"{scope.quote(name)}: none" for name in names) + "}"
+        return delegated_call(task, scope), f"{register}.outputs | default({empty})"
     if key == "acs::executeapi":
         return {F + "oos_execute_api": _api_args(props, scope)}, f"{register}.response"
     if key in ("acs::waitfor", "acs::checkfor"):
@@ -551,8 +672,12 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
         return {F + "oos_execute_api": args}, f"{register}.response"
     if key == "acs::sleep":
         duration = props.get("Duration")
-        if has_code(duration):
-            raise Unsupported("a computed Sleep Duration")
+        if has_code(duration) or (duration in (None, "") and props.get("EndDate") not in (None, "")):
+            # A Duration computed by the run (Fn::DurationBetween, a parameter), or an EndDate: counted when the
+            # task starts, as the interpreter counts it.
+            seconds = (f"{_bare(expression(duration, scope)[0])} | {F}oos_duration_seconds" if has_code(duration)
+                       else f"{expression({'EndDate': props['EndDate']}, scope)[0]} | {F}oos_sleep_seconds")
+            return {"ansible.builtin.pause": {"seconds": expr(seconds)}}, "{}"
         try:
             seconds = runtime.iso8601_seconds(duration)
         except runtime.OosRuntimeError as error:
@@ -617,8 +742,10 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
                                 ("parameters", "parameters")):
             if prop_name in props:
                 args[name] = value(props[prop_name], scope)
-        # ACS::ECS::RunCommand waits 600 s by default; the module's own default is shorter.
+        # The action's defaults where the module's differ: ACS::ECS::RunCommand waits 600 s (the module 60) and
+        # leaves enableParameter off (the module turns it on for a script holding {{ACS::...}}).
         args.setdefault("timeout", 600)
+        args.setdefault("enable_parameter", False)
         return {F + "oos_run_command": args}, f"({register} | {F}oos_command_documents)[0]"
     if key == "acs::ecs::createimage":
         args["image_name"] = value(props.get("imageName"), scope)
@@ -630,11 +757,45 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
             args["tags"] = expr(f"{tags_text} | {F}oos_tags_dict")
         return {F + "oos_create_image": args}, f"{{'imageId': {register}.image_id}}"
     if key == "acs::ecs::deleteinstance":
-        call = {"service": "ECS", "api": "DeleteInstance",
-                "parameters": {"InstanceId": args.pop("instance_id", None), "Force": True}}
+        # Without Force, as the action: ECS refuses an instance that is not Stopped (the action checks it first).
+        call = {"service": "ECS", "api": "DeleteInstance", "parameters": {"InstanceId": args.pop("instance_id", None)}}
         call.update(args)
         return {F + "oos_execute_api": call}, "{}"
     raise Unsupported(f"the action {task['Action']}")
+
+
+def delegated_call(task: dict, scope: Scope) -> dict:
+    """One ``oos_execution`` of the one-task template OOS runs for ``task`` (:mod:`delegation`): the template
+    written out, the values it reads from this run passed as its parameters."""
+    def resolve(reference):
+        lowered = reference.lower()
+        if "::" not in reference and "." not in reference and lowered not in scope.parameters:
+            if lowered in scope.tasks:
+                return scope.tasks[lowered][0], "Json"     # {{ task }}: all its outputs
+            raise delegation.NotAValue(reference)         # a Cloud Assistant {{ param }}: as written
+        return scope.reference(reference)
+
+    template, values, secret = delegation.one_task_template(
+        task, resolve, lambda value: value[1] or "String", delegation.secret_sources(scope.template.get("Parameters")),
+        scope.template.get("RamRole") or "")
+    scope.pseudo_used.add("acs::executionid")
+    digest = hashlib.sha256(json.dumps(template, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:8]
+    if possibly_template(json.dumps(template)):
+        # Its {{ references }} read as Jinja to ansible-lint in a task (never in play variables): the template
+        # waits in the play variable oos_delegated_templates, next to the other template text.
+        scope.delegated_templates[task["Name"]] = template
+        content = expr(f"oos_delegated_templates{_key(task['Name'], scope)}")
+    else:
+        content = data_tree(template)
+    call = {"template_content": content,
+            "parameters": {name: whole_string(*value) for name, value in values.items()},
+            # This run, this task and what OOS is given: a retry returns the same execution, a new run starts its own.
+            "client_token": expr(f"'alicloud-oos-delegated-' ~ (oos_execution_id ~ "
+                                 f"{scope.quote('-' + task['Name'] + '-' + digest)}) | hash('sha1')"),
+            "wait": True, "cancel_on_interrupt": True}
+    if secret:
+        call["secret_parameters"] = secret
+    return {F + "oos_execution": call}
 
 
 def loop_tasks(task: dict, scope: Scope, step: dict, register: str, title: str) -> list:
@@ -719,7 +880,7 @@ def parameter_vars(template: dict, options, scope: Scope) -> dict:
         baked = name in (options.parameters or {})
         if variable == given:
             if baked:
-                variables[variable] = mark(options.parameters[name])   # baked values are data, whatever they hold
+                variables[variable] = data_tree(options.parameters[name])   # baked values are data, whatever they hold
             elif "Default" in spec:
                 variables[variable] = value(spec["Default"], scope)
             continue
@@ -732,8 +893,9 @@ def parameter_vars(template: dict, options, scope: Scope) -> dict:
         else:
             fallback = None
         # A computed Default ({{ ACS::RegionId }}) also replaces an empty answer: the survey cannot show it.
-        variables[variable] = expr(given if fallback is None else
-                                   f"{given} | default({fallback}{', true' if computed else ''})")
+        variables[variable] = whole_string(given if fallback is None else
+                                           f"{given} | default({fallback}{', true' if computed else ''})",
+                                           spec.get("Type", "String"))
     return variables
 
 
@@ -772,7 +934,7 @@ def check_task(template: dict, scope: Scope) -> dict:
         },
         "vars": {
             # Type, AllowedValues, AllowedPattern, MinLength/MaxLength, MinValue/MaxValue of each parameter.
-            "oos_parameter_specs": mark(specs),
+            "oos_parameter_specs": data_tree(specs),
             "oos_parameter_problems": expr(f"{{{values}}} | {F}oos_parameter_problems(oos_parameter_specs, {{{pseudo}}})"),
         },
     }
@@ -806,7 +968,7 @@ def plan_flow(template: dict, scope: Scope) -> tuple:
                 label = flow.END if target is None else tasks[target]["Name"]
                 if label not in outcomes:
                     outcomes.append(label)
-            fact = scope.add_fact(fact_name(task["Name"]) + "_next")
+            fact = scope.invent(fact_name(task["Name"]) + "_next")
             branches[index] = flow.Branch(fact, tuple(outcomes), "choice")
             edges[index] = [(target, (index, tasks[target]["Name"])) for target in {t for _w, t in choices + [(None, default)]}
                             if target is not None]
@@ -820,7 +982,7 @@ def plan_flow(template: dict, scope: Scope) -> tuple:
             edges[index] = [(success, None)]
         else:
             failure = _target(on_error, names, following)
-            branches[index] = flow.Branch(scope.add_fact(fact_name(task["Name"]) + "_failed"), ("ok", "failed"), "error")
+            branches[index] = flow.Branch(scope.invent(fact_name(task["Name"]) + "_failed"), ("ok", "failed"), "error")
             edges[index] = [(success, (index, "ok")), (failure, (index, "failed"))]
     return edges, branches, ignored
 
@@ -848,12 +1010,15 @@ def task_units(task: dict, scope: Scope) -> list:
     title = task_title(task)
     looped_outputs = isinstance(task.get("Loop"), dict) and bool(task["Loop"].get("Outputs"))
     fact = scope.add_task(task) if (task.get("Outputs") and not task.get("Loop")) or looped_outputs else None
-    register = (fact or fact_name(task["Name"])) + "_result"
-    scope.loop_item = "item" if looped_call(task) else None
+    register = scope.invent((fact or fact_name(task["Name"])) + "_result")
+    delegated = task["Name"].lower() in scope.delegated
+    scope.loop_item = "item" if looped_call(task) and not delegated else None
     module, document = action_task(task, scope, register)
     scope.loop_item = None
     if task["Action"].lower() == "acs::timertrigger":
         title = title.split(" | ", maxsplit=1)[0] + " | trigger (run this playbook from a schedule)"
+    if delegated:
+        title += " | OOS runs it"
     step = {"name": title}
     step.update(module)
     for arguments in module.values():
@@ -865,20 +1030,54 @@ def task_units(task: dict, scope: Scope) -> list:
     if when:
         step["when"] = [Code(when)] + ([step["when"]] if "when" in step else [])
     units = [step]
-    if looped_call(task):
+    if looped_call(task) and not delegated:
         units.extend(loop_tasks(task, scope, step, register, title))
     if fact:
-        record = (loop_outputs_task(task, scope, register, fact, title) if looped_outputs
-                  else outputs_task(task, scope, document, fact, title))
+        if delegated:   # the execution's outputs are the task's (or its Loop.Outputs), typed by OOS
+            record = {"name": display_name_outputs(title), "ansible.builtin.set_fact": {fact: expr(document)}}
+        else:
+            record = (loop_outputs_task(task, scope, register, fact, title) if looped_outputs
+                      else outputs_task(task, scope, document, fact, title))
         if when:
             record["when"] = Code(when)
         units.append(record)
     return units
 
 
-def build_plays(template: dict, options) -> list:
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _jinja_names(node) -> set:
+    """The names the converter's Jinja in ``node`` reads (its own Jinja only: template data is never read)."""
+    if isinstance(node, Code):
+        return set(_NAME.findall(node))
+    if isinstance(node, dict):
+        return set().union(*(_jinja_names(k) | _jinja_names(v) for k, v in node.items()))
+    if isinstance(node, list):
+        return set().union(*(_jinja_names(item) for item in node)) if node else set()
+    return set()
+
+
+def hide_secrets(tasks: list, tainted: set) -> None:
+    """``no_log`` on every task that reads a secret value, or a value computed from one (a fact, a registered
+    result), in the order the tasks run: at -v Ansible prints what a task returns and the facts it sets."""
+    for task in tasks:
+        if "block" in task:   # an OnError task's block: the tasks inside read what they read
+            hide_secrets(task["block"], tainted)
+            hide_secrets(task.get("rescue") or [], tainted)
+            continue
+        if not _jinja_names(task) & tainted:
+            continue
+        task["no_log"] = True
+        tainted.update(str(name) for name in (task.get("ansible.builtin.set_fact") or {}))
+        if "register" in task:
+            tainted.add(task["register"])
+
+
+def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> list:
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
     scope = Scope(template)
+    scope.delegated = delegated
     play_vars = parameter_vars(template, options, scope)
     edges, branches, ignored = plan_flow(template, scope)
     reach = flow.conditions(edges, len(template["Tasks"]), branches)
@@ -981,14 +1180,23 @@ def build_plays(template: dict, options) -> list:
         reads.append({
             # Values given as data: a set_fact wins over the Defaults (play vars) and loses to -e name=value.
             "name": "Read the parameter values of -e oos_parameters_file=PATH (as data)",
-            "ansible.builtin.set_fact": {Code("{{ " + variable + " }}"): expr("item.value")},
+            # A string stays the string it is (ansible-core 2.16 re-types '[1, 2]' but the output of | string).
+            "ansible.builtin.set_fact": {Code("{{ " + variable + " }}"): expr(
+                "item.value | string if item.value is string else item.value")},
             "loop": expr(f"{actions.data_file('oos_parameters_file', inner=True, names=known)} | dict2items | list"),
             "loop_control": {"label": expr("item.key")},
             "when": Code("oos_parameters_file is defined")})
+    if scope.secrets:
+        for read in reads:
+            read["no_log"] = True       # at -v a set_fact prints the values it sets
+        hide_secrets(run["block"], set(scope.secrets))
     if scope.texts:
-        play_vars["oos_template_texts"] = mark(scope.texts)
+        play_vars["oos_template_texts"] = data_tree(scope.texts)
+    if scope.delegated_templates:
+        play_vars["oos_delegated_templates"] = data_tree(scope.delegated_templates)
     if play_vars:
         play["vars"] = play_vars
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import version_check
-    play["tasks"] = [version_check()] + reads + [check] + start + [run] + finish
+    # No version check (the interpreter's playbooks have one): this writer's data runs the same on ansible-core 2.16
+    # (no !unsafe mapping or list, which 2.16 builds empty; | string where 2.16 would re-type a String).
+    play["tasks"] = reads + [check] + start + [run] + finish
     return [play]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+from ansible_collections.alicloud.oos.plugins.module_utils.secrets import template_secret_names
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import possibly_template
 
 TYPES = ("String", "Number", "Boolean", "List", "Json")
@@ -61,6 +62,11 @@ def secret_keys(values, names: set) -> list:
     return found
 
 
+def _secret(spec: dict) -> bool:
+    """A NoEcho or secret parameter: its value is never part of a message (they are printed when a check fails)."""
+    return bool(template_secret_names({"Parameters": {"value": spec}}))
+
+
 def runtime_specs(specs) -> dict:
     """What validation needs of each parameter spec (labels, descriptions and console metadata dropped)."""
     return {name: {k: v for k, v in (spec or {}).items() if k in RUNTIME_KEYS and not (
@@ -69,6 +75,16 @@ def runtime_specs(specs) -> dict:
 
 def coerce(name: str, spec: dict, value):
     """The value converted to the parameter's Type; ValueError names the parameter and the fix."""
+    try:
+        return _coerce(name, spec, value)
+    except ValueError:
+        if _secret(spec):
+            raise ValueError(f"parameter {name}: the value (NoEcho, not shown) is not a valid "
+                             f"{spec.get('Type', 'String')}") from None
+        raise
+
+
+def _coerce(name: str, spec: dict, value):
     kind = spec.get("Type", "String")
     if kind == "String":
         if isinstance(value, (dict, list)):
@@ -114,6 +130,7 @@ def check(name: str, spec: dict, value) -> list:
     hold for each element (``AllowedValues`` lists the values one may pick), as the OOS engine reads them."""
     problems = []
     hint = f" ({spec['ConstraintDescription']})" if isinstance(spec.get("ConstraintDescription"), str) else ""
+    shown = (lambda _value: "the value (NoEcho, not shown)") if _secret(spec) else repr
     items = value if isinstance(value, list) and spec.get("Type") == "List" else [value]
     allowed = spec.get("AllowedValues")
     if isinstance(allowed, list) and allowed:
@@ -121,12 +138,12 @@ def check(name: str, spec: dict, value) -> list:
         for item in items:
             text = str(item).lower() if isinstance(item, bool) else str(item)
             if item not in allowed and text not in allowed_text:
-                problems.append(f"parameter {name}: {item!r} is not one of {', '.join(allowed_text)}{hint}")
+                problems.append(f"parameter {name}: {shown(item)} is not one of {', '.join(allowed_text)}{hint}")
     pattern = spec.get("AllowedPattern")
     if isinstance(pattern, str) and pattern:
         for item in items:
             if isinstance(item, str) and not re.fullmatch(pattern, item):
-                problems.append(f"parameter {name}: {item!r} does not match the pattern {pattern}{hint}")
+                problems.append(f"parameter {name}: {shown(item)} does not match the pattern {pattern}{hint}")
     for item in items:   # a List's constraints hold for each element, as StartExecution reads them
         if isinstance(item, str):
             if isinstance(spec.get("MinLength"), int) and len(item) < spec["MinLength"]:
@@ -135,9 +152,9 @@ def check(name: str, spec: dict, value) -> list:
                 problems.append(f"parameter {name}: length {len(item)} is above MaxLength {spec['MaxLength']}{hint}")
         if isinstance(item, (int, float)) and not isinstance(item, bool):
             if isinstance(spec.get("MinValue"), (int, float)) and item < spec["MinValue"]:
-                problems.append(f"parameter {name}: {item} is below MinValue {spec['MinValue']}{hint}")
+                problems.append(f"parameter {name}: {shown(item)} is below MinValue {spec['MinValue']}{hint}")
             if isinstance(spec.get("MaxValue"), (int, float)) and item > spec["MaxValue"]:
-                problems.append(f"parameter {name}: {item} is above MaxValue {spec['MaxValue']}{hint}")
+                problems.append(f"parameter {name}: {shown(item)} is above MaxValue {spec['MaxValue']}{hint}")
     return problems
 
 

@@ -110,6 +110,7 @@ CORE_CASES = [
          converter_change=LOOP_ITEM_IN_BATCHED_OUTPUTS),
     Case("core-failure-before-loop", "core:failure-before-loop.yml", {"instanceIds": ["@instance:0", "@instance:3"]},
          expect="Failed"),
+    Case("core-functions-and-delegation", "core:functions-and-delegation.yml", {"instanceId": "@instance:7"}),
 ]
 
 SHARED_CASES = [

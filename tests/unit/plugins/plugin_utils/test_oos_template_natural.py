@@ -18,10 +18,14 @@ def scope_with_task() -> natural.Scope:
 
 
 @pytest.mark.parametrize("text, jinja", [
-    ("{{ instanceId }}", "{{ instance_id }}"),                          # a whole reference keeps its type
-    ("{{ targetImageName }}", "{{ target_image_name }}"),
+    # A whole reference keeps its type; a String keeps `| string` (ansible-core 2.16 would re-type '{"a": 1}').
+    ("{{ instanceId }}", "{{ instance_id | string }}"),
+    ("{{ targetImageName }}", "{{ target_image_name | string }}"),
     ("{{ getInstance.instanceIds }}", "{{ get_instance.instanceIds }}"),
-    ("{{ ACS::RegionId }}", "{{ oos_region_id }}"),
+    ("{{ ACS::RegionId }}", "{{ oos_region_id | string }}"),
+    # Text that could read as a list, a mapping or True/False is one String expression, for the same reason.
+    ("[{{ instanceId }}]", "{{ ('[' ~ instance_id ~ ']') | string }}"),
+    ("{{ instanceId }}{{ count }}", "{{ (instance_id ~ count) | string }}"),
     ("image-{{ targetImageName }}-{{ ACS::ExecutionId }}", "image-{{ target_image_name }}-{{ oos_execution_id }}"),
     # Inside a longer string a List is written as JSON, a Boolean as true/false, as OOS writes them.
     ("ids={{ getInstance.instanceIds }}", "ids={{ (get_instance.instanceIds | to_json(ensure_ascii=false)) }}"),
@@ -36,10 +40,11 @@ def test_text_that_is_not_a_reference_stays_data():
     scope = scope_with_task()
     hostile = "{{ lookup('pipe', 'id') }}"
     assert isinstance(natural.value(hostile, scope), TemplateText)            # no reference: !unsafe data
-    mixed = natural.value(hostile + " {{ instanceId }} {% raw %}", scope)
+    mixed = natural.value("x" + hostile + " {{ instanceId }} {% raw %}", scope)
     # The template text around the reference is read from oos_template_texts (tagged !unsafe), never inlined.
     assert mixed == "{{ oos_template_texts[0] }}{{ instance_id }}{{ oos_template_texts[1] }}"
-    assert scope.texts == [hostile + " ", " {% raw %}"]
+    assert scope.texts == ["x" + hostile + " ", " {% raw %}"]
+    assert natural.value(hostile + "{{ instanceId }}", scope) == "{{ (oos_template_texts[2] ~ instance_id) | string }}"
     assert natural.value({"Plain": "words-only", "N": 1}, scope) == {"Plain": "words-only", "N": 1}
 
 
@@ -65,7 +70,31 @@ def test_functions_are_core_jinja():
     assert natural.expression({"Fn::If": [{"Fn::Equals": ["{{ targetImageName }}", "a"]}, 1, 2]}, scope)[0] == \
         "(1 if (target_image_name == 'a') else 2)"
     with pytest.raises(natural.Unsupported):
-        natural.expression({"Fn::MergeMap": [{"a": 1}, {"b": 2}]}, scope)
+        natural.expression({"Fn::Escape": ["{{ targetImageName }}", "powershell"]}, scope)   # no OOS reference yet
+
+
+@pytest.mark.parametrize("function, jinja", [
+    # Core filters where core means what OOS means ...
+    ({"Fn::Base64Encode": "{{ targetImageName }}"}, "(target_image_name | b64encode)"),
+    ({"Fn::Split": [",", "{{ targetImageName }}"]}, "(target_image_name | split(','))"),
+    ({"Fn::Replace": [{"a": "b", "c": "{{ instanceId }}"}, "{{ targetImageName }}"]},
+     "(target_image_name | replace('a', 'b') | replace('c', instance_id))"),
+    ({"Fn::MergeMap": [{"a": 1}, {"b": "{{ count }}"}]}, "({'a': 1} | combine({'b': count}))"),
+    ({"Fn::Select": ["1", "{{ getInstance.instanceIds }}"]}, "get_instance.instanceIds[1]"),   # a quoted index
+    # ... else the collection's implementation of the OOS function (the interpreter's, exactly).
+    ({"Fn::Base64Decode": "{{ targetImageName }}"}, "(target_image_name | alicloud.oos.fn_base64decode)"),
+    ({"Fn::Base64Encode": "{{ count }}"}, "(count | alicloud.oos.fn_base64encode)"),
+    ({"Fn::Split": ["", "{{ targetImageName }}"]}, "(['', target_image_name] | alicloud.oos.fn_split)"),
+    ({"Fn::MergeMapToList": [{"a": "{{ ids }}"}, {"b": [1, 2]}]},
+     "([{'a': ids | from_yaml if ids is string else ids}, {'b': [1, 2]}] | alicloud.oos.fn_mergemaptolist)"),
+    ({"Fn::Select": ["{{ count }}", "{{ getInstance.instanceIds }}"]},
+     "[count, get_instance.instanceIds] | alicloud.oos.fn_select"),
+    ({"Fn::Select": ["0", "{{ getInstance.first }}"]}, "['0', get_instance.first] | alicloud.oos.fn_select"),
+    ({"Fn::Jq": ["{{ targetImageName }}", ".a", "{{ getInstance.instanceIds }}"]},
+     "([target_image_name, '.a', get_instance.instanceIds] | alicloud.oos.fn_jq)"),
+])
+def test_functions_use_core_filters_where_they_mean_the_same_else_the_collection_implementation(function, jinja):
+    assert natural.expression(function, scope_with_task())[0] == jinja
 
 
 def test_flow_conditions_simplify_to_nothing_on_a_linear_template_and_read_branch_facts_otherwise():
@@ -100,3 +129,68 @@ def test_a_linear_template_is_plain_tasks_without_guards():
     assert names == ["GetInstance | Views the ECS instances", "GetInstance | outputs", "Reboot", "Evaluate the template outputs"]
     assert all("when" not in t for t in run["block"][:2])
     assert run["block"][2]["alicloud.oos.oos_instance"]["instance_ids"] == "{{ get_instance.instanceIds }}"
+
+
+def test_tasks_reading_a_secret_or_a_value_computed_from_one_are_no_log_and_only_those():
+    call = {"Action": "ACS::ExecuteAPI", "Properties": {"Service": "ECS", "API": "DescribeRegions"}}
+
+    def regions(language):
+        return {"Service": "ECS", "API": "DescribeRegions", "Parameters": {"AcceptLanguage": language}}
+
+    template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {
+        "password": {"Type": "String", "NoEcho": True}, "token": {"Type": "String", "AssociationProperty": "ALIYUN::OOS::SecretParameter::Value"},
+        "region": {"Type": "String", "Default": "cn-hangzhou"}},
+        "Tasks": [
+            dict(call, Name="login", Properties=regions("{{ password }}"),
+                 Outputs={"session": {"Type": "String", "ValueSelector": ".RequestId"}}),
+            dict(call, Name="useSession", Properties=regions("x-{{ login.session }}")),
+            dict(call, Name="plain", Properties=regions("{{ region }}")),
+            dict(call, Name="byToken", When={"Fn::Equals": ["{{ token }}", "x"]})]}
+    result = convert(content=template, writer="natural")
+    assert result.natural
+    tasks = {t["name"]: t for play in result.plays for t in play["tasks"]}
+    run = {t["name"]: t for t in tasks["Run the template tasks"]["block"]}
+    hidden = sorted(name for name, task in run.items() if task.get("no_log"))
+    assert hidden == ["ByToken", "Login", "Login | outputs", "UseSession"]
+    assert tasks["Read the parameter values of -e oos_parameters_file=PATH (as data)"]["no_log"] is True
+    assert "no_log" not in tasks["Check the template parameters"]   # its messages name NoEcho values without them
+    plain = convert(content=dict(template, Parameters={"region": template["Parameters"]["region"]},
+                                 Tasks=[template["Tasks"][2]]), writer="natural")
+    assert "no_log" not in plain.playbook_yaml()
+
+
+def test_names_the_writer_invents_never_take_a_name_the_playbook_reads():
+    """F4 and its class: a task's facts, its register and the branch facts are new names, whatever the template
+    calls its parameters and tasks (a parameter under either of its names, Ansible's own variables, oos_*)."""
+    call = {"Action": "ACS::ExecuteAPI", "Properties": {"Service": "ECS", "API": "DescribeRegions"},
+            "Outputs": {"o": {"Type": "String", "ValueSelector": ".RequestId"}}}
+    template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {
+        "describe_result": {"Type": "String", "Default": "a"}, "pickNext": {"Type": "String", "Default": "b"},
+        "describe": {"Type": "String", "Default": "c"}},
+        "Tasks": [dict(call, Name="describe", OnError="item"), dict(call, Name="item"), dict(call, Name="oos_region_id"),
+                  {"Name": "pick", "Action": "ACS::Choice", "Properties": {"DefaultTask": "ACS::END", "Choices": [
+                      {"When": {"Fn::Equals": ["{{ describe_result }}", "x"]}, "NextTask": "groups"}]}},
+                  dict(call, Name="groups")]}
+    result = convert(content=template, writer="natural")
+    assert result.natural
+    play = result.plays[0]
+    run = next(t for t in play["tasks"] if t["name"] == "Run the template tasks")["block"]
+    units = [u for t in run for u in (t.get("block") or [t])]
+    invented = [u["register"] for u in units if "register" in u]
+    invented += [name for u in units for name in (u.get("ansible.builtin.set_fact") or {})]
+    read = {"describe_result", "pickNext", "describe", "pick_next"} | set(play["vars"])
+    assert invented and not set(invented) & (read | {"item", "groups", "oos_region_id"}), invented
+    assert len(set(invented)) == len(invented)
+
+
+def test_a_natural_playbook_never_holds_one_unsafe_mapping_or_list(monkeypatch):
+    """Natural playbooks run on ansible-core 2.16 without a version check, which builds such values empty: the writer
+    declines (the interpreter's playbook checks the version) rather than write one."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import generator
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import mark
+    template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {"p": {"Type": "Json", "Default": {"a": "{{ x"}}},
+                "Tasks": [{"Name": "t", "Action": "ACS::Sleep", "Properties": {"Duration": "PT0S"}}]}
+    options = generator.Options(writer="natural")
+    assert isinstance(natural.try_build(template, options), list)
+    monkeypatch.setattr(natural, "data_tree", mark)
+    assert "one !unsafe mapping or list" in natural.try_build(template, options)

@@ -67,6 +67,44 @@ def test_every_template_string_loads_untrusted_and_unchanged_and_converter_jinja
     assert code and all(TrustedAsTemplate.is_tagged_on(s) for s in code)
 
 
+def test_natural_playbooks_hold_template_text_only_as_untrusted_data():
+    """The natural writer (issue #14) in every position it writes text: Defaults, properties (keys too), the
+    functions it writes as filters, a task OOS runs (its one-task template), NoEcho parameters, outputs. Each text
+    loads untrusted and unchanged, and no trusted string (the converter's Jinja) holds one."""
+    joined = [t for t in TEXTS if "'" not in t]
+    template = {"FormatVersion": "OOS-2019-06-01", "Description": TEXTS[4],
+                "Parameters": dict({f"p{i}": {"Type": "String", "Default": t} for i, t in enumerate(TEXTS)},
+                                   secret={"Type": "String", "NoEcho": True, "Default": TEXTS[0]}),
+                "Tasks": [{"Name": "call", "Action": "ACS::ExecuteAPI", "Description": TEXTS[5],
+                           "Properties": {"Service": "ECS", "API": "DescribeInstances",
+                                          "Parameters": dict({t: t for t in TEXTS}, **{
+                                              "ref": "{{ p0 }}" + TEXTS[1] + "{{ secret }}",
+                                              "b64": {"Fn::Base64Encode": TEXTS[2]},
+                                              "split": {"Fn::Split": [TEXTS[3], "{{ p1 }}"]},
+                                              "replace": {"Fn::Replace": [{t: t for t in joined}, "{{ p2 }}"]},
+                                              "merge": {"Fn::MergeMap": [{t: t for t in TEXTS}, {"x": "{{ p3 }}"}]},
+                                              "select": {"Fn::Select": [TEXTS[8], {t: t for t in TEXTS}]},
+                                              "computed": {"Fn::Select": ["{{ p9 }}", {t: t for t in TEXTS}]}})}},
+                          {"Name": "delegated", "Action": "ACS::ECS::CreateSnapshotX",
+                           "Properties": dict({t: t for t in TEXTS}, ref="{{ p4 }}" + TEXTS[0] + "{{ secret }}"),
+                           "Outputs": {"o": {"Type": "String", "ValueSelector": TEXTS[7]}}}],
+                "Outputs": dict({t: {"Type": "String", "Value": t} for t in TEXTS},
+                                out={"Type": "String", "Value": "{{ delegated.o }}"})}
+    result = convert(content=template, writer="natural")
+    assert result.natural and result.delegated
+    plays = _load_as_ansible(result.playbook_yaml())
+    loaded = list(_strings(plays))
+    for text in TEXTS:
+        copies = [s for s in loaded if s == text]
+        assert copies, f"{text[:40]!r} was changed on its way into the playbook"
+        if possibly_template(text):   # words without Jinja ('yes', '<<') may be plain YAML: Ansible has nothing to do
+            assert not any(TrustedAsTemplate.is_tagged_on(s) for s in copies), text[:40]
+    # No text that Ansible could evaluate inside the converter's Jinja (or any other trusted string).
+    trusted = [s for s in loaded if TrustedAsTemplate.is_tagged_on(s)]
+    assert trusted and not [(t, s) for t in TEXTS for s in trusted if possibly_template(t) and t in s]
+    assert not [s for s in trusted if possibly_template(s) and not s.startswith("{{ ")]
+
+
 def test_the_dumper_refuses_unmarked_text_ansible_would_evaluate():
     for text in ("{{ x }}", "#jinja2:variable_start_string:'[['\n[[ x ]]", "{% if x %}{% endif %}", "{# x #}"):
         with pytest.raises(ConversionError, match="internal error: the converter wrote unmarked text"):
@@ -248,3 +286,18 @@ def test_loop_iterations_of_items_that_never_ran_are_none():
                 "h1": {"oos_loop_execution": "exec-1"},
                 "h2": {"oos_loop_execution": "exec-0", "oos_iteration": {"outputs": {}}}}
     assert filters.oos_loop_iterations(["h0", "h1", "h2"], hostvars, "exec-1") == [{"error": "boom"}, None]
+
+
+def test_parameter_check_messages_never_hold_a_noecho_value():
+    specs = parameters.runtime_specs({
+        "password": {"Type": "String", "NoEcho": True, "AllowedPattern": "[a-z]+", "Label": "x"},
+        "pin": {"Type": "Number", "NoEcho": "true", "MaxValue": 10},
+        "name": {"Type": "String", "AllowedValues": ["a"]}})
+    found = parameters.problems(specs, {"password": "Hunter2!", "pin": "12345x", "name": "Hunter2!"})
+    assert found == ["parameter password: the value (NoEcho, not shown) does not match the pattern [a-z]+",
+                     "parameter pin: the value (NoEcho, not shown) is not a valid Number",
+                     "parameter name: 'Hunter2!' is not one of a"]
+    assert parameters.problems(specs, {"password": "abc", "pin": 99, "name": "a"}) == [
+        "parameter pin: the value (NoEcho, not shown) is above MaxValue 10"]
+    _resolved, problems = parameters.validate(specs, {"password": "Hunter2!", "pin": 1, "name": "a"}, lambda v, _r: v)
+    assert problems == ["parameter password: the value (NoEcho, not shown) does not match the pattern [a-z]+"]

@@ -1,0 +1,95 @@
+"""A task OOS runs for the playbook: the one-task template it is given, and the values that template takes.
+
+Both writers hand such tasks (product actions without a mapping, computed template names, ...) to OOS through
+``alicloud.oos.oos_execution``. The task goes as the template wrote it; every value it reads from this execution
+(parameters, earlier outputs, pseudo-parameters) becomes a parameter of the one-task template, so OOS takes it as
+data: a ``{{ ACS::ExecutionId }}`` inside a value stays as written, as it would in the playbook. Parameter Store
+references are left for OOS to resolve (nothing decrypted travels in the template), and so is
+``{{ ACS::TaskLoopItem }}`` when the task has its own Loop, which OOS runs with its RateControl. The values of
+NoEcho/secret parameters are declared NoEcho and named secret.
+
+The interpreter builds the template at run time (filter ``oos_delegated_execution``, the values being the values);
+the natural writer at conversion time (the values being the Jinja expressions of the playbook).
+"""
+from __future__ import annotations
+
+import re
+
+from ansible_collections.alicloud.oos.plugins.module_utils.secrets import template_secret_names
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime import REFERENCE
+
+# What OOS needs to run the task (its Description stays in the playbook).
+_TASK_KEYS = ("Name", "Action", "Outputs", "Retries", "Delay", "DelayType", "BackOff", "MaxRetryInterval")
+
+
+class NotAValue(Exception):
+    """``{{ name }}`` names nothing of this execution (a Cloud Assistant ``{{ param }}``): it stays as written."""
+
+
+def secret_sources(specs: dict) -> set:
+    """Lower-cased names of the NoEcho or secret parameters of a template's parameter definitions."""
+    return {str(name).lower() for name in template_secret_names({"Parameters": specs or {}})}
+
+
+def one_task_template(task: dict, resolve, type_of, secrets: set, ram_role="") -> tuple:
+    """``(template, values, secret names)`` of the execution OOS runs for ``task``.
+
+    ``resolve(reference)`` gives the value of ``{{ reference }}`` (``NotAValue`` when it names nothing);
+    ``type_of(value)`` the OOS Type of the parameter that carries it; ``secrets`` the lower-cased names of
+    secret parameters; ``ram_role`` the template's RamRole, which OOS also runs the task as.
+    """
+    own_loop = bool(task.get("Loop"))
+    values, lifted, secret = {}, {}, []
+
+    def lift(match):
+        reference = match.group(1)
+        lowered = reference.lower()
+        if lowered.startswith(("oos:", "oos-secret:")) or (own_loop and lowered == "acs::taskloopitem"):
+            return match.group(0)
+        if lowered not in lifted:
+            try:
+                value = resolve(reference)
+            except NotAValue:
+                return match.group(0)
+            base = re.sub(r"[^A-Za-z0-9_]", "_", reference)
+            name = base if base[:1].isalpha() else "v_" + base
+            while name in values:
+                name += "_"
+            lifted[lowered], values[name] = name, value
+            if lowered.split(".")[0] in secrets:
+                secret.append(name)
+        return "{{ %s }}" % lifted[lowered]
+
+    def walk(value):
+        if isinstance(value, str):
+            return REFERENCE.sub(lift, value) if "{{" in value else value
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        if isinstance(value, dict):
+            return {walk(key) if isinstance(key, str) else key: walk(item) for key, item in value.items()}
+        return value
+
+    body = {k: task[k] for k in _TASK_KEYS if k in task}
+    body["Properties"] = walk(task.get("Properties") or {})
+    if own_loop:
+        loop = dict(task["Loop"])
+        body["Loop"] = dict(walk({k: v for k, v in loop.items() if k != "Outputs"}),
+                            **({"Outputs": loop["Outputs"]} if "Outputs" in loop else {}))
+        outputs = {}
+        for name, spec in (loop.get("Outputs") or {}).items():
+            kind = "Number" if str((spec or {}).get("AggregateType", "")).lower() == "fn::sum" else "List"
+            outputs[name] = {"Type": kind, "Value": "{{ %s.%s }}" % (task["Name"], name)}
+        description = f"{task['Name']}: loop delegated by alicloud.oos"
+    else:
+        # One task (a product action OOS runs for us): its Outputs come back as the execution's.
+        outputs = {name: {"Type": (spec or {}).get("Type", "String"), "Value": "{{ %s.%s }}" % (task["Name"], name)}
+                   for name, spec in (task.get("Outputs") or {}).items()}
+        description = f"{task['Name']}: delegated by alicloud.oos"
+    ram_role = walk(ram_role) if ram_role else ""
+    template = {"FormatVersion": "OOS-2019-06-01", "Description": description,
+                "Parameters": {name: dict({"Type": type_of(value)}, **({"NoEcho": True} if name in secret else {}))
+                               for name, value in values.items()},
+                "Tasks": [body], "Outputs": outputs}
+    if ram_role:   # the role OOS runs the whole template as (its value travels as a parameter too)
+        template["RamRole"] = ram_role
+    return template, values, secret
