@@ -44,6 +44,8 @@ class Case:
     # A converter change this case needs, as (what to change, a regex of the symptom seen until then): the case is
     # xfail(strict) until the converter changes, and only that symptom counts as the expected failure.
     converter_change: tuple[str, str] | None = None
+    # The converter's writer: natural cases must be written by the natural writer (the test fails if it declines).
+    writer: str = "interpreter"
 
     @property
     def core(self) -> bool:
@@ -110,6 +112,23 @@ CORE_CASES = [
          converter_change=LOOP_ITEM_IN_BATCHED_OUTPUTS),
     Case("core-failure-before-loop", "core:failure-before-loop.yml", {"instanceIds": ["@instance:0", "@instance:3"]},
          expect="Failed"),
+    # Loops of API calls in the natural writer: loop + break_when (MaxErrors 0 as written), or the role
+    # alicloud.oos.oos_loop_item (MaxErrors from a parameter), with items that do not exist.
+    Case("natural-loops", "core:loop-api-calls.yml", {"instanceIds": ["@instance:0", "@instance:1", "@instance:2"],
+                                                      "markIds": ["@instance:0", "@instance:1"]}, writer="natural"),
+    Case("natural-loops-within-max-errors", "core:loop-api-calls.yml", {
+        "instanceIds": ["@instance:0", "i-doesnotexist01", "@instance:1"], "markIds": ["@instance:2"],
+        "rateControl": {"Mode": "Concurrency", "Concurrency": 1, "MaxErrors": 1}}, writer="natural"),
+    Case("natural-loops-beyond-max-errors", "core:loop-api-calls.yml", {
+        "instanceIds": ["@instance:0", "i-doesnotexist01", "i-doesnotexist02", "@instance:1", "@instance:2"],
+        "markIds": ["@instance:2"], "rateControl": {"Mode": "Concurrency", "Concurrency": 1, "MaxErrors": 1}},
+        expect="Failed", writer="natural"),
+    Case("natural-loops-first-failure-stops", "core:loop-api-calls.yml", {
+        "instanceIds": ["@instance:0"], "markIds": ["@instance:1", "i-doesnotexist01", "@instance:2"]},
+        expect="Failed", writer="natural"),
+    Case("natural-loops-concurrent-failure", "core:loop-api-calls.yml", {
+        "instanceIds": ["@instance:0", "i-doesnotexist01", "@instance:1", "@instance:2"], "markIds": ["@instance:2"],
+        "rateControl": {"Mode": "Concurrency", "Concurrency": 3, "MaxErrors": 0}}, expect="Failed", writer="natural"),
 ]
 
 SHARED_CASES = [

@@ -111,9 +111,11 @@ def run_converted(emu, case, parameters: dict, workdir: Path) -> dict:
     """Convert in process (what the lookup returns), then run the playbook as a user would."""
     try:
         actions = str(case.action_templates) if case.action_templates else None
-        result = convert(content=case.content(), action_templates_path=actions)
+        result = convert(content=case.content(), action_templates_path=actions, writer=case.writer)
     except ConversionError as error:
         return {"status": "Rejected", "outputs": {}, "msg": str(error)}
+    # A natural case the natural writer declines would compare the interpreter instead.
+    assert result.natural == (case.writer == "natural"), f"{case.name}: written by the {case.writer} writer?"
     playbook = workdir / "generated.yml"
     playbook.write_text(result.playbook_yaml(case.name))
     audit = workdir / "audit"
