@@ -799,7 +799,7 @@ def task_units(task: dict, scope: Scope) -> list:
         step["when"] = [Code(when)] + ([step["when"]] if "when" in step else [])
     units = [step]
     if natural_loops.looped_call(task):
-        units.extend(natural_loops.loop_tasks(task, scope, step, register, title))
+        natural_loops.loop_tasks(task, scope, step, register)
     if fact:
         record = (natural_loops.outputs_task(task, scope, register, fact, title) if looped_outputs
                   else outputs_task(task, scope, document, fact, title))

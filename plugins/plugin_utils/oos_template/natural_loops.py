@@ -1,18 +1,17 @@
 """OOS ``Loop`` in the natural writer (issue #14): each looped task as an Ansible engineer would write it.
 
-OOS runs a Loop's items with at most ``Concurrency`` at a time and launches no further item once more items
-failed than ``MaxErrors`` allows; the task fails then, and its ``{{ task.X }}`` are the ``Loop.Outputs``: the
+OOS runs a Loop's items at most ``Concurrency`` at a time and launches no further item once more items failed
+than ``MaxErrors`` allows; the task fails then. Its ``{{ task.X }}`` are the ``Loop.Outputs``: the
 ``AggregateField`` output of every item that succeeded, in the order of the items (``Fn::ListJoin``) or summed
-(``Fn::Sum``). Running the items one after the other is one of the orders OOS may run them in, so every form
-below runs them in order:
+(``Fn::Sum``). The forms below run the items one after the other: they never launch an item OOS would not have
+launched, whatever the timing (OOS may still run the items in flight when the limit is crossed; docs/fidelity.md).
 
-* an ECS action over instance ids (Stop/Start/Reboot, RunCommand) is one call of the module that batches them
-  itself with the ``rate_control`` (:func:`batched`);
-* any other looped call is a ``loop:`` (:func:`loop_tasks`). Where MaxErrors is 0 as written, the loop stops at
-  the first failed item (``loop_control.break_when``) and fails the task. Where it may allow failures, a call
-  that changes nothing runs every item and one check after the loop counts the failures (what the items not
-  launched would have read changes nothing); a call that changes something runs each item through the role
-  ``alicloud.oos.oos_loop_item``, which launches no item once MaxErrors is exceeded, as OOS does.
+* An ECS action over instance ids (Stop/Start/Reboot, RunCommand) is one call of the module that batches them
+  itself with the ``rate_control`` (:func:`batched`).
+* Any other looped call is a ``loop:`` (:func:`loop_tasks`). Where MaxErrors is 0 as written, the loop stops at
+  the first failed item (``loop_control.break_when``) and the task fails. Where it may allow failures (a
+  RateControl parameter), each item runs through the role ``alicloud.oos.oos_loop_item``, which launches no item
+  once MaxErrors is exceeded and fails the loop on its last item when they are.
 """
 from __future__ import annotations
 
@@ -125,8 +124,8 @@ def _rate_control(loop: dict, scope) -> str:
     return natural.expression(flat, scope)[0]
 
 
-def loop_tasks(task: dict, scope, step: dict, register: str, title: str) -> list:
-    """Make ``step`` loop over the items; return the tasks after it (the MaxErrors check where failures are allowed)."""
+def loop_tasks(task: dict, scope, step: dict, register: str):
+    """Make ``step`` (the call of one item) loop over the items: as it is, or through the role."""
     loop = task["Loop"]
     items = natural.expression(loop["Items"], scope)[0]
     step["loop"] = expr(items)
@@ -135,26 +134,17 @@ def loop_tasks(task: dict, scope, step: dict, register: str, title: str) -> list
     if form == "stop":
         # MaxErrors 0: OOS launches nothing after the first failed item, and the task fails.
         step["loop_control"] = {"break_when": [Code(f"{register} is failed")]}
-        return []
-    # MaxErrors may allow failures: each item through the role, which launches none once they are exceeded.
-    rate = _rate_control(loop, scope)
+        return
+    # MaxErrors may allow failures: each item through the role, which launches none once they are exceeded and
+    # fails the loop on its last item.
     looped = {"name": step["name"], "ansible.builtin.include_role": {"name": ROLE},
               "vars": {"oos_loop_item_call": step[F + "oos_execute_api"], "oos_loop_item_register": register,
-                       "oos_loop_item_max_errors": expr(f"{rate} | {F}max_errors_allowed({items})")},
-              "loop": step["loop"], "loop_control": {"index_var": "oos_loop_item_index"}}
+                       "oos_loop_item_rate_control": expr(_rate_control(loop, scope))},
+              "loop": step["loop"], "loop_control": {"extended": True}}
     if "when" in step:
         looped["when"] = step["when"]
     step.clear()
     step.update(looped)
-    failed = f"({register}.results | default([])) | select('failed') | length"   # no items: no results
-    checked = {"name": f"{title.split(' | ')[0]} | at most MaxErrors items failed",
-               "ansible.builtin.assert": {
-                   "that": [Code(f"{failed} <= ({rate} | {F}max_errors_allowed({items}))")],
-                   "fail_msg": expr(f"({failed}) ~ ' of the items failed, more than MaxErrors allows'"),
-                   "quiet": True}}
-    if "when" in step:
-        checked["when"] = step["when"]
-    return [checked]
 
 
 def outputs_task(task: dict, scope, register: str, fact: str, title: str) -> dict:
@@ -162,7 +152,9 @@ def outputs_task(task: dict, scope, register: str, fact: str, title: str) -> dic
     if batched(task):
         documents = f"({register} | {F}oos_command_documents | rejectattr('__error__', 'defined'))"
     else:
-        documents = f"({register}.results | default([]) | select('succeeded') | map(attribute='response'))"
+        # The role sets no results where there are no items.
+        results = f"{register}.results" + (" | default([])" if _form(task) == "role" else "")
+        documents = f"({results} | select('succeeded') | map(attribute='response'))"
     entries = []
     for name, spec in (task["Loop"].get("Outputs") or {}).items():
         output, summed = _aggregated_output(task, spec)
