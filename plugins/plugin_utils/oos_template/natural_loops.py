@@ -127,8 +127,7 @@ def _rate_control(loop: dict, scope) -> str:
 def loop_tasks(task: dict, scope, step: dict, register: str):
     """Make ``step`` (the call of one item) loop over the items: as it is, or through the role."""
     loop = task["Loop"]
-    items = natural.expression(loop["Items"], scope)[0]
-    step["loop"] = expr(items)
+    step["loop"] = expr(natural._bare(natural.expression(loop["Items"], scope)[0]))
     step["register"] = register
     form = _form(task)
     if form == "stop":
@@ -139,7 +138,7 @@ def loop_tasks(task: dict, scope, step: dict, register: str):
     # fails the loop on its last item.
     looped = {"name": step["name"], "ansible.builtin.include_role": {"name": ROLE},
               "vars": {"oos_loop_item_call": step[F + "oos_execute_api"], "oos_loop_item_register": register,
-                       "oos_loop_item_rate_control": expr(_rate_control(loop, scope))},
+                       "oos_loop_item_rate_control": expr(natural._bare(_rate_control(loop, scope)))},
               "loop": step["loop"], "loop_control": {"extended": True}}
     if "when" in step:
         looped["when"] = step["when"]

@@ -1,0 +1,101 @@
+"""Loops in the natural writer (issue #14): which form each Loop takes, and what it declines (no Ansible run;
+tests/integration/test_converter_natural_loops.py and the differential test run them)."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural, natural_loops
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
+
+DELETE = {"Service": "ECS", "API": "DeleteSnapshot", "Parameters": {"SnapshotId": "{{ ACS::TaskLoopItem }}"}}
+
+
+def template(loop: dict, action: str = "ACS::ExecuteAPI", properties: dict | None = None, **task) -> dict:
+    return {"FormatVersion": "OOS-2019-06-01",
+            "Parameters": {"ids": {"Type": "List"}, "rateControl": {"Type": "Json", "Default": {"MaxErrors": 1}}},
+            "Tasks": [{"Name": "deleteEach", "Action": action, "Properties": properties or DELETE, "Loop": loop, **task}]}
+
+
+def written_tasks(body: dict) -> list:
+    result = convert(content=body, writer="natural")
+    assert result.natural, natural.try_build(body, _options())
+    run = next(t for t in result.plays[-1]["tasks"] if t["name"] == "Run the template tasks")
+    return run["block"][:-1]   # the last one evaluates the template outputs
+
+
+def _options():
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import Options
+    return Options(hosts=None, parameters={}, action_templates_path=None, template_paths=[], select_targets="auto",
+                   instance_id_var="instance_id", name=None, writer="natural", template_name=None)
+
+
+@pytest.mark.parametrize("loop", [
+    {"Items": "{{ ids }}"},                                                             # OOS defaults: MaxErrors 0
+    {"Items": "{{ ids }}", "RateControl": {"Mode": "Concurrency", "Concurrency": 5, "MaxErrors": 0}},
+    {"Items": "{{ ids }}", "Concurrency": 3, "MaxErrors": "0%"},                        # the legacy flat form
+])
+def test_max_errors_zero_as_written_is_a_loop_that_stops_at_the_first_failure(loop):
+    (step,) = written_tasks(template(loop))
+    assert step["alicloud.oos.oos_execute_api"]["parameters"] == {"SnapshotId": "{{ item }}"}
+    assert step["loop"] == "{{ ids | from_yaml if ids is string else ids }}"
+    assert step["register"] == "delete_each_result"
+    assert step["loop_control"] == {"break_when": ["delete_each_result is failed"]}
+
+
+@pytest.mark.parametrize("loop, rate", [
+    ({"Items": "{{ ids }}", "RateControl": "{{ rateControl }}"},
+     "{{ rate_control | from_yaml if rate_control is string else rate_control }}"),
+    ({"Items": "{{ ids }}", "MaxErrors": "10%", "Concurrency": 2}, "{{ {'MaxErrors': '10%', 'Concurrency': 2} }}"),
+])
+def test_max_errors_that_may_allow_failures_runs_each_item_through_the_role(loop, rate):
+    (step,) = written_tasks(template(loop))
+    assert step["ansible.builtin.include_role"] == {"name": "alicloud.oos.oos_loop_item"}
+    assert step["vars"]["oos_loop_item_call"] == {"service": "ECS", "api": "DeleteSnapshot",
+                                                  "parameters": {"SnapshotId": "{{ item }}"}}
+    assert step["vars"]["oos_loop_item_register"] == "delete_each_result"
+    assert step["vars"]["oos_loop_item_rate_control"] == rate
+    assert step["loop_control"] == {"extended": True}
+    assert "register" not in step and "alicloud.oos.oos_execute_api" not in step
+
+
+def test_loop_outputs_aggregate_the_items_that_succeeded_in_item_order_or_sum_them():
+    outputs = {"Outputs": {"size": {"Type": "Number", "ValueSelector": ".Size"},
+                           "name": {"Type": "String", "ValueSelector": ".Name"}}}
+    loop = {"Items": "{{ ids }}", "RateControl": "{{ rateControl }}",
+            "Outputs": {"names": {"AggregateType": "Fn::ListJoin", "AggregateField": "name"},
+                        "total": {"AggregateType": "Fn::Sum", "AggregateField": "SIZE"}}}   # fields: any case
+    step, record = written_tasks(template(loop, **outputs))
+    documents = "(delete_each_result.results | default([]) | select('succeeded') | map(attribute='response'))"
+    assert record == {"name": "DeleteEach | outputs", "ansible.builtin.set_fact": {"delete_each": (
+        f"{{{{ {{'names': {documents} | map('alicloud.oos.jq', '.Name', 'String') | list, "
+        f"'total': {documents} | map('alicloud.oos.jq', '.Size', 'Number') | sum}} }}}}")}}
+
+
+@pytest.mark.parametrize("body, reason", [
+    (template({"Items": "{{ ids }}", "Outputs": {"all": {"AggregateType": "Fn::ListJoin", "AggregateField": "item"}}},
+              Outputs={"item": {"Type": "String", "ValueSelector": '"{{ ACS::TaskLoopItem }}"'}}),
+     "a Loop.Outputs field without a plain ValueSelector"),
+    (template({"Items": "{{ ids }}", "Outputs": {"all": {"AggregateType": "Fn::Max", "AggregateField": "x"}}}),
+     "the Loop.Outputs AggregateType Fn::Max"),
+    (template({"Items": "{{ ids }}", "RateControl": {"Mode": "Batch", "Batch": [1], "BatchPauseOption": "EveryBatchPause"}}),
+     "a Loop that pauses between batches"),
+    (template({"Items": "{{ ids }}", "BatchPauseOption": "FirstBatchPause"}), "Loop keys BatchPauseOption"),
+    (template({"Items": "{{ ids }}", "RateControl": {"MaxErrors": "many"}}), "a Loop whose rate control OOS refuses"),
+    (template({"Items": "{{ ids }}"}, "ACS::SelectTargets", {"ResourceType": "ALIYUN::ECS::Instance"}),
+     "a Loop over ACS::SelectTargets"),
+    (template({"Items": "{{ ids }}", "RateControl": "{{ rateControl }}"}, "ACS::ECS::RunCommand",
+              {"instanceId": {"Fn::Select": [0, "{{ ids }}"]}, "commandContent": "echo"}),
+     "a Loop over ACS::ECS::RunCommand whose MaxErrors may allow failures"),
+])
+def test_loops_it_cannot_write_as_oos_runs_them_keep_the_interpreter(body, reason):
+    assert str(natural.try_build(body, _options())).startswith(reason)
+    assert not convert(content=body, writer="natural").natural
+
+
+def test_an_ecs_action_over_instance_ids_stays_one_batched_call():
+    body = template({"Items": "{{ ids }}", "RateControl": "{{ rateControl }}"}, "ACS::ECS::StopInstance",
+                    {"instanceId": "{{ ACS::TaskLoopItem }}"})
+    assert natural_loops.batched(body["Tasks"][0]) and not natural_loops.looped_call(body["Tasks"][0])
+    (step,) = written_tasks(body)
+    assert step["alicloud.oos.oos_instance"]["instance_ids"] == "{{ (ids | from_yaml if ids is string else ids) }}"
+    assert "loop" not in step
