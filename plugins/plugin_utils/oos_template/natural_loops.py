@@ -94,6 +94,8 @@ def check(task: dict) -> bool:
     outputs = loop.get("Outputs") or {}
     if not isinstance(outputs, dict):
         raise natural.Unsupported("Loop.Outputs that is not a mapping")
+    if outputs and key not in API_ACTIONS:
+        raise natural.Unsupported(f"Loop.Outputs of a looped {task.get('Action')}")   # documents of API calls only
     for spec in outputs.values():
         _aggregated_output(task, spec)
     _form(task)
@@ -110,10 +112,14 @@ def _aggregated_output(task: dict, spec) -> tuple:
     name = next((k for k in task.get("Outputs") or {} if str(k).lower() == field), None)
     output = (task.get("Outputs") or {}).get(name) if name is not None else None
     selector = output.get("ValueSelector") if isinstance(output, dict) else None
-    if not isinstance(selector, str) or natural.has_code(selector):
-        # Per item: a selector that reads the item (or any reference) is another program for every item.
+    if not isinstance(selector, str) or (natural.has_code(selector) and (batched(task) or not _reads_only_the_item(selector))):
+        # Per item, as OOS does: the item is substituted into the program, the other references are not known.
         raise natural.Unsupported("a Loop.Outputs field without a plain ValueSelector")
     return output, kind == "fn::sum"
+
+
+def _reads_only_the_item(selector: str) -> bool:
+    return all(m.group(1).strip().lower() == "acs::taskloopitem" for m in runtime.REFERENCE.finditer(selector))
 
 
 def _rate_control(loop: dict, scope) -> str:
@@ -153,12 +159,16 @@ def outputs_task(task: dict, scope, register: str, fact: str, title: str) -> dic
     else:
         # The role sets no results where there are no items.
         results = f"{register}.results" + (" | default([])" if _form(task) == "role" else "")
-        documents = f"({results} | select('succeeded') | map(attribute='response'))"
+        succeeded = f"({results} | select('succeeded'))"
+        documents = f"({succeeded} | map(attribute='response'))"
     entries = []
     for name, spec in (task["Loop"].get("Outputs") or {}).items():
         output, summed = _aggregated_output(task, spec)
-        values = (f"{documents} | map('{F}jq', {scope.quote(output['ValueSelector'])}, "
-                  f"{scope.quote(output.get('Type', 'String'))})")
+        selector, kind = scope.quote(output["ValueSelector"]), scope.quote(output.get("Type", "String"))
+        if natural.has_code(output["ValueSelector"]):   # the selector reads the item: one program per item
+            values = f"{succeeded} | {F}jq_items({selector}, {kind})"
+        else:
+            values = f"{documents} | map('{F}jq', {selector}, {kind})"
         entries.append(f"{scope.quote(name)}: {values} | {'sum' if summed else 'list'}")
     return {"name": natural.display_name_outputs(title),
             "ansible.builtin.set_fact": {fact: expr("{" + ", ".join(entries) + "}")}}

@@ -143,6 +143,9 @@ SHARED_CASES = [
     Case("bulky-stop-classic", "ACS-ECS-BulkyStopClassicInstances.yml", {"targets": DB}),
     Case("bulky-run-command", "ACS-ECS-BulkyRunCommand.yml", {"targets": DEV_DB, "commandContent": "echo hello"}),
     Case("bulky-describe-disks", "ACS-ECS-BulkyDescribeDisks.yml", {"targets": WEB}),
+    # A loop whose per-item ValueSelector reads {{ ACS::TaskLoopItem }}, in the natural writer.
+    Case("natural-bulky-describe-disks", "ACS-ECS-BulkyDescribeDisks.yml", {"targets": WEB, "rateControl": RATE},
+         writer="natural"),
     Case("tag-by-kernel", "ACS-ECS-BulkyTagInstanceByLinuxKernelVersion.yml", {"targets": DEV_DB}),
     Case("tag-by-command", "ACS-ECS-BulkyTagInstanceByRunCommandResult.yml", {
         "targets": DEV_DB, "tagKey": "probe", "commandContent": "echo ok"}),

@@ -65,7 +65,7 @@ def test_loop_outputs_aggregate_the_items_that_succeeded_in_item_order_or_sum_th
             "Outputs": {"names": {"AggregateType": "Fn::ListJoin", "AggregateField": "name"},
                         "total": {"AggregateType": "Fn::Sum", "AggregateField": "SIZE"}}}   # fields: any case
     step, record = written_tasks(template(loop, **outputs))
-    documents = "(delete_each_result.results | default([]) | select('succeeded') | map(attribute='response'))"
+    documents = "((delete_each_result.results | default([]) | select('succeeded')) | map(attribute='response'))"
     assert record == {"name": "DeleteEach | outputs", "ansible.builtin.set_fact": {"delete_each": (
         f"{{{{ {{'names': {documents} | map('alicloud.oos.jq', '.Name', 'String') | list, "
         f"'total': {documents} | map('alicloud.oos.jq', '.Size', 'Number') | sum}} }}}}")}}
@@ -73,8 +73,12 @@ def test_loop_outputs_aggregate_the_items_that_succeeded_in_item_order_or_sum_th
 
 @pytest.mark.parametrize("body, reason", [
     (template({"Items": "{{ ids }}", "Outputs": {"all": {"AggregateType": "Fn::ListJoin", "AggregateField": "item"}}},
-              Outputs={"item": {"Type": "String", "ValueSelector": '"{{ ACS::TaskLoopItem }}"'}}),
+              Outputs={"item": {"Type": "String", "ValueSelector": '"{{ ACS::TaskLoopItem }}-{{ ids }}"'}}),
      "a Loop.Outputs field without a plain ValueSelector"),
+    (template({"Items": "{{ ids }}", "Outputs": {"all": {"AggregateType": "Fn::ListJoin", "AggregateField": "id"}}},
+              "ACS::ECS::StopInstance", {"instanceId": "{{ ACS::TaskLoopItem }}", "forceStop": True},
+              Outputs={"id": {"Type": "String", "ValueSelector": '"{{ ACS::TaskLoopItem }}"'}}),
+     "Loop.Outputs of a looped ACS::ECS::StopInstance"),
     (template({"Items": "{{ ids }}", "Outputs": {"all": {"AggregateType": "Fn::Max", "AggregateField": "x"}}}),
      "the Loop.Outputs AggregateType Fn::Max"),
     (template({"Items": "{{ ids }}", "RateControl": {"Mode": "Batch", "Batch": [1], "BatchPauseOption": "EveryBatchPause"}}),
@@ -92,6 +96,18 @@ def test_loops_it_cannot_write_as_oos_runs_them_keep_the_interpreter(body, reaso
     assert not convert(content=body, writer="natural").natural
 
 
+def test_a_selector_that_reads_the_item_is_one_program_per_item():
+    selector = '.Disks.Disk[] | {"InstanceId": "{{ACS::TaskLoopItem}}", "DiskId": .DiskId}'
+    loop = {"Items": "{{ ids }}", "Outputs": {"disks": {"AggregateType": "Fn::ListJoin", "AggregateField": "disk"}}}
+    _step, record = written_tasks(template(loop, Outputs={"disk": {"Type": "Json", "ValueSelector": selector}}))
+    assert record["ansible.builtin.set_fact"]["delete_each"] == (
+        "{{ {'disks': (delete_each_result.results | select('succeeded')) | alicloud.oos.jq_items(oos_template_texts[0], "
+        "'Json') | list} }}")
+    play = convert(content=template(loop, Outputs={"disk": {"Type": "Json", "ValueSelector": selector}}),
+                   writer="natural").plays[-1]
+    assert play["vars"]["oos_template_texts"] == [selector]   # the selector stays data, its item filled at run time
+
+
 def test_an_ecs_action_over_instance_ids_stays_one_batched_call():
     body = template({"Items": "{{ ids }}", "RateControl": "{{ rateControl }}"}, "ACS::ECS::StopInstance",
                     {"instanceId": "{{ ACS::TaskLoopItem }}"})
@@ -99,3 +115,13 @@ def test_an_ecs_action_over_instance_ids_stays_one_batched_call():
     (step,) = written_tasks(body)
     assert step["alicloud.oos.oos_instance"]["instance_ids"] == "{{ (ids | from_yaml if ids is string else ids) }}"
     assert "loop" not in step
+
+
+def test_jq_items_fills_each_item_in_as_oos_writes_it_into_text():
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import jq_items
+    results = [{"item": "i-1", "response": {"Size": 20}}, {"item": None, "response": {"Size": 1}}]
+    assert jq_items(results, '{"item": "{{ACS::TaskLoopItem}}", "size": .Size}', "Json") == [
+        {"item": "i-1", "size": 20}, {"item": "", "size": 1}]
+    # A mapping item is written as JSON: here a jq object, as OOS substitutes it before jq runs.
+    mapped = [{"item": {"id": "i-2"}, "response": {"Size": 40}}]
+    assert jq_items(mapped, '{{ ACS::TaskLoopItem }} + {"size": .Size}', "Json") == [{"id": "i-2", "size": 40}]
