@@ -744,7 +744,8 @@ def oos_json_value(value):
 
 
 RUNTIME = {f.__name__: f for f in (
-    jq, jq_items, jq_first, oos_output, oos_parameter_problems, oos_fn, oos_render, oos_condition, oos_start, oos_data, oos_child_start, oos_task_done, oos_task_failed,
+    jq, jq_first, oos_output, oos_parameter_problems, oos_fn, oos_render, oos_condition, oos_start, oos_data, oos_child_start, oos_task_done, oos_task_failed,
+    jq_items,
     oos_skip, oos_choose, oos_approval_done, oos_approvers, oos_approval_tally, oos_pause_decision, oos_pause_done, oos_trigger_note,
     oos_loop_iterations, oos_with_item, oos_loop_rate_control, oos_loop_start,
     oos_iteration_outputs, oos_loop_done, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,

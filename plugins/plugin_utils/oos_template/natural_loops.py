@@ -172,4 +172,3 @@ def outputs_task(task: dict, scope, register: str, fact: str, title: str) -> dic
         entries.append(f"{scope.quote(name)}: {values} | {'sum' if summed else 'list'}")
     return {"name": natural.display_name_outputs(title),
             "ansible.builtin.set_fact": {fact: expr("{" + ", ".join(entries) + "}")}}
-
