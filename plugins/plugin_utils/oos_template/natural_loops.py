@@ -31,6 +31,9 @@ LOOPED_ACTIONS = API_ACTIONS + ("acs::ecs::deleteinstance", "acs::ecs::stopinsta
 LOOP_KEYS = set(LOOP_ONLY_KEYS) | (set(RATE_CONTROL_KEYS) - {"BatchPauseOption"})
 AGGREGATES = ("fn::listjoin", "fn::sum")
 ROLE = "alicloud.oos.oos_loop_item"
+# The oos_execute_api arguments the role passes on (roles/oos_loop_item/tasks/main.yml).
+ROLE_ARGUMENTS = {"service", "api", "region", "version", "parameters", "method", "uri", "body", "headers", "auto_paging",
+                  "wait_for", "check_for"}
 
 
 def batched(task: dict) -> bool:
@@ -142,6 +145,9 @@ def loop_tasks(task: dict, scope, step: dict, register: str):
         return
     # MaxErrors may allow failures: each item through the role, which launches none once they are exceeded and
     # fails the loop on its last item.
+    unknown = set(step[F + "oos_execute_api"]) - ROLE_ARGUMENTS
+    if unknown:
+        raise natural.Unsupported(f"a looped call with {', '.join(sorted(unknown))}, which {ROLE} does not pass on")
     looped = {"name": step["name"], "ansible.builtin.include_role": {"name": ROLE},
               "vars": {"oos_loop_item_call": step[F + "oos_execute_api"], "oos_loop_item_register": register,
                        "oos_loop_item_rate_control": expr(natural._bare(_rate_control(loop, scope)))},

@@ -2,6 +2,9 @@
 tests/integration/test_converter_natural_loops.py and the differential test run them)."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural, natural_loops
@@ -125,3 +128,16 @@ def test_jq_items_fills_each_item_in_as_oos_writes_it_into_text():
     # A mapping item is written as JSON: here a jq object, as OOS substitutes it before jq runs.
     mapped = [{"item": {"id": "i-2"}, "response": {"Size": 40}}]
     assert jq_items(mapped, '{{ ACS::TaskLoopItem }} + {"size": .Size}', "Json") == [{"id": "i-2", "size": 40}]
+
+
+def test_the_role_gets_every_argument_of_the_call_the_region_included():
+    body = template({"Items": "{{ ids }}", "RateControl": "{{ rateControl }}"}, "ACS::ECS::DeleteInstance",
+                    {"instanceId": "{{ ACS::TaskLoopItem }}", "regionId": "cn-beijing"})
+    (step,) = written_tasks(body)
+    assert step["vars"]["oos_loop_item_call"] == {"service": "ECS", "api": "DeleteInstance", "region": "cn-beijing",
+                                                  "parameters": {"InstanceId": "{{ item }}", "Force": True}}
+    assert set(step["vars"]["oos_loop_item_call"]) <= natural_loops.ROLE_ARGUMENTS
+    collection = Path(natural_loops.__file__).parents[3]
+    role_tasks = (collection / "roles" / "oos_loop_item" / "tasks" / "main.yml").read_text(encoding="utf-8")
+    passed = set(re.findall(r"oos_loop_item_call\.(\w+)", role_tasks))
+    assert passed == natural_loops.ROLE_ARGUMENTS   # what the writer may give is what the role passes on
