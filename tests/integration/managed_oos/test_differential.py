@@ -1,5 +1,6 @@
 """Differential test (issue #9): each template runs (a) as an OOS execution in the emulator's reference engine and
-(b) as the playbook the converter (``alicloud.oos`` oos_template) generates, on the same fresh fleet. The final
+(b) as the playbook the converter (``alicloud.oos`` oos_template) generates, on the same fresh fleet (with the
+case's writer: the interpreter, or the natural writer for ``natural-*`` cases). The final
 status, the template outputs and the final instance and image state must match, except for the differences listed
 in docs/fidelity.md ("Known differences" table, by case name). A listed case that agrees fails, so the table cannot
 go stale. Core cases (the project's own templates) run in any clone; shared cases need ``../shared``.
