@@ -3,7 +3,7 @@
 Whether the loops behave as OOS does (items launched, MaxErrors, Loop.Outputs) is the differential test's
 ``natural-loops*`` cases; here: template text in a loop stays data (hostile Items, per-item parameters,
 ValueSelectors, through ``loop:`` and through the role ``alicloud.oos.oos_loop_item``), ``--check`` changes
-nothing, and a loop over no items succeeds with empty outputs.
+nothing, a loop over no items succeeds with empty outputs, and no item is launched after a failure.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def hostile_template(texts: list) -> dict:
         "Parameters": {"texts": {"Type": "List", "Default": texts},
                        "rateControl": {"Type": "Json", "Default": RATE}},
         "Tasks": [
-            # MaxErrors 0 as written: loop + break_when over a literal list of texts.
+            # MaxErrors 0 as written: a loop that skips the items after a failure, over a literal list of texts.
             dict(looped("literalItems", {"literal_item": "{{ ACS::TaskLoopItem }}",
                                          **{f"literal_text_{i}": t for i, t in enumerate(texts)}},
                         RATE, Items=texts, Outputs={"seen": seen}), Outputs=outputs),
@@ -82,7 +82,7 @@ def test_loop_text_is_data_through_loop_and_through_the_role(tmp_path, cloud):
     texts = [s.at(marker_dir) for s in hostile.STRINGS]
     playbook = written(hostile_template(texts), tmp_path)
     text = playbook.read_text()
-    assert "include_role" in text and "break_when" in text   # both forms are in the playbook
+    assert "include_role" in text and "literal_items_result is not failed" in text   # both forms are in it
     syntax = subprocess.run([str(BIN / "ansible-playbook"), "--syntax-check", str(playbook)], cwd=REPO_ROOT,
                             env=cloud.env, capture_output=True, text=True, timeout=300, check=False)
     assert syntax.returncode == 0, (syntax.stdout + syntax.stderr)[-3000:]
@@ -139,3 +139,16 @@ def test_check_mode_tags_nothing_and_a_loop_over_no_items_succeeds(tmp_path, clo
     assert shown_outputs(tagged.stdout)["outputs"] == {"answers": [True]}
     assert {k: v for k, v in cloud.instances()[0]["Tags"].items() if k in ("looped", "marked")} == {
         "looped": "yes", "marked": "yes"}
+
+
+def test_items_run_one_after_the_other_and_none_is_launched_after_a_failure_whatever_the_concurrency(tmp_path, cloud):
+    """OOS with Concurrency 3 may still run the items in flight when one fails; the playbook never launches an
+    item after the failure: it runs no item OOS would not have launched (docs/converter.md)."""
+    playbook = written(tag_template(), tmp_path)
+    instance = cloud.instances()[0]["InstanceId"]
+    run = run_playbook(playbook, cloud.env, extra_vars={
+        "instanceIds": [instance, "i-doesnotexist01", instance],
+        "rateControl": {"Mode": "Concurrency", "Concurrency": 3, "MaxErrors": 0}})
+    assert run.rc != 0 and "1 of 3 items failed, more than MaxErrors (0) allows" in run.output, run.output[-3000:]
+    tagged = [r for r in cloud.control("requests") if r["action"] == "TagResources"]
+    assert [r["params"]["ResourceId.1"] for r in tagged] == [instance, "i-doesnotexist01"]

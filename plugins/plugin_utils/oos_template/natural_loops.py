@@ -8,8 +8,9 @@ launched, whatever the timing (OOS may still run the items in flight when the li
 
 * An ECS action over instance ids (Stop/Start/Reboot, RunCommand) is one call of the module that batches them
   itself with the ``rate_control`` (:func:`batched`).
-* Any other looped call is a ``loop:`` (:func:`loop_tasks`). Where MaxErrors is 0 as written, the loop stops at
-  the first failed item (``loop_control.break_when``) and the task fails. Where it may allow failures (a
+* Any other looped call is a ``loop:`` (:func:`loop_tasks`). Where MaxErrors is 0 as written, the items after
+  the first failed one are skipped (each item's ``when:`` reads the previous item's registered result) and the
+  task fails. Where it may allow failures (a
   RateControl parameter), each item runs through the role ``alicloud.oos.oos_loop_item``, which launches no item
   once MaxErrors is exceeded and fails the loop on its last item when they are.
 """
@@ -140,8 +141,11 @@ def loop_tasks(task: dict, scope, step: dict, register: str):
     step["register"] = register
     form = _form(task)
     if form == "stop":
-        # MaxErrors 0: OOS launches nothing after the first failed item, and the task fails.
-        step["loop_control"] = {"break_when": [Code(f"{register} is failed")]}
+        # MaxErrors 0: OOS launches nothing after the first failed item, and the task fails. Within a loop the
+        # register holds the previous item's result (ansible-core 2.16 too, which has no loop_control.break_when).
+        after_failure = Code(f"{register} is not defined or {register} is not failed and {register} is not skipped")
+        step["when"] = (step["when"] if isinstance(step.get("when"), list) else [step["when"]] if "when" in step
+                        else []) + [after_failure]
         return
     # MaxErrors may allow failures: each item through the role, which launches none once they are exceeded and
     # fails the loop on its last item.

@@ -44,8 +44,6 @@ class Case:
     # A converter change this case needs, as (what to change, a regex of the symptom seen until then): the case is
     # xfail(strict) until the converter changes, and only that symptom counts as the expected failure.
     converter_change: tuple[str, str] | None = None
-    # The converter's writer: natural cases must be written by the natural writer (the test fails if it declines).
-    writer: str = "interpreter"
 
     @property
     def core(self) -> bool:
@@ -108,27 +106,23 @@ CORE_CASES = [
          expect="Failed"),
     Case("core-snapshot-and-tag", "core:snapshot-and-tag.yml", {"instanceId": "@instance:5"}),
     Case("core-describe-stop-start-json", "core:describe-stop-start.json", {"instanceId": "@instance:6"}),
+    # Loops of API calls over ids some of which do not exist: MaxErrors 0 as written, or from a parameter.
+    Case("core-loop-api-calls", "core:loop-api-calls.yml", {
+        "instanceIds": ["@instance:0", "@instance:1", "@instance:2"], "markIds": ["@instance:0", "@instance:1"]}),
+    Case("core-loop-api-calls-within-max-errors", "core:loop-api-calls.yml", {
+        "instanceIds": ["@instance:0", "i-doesnotexist01", "@instance:1"], "markIds": ["@instance:2"],
+        "rateControl": {"Mode": "Concurrency", "Concurrency": 1, "MaxErrors": 1}}),
+    Case("core-loop-api-calls-beyond-max-errors", "core:loop-api-calls.yml", {
+        "instanceIds": ["@instance:0", "i-doesnotexist01", "i-doesnotexist02", "@instance:1", "@instance:2"],
+        "markIds": ["@instance:2"], "rateControl": {"Mode": "Concurrency", "Concurrency": 1, "MaxErrors": 1}},
+        expect="Failed"),
+    Case("core-loop-api-calls-first-failure-stops", "core:loop-api-calls.yml", {
+        "instanceIds": ["@instance:0"], "markIds": ["@instance:1", "i-doesnotexist01", "@instance:2"]},
+        expect="Failed"),
     Case("core-loop-item-outputs", "core:loop-item-outputs.yml", {"instanceIds": ["@instance:0", "@instance:3"]},
          converter_change=LOOP_ITEM_IN_BATCHED_OUTPUTS),
     Case("core-failure-before-loop", "core:failure-before-loop.yml", {"instanceIds": ["@instance:0", "@instance:3"]},
          expect="Failed"),
-    # Loops of API calls in the natural writer: loop + break_when (MaxErrors 0 as written), or the role
-    # alicloud.oos.oos_loop_item (MaxErrors from a parameter), with items that do not exist.
-    Case("natural-loops", "core:loop-api-calls.yml", {"instanceIds": ["@instance:0", "@instance:1", "@instance:2"],
-                                                      "markIds": ["@instance:0", "@instance:1"]}, writer="natural"),
-    Case("natural-loops-within-max-errors", "core:loop-api-calls.yml", {
-        "instanceIds": ["@instance:0", "i-doesnotexist01", "@instance:1"], "markIds": ["@instance:2"],
-        "rateControl": {"Mode": "Concurrency", "Concurrency": 1, "MaxErrors": 1}}, writer="natural"),
-    Case("natural-loops-beyond-max-errors", "core:loop-api-calls.yml", {
-        "instanceIds": ["@instance:0", "i-doesnotexist01", "i-doesnotexist02", "@instance:1", "@instance:2"],
-        "markIds": ["@instance:2"], "rateControl": {"Mode": "Concurrency", "Concurrency": 1, "MaxErrors": 1}},
-        expect="Failed", writer="natural"),
-    Case("natural-loops-first-failure-stops", "core:loop-api-calls.yml", {
-        "instanceIds": ["@instance:0"], "markIds": ["@instance:1", "i-doesnotexist01", "@instance:2"]},
-        expect="Failed", writer="natural"),
-    Case("natural-loops-concurrent-failure", "core:loop-api-calls.yml", {
-        "instanceIds": ["@instance:0", "i-doesnotexist01", "@instance:1", "@instance:2"], "markIds": ["@instance:2"],
-        "rateControl": {"Mode": "Concurrency", "Concurrency": 3, "MaxErrors": 0}}, expect="Failed", writer="natural"),
 ]
 
 SHARED_CASES = [
@@ -143,9 +137,6 @@ SHARED_CASES = [
     Case("bulky-stop-classic", "ACS-ECS-BulkyStopClassicInstances.yml", {"targets": DB}),
     Case("bulky-run-command", "ACS-ECS-BulkyRunCommand.yml", {"targets": DEV_DB, "commandContent": "echo hello"}),
     Case("bulky-describe-disks", "ACS-ECS-BulkyDescribeDisks.yml", {"targets": WEB}),
-    # A loop whose per-item ValueSelector reads {{ ACS::TaskLoopItem }}, in the natural writer.
-    Case("natural-bulky-describe-disks", "ACS-ECS-BulkyDescribeDisks.yml", {"targets": WEB, "rateControl": RATE},
-         writer="natural"),
     Case("tag-by-kernel", "ACS-ECS-BulkyTagInstanceByLinuxKernelVersion.yml", {"targets": DEV_DB}),
     Case("tag-by-command", "ACS-ECS-BulkyTagInstanceByRunCommandResult.yml", {
         "targets": DEV_DB, "tagKey": "probe", "commandContent": "echo ok"}),

@@ -60,7 +60,7 @@ def test_every_template_string_loads_untrusted_and_unchanged_and_converter_jinja
     assert code and all(TrustedAsTemplate.is_tagged_on(s) for s in code)
 
 
-@pytest.mark.parametrize("rate_control", [{"MaxErrors": 0}, "{{ rate }}"])   # loop + break_when, the role
+@pytest.mark.parametrize("rate_control", [{"MaxErrors": 0}, "{{ rate }}"])   # loop:, the role
 def test_natural_loop_text_loads_untrusted_and_unchanged(rate_control):
     looped = {"Name": "each", "Action": "ACS::ExecuteAPI",
               "Properties": {"Service": "ECS", "API": "DescribeRegions",
