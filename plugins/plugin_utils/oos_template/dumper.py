@@ -387,7 +387,8 @@ def _mark_unsafe_owners(lines: list) -> list:
             if level < indent:
                 indent = level
                 if _NAME_LINE.match(candidate):
-                    owners.add(back)
+                    if level:   # a task; ansible-lint's jinja rule does not read play variables
+                        owners.add(back)
                     break
     # A long name may be folded over several lines: the comment goes after its last line, never inside it.
     marked = {_scalar_end(lines, owner) for owner in owners}
