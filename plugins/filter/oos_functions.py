@@ -14,6 +14,10 @@ description:
     every result as a list; C(alicloud.oos.jq_first) returns the first result. With an OOS output Type as
     second argument (C(response | alicloud.oos.jq('Instances.Instance[].InstanceId', 'List'))) it returns
     the value a task Output of that Type gets (String, Number, Boolean, List, Json).
+  - "C(alicloud.oos.jq_items) is an OOS ValueSelector that reads the loop item, over the results of a loop:
+    C(result.results | alicloud.oos.jq_items(selector, 'String')) replaces each C(ACS::TaskLoopItem) reference in the
+    selector by each result's C(item) (as OOS writes a value into text), runs it on that result's C(response)
+    and lists the typed values in item order."
   - C(alicloud.oos.oos_output) converts a value to an OOS output Type; C(alicloud.oos.oos_parameter_problems)
     lists what is wrong with the parameter values a converted playbook received.
   - "Every jq program (these filters, C(fn_jq), C(Fn::Jq) and C(ValueSelector) in templates) sees only the

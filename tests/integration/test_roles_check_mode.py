@@ -116,6 +116,18 @@ def case_approval(emu, sandbox, webhook):
     return playbook, {"oos_approval_webhook_url": webhook.url, "oos_approval_decision": "approve"}, None
 
 
+def case_loop_item(emu, sandbox, webhook):
+    # What a converted OOS Loop with a RateControl parameter writes: every item through the role.
+    playbook = sandbox / "loop_item.yml"
+    playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [{
+        "name": "Stop each instance", "ansible.builtin.include_role": {"name": "alicloud.oos.oos_loop_item"},
+        "vars": {"oos_loop_item_call": {"service": "ECS", "api": "StopInstance",
+                                        "parameters": {"InstanceId": "{{ item }}", "ForceStop": True}},
+                 "oos_loop_item_register": "stopped", "oos_loop_item_rate_control": {"MaxErrors": 0}},
+        "loop": "{{ instance_ids }}", "loop_control": {"extended": True}}]}]))
+    return playbook, {"instance_ids": _dev(emu)[:3]}, None
+
+
 CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
@@ -125,7 +137,7 @@ def test_every_role_and_playbook_has_a_case():
     covered = {"stop_start", "update_image", "cleanup", "run_command", "convert_template", "executions"}
     assert playbooks == covered
     roles = {p.name for p in (REPO_ROOT / "roles").iterdir() if (p / "tasks").is_dir()}
-    assert roles == {"ecs_power_schedule", "ecs_update_image", "ecs_fleet_command", "oos_approval"}
+    assert roles == {"ecs_power_schedule", "ecs_update_image", "ecs_fleet_command", "oos_approval", "oos_loop_item"}
 
 
 def _settled(emu) -> list:

@@ -57,6 +57,16 @@ def oos_parameter_problems(values, specs, pseudo=None):
     return missing + [p for p in parameters.problems(specs, values) if not any(m in p for m in missing)]
 
 
+def jq_items(results, expression, output_type):
+    """A ValueSelector that reads the loop item, for each result of a loop (``response`` and ``item``, as
+    ``register`` keeps them): ``{{ ACS::TaskLoopItem }}`` replaced by the item as OOS writes it into text,
+    then the program run on the response, typed as a task Output of ``output_type``."""
+    expression, output_type = _plain(expression), _plain(output_type)
+    return wrap_var([runtime.select_value(expression, result.get("response"), output_type,
+                                          {"loop_item": result.get("item")})
+                     for result in _plain(results) or []])
+
+
 def jq_first(data, expression):
     results = jq(data, expression)
     return results[0] if results else None
@@ -723,6 +733,7 @@ def oos_json_value(value):
 
 RUNTIME = {f.__name__: f for f in (
     jq, jq_first, oos_output, oos_parameter_problems, oos_fn, oos_render, oos_condition, oos_start, oos_data, oos_child_start, oos_task_done, oos_task_failed,
+    jq_items,
     oos_skip, oos_choose, oos_approval_done, oos_approvers, oos_approval_tally, oos_pause_decision, oos_pause_done, oos_trigger_note,
     oos_loop_iterations, oos_with_item, oos_loop_rate_control, oos_loop_start,
     oos_iteration_outputs, oos_loop_done, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,

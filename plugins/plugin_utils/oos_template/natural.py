@@ -25,9 +25,10 @@ import re
 
 from ansible.vars.reserved import get_reserved_names
 
-from ansible_collections.alicloud.oos.plugins.module_utils.products import is_read_only, unresolvable_service
+from ansible_collections.alicloud.oos.plugins.module_utils.products import unresolvable_service
 from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import rate_control_from_loop
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, checks, delegation, flow, loader, parameters, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_loops
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import _reads_as_str
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.functions import function_name, is_function_key
@@ -63,7 +64,7 @@ NATIVE_ACTIONS = ("acs::ecs::stopinstance", "acs::ecs::startinstance", "acs::ecs
 OTHER_ACTIONS = ("acs::selecttargets", "acs::choice", "acs::approve", "acs::notify", "acs::timertrigger")
 POWER_STATES = {"acs::ecs::stopinstance": "stopped", "acs::ecs::startinstance": "running",
                 "acs::ecs::rebootinstance": "rebooted"}
-# The task keys OOS knows (checks.TASK_KEYS, checked at load), a Loop aside: it is written only where batched.
+# The task keys OOS knows (checks.TASK_KEYS, checked at load), a Loop aside: natural_loops.check says where it is written.
 TASK_KEYS = set(checks.TASK_KEYS) - {"Loop"}
 
 
@@ -497,34 +498,6 @@ def value(data, scope: Scope):
 # ------------------------------------------------------------------------------------------------
 # coverage
 
-def batched(task: dict) -> bool:
-    """A Loop the module runs itself: an ECS action over instance ids (one call with the RateControl)."""
-    key = str(task.get("Action", "")).lower()
-    loop = task.get("Loop")
-    props = task.get("Properties") or {}
-    item = props.get("instanceId")
-    whole = runtime.WHOLE_REFERENCE.match(item.strip()) if isinstance(item, str) else None
-    return (isinstance(loop, dict) and (key in POWER_STATES or key == "acs::ecs::runcommand")
-            and whole is not None and whole.group(1).lower() == "acs::taskloopitem"
-            and "taskloopitem" not in repr({k: v for k, v in props.items() if k != "instanceId"}).lower()
-            and set(loop) <= {"Items", "RateControl", "Outputs"}
-            and (not loop.get("Outputs") or key == "acs::ecs::runcommand"))
-
-
-def looped_call(task: dict) -> bool:
-    """A read-only API call looped over its items with ``loop:`` (no per-item outputs to aggregate).
-
-    Ansible runs every item of a ``loop:``; OOS stops launching items once MaxErrors is exceeded. For calls
-    that change nothing the final state is the same; calls that change something keep the loop play.
-    """
-    loop = task.get("Loop")
-    key = str(task.get("Action", "")).lower()
-    api = (task.get("Properties") or {}).get("API")
-    read_only = key in ("acs::waitfor", "acs::checkfor") or (isinstance(api, str) and is_read_only(api))
-    return (isinstance(loop, dict) and key in ("acs::executeapi", "acs::waitfor", "acs::checkfor") and read_only
-            and set(loop) <= {"Items", "RateControl"} and not task.get("Outputs"))
-
-
 def _check_task(task: dict, index: int, tasks: list):
     key = str(task.get("Action", "")).lower()
     if key not in SIMPLE_ACTIONS and key not in NATIVE_ACTIONS and key not in OTHER_ACTIONS:
@@ -533,7 +506,7 @@ def _check_task(task: dict, index: int, tasks: list):
         raise Unsupported(f"{task['Action']} with Outputs or OnError")
     if key in ("acs::approve", "acs::notify") and not isinstance((task.get("Properties") or {}).get("WebHook"), dict):
         raise Unsupported(f"{task['Action']} without a WebHook")
-    extra = set(task) - TASK_KEYS - ({"Loop"} if batched(task) or looped_call(task) else set())
+    extra = set(task) - TASK_KEYS - ({"Loop"} if natural_loops.check(task) else set())
     if extra:
         raise Unsupported(f"task keys {', '.join(sorted(extra))}")
     if key == "acs::selecttargets":
@@ -716,7 +689,7 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
             "loop_control": {"loop_var": "oos_request"}}
         return request, f"({register}.results | {F}oos_merge_instances)"
     args = {}
-    if batched(task):
+    if natural_loops.batched(task):
         loop = task["Loop"]
         items = expression(loop["Items"], scope)[0]
         args["instance_ids"] = expr(items)
@@ -798,28 +771,6 @@ def delegated_call(task: dict, scope: Scope) -> dict:
     return {F + "oos_execution": call}
 
 
-def loop_tasks(task: dict, scope: Scope, step: dict, register: str, title: str) -> list:
-    """``loop:`` over the items; where MaxErrors lets items fail, the failures are counted after the loop."""
-    loop = task["Loop"]
-    step["loop"] = expr(expression(loop["Items"], scope)[0])
-    rate = loop.get("RateControl")
-    if rate is None or (isinstance(rate, dict) and not has_code(rate) and
-                        rate_control_from_loop(loop).max_errors.resolve(1_000_000) == 0):
-        return []   # MaxErrors 0: the first failed item fails the task, as it fails the loop
-    step["register"] = register
-    step["ignore_errors"] = True
-    rate_text, _kind = expression(rate, scope)
-    failed = f"{register}.results | selectattr('failed', 'defined') | selectattr('failed') | list | length"
-    check = {"name": title.split(" | ")[0] + " | at most MaxErrors items failed",
-             "ansible.builtin.assert": {
-                 "that": [Code(f"{failed} <= ({rate_text} | {F}max_errors_allowed({register}.results))")],
-                 "fail_msg": expr(f"({failed}) ~ ' of the items failed, more than MaxErrors allows'"),
-                 "quiet": True}}
-    if "when" in step:
-        check["when"] = step["when"]
-    return [check]
-
-
 def outputs_task(task: dict, scope: Scope, document: str, fact: str, title: str) -> dict:
     entries = []
     for name, spec in (task.get("Outputs") or {}).items():
@@ -835,24 +786,6 @@ def outputs_task(task: dict, scope: Scope, document: str, fact: str, title: str)
             entries.append(f"{scope.quote(name)}: {typed(spec['Value'], kind, scope)}")
         else:
             raise Unsupported("an output without ValueSelector or Value")
-    return {"name": display_name_outputs(title), "ansible.builtin.set_fact": {fact: expr("{" + ", ".join(entries) + "}")}}
-
-
-def loop_outputs_task(task: dict, scope: Scope, register: str, fact: str, title: str) -> dict:
-    """Loop.Outputs of a batched RunCommand: the AggregateField output of every item that succeeded."""
-    documents = f"({register} | {F}oos_command_documents | rejectattr('__error__', 'defined'))"
-    entries = []
-    for name, spec in (task["Loop"].get("Outputs") or {}).items():
-        spec = spec or {}
-        field = next((k for k in task.get("Outputs") or {} if str(k).lower() == str(spec.get("AggregateField", "")).lower()),
-                     None)
-        output = (task.get("Outputs") or {}).get(field) or {}
-        selector = output.get("ValueSelector")
-        if not isinstance(selector, str) or has_code(selector):
-            raise Unsupported("a Loop.Outputs field without a plain ValueSelector")
-        values = f"{documents} | map('{F}jq', {scope.quote(selector)}, {scope.quote(output.get('Type', 'String'))})"
-        summed = str(spec.get("AggregateType", "")).lower() == "fn::sum"
-        entries.append(f"{scope.quote(name)}: {values} | {'sum' if summed else 'list'}")
     return {"name": display_name_outputs(title), "ansible.builtin.set_fact": {fact: expr("{" + ", ".join(entries) + "}")}}
 
 
@@ -1012,7 +945,7 @@ def task_units(task: dict, scope: Scope) -> list:
     fact = scope.add_task(task) if (task.get("Outputs") and not task.get("Loop")) or looped_outputs else None
     register = scope.invent((fact or fact_name(task["Name"])) + "_result")
     delegated = task["Name"].lower() in scope.delegated
-    scope.loop_item = "item" if looped_call(task) and not delegated else None
+    scope.loop_item = "item" if natural_loops.looped_call(task) and not delegated else None
     module, document = action_task(task, scope, register)
     scope.loop_item = None
     if task["Action"].lower() == "acs::timertrigger":
@@ -1030,13 +963,13 @@ def task_units(task: dict, scope: Scope) -> list:
     if when:
         step["when"] = [Code(when)] + ([step["when"]] if "when" in step else [])
     units = [step]
-    if looped_call(task) and not delegated:
-        units.extend(loop_tasks(task, scope, step, register, title))
+    if natural_loops.looped_call(task) and not delegated:
+        natural_loops.loop_tasks(task, scope, step, register)
     if fact:
         if delegated:   # the execution's outputs are the task's (or its Loop.Outputs), typed by OOS
             record = {"name": display_name_outputs(title), "ansible.builtin.set_fact": {fact: expr(document)}}
         else:
-            record = (loop_outputs_task(task, scope, register, fact, title) if looped_outputs
+            record = (natural_loops.outputs_task(task, scope, register, fact, title) if looped_outputs
                       else outputs_task(task, scope, document, fact, title))
         if when:
             record["when"] = Code(when)

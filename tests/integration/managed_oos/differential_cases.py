@@ -106,6 +106,19 @@ CORE_CASES = [
          expect="Failed"),
     Case("core-snapshot-and-tag", "core:snapshot-and-tag.yml", {"instanceId": "@instance:5"}),
     Case("core-describe-stop-start-json", "core:describe-stop-start.json", {"instanceId": "@instance:6"}),
+    # Loops of API calls over ids some of which do not exist: MaxErrors 0 as written, or from a parameter.
+    Case("core-loop-api-calls", "core:loop-api-calls.yml", {
+        "instanceIds": ["@instance:0", "@instance:1", "@instance:2"], "markIds": ["@instance:0", "@instance:1"]}),
+    Case("core-loop-api-calls-within-max-errors", "core:loop-api-calls.yml", {
+        "instanceIds": ["@instance:0", "i-doesnotexist01", "@instance:1"], "markIds": ["@instance:2"],
+        "rateControl": {"Mode": "Concurrency", "Concurrency": 1, "MaxErrors": 1}}),
+    Case("core-loop-api-calls-beyond-max-errors", "core:loop-api-calls.yml", {
+        "instanceIds": ["@instance:0", "i-doesnotexist01", "i-doesnotexist02", "@instance:1", "@instance:2"],
+        "markIds": ["@instance:2"], "rateControl": {"Mode": "Concurrency", "Concurrency": 1, "MaxErrors": 1}},
+        expect="Failed"),
+    Case("core-loop-api-calls-first-failure-stops", "core:loop-api-calls.yml", {
+        "instanceIds": ["@instance:0"], "markIds": ["@instance:1", "i-doesnotexist01", "@instance:2"]},
+        expect="Failed"),
     Case("core-loop-item-outputs", "core:loop-item-outputs.yml", {"instanceIds": ["@instance:0", "@instance:3"]},
          converter_change=LOOP_ITEM_IN_BATCHED_OUTPUTS),
     Case("core-failure-before-loop", "core:failure-before-loop.yml", {"instanceIds": ["@instance:0", "@instance:3"]},

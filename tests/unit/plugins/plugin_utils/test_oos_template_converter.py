@@ -110,21 +110,17 @@ def test_flow_compiles_to_when_and_block_rescue():
     assert "oos.next" not in result.playbook_yaml()
 
 
-def test_a_loop_over_read_only_calls_is_a_loop_whose_failures_max_errors_counts():
+def test_a_loop_of_calls_whose_max_errors_is_a_parameter_runs_each_item_through_the_role():
     template = TEMPLATE.replace("Action: ACS::ECS::RebootInstance", "Action: ACS::ExecuteAPI").replace(
         "Properties: {instanceId: '{{ ACS::TaskLoopItem }}'}",
         "Properties: {Service: ECS, API: DescribeInstanceAttribute, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}")
-    tasks = _tasks(convert(content=template, writer="natural"))
-    call = tasks["Reboot"]
-    assert call["loop"] == "{{ get_instance.instanceIds }}"
-    assert call["alicloud.oos.oos_execute_api"]["parameters"] == {"InstanceId": "{{ item }}"}
-    # The RateControl is a parameter: its MaxErrors decides after the loop how many failed items are too many.
-    assert call["ignore_errors"] is True and call["register"] == "reboot_result"
-    check = tasks["Reboot | at most MaxErrors items failed"]["ansible.builtin.assert"]["that"][0]
-    assert "alicloud.oos.max_errors_allowed(reboot_result.results)" in check
-    # A loop over calls that change something stops launching items past MaxErrors, as OOS does: the loop play.
-    mutating = convert(content=template.replace("DescribeInstanceAttribute", "RebootInstance"), writer="natural")
-    assert not mutating.natural and len(mutating.plays) == 3
+    # Read-only or not, OOS launches no item once MaxErrors is exceeded: the role counts the failures before each.
+    for api in ("DescribeInstanceAttribute", "RebootInstance"):
+        call = _tasks(convert(content=template.replace("DescribeInstanceAttribute", api), writer="natural"))["Reboot"]
+        assert call["loop"] == "{{ get_instance.instanceIds }}" and call["loop_control"] == {"extended": True}
+        assert call["ansible.builtin.include_role"] == {"name": "alicloud.oos.oos_loop_item"}
+        assert call["vars"]["oos_loop_item_call"]["parameters"] == {"InstanceId": "{{ item }}"}
+        assert call["vars"]["oos_loop_item_register"] == "reboot_result"
 
 
 def test_a_loop_with_outputs_still_becomes_a_play_over_in_memory_hosts(tmp_path):

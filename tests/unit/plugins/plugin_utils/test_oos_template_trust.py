@@ -105,6 +105,31 @@ def test_natural_playbooks_hold_template_text_only_as_untrusted_data():
     assert not [s for s in trusted if possibly_template(s) and not s.startswith("{{ ")]
 
 
+@pytest.mark.parametrize("rate_control", [{"MaxErrors": 0}, "{{ rate }}"])   # loop:, the role
+def test_natural_loop_text_loads_untrusted_and_unchanged(rate_control):
+    looped = {"Name": "each", "Action": "ACS::ExecuteAPI",
+              "Properties": {"Service": "ECS", "API": "DescribeRegions",
+                             "Parameters": {"Item": "{{ ACS::TaskLoopItem }}", **{f"k{i}": t for i, t in enumerate(TEXTS)}}},
+              "Loop": {"Items": TEXTS, "RateControl": rate_control,
+                       "Outputs": {"all": {"AggregateType": "Fn::ListJoin", "AggregateField": "one"},
+                                   "own": {"AggregateType": "Fn::ListJoin", "AggregateField": "item"}}},
+              "Outputs": {"one": {"Type": "String", "ValueSelector": json.dumps(TEXTS[0])},
+                          "item": {"Type": "String", "ValueSelector": TEXTS[1] + ' "{{ ACS::TaskLoopItem }}"'}}}
+    template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {"rate": {"Type": "Json", "Default": {"MaxErrors": 1}}},
+                "Tasks": [looped], "Outputs": {"all": {"Type": "List", "Value": "{{ each.all }}"}}}
+    result = convert(content=template, writer="natural")
+    assert result.natural
+    loaded = list(_strings(_load_as_ansible(result.playbook_yaml())))
+    code = [s for s in loaded if TrustedAsTemplate.is_tagged_on(s)]
+    assert any("item" in s for s in code) and any("alicloud.oos." in s for s in code)
+    for text in TEXTS + [TEXTS[1] + ' "{{ ACS::TaskLoopItem }}"']:
+        copies = [s for s in loaded if s == text]
+        # Data as it is (!unsafe), or a quoted literal inside the converter's Jinja (plain words such as 'true').
+        assert copies or any(f"'{text}'" in s for s in code), f"{text[:40]!r} was changed on its way into the playbook"
+        if possibly_template(text):   # words without Jinja ('true', '<<') may be plain YAML: nothing to evaluate
+            assert not any(TrustedAsTemplate.is_tagged_on(s) for s in copies), text[:40]
+
+
 def test_the_dumper_refuses_unmarked_text_ansible_would_evaluate():
     for text in ("{{ x }}", "#jinja2:variable_start_string:'[['\n[[ x ]]", "{% if x %}{% endif %}", "{# x #}"):
         with pytest.raises(ConversionError, match="internal error: the converter wrote unmarked text"):

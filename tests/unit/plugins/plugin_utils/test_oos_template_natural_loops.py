@@ -1,0 +1,152 @@
+"""Loops in the natural writer (issue #14): which form each Loop takes, and what it declines (no Ansible run;
+tests/integration/test_converter_natural_loops.py and the differential test run them)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural, natural_loops
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
+
+DELETE = {"Service": "ECS", "API": "DeleteSnapshot", "Parameters": {"SnapshotId": "{{ ACS::TaskLoopItem }}"}}
+
+
+def template(loop: dict, action: str = "ACS::ExecuteAPI", properties: dict | None = None, **task) -> dict:
+    return {"FormatVersion": "OOS-2019-06-01",
+            "Parameters": {"ids": {"Type": "List"}, "rateControl": {"Type": "Json", "Default": {"MaxErrors": 1}}},
+            "Tasks": [{"Name": "deleteEach", "Action": action, "Properties": properties or DELETE, "Loop": loop, **task}]}
+
+
+def written_tasks(body: dict) -> list:
+    result = convert(content=body, writer="natural")
+    assert result.natural, natural.try_build(body, _options())
+    run = next(t for t in result.plays[-1]["tasks"] if t["name"] == "Run the template tasks")
+    return run["block"][:-1]   # the last one evaluates the template outputs
+
+
+def _options():
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import Options
+    return Options(hosts=None, parameters={}, action_templates_path=None, template_paths=[], select_targets="auto",
+                   instance_id_var="instance_id", name=None, writer="natural", template_name=None)
+
+
+@pytest.mark.parametrize("loop", [
+    {"Items": "{{ ids }}"},                                                             # OOS defaults: MaxErrors 0
+    {"Items": "{{ ids }}", "RateControl": {"Mode": "Concurrency", "Concurrency": 5, "MaxErrors": 0}},
+    {"Items": "{{ ids }}", "Concurrency": 3, "MaxErrors": "0%"},                        # the legacy flat form
+])
+def test_max_errors_zero_as_written_is_a_loop_that_skips_the_items_after_the_first_failure(loop):
+    (step,) = written_tasks(template(loop))
+    assert step["alicloud.oos.oos_execute_api"]["parameters"] == {"SnapshotId": "{{ item }}"}
+    assert step["loop"] == "{{ ids | from_yaml if ids is string else ids }}"
+    assert step["register"] == "delete_each_result"
+    # The items after the first failed one are skipped: each reads the result the item before it registered.
+    assert step["when"] == ["delete_each_result is not defined or delete_each_result is not failed and "
+                            "delete_each_result is not skipped"]
+    assert "loop_control" not in step
+
+
+@pytest.mark.parametrize("loop, rate", [
+    ({"Items": "{{ ids }}", "RateControl": "{{ rateControl }}"},
+     "{{ rate_control | from_yaml if rate_control is string else rate_control }}"),
+    ({"Items": "{{ ids }}", "MaxErrors": "10%", "Concurrency": 2}, "{{ {'MaxErrors': '10%', 'Concurrency': 2} }}"),
+])
+def test_max_errors_that_may_allow_failures_runs_each_item_through_the_role(loop, rate):
+    (step,) = written_tasks(template(loop))
+    assert step["ansible.builtin.include_role"] == {"name": "alicloud.oos.oos_loop_item"}
+    assert step["vars"]["oos_loop_item_call"] == {"service": "ECS", "api": "DeleteSnapshot",
+                                                  "parameters": {"SnapshotId": "{{ item }}"}}
+    assert step["vars"]["oos_loop_item_register"] == "delete_each_result"
+    assert step["vars"]["oos_loop_item_rate_control"] == rate
+    assert step["loop_control"] == {"extended": True}
+    assert "register" not in step and "alicloud.oos.oos_execute_api" not in step
+
+
+def test_loop_outputs_aggregate_the_items_that_succeeded_in_item_order_or_sum_them():
+    outputs = {"Outputs": {"size": {"Type": "Number", "ValueSelector": ".Size"},
+                           "name": {"Type": "String", "ValueSelector": ".Name"}}}
+    loop = {"Items": "{{ ids }}", "RateControl": "{{ rateControl }}",
+            "Outputs": {"names": {"AggregateType": "Fn::ListJoin", "AggregateField": "name"},
+                        "total": {"AggregateType": "Fn::Sum", "AggregateField": "SIZE"}}}   # fields: any case
+    step, record = written_tasks(template(loop, **outputs))
+    documents = "((delete_each_result.results | default([]) | select('succeeded')) | map(attribute='response'))"
+    assert record == {"name": "DeleteEach | outputs", "ansible.builtin.set_fact": {"delete_each": (
+        f"{{{{ {{'names': {documents} | map('alicloud.oos.jq', '.Name', 'String') | list, "
+        f"'total': {documents} | map('alicloud.oos.jq', '.Size', 'Number') | sum}} }}}}")}}
+
+
+@pytest.mark.parametrize("body, reason", [
+    (template({"Items": "{{ ids }}", "Outputs": {"all": {"AggregateType": "Fn::ListJoin", "AggregateField": "item"}}},
+              Outputs={"item": {"Type": "String", "ValueSelector": '"{{ ACS::TaskLoopItem }}-{{ ids }}"'}}),
+     "a Loop.Outputs field without a plain ValueSelector"),
+    (template({"Items": "{{ ids }}", "Outputs": {"all": {"AggregateType": "Fn::ListJoin", "AggregateField": "id"}}},
+              "ACS::ECS::StopInstance", {"instanceId": "{{ ACS::TaskLoopItem }}", "forceStop": True},
+              Outputs={"id": {"Type": "String", "ValueSelector": '"{{ ACS::TaskLoopItem }}"'}}),
+     "Loop.Outputs of a looped ACS::ECS::StopInstance"),
+    (template({"Items": "{{ ids }}", "Outputs": {"all": {"AggregateType": "Fn::Max", "AggregateField": "x"}}}),
+     "the Loop.Outputs AggregateType Fn::Max"),
+    (template({"Items": "{{ ids }}", "RateControl": {"Mode": "Batch", "Batch": [1], "BatchPauseOption": "EveryBatchPause"}}),
+     "a Loop that pauses between batches"),
+    (template({"Items": "{{ ids }}", "BatchPauseOption": "FirstBatchPause"}), "Loop keys BatchPauseOption"),
+    (template({"Items": "{{ ids }}", "RateControl": {"MaxErrors": "many"}}), "a Loop whose rate control OOS refuses"),
+    (template({"Items": "{{ ids }}"}, "ACS::SelectTargets", {"ResourceType": "ALIYUN::ECS::Instance"}),
+     "a Loop over ACS::SelectTargets"),
+    (template({"Items": "{{ ids }}", "RateControl": "{{ rateControl }}"}, "ACS::ECS::RunCommand",
+              {"instanceId": {"Fn::Select": [0, "{{ ids }}"]}, "commandContent": "echo"}),
+     "a Loop over ACS::ECS::RunCommand whose MaxErrors may allow failures"),
+])
+def test_loops_it_cannot_write_as_oos_runs_them_keep_the_interpreter(body, reason):
+    assert str(natural.try_build(body, _options())).startswith(reason)
+    assert not convert(content=body, writer="natural").natural
+
+
+def test_a_selector_that_reads_the_item_is_one_program_per_item():
+    selector = '.Disks.Disk[] | {"InstanceId": "{{ACS::TaskLoopItem}}", "DiskId": .DiskId}'
+    loop = {"Items": "{{ ids }}", "Outputs": {"disks": {"AggregateType": "Fn::ListJoin", "AggregateField": "disk"}}}
+    _step, record = written_tasks(template(loop, Outputs={"disk": {"Type": "Json", "ValueSelector": selector}}))
+    assert record["ansible.builtin.set_fact"]["delete_each"] == (
+        "{{ {'disks': (delete_each_result.results | select('succeeded')) | alicloud.oos.jq_items(oos_template_texts[0], "
+        "'Json') | list} }}")
+    play = convert(content=template(loop, Outputs={"disk": {"Type": "Json", "ValueSelector": selector}}),
+                   writer="natural").plays[-1]
+    assert play["vars"]["oos_template_texts"] == [selector]   # the selector stays data, its item filled at run time
+
+
+def test_an_ecs_action_over_instance_ids_stays_one_batched_call():
+    body = template({"Items": "{{ ids }}", "RateControl": "{{ rateControl }}"}, "ACS::ECS::StopInstance",
+                    {"instanceId": "{{ ACS::TaskLoopItem }}"})
+    assert natural_loops.batched(body["Tasks"][0]) and not natural_loops.looped_call(body["Tasks"][0])
+    (step,) = written_tasks(body)
+    assert step["alicloud.oos.oos_instance"]["instance_ids"] == "{{ (ids | from_yaml if ids is string else ids) }}"
+    assert "loop" not in step
+
+
+def test_jq_items_fills_each_item_in_as_oos_writes_it_into_text():
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import jq_items
+    results = [{"item": "i-1", "response": {"Size": 20}}, {"item": None, "response": {"Size": 1}}]
+    assert jq_items(results, '{"item": "{{ACS::TaskLoopItem}}", "size": .Size}', "Json") == [
+        {"item": "i-1", "size": 20}, {"item": "", "size": 1}]
+    # A mapping item is written as JSON: here a jq object, as OOS substitutes it before jq runs.
+    mapped = [{"item": {"id": "i-2"}, "response": {"Size": 40}}]
+    assert jq_items(mapped, '{{ ACS::TaskLoopItem }} + {"size": .Size}', "Json") == [{"id": "i-2", "size": 40}]
+
+
+def test_the_role_gets_every_argument_of_the_call_the_region_included():
+    body = template({"Items": "{{ ids }}", "RateControl": "{{ rateControl }}"}, "ACS::ECS::DeleteInstance",
+                    {"instanceId": "{{ ACS::TaskLoopItem }}", "regionId": "cn-beijing"})
+    (step,) = written_tasks(body)
+    assert step["vars"]["oos_loop_item_call"] == {"service": "ECS", "api": "DeleteInstance", "region": "cn-beijing",
+                                                  "parameters": {"InstanceId": "{{ item }}"}}
+    assert set(step["vars"]["oos_loop_item_call"]) <= natural_loops.ROLE_ARGUMENTS
+    collection = Path(natural_loops.__file__).parents[3]
+    role_tasks = (collection / "roles" / "oos_loop_item" / "tasks" / "main.yml").read_text(encoding="utf-8")
+    passed = set(re.findall(r"oos_loop_item_call\.(\w+)", role_tasks))
+    assert passed == natural_loops.ROLE_ARGUMENTS   # what the writer may give is what the role passes on
+
+
+def test_the_differential_core_loop_template_is_written_naturally():
+    # The differential test runs its natural playbook only when the natural writer covers it.
+    core = Path(__file__).resolve().parents[3] / "integration" / "core_templates" / "loop-api-calls.yml"
+    assert convert(path=str(core), writer="natural").natural
