@@ -116,8 +116,8 @@ options:
     description:
       - V(finished) waits for C(Success), C(Failed) or C(Cancelled).
       - V(waiting) also returns as soon as the execution is C(Waiting), for example for an approval given by a later task.
-        After V(state=approved) or V(state=rejected), only a wait on another task counts (a further approval):
-        OOS takes a moment to leave C(Waiting) after an answer.
+        After V(state=approved) or V(state=rejected), only a wait on another task counts (a further approval),
+        because OOS takes a moment to leave C(Waiting) after an answer.
     type: str
     choices: [finished, waiting]
     default: finished

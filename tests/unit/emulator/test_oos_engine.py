@@ -215,7 +215,6 @@ def test_parameters_are_checked_before_anything_runs(engine, ecs):
     assert ecs.calls == []
 
 
-
 @pytest.mark.parametrize("parameter, error", [
     ("{Type: String, Default: x, AllowedValues: [a, b]}", "Parameter p must be one of"),
     ("{Type: Number, Default: many}", "Parameter p must be of type Number"),
@@ -231,6 +230,7 @@ def test_a_default_outside_its_own_constraints_is_refused_like_a_given_value(eng
         start(engine, content)
     assert info.value.code == "InvalidParameter"
     assert ecs.calls == []
+
 
 LIST_CONSTRAINTS = """
 FormatVersion: OOS-2019-06-01
