@@ -156,6 +156,12 @@ def flatten_parameters(params, product=None, action=None) -> dict:
         if isinstance(value, (list, tuple)) and product and action:
             key = plural_repeat_list(product, action, key) or key
         _flatten_into(key, value, out)
+    # Nested keys become parameter names too (Tag.1.Key): one the API cannot spell fails the same way.
+    nested = sorted(name for name in out if not _PARAMETER_NAME.fullmatch(name))
+    if nested:
+        raise AlicloudInputError("parameters", f"{nested[0]!r} (a nested key flattened into a parameter name) is not an "
+                                 "API parameter name: nested keys use letters, digits, '.', '_' and '-'; give a value "
+                                 "the API takes as JSON as a JSON string instead")
     return out
 
 

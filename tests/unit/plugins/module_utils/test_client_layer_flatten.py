@@ -67,3 +67,12 @@ def test_a_parameter_name_no_api_has_is_refused_naming_it(name):
 def test_nested_keys_are_data_and_pass_as_given():
     assert flatten_parameters({"Tag": [{"Key": "acs:owner", "Value": "Red Hat"}]}) == {
         "Tag.1.Key": "acs:owner", "Tag.1.Value": "Red Hat"}
+
+
+@pytest.mark.parametrize("key", ["a/b", "a b", "a*b", "a=b", "a&b"])
+def test_a_nested_key_that_becomes_no_parameter_name_is_refused_before_sending(key):
+    """Found by the #13 review: such nested keys were flattened into names the service cannot verify, and it
+    answered SignatureDoesNotMatch, blaming the AccessKey secret."""
+    with pytest.raises(AlicloudInputError) as info:
+        flatten_parameters({"Jp": {key: "x"}, "Tag": [{"Key": "k", "Value": "v w"}]})
+    assert info.value.field == "parameters" and repr(f"Jp.{key}") in info.value.message
