@@ -12,6 +12,7 @@ Figures are reported, never asserted (the targets are printed beside them).
 from __future__ import annotations
 
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -90,6 +91,49 @@ def run(rounds: int = 3) -> dict:
     print("converter: corpus lint (profile {lint_profile}, {lint_files} files): {lint_wall_seconds} s wall, "
           "{lint_cpu_seconds} s CPU (target <= 60 s), {result}".format(
               result="passed" if proc.returncode == 0 else "FAILED", **figures))
+    figures["natural"] = natural_writer(files)
+    return figures
+
+
+def natural_writer(files: list) -> dict:
+    """The plain-Ansible writer (issue #14) as a fresh install converts (no action definitions): how many templates
+    it writes, their lines per template line, its speed file to YAML text, and ansible-lint's production profile
+    over its playbooks (no noqa allowed)."""
+    written, ratios, everything = [], [], []
+    cpu = time.process_time()
+    for path in files:
+        try:
+            result = convert(str(path), writer="natural")
+        except ConversionError:
+            continue
+        text = result.playbook_yaml(path.name)
+        ratio = len(text.splitlines()) / max(1, len(path.read_text(encoding="utf-8").splitlines()))
+        everything.append(ratio)
+        if result.natural:
+            ratios.append(ratio)
+            written.append(corpus.Converted(path.name, 0, text, result.plays))
+    cpu = time.process_time() - cpu
+    figures = {"templates": len(files), "natural": len(written),
+               "templates_per_cpu_second_with_yaml": round(len(files) / cpu, 1),
+               "lines_ratio_median": round(statistics.median(ratios), 2), "lines_ratio_max": round(max(ratios), 2),
+               "all_lines_ratio_median": round(statistics.median(everything), 2),
+               "all_lines_ratio_max": round(max(everything), 2),
+               "noqa_lines": sum(item.playbook.count("# noqa") for item in written)}
+    lint_dir = Path(tempfile.mkdtemp(prefix="bench-natural-lint-"))
+    paths = corpus.write_lint_files(written, lint_dir)
+    (lint_dir / ".ansible-lint").write_text(corpus.LINT_CONFIG.replace(f"profile: {corpus.LINT_PROFILE}",
+                                                                       "profile: production"))
+    children, start = _children_cpu(), time.monotonic()
+    proc = corpus.lint(lint_dir, paths)
+    figures.update({"lint_wall_seconds": round(time.monotonic() - start, 1),
+                    "lint_cpu_seconds": round(_children_cpu() - children, 1), "lint_passed": proc.returncode == 0})
+    print("converter (natural writer, no action definitions): {natural} of {templates} written naturally, "
+          "{templates_per_cpu_second_with_yaml}/s of CPU file to YAML text; lines per template line median "
+          "{lines_ratio_median}, max {lines_ratio_max} (all, natural where covered: {all_lines_ratio_median} / "
+          "{all_lines_ratio_max}); {noqa_lines} noqa; lint production {lint_wall_seconds} s wall, "
+          "{lint_cpu_seconds} s CPU, {result}".format(result="passed" if proc.returncode == 0 else "FAILED", **figures))
+    if proc.returncode:
+        print(corpus.name_findings(proc.stdout[-3000:], lint_dir))
     return figures
 
 
