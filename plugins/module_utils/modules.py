@@ -58,6 +58,11 @@ class AlicloudModule:
         self._secrets = secrets
 
     def _masked(self, kwargs: dict) -> dict:
+        if self._module.no_log and isinstance(kwargs.get("results"), list):
+            # ansible-core 2.19 censors a no_log task's result but not the items of a `results` list that did not
+            # come from a loop: each item says it is no_log too (a command's output may carry a secret).
+            kwargs = dict(kwargs, results=[dict(item, _ansible_no_log=True) if isinstance(item, dict) else item
+                                           for item in kwargs["results"]])
         if not self._secrets:
             return kwargs
         kwargs = dict(kwargs)

@@ -46,11 +46,47 @@ def test_a_noecho_parameter_is_masked_in_every_task_and_in_the_outputs(tmp_path,
     result = run_playbook(playbook, cloud.env, args=("-vvv",), cwd=REPO_ROOT)
     assert result.rc == 0, result.output[-4000:]
     assert SECRET not in result.output
-    # Masked, and nothing else: the other value of the same output stays readable.
-    assert '"seen": "label=web password=********"' in result.stdout
+    # An Output computed from the secret is masked whole.
+    assert '"seen": "********"' in result.stdout
     # The API received the value itself, whole and inside other text; OOS received it for the delegated task.
     sent = [request["params"].get("InstanceName") for request in cloud.control("requests")
             if request["action"] == "DescribeInstances"]
     assert sent == [SECRET, f"name-{SECRET}-web"]
     started = [request for request in cloud.control("requests") if request["action"] == "StartExecution"]
     assert started and SECRET in started[0]["params"]["Parameters"]
+
+
+TRANSFORMED = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  password: {Type: String, NoEcho: true, Default: '%s'}
+Tasks:
+  - Name: command
+    Action: ACS::ECS::RunCommand
+    Properties:
+      instanceId: '{{ instance }}'
+      commandType: RunShellScript
+      commandContent: 'echo {{ password }}; exit 3'
+Parameters2: {}
+Outputs:
+  encoded: {Type: String, Value: {'Fn::Base64Encode': '{{ password }}'}}
+""" % SECRET
+
+
+def test_a_noecho_parameter_is_hidden_in_command_output_failures_and_transformed_outputs(tmp_path, emulator_factory):
+    """Found by the third review: a RunCommand's content and output, its failure at default verbosity, and an
+    Output computed from the secret (Base64) printed it. Tasks of such a run are no_log; the final error is shown
+    with the secret masked."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
+    cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
+    instance = cloud.instances()[0]["InstanceId"]
+    template = TRANSFORMED.replace("Parameters2: {}\n", "").replace(
+        "Parameters:\n", f"Parameters:\n  instance: {{Type: String, Default: {instance}}}\n", 1)
+    playbook = tmp_path / "converted.yml"
+    playbook.write_text(convert(content=template, writer="interpreter").playbook_yaml("converted"))
+    result = run_playbook(playbook, cloud.env, args=("-vvv",), cwd=REPO_ROOT)
+    assert result.rc != 0 and "OOS execution Failed: task command failed" in result.output, result.output[-3000:]
+    assert SECRET not in result.output
+    import base64
+    assert base64.b64encode(SECRET.encode()).decode() not in result.output
+    assert [i["CommandContent"] for i in cloud.control("invocations")] == [f"echo {SECRET}; exit 3"]

@@ -12,7 +12,7 @@ import math
 
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets
+from ansible_collections.alicloud.oos.plugins.module_utils.secrets import MASK, Secrets
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import delegation, functions, loader, parameters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 
@@ -424,7 +424,15 @@ def oos_loop_documents_done(context, task, documents, next_task):
     return oos_loop_done(context_plain, task_plain, iterations, next_task)
 
 
-def oos_finish(context, outputs_spec, secret_parameters=(), secret_store_names=()):
+def _context_secrets(context, secret_parameters, secret_store_names) -> Secrets:
+    """The values of the secret parameters and Parameter Store secrets of this execution, to mask as text."""
+    values = [(context.get("parameters") or {}).get(name) for name in _plain(secret_parameters) or ()]
+    values += [(context.get("store") or {}).get(name) for name in _plain(secret_store_names) or ()]
+    return Secrets(values=[json.dumps(v) if isinstance(v, (dict, list)) else str(v) for v in values
+                           if v not in (None, "")])
+
+
+def oos_finish(context, outputs_spec, secret_parameters=(), secret_store_names=(), secret_outputs=()):
     """The execution's end: its status and its Outputs. Values of ``secret_parameters`` (NoEcho) and of Parameter
     Store secrets are masked in the Outputs, which the playbook prints and publishes."""
     context = dict(_plain(context))
@@ -437,24 +445,27 @@ def oos_finish(context, outputs_spec, secret_parameters=(), secret_store_names=(
     for name, spec in (_plain(outputs_spec) or {}).items():
         spec = spec or {}
         outputs[name] = runtime.coerce(runtime.render(spec.get("Value"), context), spec.get("Type", "String"))
-    values = [(context.get("parameters") or {}).get(name) for name in _plain(secret_parameters) or ()]
-    values += [(context.get("store") or {}).get(name) for name in _plain(secret_store_names) or ()]
-    secrets = Secrets(values=[json.dumps(v) if isinstance(v, (dict, list)) else str(v) for v in values
-                              if v not in (None, "")])
+    for name in _plain(secret_outputs) or ():
+        if outputs.get(name) not in (None, ""):
+            outputs[name] = MASK   # computed from a secret (encoded, split ...): no exact value to look for
+    secrets = _context_secrets(context, secret_parameters, secret_store_names)
     context["outputs"] = secrets.mask(outputs) if secrets else outputs
     if context.get("status") == "Running":
         context["status"] = "Success"
     return context
 
 
-def oos_error_text(context):
+def oos_error_text(context, secret_parameters=(), secret_store_names=()):
+    """The run's final error, with the values of secret parameters masked (the tasks that failed are no_log)."""
     context = _plain(context)
     error = context.get("error") or {}
     status = context.get("status", "Failed")
     if not error:
         return f"OOS execution {status}"
-    return f"OOS execution {status}: task {error.get('task')} failed: {error.get('message')}" if status == "Failed" \
+    text = f"OOS execution {status}: task {error.get('task')} failed: {error.get('message')}" if status == "Failed" \
         else f"OOS execution {status}: {error.get('message')}"
+    secrets = _context_secrets(context, secret_parameters, secret_store_names)
+    return secrets.mask_text(text) if secrets else text
 
 
 def oos_error_message(result):

@@ -642,10 +642,13 @@ def start_tasks(template: dict, first: str, store_refs: dict, pseudo_used: list)
 
 
 def finish_tasks(template: dict, store_refs: dict) -> list:
-    # The outputs are printed and published (set_stats, AWX artifacts): secret values in them are masked.
+    # The outputs and the final error are printed and published (set_stats, AWX artifacts): secret values in them
+    # are masked, and an output computed from a secret (Fn::Base64Encode of it ...) is masked whole.
     secrets = sorted(template_secret_names(template))
     store = sorted(name for name, secret in store_refs.items() if secret)
-    masked = f", {secrets!r}, {store!r}" if secrets or store else ""
+    derived = parameters.secret_keys({name: (spec or {}).get("Value") for name, spec in (template.get("Outputs") or {}).items()
+                                      if isinstance(spec, dict)}, set(secrets))
+    masked = f", {secrets!r}, {store!r}, {derived!r}" if secrets or store else ""
     return [
         {"name": "Evaluate the template outputs",
          "vars": {"oos_outputs_spec": mark(template.get("Outputs") or {})},
@@ -656,7 +659,7 @@ def finish_tasks(template: dict, store_refs: dict) -> list:
         {"name": "Show the template outputs",
          "ansible.builtin.debug": {"msg": expr("{'status': oos.status, 'outputs': oos.outputs}")}},
         {"name": "End as OOS would: Failed or Cancelled executions fail the run",
-         "ansible.builtin.fail": {"msg": expr(f"oos | {F}oos_error_text")},
+         "ansible.builtin.fail": {"msg": expr(f"oos | {F}oos_error_text" + (f"({secrets!r}, {store!r})" if masked else ""))},
          "when": Code("oos.status in ['Failed', 'Cancelled']")},
     ]
 
@@ -717,6 +720,27 @@ def hide_context_facts(node) -> None:
                 hide_context_facts(node[key])
 
 
+# The tasks that show the run's end: they print only masked values (finish_tasks), so they stay visible.
+_SHOWN_WITH_SECRETS = ("Check the template parameters", "Publish the execution status and outputs",
+                       "Show the template outputs", "End as OOS would: Failed or Cancelled executions fail the run")
+
+
+def hide_secret_tasks(node) -> None:
+    """``no_log`` on every task of a run whose template has secrets but those that print only masked values: module
+    arguments, results and errors (a command's output, a webhook URL, a WaitFor's value) may carry a secret, whole
+    or transformed, and Ansible prints them at -v, some at any verbosity. The run's error and Outputs are still
+    shown, with the secrets masked."""
+    if isinstance(node, list):
+        for item in node:
+            hide_secret_tasks(item)
+    elif isinstance(node, dict):
+        nested = [key for key in ("tasks", "block", "rescue", "always") if key in node]
+        for key in nested:
+            hide_secret_tasks(node[key])
+        if not nested and "hosts" not in node and node.get("name") not in _SHOWN_WITH_SECRETS:
+            node["no_log"] = True
+
+
 def build(template: dict, options: Options) -> Conversion:
     converter = Converter(template, options)
     items = converter.compile_tasks(template["Tasks"], "oos", "", 0, allow_split=True)
@@ -761,5 +785,6 @@ def build(template: dict, options: Options) -> Conversion:
     plays.append(_play(current_name, "localhost", current, {"vars": current_vars} if current_vars else None))
     if secrets:
         hide_context_facts(plays)
+        hide_secret_tasks(plays)
     return Conversion(plays=plays, template=template, edges=converter.mermaid_edges, notes=notes,
                       delegated=converter.delegated)
