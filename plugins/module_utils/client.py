@@ -126,6 +126,10 @@ def _flatten_into(key: str, value, out: dict) -> None:
             _flatten_into(f"{key}.{index}", item, out)
     elif isinstance(value, bytes):
         out[key] = value.decode("utf-8")
+    elif key in out:
+        # {"a.b": 1, "a": {"b": 2}}: two values for one parameter name, one of them would be lost.
+        raise AlicloudInputError("parameters", f"{key!r} is given twice (once as a name with dots, once nested): "
+                                 "give it once")
     else:
         out[key] = str(value)  # booleans become True/False, exactly as the SDK sends them
 
@@ -157,7 +161,7 @@ def flatten_parameters(params, product=None, action=None) -> dict:
             key = plural_repeat_list(product, action, key) or key
         _flatten_into(key, value, out)
     # Nested keys become parameter names too (Tag.1.Key): one the API cannot spell fails the same way.
-    nested = sorted(name for name in out if not _PARAMETER_NAME.fullmatch(name))
+    nested = sorted(name for name in out if not _PARAMETER_NAME.fullmatch(name) or "" in name.split("."))
     if nested:
         raise AlicloudInputError("parameters", f"{nested[0]!r} (a nested key flattened into a parameter name) is not an "
                                  "API parameter name: nested keys use letters, digits, '.', '_' and '-'; give a value "

@@ -40,9 +40,15 @@ def snake_name(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).replace("-", "_").lower()
 
 
+# Options that name secrets rather than hold them: their values are parameter names (masking them would mask
+# those words in every message, as "[Invalid********.NotFound]").
+NAMES_OF_SECRETS = ("secret_parameters",)
+
+
 def is_secret_name(name) -> bool:
     """Does a key name say its value is a secret (``DbPassword``, ``SecurityToken``, ``Authorization``)?"""
-    return isinstance(name, str) and bool(SECRET_NAME_PATTERN.search(snake_name(name)))
+    return isinstance(name, str) and snake_name(name) not in NAMES_OF_SECRETS and \
+        bool(SECRET_NAME_PATTERN.search(snake_name(name)))
 
 
 class Secrets:

@@ -105,9 +105,10 @@ def style_mismatch(props: dict) -> str | None:
     if not isinstance(service, str) or "{{" in service or unresolvable_service(service):
         return None
     style = api_style(service)
-    if style == "RPC" and "URI" in props:
+    has_uri = props.get("URI") not in (None, "")
+    if style == "RPC" and has_uri:
         return f"{service} APIs are RPC style but the task calls a URI (an API of its own that OOS knows)"
-    if style == "ROA" and "URI" not in props:
+    if style == "ROA" and not has_uri:
         return f"{service} APIs are ROA style and the task gives no URI (OOS knows each API's path)"
     return None
 
@@ -445,7 +446,8 @@ class Converter:
         fallback for every construct the playbook cannot run as OOS would."""
         props = task.get("Properties") if isinstance(task.get("Properties"), dict) else {}
         local = action_index(self.options.action_templates_path)
-        unknown = checks.unknown_function(task)
+        # (a When, and a Choice's conditions, are evaluated by the playbook: refused at loading instead)
+        unknown = checks.unknown_function({k: v for k, v in task.items() if k != "When"}) if key != "acs::choice" else None
         if unknown:
             return f"it uses {unknown}, which alicloud.oos does not evaluate"
         if key in actions.UNSUPPORTED:

@@ -262,6 +262,10 @@ def normalise(data, source: str = "template") -> dict:
             problems.append(f"Tasks[{index}] ({name}) has no Action")
         problems.extend(loop_problems(task.get("Loop"), f"Tasks[{index}] ({name})"))
         problems.extend(task_problems(task, f"Tasks[{index}] ({name})"))
+        # The playbook evaluates When and a Choice's conditions itself: OOS cannot run them for it.
+        problems.extend(unknown_function_problems(task.get("When"), f"Tasks[{index}] ({name}).When"))
+        if str(task.get("Action", "")).lower() == "acs::choice":
+            problems.extend(unknown_function_problems(task.get("Properties"), f"Tasks[{index}] ({name}).Properties"))
     outputs = data.get("Outputs") if isinstance(data.get("Outputs"), dict) else {}
     problems.extend(jq_function_problems(outputs, "Outputs"))
     problems.extend(unknown_function_problems(outputs, "Outputs"))

@@ -76,3 +76,12 @@ def test_a_nested_key_that_becomes_no_parameter_name_is_refused_before_sending(k
     with pytest.raises(AlicloudInputError) as info:
         flatten_parameters({"Jp": {key: "x"}, "Tag": [{"Key": "k", "Value": "v w"}]})
     assert info.value.field == "parameters" and repr(f"Jp.{key}") in info.value.message
+
+
+@pytest.mark.parametrize("params, named", [({"Jp": {"a.b": 1, "a": {"b": 2}}}, "Jp.a.b"),
+                                           ({"Jp": {"": 1}}, "Jp."), ({"Jp": {"a": {"": {"": 3}}}}, "Jp.a..")])
+def test_nested_keys_that_collide_or_are_empty_are_refused_naming_them(params, named):
+    """Found by the third #13 review: one of two values for one name was lost; empty keys were sent."""
+    with pytest.raises(AlicloudInputError) as info:
+        flatten_parameters(params)
+    assert info.value.field == "parameters" and repr(named) in info.value.message

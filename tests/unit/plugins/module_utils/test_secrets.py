@@ -72,3 +72,12 @@ def test_a_secret_inside_a_cloud_generated_id_leaves_the_id_intact():
                            "output": "pw=bpjzbup6st", "RequestId": "bpjzbup6st", "Valid": "x bpjzbup6st"})
     assert masked == {"instance_id": "i-bpjzbup6sticjcz0ja99", "InstanceIds": ["i-bpjzbup6sticjcz0ja99"],
                       "output": "pw=********", "RequestId": "********", "Valid": "x ********"}
+
+
+def test_the_names_listed_in_secret_parameters_are_no_secrets_themselves():
+    """Found by the third #13 review: 'secret_parameters: [InstanceName]' masked the word InstanceName in every
+    message ('[Invalid********.NotFound]'), because the option's name looks like a secret's."""
+    args = {"secret_parameters": ["InstanceName"], "parameters": {"InstanceName": "Hunter2Secret"}}
+    secrets = Secrets(names=["InstanceName"]).with_values_in(args)
+    assert secrets.mask("[InvalidInstanceName.NotFound] Hunter2Secret") == "[InvalidInstanceName.NotFound] ********"
+    assert not is_secret_name("secret_parameters") and is_secret_name("client_secret")

@@ -292,3 +292,22 @@ def test_a_function_the_run_time_does_not_evaluate_is_delegated_in_a_task_and_re
                "Outputs:\n  x: {Type: String, Value: {'Fn::NoSuchFunction': [a, b]}}\n")
     with pytest.raises(ConversionError, match="Outputs: Fn::NoSuchFunction is an intrinsic function"):
         convert(content=outputs)
+
+
+def test_an_unknown_function_in_a_condition_the_playbook_evaluates_is_refused_naming_it():
+    """Found by the third #13 review: a Choice or a When with Fn::Escape was 'delegated' and could never run."""
+    choice = ("FormatVersion: OOS-2019-06-01\nTasks:\n  - Name: ch\n    Action: ACS::Choice\n    Properties:\n"
+              "      DefaultTask: t2\n      Choices: [{When: {'Fn::Escape': [a, b]}, NextTask: t2}]\n"
+              "  - {Name: t2, Action: ACS::Sleep, Properties: {Duration: PT0S}}\n")
+    with pytest.raises(ConversionError, match=r"Tasks\[0\] \(ch\).Properties: Fn::Escape"):
+        convert(content=choice)
+    when = ("FormatVersion: OOS-2019-06-01\nTasks:\n  - Name: t1\n    Action: ACS::Sleep\n"
+            "    When: {'Fn::Escape': [a, b]}\n    Properties: {Duration: PT0S}\n")
+    with pytest.raises(ConversionError, match=r"Tasks\[0\] \(t1\).When: Fn::Escape"):
+        convert(content=when)
+
+
+def test_an_empty_uri_is_no_uri():
+    template = ("FormatVersion: OOS-2019-06-01\nTasks:\n  - Name: r\n    Action: ACS::ExecuteAPI\n"
+                "    Properties: {Service: ECS, API: DescribeRegions, URI: ''}\n")
+    assert convert(content=template).delegated == []
