@@ -183,6 +183,8 @@ def lookup_type_cases() -> tuple:
 FILTERS = (
     Case("jq", "malformed jq", {"a": 1}, ("jq", ".a | map("), extra="('.a | map(')"),
     Case("jq_first", "malformed jq", {"a": 1}, ("jq", ".[[["), extra="('.[[[')"),
+    Case("jq_items", "malformed jq", [{"response": {"a": 1}, "item": "x"}], ("ValueSelector", ".a | ("),
+         extra="('.a | (', 'String')"),
     Case("jq", "program an integer", {"a": 1}, ("jq program", "42"), extra="(42)"),
     Case("jq", "program a list", {"a": 1}, ("jq program", "['.a']"), extra="(['.a'])"),
     Case("jq_first", "program null", {"a": 1}, ("jq program", "None"), extra="(None)"),
