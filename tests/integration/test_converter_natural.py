@@ -163,8 +163,6 @@ def test_run_command_leaves_enable_parameter_off_as_the_action_does(emulator, tm
     values = tmp_path / "values.json"
     values.write_text(json.dumps({"instanceId": running, "script": "echo {{ACS::InstanceId}}"}))
     run = run_playbook(playbook, emulator.env, extra_vars={"oos_parameters_file": str(values)})
-    if writer == "interpreter" and run.rc != 0 and "needs ansible-core 2.19 or later" in run.output:
-        pytest.skip("interpreter playbooks fail closed before ansible-core 2.19 (docs/converter.md)")
     assert outputs(run)["said"] == "{{ACS::InstanceId}}\n"
     sent = requests(emulator, "RunCommand")
     assert sent and all(str(r.get("EnableParameter", "false")).lower() == "false" for r in sent)
@@ -287,8 +285,6 @@ def test_delete_instance_refuses_an_instance_that_is_not_stopped_as_the_action_d
     running, stopped = [i["InstanceId"] for i in emulator.instances() if i["Status"] == "Running"][:2]
     emulator.control(f"instances/{stopped}/status", {"Status": "Stopped"}, method="POST")
     refused = run_playbook(playbook, emulator.env, extra_vars={"instanceId": running})
-    if writer == "interpreter" and "needs ansible-core 2.19 or later" in refused.output:
-        pytest.skip("interpreter playbooks fail closed before ansible-core 2.19 (docs/converter.md)")
     assert refused.rc != 0 and "IncorrectInstanceStatus" in refused.output, refused.output[-3000:]
     deleted = run_playbook(playbook, emulator.env, extra_vars={"instanceId": stopped})
     assert deleted.rc == 0, deleted.output[-3000:]
