@@ -144,17 +144,29 @@ def _default_problems(name: str, spec: dict, where: str) -> list:
     return [f"{where}: {problem.removeprefix(prefix)}" for problem in parameter_values.check(name, spec, value)]
 
 
-def unknown_function(data):
-    """The first intrinsic function (``Fn::...``) in ``data`` the run-time does not implement, or None."""
+def first_found(data, find):
+    """The first non-empty ``find(mapping)`` over every mapping nested in ``data`` (depth first), or None."""
     if isinstance(data, dict):
-        if len(data) == 1:
-            key = next(iter(data))
-            if functions.is_function_key(key) and functions.function_name(key) is None:
-                return str(key)
+        found = find(data)
+        if found:
+            return found
         data = list(data.values())
     if isinstance(data, list):
-        return next((found for found in map(unknown_function, data) if found), None)
+        return next((found for found in (first_found(item, find) for item in data) if found), None)
     return None
+
+
+def _unknown_function_key(mapping: dict):
+    if len(mapping) == 1:
+        key = next(iter(mapping))
+        if functions.is_function_key(key) and functions.function_name(key) is None:
+            return str(key)
+    return None
+
+
+def unknown_function(data):
+    """The first intrinsic function (``Fn::...``) in ``data`` the run-time does not implement, or None."""
+    return first_found(data, _unknown_function_key)
 
 
 def unknown_function_problems(value, where: str) -> list:

@@ -17,7 +17,9 @@ import re
 from dataclasses import dataclass, field
 
 from ansible_collections.alicloud.oos.plugins.module_utils.product_catalog import INTERNAL
-from ansible_collections.alicloud.oos.plugins.module_utils.products import api_style, oos_only_service, unresolvable_service
+from ansible_collections.alicloud.oos.plugins.module_utils.errors import AlicloudInputError
+from ansible_collections.alicloud.oos.plugins.module_utils.products import (
+    api_style, normalize_product, oos_only_service, unresolvable_service)
 from ansible_collections.alicloud.oos.plugins.module_utils.secrets import template_secret_names
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import (
     actions, checks, loader, natural, parameters, product_actions, runtime)
@@ -95,7 +97,6 @@ def action_index(path: str | None) -> dict:
 
 
 _CHILD_CACHE: dict = {}
-_PRODUCT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
 def style_mismatch(props: dict) -> str | None:
@@ -113,16 +114,12 @@ def style_mismatch(props: dict) -> str | None:
     return None
 
 
-def _internal_service(data):
-    """The first static ``Service`` of a definition (nested templates included) that only OOS can call, or None."""
-    if isinstance(data, dict):
-        service = data.get("Service")
-        if isinstance(service, str) and _PRODUCT_CODE.match(service) and service.lower() in INTERNAL:
-            return service
-        data = list(data.values())
-    if isinstance(data, list):
-        return next((found for found in map(_internal_service, data) if found), None)
-    return None
+def _oos_internal(mapping: dict):
+    service = mapping.get("Service")
+    try:
+        return service if normalize_product(service) in INTERNAL else None
+    except AlicloudInputError:   # computed or no name: nothing to decide at conversion
+        return None
 
 
 def load_child(path: str) -> dict:
@@ -477,7 +474,7 @@ class Converter:
                 and key not in local):
             return "no native mapping and no local definition"
         if key in local and key not in actions.ECS_NATIVE and key not in product_actions.DEFINITIONS:
-            internal = _internal_service(load_child(local[key]))
+            internal = checks.first_found(load_child(local[key]), _oos_internal)
             if internal:
                 # OOS's own actions may call services only OOS can reach: OOS runs the action instead.
                 return f"its definition calls {internal}, which only OOS can call"
