@@ -68,7 +68,7 @@ options:
         ansible-core before 2.19.
     type: str
     choices: [interpreter, natural]
-    default: interpreter
+    default: natural
   output:
     description:
       - V(plays) returns the list of plays; V(yaml) the playbook text (with the flowchart as a comment);

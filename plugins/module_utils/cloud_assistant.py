@@ -27,6 +27,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import
     chunked,
     count_by,
     errors_allowed,
+    NOT_ATTEMPTED,
     max_errors_message,
     no_match_result,
     select_instances,
@@ -56,7 +57,6 @@ BUILTIN_PARAMETER = re.compile(r"\{\{\s*ACS::", re.IGNORECASE)
 WAIT_GRACE = 60
 
 FINAL_STATUSES = ("Success", "Failed", "Error", "Timeout", "Cancelled", "Terminated", "Invalid", "Aborted", "Stopped")
-NOT_ATTEMPTED = "NotAttempted.MaxErrorsExceeded"
 
 RUN_COMMAND_ARGUMENT_SPEC = {
     "command_content": {"type": "str", "required": True},

@@ -43,6 +43,9 @@ SELECTION_ARGUMENT_SPEC = {
     "rate_control": {"type": "raw"},
 }
 
+# The error code of an instance not acted on because more than MaxErrors had failed before (OOS launches no more).
+NOT_ATTEMPTED = "NotAttempted.MaxErrorsExceeded"
+
 
 def chunked(items, size: int = MAX_IDS_PER_CALL) -> list:
     """``items`` in consecutive lists of at most ``size`` (the API limit of a batch call)."""
@@ -202,14 +205,17 @@ def no_match_result(params: dict, list_key: str) -> dict:
 
 
 def max_errors_message(result: dict, what: str, describe) -> str | None:
-    """One message naming each failed instance (``describe(entry)``) when failures exceed MaxErrors."""
+    """One message naming each failed instance (``describe(entry)``) when failures exceed MaxErrors; the
+    instances never acted on once they did (NOT_ATTEMPTED) are counted apart."""
     failed = result["failed_instances"]
     if len(failed) <= result["max_errors"]:
         return None
+    not_started = sum(1 for f in failed if f.get("error_code") == NOT_ATTEMPTED)
     shown = "; ".join(describe(f) for f in failed[:20])
     more = f"; and {len(failed) - 20} more" if len(failed) > 20 else ""
-    return (f"{what} failed on {len(failed)} instance(s), more than MaxErrors ({result['max_errors']}) allows: "
-            f"{shown}{more}")
+    return (f"{what} failed on {len(failed) - not_started} instance(s)"
+            + (f" ({not_started} not started)" if not_started else "")
+            + f", more than MaxErrors ({result['max_errors']}) allows: {shown}{more}")
 
 
 def run_task(task, client, params: dict, check_mode: bool = False, instances: list | None = None) -> dict:

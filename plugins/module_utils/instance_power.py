@@ -24,6 +24,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.polling import PollCl
 from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import (
     chunked,
     errors_allowed,
+    NOT_ATTEMPTED,
     max_errors_message,
     no_match_result,
     select_instances,
@@ -43,7 +44,6 @@ SUCCESS_CODE = "200"
 NOT_APPLIED = "NotApplied"
 APIS = {"start": "StartInstances", "stop": "StopInstances", "reboot": "RebootInstances"}
 # Error code recorded for instances never attempted because MaxErrors was exceeded.
-NOT_ATTEMPTED = "NotAttempted.MaxErrorsExceeded"
 
 # Argument spec of the power options (merged with the selection options by the module).
 POWER_ARGUMENT_SPEC = {

@@ -80,9 +80,9 @@ def cloud(tmp_path, emulator_factory):
     return emulator
 
 
-@pytest.fixture
-def converted(tmp_path):
-    result = convert(content=PARENT)
+@pytest.fixture(params=["natural", "interpreter"])
+def converted(tmp_path, request):
+    result = convert(content=PARENT, writer=request.param)
     assert result.delegated, "the named template must be run by OOS"
     path = tmp_path / "parent.yml"
     path.write_text(result.playbook_yaml("parent"))

@@ -313,8 +313,11 @@ def test_loop_stops_once_max_errors_is_exceeded(tmp_path, emulator6):
     assert "OOS execution Failed: task runScript failed" in result.output
     # One at a time: the second failure exceeds MaxErrors 1, so the last two instances never run.
     assert len(log.read_text().splitlines()) == 4 and max_overlap(log) == 1
-    # The execution failed at the loop: the next task never ran.
-    assert re.search(r"TASK \[OOS countInstances \| call the API\] \**\nskipping:", result.stdout), result.stdout[-3000:]
+    assert "the command failed on 2 instance(s) (2 not started), more than MaxErrors (1) allows" in result.output
+    # The execution failed at the loop: the next task (countInstances: DescribeInstances) never ran.
+    requests = [r["action"] for r in emulator6.control("requests")]
+    last_command = max(i for i, action in enumerate(requests) if action in ("RunCommand", "InvokeCommand"))
+    assert "DescribeInstances" not in requests[last_command:], requests
 
 
 def test_loop_tolerates_errors_within_max_errors(tmp_path, emulator6):

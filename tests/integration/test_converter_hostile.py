@@ -142,7 +142,7 @@ def test_hostile_text_is_data_in_every_position(tmp_path, cloud):
     shown = printed_json(result.stdout, "Show the template outputs")
     assert shown["status"] == "Success" and shown["outputs"] == {t: t for t in texts}
     # The TimerTrigger note shows the expression as the template wrote it.
-    note = printed_json(result.stdout, "OOS timer | trigger (run this playbook from a schedule)")
+    note = printed_json(result.stdout, "Timer | trigger (run this playbook from a schedule)")
     assert note.startswith("OOS TimerTrigger: schedule cron " + "\n".join(texts) + " (" + texts[0] + ")")
     # Labels and Descriptions: the AWX survey, byte for byte.
     survey = json.loads((tmp_path / "hostile-data-playbook.survey.json").read_text(encoding="utf-8"))

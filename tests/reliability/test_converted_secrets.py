@@ -6,6 +6,8 @@ to OOS unmasked by delegated tasks, and printed and published with the template'
 """
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import REPO_ROOT, run_playbook
 
 SECRET = "TopSecretValue99-for-the-converter"
@@ -38,11 +40,12 @@ Outputs:
 """ % SECRET
 
 
-def test_a_noecho_parameter_is_masked_in_every_task_and_in_the_outputs(tmp_path, emulator_factory):
+@pytest.mark.parametrize("writer", ["natural", "interpreter"])
+def test_a_noecho_parameter_is_masked_in_every_task_and_in_the_outputs(tmp_path, emulator_factory, writer):
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
     cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
     playbook = tmp_path / "converted.yml"
-    playbook.write_text(convert(content=TEMPLATE).playbook_yaml("converted"))
+    playbook.write_text(convert(content=TEMPLATE, writer=writer).playbook_yaml("converted"))
     result = run_playbook(playbook, cloud.env, args=("-vvv",), cwd=REPO_ROOT)
     assert result.rc == 0, result.output[-4000:]
     assert SECRET not in result.output
@@ -73,7 +76,8 @@ Outputs:
 """ % SECRET
 
 
-def test_a_noecho_parameter_is_hidden_in_command_output_failures_and_transformed_outputs(tmp_path, emulator_factory):
+@pytest.mark.parametrize("writer", ["natural", "interpreter"])
+def test_a_noecho_parameter_is_hidden_in_command_output_failures_and_transformed_outputs(tmp_path, emulator_factory, writer):
     """Found by the third review: a RunCommand's content and output, its failure at default verbosity, and an
     Output computed from the secret (Base64) printed it. Tasks of such a run are no_log; the final error is shown
     with the secret masked."""
@@ -83,7 +87,7 @@ def test_a_noecho_parameter_is_hidden_in_command_output_failures_and_transformed
     template = TRANSFORMED.replace("Parameters2: {}\n", "").replace(
         "Parameters:\n", f"Parameters:\n  instance: {{Type: String, Default: {instance}}}\n", 1)
     playbook = tmp_path / "converted.yml"
-    playbook.write_text(convert(content=template, writer="interpreter").playbook_yaml("converted"))
+    playbook.write_text(convert(content=template, writer=writer).playbook_yaml("converted"))
     result = run_playbook(playbook, cloud.env, args=("-vvv",), cwd=REPO_ROOT)
     assert result.rc != 0 and "OOS execution Failed: task command failed" in result.output, result.output[-3000:]
     assert SECRET not in result.output

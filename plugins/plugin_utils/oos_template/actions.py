@@ -385,30 +385,19 @@ def _delegated(step: Step, what: str) -> Mapped:
                                   "client_token": expr("oos_delegation.client_token"),
                                   "wait": True, "wait_until": "waiting", "cancel_on_interrupt": True},
             "register": step.register}
-    waiting = Code(f"{step.register}.status | default('') == 'Waiting'")
-    gate = {"name": _prefixed_name(step, "decide on the approval the OOS execution waits for"),
-            "ansible.builtin.include_role": {"name": "alicloud.oos.oos_approval"},
-            "vars": {"oos_approval_name": step.task["Name"],
-                     "oos_approval_message": expr(f"{step.register} | {F}oos_delegated_waiting"),
-                     "oos_approval_webhook_url": "",   # OOS posts the template's own notification
-                     "oos_approval_on_reject": "continue"},
-            "when": waiting}
     answer_register = step.register + "_answer"
-    answer = {"name": _prefixed_name(step, "answer the approval in OOS and wait for the execution"),
-              "vars": dict(handover),
-              F + "oos_execution": {"state": expr("'approved' if oos_approval_approved | bool else 'rejected'"),
-                                    "execution_id": expr(f"{step.register}.execution_id"),
-                                    "notify_note": expr(f"oos_approval_approved_by | default([]) | {F}oos_approval_note("
-                                                        "oos_approval_approved | bool, oos_approval_reason | default(''))"),
-                                    "secret_parameters": expr("oos_delegation.secret_parameters"),
-                                    "wait": True, "wait_until": "waiting", "cancel_on_interrupt": True},
-              "register": answer_register,
-              # A further approval of the same execution gets the same answer, as the decision holds for every gate.
-              "until": Code(f"{answer_register}.status | default('') != 'Waiting'"),
-              "retries": 20, "delay": 0,
-              "when": waiting}
-    return Mapped([call, gate, answer],
-                  record=f"{step.ctx} | {F}oos_delegated_done(oos_task, {step.register}, oos_next, {answer_register}, "
+    # The approval it may wait for is decided as a native ACS::Approve's; a rejection is recorded by the flow.
+    answer = {"name": _prefixed_name(step, "answer the approval the OOS execution waits for"),
+              "ansible.builtin.include_role": {"name": "alicloud.oos.oos_execution_approval"},
+              "vars": {**handover, "oos_execution_approval_execution": expr(step.register),
+                       "oos_execution_approval_name": step.task["Name"],
+                       "oos_execution_approval_register": answer_register,
+                       "oos_execution_approval_secret_parameters": expr("oos_delegation.secret_parameters"),
+                       "oos_execution_approval_on_reject": "continue"},
+              "when": Code(f"{step.register}.status | default('') == 'Waiting'")}
+    return Mapped([call, answer],
+                  record=f"{step.ctx} | {F}oos_delegated_done(oos_task, {step.register}, oos_next, "
+                         f"{answer_register} | default({{}}), "
                          "oos_approval_reason | default(''))",
                   loopable=False)
 

@@ -67,7 +67,7 @@ def comment(text: str) -> str:
 def convert(path: str | None = None, content=None, hosts: str | None = None, parameters: dict | None = None,
             action_templates_path: str | None = None, template_paths=None, select_targets: str = "auto",
             instance_id_var: str = "instance_id", name: str | None = None,
-            template_name: str | None = None, writer: str = "interpreter") -> Result:
+            template_name: str | None = None, writer: str = "natural") -> Result:
     """Convert one OOS template. Raises ConversionError listing every problem found.
 
     ``template_name`` (default: the file name without extension) is kept in the play variable

@@ -78,8 +78,9 @@ class _Writer(Emitter):
     the common short plain and single-quoted scalars are written directly when they cannot be folded.
     """
 
-    def __init__(self):
+    def __init__(self, flow: bool = True):
         super().__init__(_Stream(), allow_unicode=True, width=_WIDTH)
+        self.flow = flow   # small collections of short scalars on one line (False: PyYAML's block layout only)
 
     # -- layout (PyYAML's expect_* handlers for block collections, without the events) --------------------
     def document(self, data) -> str:
@@ -120,8 +121,36 @@ class _Writer(Emitter):
                 self.scalar(_scalar_form(type(key), key, False, True), False)
                 self.write_indent()
                 self.write_indicator(":", True, indention=True)
-            self.node(value)
+            flow = self.flow_text(key, value) if self.flow else None
+            if flow is not None:
+                self.write_indicator(flow, True)
+            else:
+                self.node(value)
         self.indent = self.indents.pop()
+
+    def flow_text(self, key, value):
+        """A small mapping or list of short scalars on one line (``{seconds: 5}``, ``[a, b]``) as a person writes
+        it; None when it is not one, holds a container, or would not fit the line. Conditions stay one per line."""
+        kind = type(value)
+        if not value or kind not in (dict, list, TemplateMap, TemplateList) or key in _BLOCK_KEYS:
+            return None
+        pieces = []
+        room = _FLOW_WIDTH - self.column - 3
+        mapping = isinstance(value, dict)
+        for entry_key, entry in value.items() if mapping else ((None, item) for item in value):
+            text = _flow_scalar(type(entry), entry, False)
+            if text is None:
+                return None
+            if mapping:
+                name = _flow_scalar(type(entry_key), entry_key, True)
+                if name is None:
+                    return None
+                text = f"{name}: {text}"
+            room -= len(text) + 2
+            if room < 0:
+                return None
+            pieces.append(text)
+        return ("{" + ", ".join(pieces) + "}") if mapping else ("[" + ", ".join(pieces) + "]")
 
     def block_sequence(self, sequence):
         if not sequence:
@@ -334,6 +363,28 @@ def _scalar_form(kind, value, in_key: bool, is_key: bool) -> _Form:
         short = "'" + text.replace("'", "''") + "'"
     simple_key = len(_prepared_tag(tag)) + len(text) < 128 and not analysis.empty and not analysis.multiline
     return _Form(text, written_tag, style, short, in_key, simple_key)
+
+
+# Keys whose lists stay one item per line (conditions, tasks) and the widest flow collection written.
+_BLOCK_KEYS = frozenset(("when", "that", "block", "rescue", "always", "tasks", "pre_tasks", "post_tasks", "handlers",
+                         "changed_when", "failed_when", "until"))
+_FLOW_WIDTH = 110
+_FLOW_INDICATORS = frozenset(",[]{}")
+
+
+def _flow_scalar(kind, value, is_key: bool):
+    """The scalar as written inside a flow collection, or None when it would need more than one plain or quoted
+    word (a tag, folding, line breaks)."""
+    if kind in (dict, list, TemplateMap, TemplateList):
+        return None
+    form = _scalar_form(kind, value, is_key, is_key)
+    if form.tag or form.short is None or (is_key and not form.simple_key):
+        return None
+    if form.style == "" and (_FLOW_INDICATORS.intersection(form.text) or form.text.startswith("?")):
+        if kind is not str and kind is not Code or "'" in form.text or any(m in form.text for m in JINJA_MARKERS):
+            return None
+        return "'" + form.text + "'"   # plain in a block, but a flow collection reads , [ ] { } as its own
+    return form.short
 
 
 @functools.lru_cache(maxsize=64)

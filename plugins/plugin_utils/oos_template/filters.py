@@ -468,6 +468,21 @@ def oos_error_text(context, secret_parameters=(), secret_store_names=()):
     return secrets.mask_text(text) if secrets else text
 
 
+def oos_masked(data, secret_values=(), masked_whole=()):
+    """``data`` with each of ``secret_values`` (the values of NoEcho/secret parameters) masked wherever it appears,
+    and the keys ``masked_whole`` (outputs computed from a secret: no exact value to look for) masked whole
+    unless empty. What the natural writer's playbooks print and publish at the end of a run."""
+    data = _plain(data)
+    values = [json.dumps(v) if isinstance(v, (dict, list)) else str(v) for v in _plain(secret_values) or ()
+              if v not in (None, "")]
+    if isinstance(data, dict) and masked_whole:
+        data = {k: MASK if k in _plain(masked_whole) and v not in (None, "") else v for k, v in data.items()}
+    if not values:
+        return data
+    secrets = Secrets(values=values)
+    return secrets.mask_text(data) if isinstance(data, str) else secrets.mask(data)
+
+
 def oos_error_message(result):
     return runtime.error_message(_plain(result))
 
@@ -699,7 +714,10 @@ def oos_delegated_done(context, task, result, next_task, answer=None, reason="")
     those of a task that did not run (evaluated over an empty document, as a native task's are).
     """
     context, task, started, answer = _plain(context), _plain(task), _plain(result) or {}, _plain(answer)
-    result = answer if isinstance(answer, dict) and answer.get("status") else started
+    # An answer of another execution is of an earlier pass through this task (a flow that jumps back).
+    answered = isinstance(answer, dict) and answer.get("status") and \
+        answer.get("execution_id") == started.get("execution_id")
+    result = answer if answered else started
     if result.get("status") == "Cancelled":
         why = f" ({reason})" if reason and reason != "rejected" else ""
         return runtime.cancel(context, task["Name"], f"the approval at {_waiting_tasks(started)} of OOS execution "
@@ -750,7 +768,7 @@ RUNTIME = {f.__name__: f for f in (
     oos_iteration_outputs, oos_loop_done, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,
     oos_error_message, oos_store_value, oos_duration_seconds, oos_sleep_seconds, oos_target_requests, oos_merge_instances,
     oos_inventory_instances, oos_command_documents, oos_empty_document, oos_tags_dict, oos_run_instances_request,
-    oos_json_value, oos_delegated_execution, oos_delegated_done, oos_delegated_waiting, oos_approval_note)}
+    oos_json_value, oos_masked, oos_delegated_execution, oos_delegated_done, oos_delegated_waiting, oos_approval_note)}
 
 
 def all_filters(error_class) -> dict:

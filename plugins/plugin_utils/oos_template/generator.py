@@ -53,7 +53,7 @@ class Options:
     instance_id_var: str = "instance_id"
     name: str | None = None
     template_name: str | None = None        # recorded by the oos_audit callback (play variable oos_template_name)
-    writer: str = "interpreter"             # natural: plain Ansible where natural.py covers the template (preview)
+    writer: str = "natural"                 # interpreter: the run-time interpreter style for every task
 
 
 @dataclass

@@ -117,6 +117,15 @@ class Scope:
             # Both names a parameter is read under (-e targetImageName, target_image_name): no fact may take them.
             self.facts.update((variable.lower(), variable_for(self._names.get(name, name)).lower()))
 
+    def masked(self, jinja: str, whole=()) -> str:
+        """``jinja`` (an expression) with the values of the secret parameters masked in what it gives, and the keys
+        ``whole`` masked whole; as it is when the template has no secret parameter."""
+        names = sorted(delegation.secret_sources(self.template.get("Parameters")))
+        if not names:
+            return jinja
+        values = ", ".join(f"{self.parameters[name][0]} | default(none)" for name in names)
+        return f"({jinja}) | {F}oos_masked([{values}]" + (f", {sorted(whole)!r})" if whole else ")")
+
     def quote(self, text) -> str:
         """Template text as a value in converter Jinja: a string literal when it is plain printable text, else
         an item of the play variable ``oos_template_texts`` (tagged !unsafe: data on every ansible-core)."""
@@ -765,10 +774,22 @@ def delegated_call(task: dict, scope: Scope) -> dict:
             # This run, this task and what OOS is given: a retry returns the same execution, a new run starts its own.
             "client_token": expr(f"'alicloud-oos-delegated-' ~ (oos_execution_id ~ "
                                  f"{scope.quote('-' + task['Name'] + '-' + digest)}) | hash('sha1')"),
-            "wait": True, "cancel_on_interrupt": True}
+            "wait": True, "wait_until": "waiting", "cancel_on_interrupt": True}
     if secret:
         call["secret_parameters"] = secret
     return {F + "oos_execution": call}
+
+
+def approval_task(title: str, task: dict, register: str, call: dict) -> dict:
+    """The approval a task OOS runs may wait for (an ACS::Approve in it), decided as a native one is."""
+    answer = {"oos_execution_approval_execution": expr(register),
+              "oos_execution_approval_name": inert(task["Name"]),
+              "oos_execution_approval_register": register}
+    if call.get("secret_parameters"):
+        answer["oos_execution_approval_secret_parameters"] = call["secret_parameters"]
+    return {"name": title.split(" | ", maxsplit=1)[0] + " | answer the approval OOS waits for",
+            "ansible.builtin.include_role": {"name": "alicloud.oos.oos_execution_approval"}, "vars": answer,
+            "when": Code(f"{register}.status | default('') == 'Waiting'")}
 
 
 def outputs_task(task: dict, scope: Scope, document: str, fact: str, title: str) -> dict:
@@ -957,12 +978,14 @@ def task_units(task: dict, scope: Scope) -> list:
     for arguments in module.values():
         if isinstance(arguments, dict) and "when" in arguments:
             step["when"] = arguments.pop("when")
-    if fact and "ansible.builtin.pause" not in module:
+    if (fact or delegated) and "ansible.builtin.pause" not in module:
         step["register"] = register
     when = condition(task["When"], scope) if "When" in task else None
     if when:
         step["when"] = [Code(when)] + ([step["when"]] if "when" in step else [])
     units = [step]
+    if delegated:
+        units.append(approval_task(title, task, register, module[F + "oos_execution"]))
     if natural_loops.looped_call(task) and not delegated:
         natural_loops.loop_tasks(task, scope, step, register)
     if fact:
@@ -1049,10 +1072,14 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
         for name, fact in reversed(errors):   # the first task that failed
             message = f"('task {name} failed: ' ~ {fact}) if {fact} is defined else {message}"
         tasks.append({"name": "End as OOS would: a task failed and its OnError task ran",
-                      "ansible.builtin.fail": {"msg": expr(message)},
+                      "ansible.builtin.fail": {"msg": expr(scope.masked(message))},
                       "when": Code(" or ".join(f"{fact} is defined" for _name, fact in errors))})
     outputs = ", ".join(f"{scope.quote(name)}: {typed((spec or {}).get('Value'), (spec or {}).get('Type', 'String'), scope)}"
                         for name, spec in (template.get("Outputs") or {}).items())
+    # Printed and published: secret values masked, an output computed from a secret (encoded ...) masked whole.
+    derived = parameters.secret_keys({name: (spec or {}).get("Value") for name, spec in (template.get("Outputs") or {}).items()
+                                      if isinstance(spec, dict)}, delegation.secret_sources(template.get("Parameters")))
+    outputs = scope.masked("{" + outputs + "}", derived)
     start = []
     facts = {variable: expr(jinja) for name, (variable, jinja) in PSEUDO_FACTS.items() if name in scope.pseudo_used}
     if facts:
@@ -1084,19 +1111,20 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
     run = {
         "name": "Run the template tasks",
         "block": tasks + [{"name": "Evaluate the template outputs",
-                           "ansible.builtin.set_fact": {"oos_outputs": expr("{" + outputs + "}")}}],
+                           "ansible.builtin.set_fact": {"oos_outputs": expr(outputs)}}],
         "rescue": [
             {"name": "Publish the failed execution",
              "ansible.builtin.set_stats": {"data": {"oos_execution_status": expr(
                  "'Cancelled' if ansible_failed_task.name == 'Stop the play as cancelled' else 'Failed'"), "oos_outputs": {}}}},
             {"name": "End as OOS would: the execution failed or was cancelled",
-             "ansible.builtin.fail": {"msg": expr(f"'OOS execution ' ~ ('Cancelled: ' ~ (ansible_failed_result.msg | "
-                                                  f"regex_replace('^Cancelled: ', '')) if "
-                                                  f"ansible_failed_task.name == 'Stop the play as cancelled' else 'Failed: ' ~ "
-                                                  f"(ansible_failed_result.msg if "
-                                                  f"ansible_failed_task.name.startswith('End as OOS') else 'task ' ~ "
-                                                  f"({failed_task}) ~ ' failed: ' ~ "
-                                                  f"(ansible_failed_result | {F}oos_error_message)))")}},
+             "ansible.builtin.fail": {"msg": expr(scope.masked(
+                 f"'OOS execution ' ~ ('Cancelled: ' ~ (ansible_failed_result.msg | "
+                 f"regex_replace('^Cancelled: ', '')) if "
+                 f"ansible_failed_task.name == 'Stop the play as cancelled' else 'Failed: ' ~ "
+                 f"(ansible_failed_result.msg if "
+                 f"ansible_failed_task.name.startswith('End as OOS') else 'task ' ~ "
+                 f"({failed_task}) ~ ' failed: ' ~ "
+                 f"(ansible_failed_result | {F}oos_error_message)))"))}},
         ],
     }
     description = loader.localized(template.get("Description")) or "OOS template"

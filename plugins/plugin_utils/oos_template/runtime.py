@@ -355,6 +355,9 @@ def error_message(result) -> str:
     """The most useful text of a failed Ansible result (``ansible_failed_result``)."""
     if not isinstance(result, dict):
         return to_text(result)
+    results = result.get("results")
+    if isinstance(results, list) and results and all(isinstance(r, dict) and "ansible_loop_var" in r for r in results):
+        return _loop_error_message(results)   # a loop: (a module's own results, per instance, are not)
     message = _FILTER_WRAPPING.sub("", to_text(result.get("msg") or ""))
     parts = [message]
     for key in ("error", "code"):
@@ -365,10 +368,18 @@ def error_message(result) -> str:
             continue  # an API error the message already names
         if to_text(value) not in message:
             parts.append(f"{key}: {to_text(value)}")
-    if not parts[0] and result.get("results"):
-        failed = [r for r in result["results"] if isinstance(r, dict) and r.get("failed")]
-        parts = [error_message(failed[0])] if failed else ["loop failed"]
     return "; ".join(p for p in parts if p) or "task failed"
+
+
+def _loop_error_message(results: list) -> str:
+    """A ``loop:`` that stopped at its first failed item, as OOS reports a Loop whose MaxErrors (0) was exceeded
+    (the converted loops that allow failures go through the role alicloud.oos.oos_loop_item, which says so itself)."""
+    failed = [r for r in results if r.get("failed")]
+    if not failed:
+        return "loop failed"
+    skipped = sum(1 for r in results if r.get("skipped"))
+    return (f"{len(failed)} of {len(results)} items failed (MaxErrors allows 0"
+            + (f"; {skipped} not started" if skipped else "") + f"): {error_message(failed[0])}")
 
 
 _ISO_DURATION = re.compile(r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?")

@@ -49,7 +49,7 @@ def _tasks(result) -> dict:
 
 
 def test_flow_compiles_to_guarded_blocks_with_rescue():
-    result = convert(content=TEMPLATE)
+    result = convert(content=TEMPLATE, writer="interpreter")
     tasks = result.plays[-1]["tasks"]
     units = {t["vars"]["oos_task"]["Name"]: t for t in tasks if "block" in t and "oos_task" in t.get("vars", {})}
     assert list(units) == ["getInstance", "reboot", "describe", "cleanup"]
@@ -74,15 +74,15 @@ def test_generic_loop_becomes_a_play_over_in_memory_hosts(tmp_path):
     template = TEMPLATE.replace("Action: ACS::ECS::RebootInstance", "Action: ACS::ExecuteAPI").replace(
         "Properties: {instanceId: '{{ ACS::TaskLoopItem }}'}",
         "Properties: {Service: ECS, API: RebootInstance, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}")
-    plays = convert(content=template).plays
+    plays = convert(content=template, writer="interpreter").plays
     assert [p["hosts"] for p in plays] == ["localhost", plays[1]["hosts"], "localhost"]
     assert plays[1]["hosts"].startswith("oos_loop_") and "_reboot_" in plays[1]["hosts"] and "serial" in plays[1]
     assert plays[1]["tasks"][-1]["ansible.builtin.meta"] == "end_play"
 
 
 def test_flow_compiles_to_when_and_block_rescue():
-    assert not convert(content=TEMPLATE).natural   # the interpreter unless asked
-    result = convert(content=TEMPLATE, writer="natural")
+    assert not convert(content=TEMPLATE, writer="interpreter").natural
+    result = convert(content=TEMPLATE)    # natural unless the interpreter is asked for
     assert result.natural
     tasks = _tasks(result)
     # OnError cleanup: the task runs in a block whose rescue records the failure; the flow reads that fact.
@@ -128,9 +128,7 @@ def test_a_loop_with_outputs_still_becomes_a_play_over_in_memory_hosts(tmp_path)
         "Properties: {instanceId: '{{ ACS::TaskLoopItem }}'}",
         "Properties: {Service: ECS, API: RebootInstance, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}\n"
         "    Outputs: {requestId: {Type: String, ValueSelector: RequestId}}")
-    result = convert(content=template)
-    assert not result.natural    # per-item outputs: not written as plain Ansible yet
-    plays = result.plays
+    plays = convert(content=template, writer="interpreter").plays
     assert [p["hosts"] for p in plays] == ["localhost", plays[1]["hosts"], "localhost"]
     assert plays[1]["hosts"].startswith("oos_loop_") and "_reboot_" in plays[1]["hosts"] and "serial" in plays[1]
     assert plays[1]["tasks"][-1]["ansible.builtin.meta"] == "end_play"
@@ -167,13 +165,14 @@ Tasks:
     ({"Name": "put", "Action": "ACS::ExecuteAPI",
       "Properties": {"Service": "OSS", "API": "PutBucketAcl", "Method": "PUT", "URI": "?acl"}}, "ACS::ExecuteAPI"),
 ])
-def test_constructs_the_playbook_cannot_run_are_delegated_to_oos_one_task_each(task, delegated):
+@pytest.mark.parametrize("writer", ["natural", "interpreter"])
+def test_constructs_the_playbook_cannot_run_are_delegated_to_oos_one_task_each(task, delegated, writer):
     template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {"which": {"Type": "String", "Default": "x"}},
                 "Tasks": [{"Name": "first", "Action": "ACS::Sleep", "Properties": {"Duration": "PT1S"}}, task]}
-    result = convert(content=json.dumps(template))
+    result = convert(content=json.dumps(template), writer=writer)
     assert result.delegated == [("Tasks[1]", delegated)]
     text = result.playbook_yaml("t.yml")
-    assert text.count("oos_delegation.client_token") == 1 and f"# Tasks[1] ({delegated}) is delegated" in text
+    assert text.count("client_token:") == 1 and f"# Tasks[1] ({delegated}) is delegated" in text
 
 
 def test_tasks_as_a_map_and_json_are_accepted():
@@ -212,12 +211,13 @@ Tasks:
 """
 
 
-def test_unmapped_product_actions_are_delegated_to_oos_and_named_in_the_header(tmp_path):
-    result = convert(content=DELEGATED)
+@pytest.mark.parametrize("writer", ["natural", "interpreter"])
+def test_unmapped_product_actions_are_delegated_to_oos_and_named_in_the_header(tmp_path, writer):
+    result = convert(content=DELEGATED, writer=writer)
     text = result.playbook_yaml("t.yml")
     assert result.delegated == [("Tasks[0]", "ACS::ECS::AttachDisk")]
     assert "# Tasks[0] (ACS::ECS::AttachDisk) is delegated: OOS runs it (alicloud.oos.oos_execution)" in text
-    assert text.count("oos_delegation.client_token") == 1
+    assert text.count("client_token:") == 1
     # CreateSnapshot is mapped: its steps are in the playbook, no execution is started for it.
     assert "CreateSnapshot" in text and "DescribeSnapshots" in text
 
@@ -242,10 +242,11 @@ Tasks:
     Properties: {diskId: '{{ ACS::TaskLoopItem }}', instanceId: i-1}
     Loop: {Items: '{{ ids }}', RateControl: {Mode: Concurrency, Concurrency: 2, MaxErrors: 0}}
 """
-    result = convert(content=looped)
-    text = result.playbook_yaml("t.yml")
-    assert result.delegated == [("Tasks[0]", "ACS::ECS::AttachDisk")]
-    assert text.count("oos_delegation.client_token") == 1 and len(result.plays) == 1   # OOS runs the loop
+    for writer in ("natural", "interpreter"):
+        result = convert(content=looped, writer=writer)
+        text = result.playbook_yaml("t.yml")
+        assert result.delegated == [("Tasks[0]", "ACS::ECS::AttachDisk")]
+        assert text.count("client_token:") == 1 and len(result.plays) == 1   # OOS runs the loop
 
 
 def test_an_acs_template_naming_a_product_action_not_found_locally_is_delegated_and_other_names_refused():

@@ -56,13 +56,13 @@ Tasks:
 
 
 def test_roa_execute_api_uses_uri_body_headers():
-    first, second = _calls(convert(content=ROA), "alicloud.oos.oos_execute_api")   # the interpreter
+    first, second = _calls(convert(content=ROA, writer="interpreter"), "alicloud.oos.oos_execute_api")
     assert first["method"] == "PUT" and first["uri"].startswith("{{ ") and "['URI']" in first["uri"]
     assert "['Body']" in first["body"] and "['Headers']" in first["headers"] and first["parameters"] == {}
     wait = second["wait_for"]
     assert wait["retries"] == 5 and "['DesiredValues']" in wait["desired_values"]
     assert "['NotDesiredValues']" in wait["not_desired_values"] and "['StopRetryValues']" in wait["stop_retry_values"]
-    result = convert(content=ROA, writer="natural")
+    result = convert(content=ROA)
     first, second = _calls(result, "alicloud.oos.oos_execute_api")
     # The reference in the path is Jinja over the parameter; the rest is the template's data as written.
     assert first["method"] == "PUT" and first["uri"] == "/api/v2/clusters/{{ cluster_id }}" and isinstance(first["uri"], Code)

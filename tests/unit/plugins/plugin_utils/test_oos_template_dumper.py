@@ -126,9 +126,33 @@ def test_the_writer_writes_what_pyyaml_writes(seed):
         expected = reference(plays)
     except Exception:   # noqa: BLE001 -- whatever PyYAML refuses, the writer refuses too
         with pytest.raises(Exception):
-            dumper._Writer().document(plays)
+            dumper._Writer(flow=False).document(plays)
         return
-    assert dumper._Writer().document(plays) == expected
+    assert dumper._Writer(flow=False).document(plays) == expected
+
+
+class _TagLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+    """Reads !unsafe scalars as ('!unsafe', text): what Ansible reads, tags included."""
+
+
+_TagLoader.add_constructor("!unsafe", lambda loader, node: ("!unsafe", loader.construct_scalar(node)))
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_small_collections_on_one_line_read_as_the_block_layout_reads(seed):
+    """The layout a person writes ({seconds: 5}, [a, b]) holds the same data and the same tags as the block one."""
+    rng = random.Random(seed)
+    plays = [{"name": f"Play {n}", "vars": _value(rng, 0, False), "tasks": [_value(rng, 1, False) for _u in range(3)],
+              "small": {"a": "b, c", "when": ["x"], "n": [1, None, "{x}"], "t": TemplateText("{{ y }}")}}
+             for n in range(3)]
+    try:
+        block = dumper._Writer(flow=False).document(plays)
+    except Exception:   # noqa: BLE001 -- what the block writer refuses is not the question here
+        return
+    flow = dumper._Writer().document(plays)
+    assert yaml.load(flow, Loader=_TagLoader) == yaml.load(block, Loader=_TagLoader)
+    if seed == 0:
+        assert "[1, null, '{x}']" in flow and "when:\n" in flow and "a: b, c" in flow
 
 
 @pytest.mark.parametrize("data", [
@@ -137,7 +161,7 @@ def test_the_writer_writes_what_pyyaml_writes(seed):
     "root", TemplateText("{{ root }}"), "", [], {}, TemplateMap(), [[["a"]]], [{"": 1, "a\nb": [], "k" * 125: {}}],
 ])
 def test_the_writer_ends_and_keys_documents_as_pyyaml_does(data):
-    assert dumper._Writer().document(data) == reference(data)
+    assert dumper._Writer(flow=False).document(data) == reference(data)
 
 
 @pytest.mark.parametrize("kind", [str, TemplateText])
@@ -151,7 +175,7 @@ def test_short_scalars_fold_at_the_width_as_pyyaml_folds_them(kind):
                 data = {"x": kind(text)}
                 for level in range(depth):
                     data = {"k": data}
-                assert dumper._Writer().document([data]) == reference([data]), (depth, text)
+                assert dumper._Writer(flow=False).document([data]) == reference([data]), (depth, text)
 
 
 @pytest.mark.parametrize("column", [0, 7, 60, 119, 121, 139, 141, 150, 170])
@@ -161,7 +185,7 @@ def test_double_quoted_text_folds_as_the_character_loop_does(column):
         text = "".join(rng.choice(["a", "b", " ", "  ", "xyz" * 9, "中", ".", "-"]) for _u in range(rng.randint(1, 120)))
         written = []
         for write in (dumper._Writer.write_folded_plain_quoted, dumper._Writer.write_escaped_quoted):
-            writer = dumper._Writer()
+            writer = dumper._Writer(flow=False)
             writer.indent, writer.column, writer.whitespace = 10, column, False
             write(writer, text)
             written.append(("".join(writer.stream), writer.column))

@@ -71,11 +71,12 @@ def test_a_property_the_definition_does_not_have_is_refused_naming_it(action, pr
     ("ACS::ECS::CreateImage", {"instanceId": "i-1", "imageName": "x", "resourceGroupId": "rg-1"}),
     ("ACS::ECS::CreateImage", {"instanceId": "i-1", "imageName": "x", "detectionStrategy": "Standard"}),
 ])
-def test_a_property_the_mapping_does_not_pass_makes_oos_run_the_task(action, props):
-    result = convert(content=one_task(action, props))
+@pytest.mark.parametrize("writer", ["natural", "interpreter"])
+def test_a_property_the_mapping_does_not_pass_makes_oos_run_the_task(action, props, writer):
+    result = convert(content=one_task(action, props), writer=writer)
     assert result.delegated == [("Tasks[0]", action)]
     text = result.playbook_yaml("t.yml")
-    assert text.count("oos_delegation.client_token") == 1 and "alicloud.oos.oos_instance:" not in text \
+    assert text.count("client_token:") == 1 and "alicloud.oos.oos_instance:" not in text \
         and "alicloud.oos.oos_create_image:" not in text
 
 

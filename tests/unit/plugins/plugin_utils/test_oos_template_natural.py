@@ -151,7 +151,8 @@ def test_tasks_reading_a_secret_or_a_value_computed_from_one_are_no_log_and_only
     tasks = {t["name"]: t for play in result.plays for t in play["tasks"]}
     run = {t["name"]: t for t in tasks["Run the template tasks"]["block"]}
     hidden = sorted(name for name, task in run.items() if task.get("no_log"))
-    assert hidden == ["ByToken", "Login", "Login | outputs", "UseSession"]
+    # The outputs are evaluated with the secret values masked (printed by "Show the template outputs").
+    assert hidden == ["ByToken", "Evaluate the template outputs", "Login", "Login | outputs", "UseSession"]
     assert tasks["Read the parameter values of -e oos_parameters_file=PATH (as data)"]["no_log"] is True
     assert "no_log" not in tasks["Check the template parameters"]   # its messages name NoEcho values without them
     plain = convert(content=dict(template, Parameters={"region": template["Parameters"]["region"]},

@@ -277,12 +277,12 @@ def test_a_choice_without_next_task_goes_on_with_the_next_task_as_oos_does():
     template = {"FormatVersion": "OOS-2019-06-01", "Tasks": [
         {"Name": "pick", "Action": "ACS::Choice", "Properties": {"DefaultTask": "ACS::END", "Choices": [{"When": True}]}},
         {"Name": "b", "Action": "ACS::Sleep", "Properties": {"Duration": "PT0S"}}]}
-    unit = next(t for t in convert(content=template).plays[-1]["tasks"] if t.get("vars", {}).get("oos_task", {}).get("Name") == "pick")
+    unit = next(t for t in convert(content=template, writer="interpreter").plays[-1]["tasks"]
+                if t.get("vars", {}).get("oos_task", {}).get("Name") == "pick")
     assert isinstance(unit["vars"]["oos_task"], TemplateMap)
     assert unit["vars"]["oos_task"]["Properties"]["Choices"][0]["NextTask"] == "b"
     assert filters.oos_choose(runtime.start({}, first_task="pick"), unit["vars"]["oos_task"])["next"] == "b"
-    run = next(t for t in convert(content=template, writer="natural").plays[-1]["tasks"]
-               if t["name"] == "Run the template tasks")
+    run = next(t for t in convert(content=template).plays[-1]["tasks"] if t["name"] == "Run the template tasks")
     pick, b = run["block"][:2]
     assert pick["ansible.builtin.set_fact"] == {"pick_next": "{{ 'b' if true else 'ACS::END' }}"}
     assert b["name"] == "B" and b["when"] == ["pick_next | default('') == 'b'"]
