@@ -1,4 +1,6 @@
-"""Converter over the public template corpus (issue #14 measures): speed in one process, size, lint time.
+"""Converter over the public template corpus (issue #14 measures), converted as a user does (no options):
+speed in one process, how many the natural writer writes, size, lint time; and the natural coverage with the
+action definitions and the public templates as folders.
 
 * templates/s to plays in memory (best of ``rounds`` passes) and end to end, template file in -> playbook YAML text
   out: the first such pass in the process (the dumper's caches cold, as for a user's first conversions), also per
@@ -12,7 +14,6 @@ Figures are reported, never asserted (the targets are printed beside them).
 from __future__ import annotations
 
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -44,7 +45,7 @@ def run(rounds: int = 3) -> dict:
         start, cpu = time.perf_counter(), time.process_time()
         for path in files:
             try:
-                result = convert(str(path), action_templates_path=str(corpus.ACTIONS), template_paths=[str(corpus.PUBLIC)])
+                result = convert(str(path))
                 if write_yaml:
                     result.playbook_yaml(path.name)
                 converted += 1
@@ -77,8 +78,11 @@ def run(rounds: int = 3) -> dict:
     converted_corpus = corpus.convert_corpus().converted
     ratios = corpus.lines_ratios(converted_corpus)
     figures.update({"lines_ratio_median": ratios["median"], "lines_ratio_max": ratios["max"],
-                    "lines_ratio_max_template": ratios["max_template"]})
-    print(f"converter: lines of playbook per template line: median {ratios['median']} (target <= 1.3), "
+                    "lines_ratio_max_template": ratios["max_template"],
+                    "natural": sum(item.natural for item in converted_corpus),
+                    "noqa_lines": sum(item.playbook.count("# noqa") for item in converted_corpus)})
+    print(f"converter: {figures['natural']} of {len(converted_corpus)} written naturally, {figures['noqa_lines']} noqa; "
+          f"lines of playbook per template line: median {ratios['median']} (target <= 1.3), "
           f"max {ratios['max']} (target <= 4; {ratios['max_template']})")
 
     lint_dir = Path(tempfile.mkdtemp(prefix="bench-corpus-lint-"))
@@ -91,49 +95,22 @@ def run(rounds: int = 3) -> dict:
     print("converter: corpus lint (profile {lint_profile}, {lint_files} files): {lint_wall_seconds} s wall, "
           "{lint_cpu_seconds} s CPU (target <= 60 s), {result}".format(
               result="passed" if proc.returncode == 0 else "FAILED", **figures))
-    figures["natural"] = natural_writer(files)
+    figures["with_folders"] = with_folders()
     return figures
 
 
-def natural_writer(files: list) -> dict:
-    """The plain-Ansible writer (issue #14) as a fresh install converts (no action definitions): how many templates
-    it writes, their lines per template line, its speed file to YAML text, and ansible-lint's production profile
-    over its playbooks (no noqa allowed)."""
-    written, ratios, everything = [], [], []
-    cpu = time.process_time()
-    for path in files:
-        try:
-            result = convert(str(path), writer="natural")
-        except ConversionError:
-            continue
-        text = result.playbook_yaml(path.name)
-        ratio = len(text.splitlines()) / max(1, len(path.read_text(encoding="utf-8").splitlines()))
-        everything.append(ratio)
-        if result.natural:
-            ratios.append(ratio)
-            written.append(corpus.Converted(path.name, 0, text, result.plays))
-    cpu = time.process_time() - cpu
-    figures = {"templates": len(files), "natural": len(written),
-               "templates_per_cpu_second_with_yaml": round(len(files) / cpu, 1),
-               "lines_ratio_median": round(statistics.median(ratios), 2), "lines_ratio_max": round(max(ratios), 2),
-               "all_lines_ratio_median": round(statistics.median(everything), 2),
-               "all_lines_ratio_max": round(max(everything), 2),
-               "noqa_lines": sum(item.playbook.count("# noqa") for item in written)}
-    lint_dir = Path(tempfile.mkdtemp(prefix="bench-natural-lint-"))
-    paths = corpus.write_lint_files(written, lint_dir)
-    (lint_dir / ".ansible-lint").write_text(corpus.LINT_CONFIG.replace(f"profile: {corpus.LINT_PROFILE}",
-                                                                       "profile: production"))
-    children, start = _children_cpu(), time.monotonic()
-    proc = corpus.lint(lint_dir, paths)
-    figures.update({"lint_wall_seconds": round(time.monotonic() - start, 1),
-                    "lint_cpu_seconds": round(_children_cpu() - children, 1), "lint_passed": proc.returncode == 0})
-    print("converter (natural writer, no action definitions): {natural} of {templates} written naturally, "
-          "{templates_per_cpu_second_with_yaml}/s of CPU file to YAML text; lines per template line median "
-          "{lines_ratio_median}, max {lines_ratio_max} (all, natural where covered: {all_lines_ratio_median} / "
-          "{all_lines_ratio_max}); {noqa_lines} noqa; lint production {lint_wall_seconds} s wall, "
-          "{lint_cpu_seconds} s CPU, {result}".format(result="passed" if proc.returncode == 0 else "FAILED", **figures))
-    if proc.returncode:
-        print(corpus.name_findings(proc.stdout[-3000:], lint_dir))
+def with_folders() -> dict:
+    """The corpus converted with the action definitions and the public templates as folders (the converter then
+    inlines the nested templates and product actions it finds instead of delegating them): how many are written
+    by the natural writer, and their lines per template line."""
+    result = corpus.convert_corpus(with_folders=True)
+    ratios = corpus.lines_ratios(result.converted)
+    figures = {"converted": len(result.converted), "templates": result.total,
+               "natural": sum(item.natural for item in result.converted),
+               "lines_ratio_median": ratios["median"], "lines_ratio_max": ratios["max"]}
+    print("converter (with action_templates_path and template_paths): {converted} of {templates} converted, "
+          "{natural} written naturally; lines per template line median {lines_ratio_median}, "
+          "max {lines_ratio_max}".format(**figures))
     return figures
 
 

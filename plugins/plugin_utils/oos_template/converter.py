@@ -46,8 +46,6 @@ class Result:
                               "the credentials it is given (set ram_role_arn or ALICLOUD_ROLE_ARN to assume the role); "
                               "delegated tasks pass the role to OOS.")
         body = dumper.dump(self.plays, "")
-        if "# noqa: jinja" in body:
-            header += dumper.HEADER_NOTE
         header += "#\n" + mermaid.as_comment(self.flowchart)
         return header + body
 

@@ -30,7 +30,6 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors i
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import (
     JINJA_MARKERS, Code, TemplateList, TemplateMap, TemplateText, possibly_template)
 
-HEADER_NOTE = ("# '# noqa: jinja' marks tasks whose !unsafe OOS template data ansible-lint would otherwise parse as Jinja.\n")
 _RESOLVER = Resolver()
 _STR_TAG = "tag:yaml.org,2002:str"
 _UNSAFE = "!unsafe"
@@ -378,8 +377,10 @@ def _flow_scalar(kind, value, is_key: bool):
     if kind in (dict, list, TemplateMap, TemplateList):
         return None
     form = _scalar_form(kind, value, is_key, is_key)
-    if form.tag or form.short is None or (is_key and not form.simple_key):
+    if form.short is None or (is_key and not form.simple_key) or (form.tag and (is_key or form.style != "'")):
         return None
+    if form.tag:
+        return f"{form.tag} {form.short}"   # !unsafe 'text': a tagged scalar reads the same in a flow collection
     if form.style == "" and (_FLOW_INDICATORS.intersection(form.text) or form.text.startswith("?")):
         if kind is not str and kind is not Code or "'" in form.text or any(m in form.text for m in JINJA_MARKERS):
             return None
@@ -392,67 +393,5 @@ def _prepared_tag(tag: str) -> str:
     return _ANALYZER.prepare_tag(tag)
 
 
-_NAME_LINE = re.compile(r"^(\s*)- name: ")
-# ansible-lint's jinja rule parses every string that contains braces, even !unsafe ones that Ansible never
-# templates; template data is not Jinja, so the task (or play) that carries it says so (see HEADER_NOTE).
-_NOQA_UNSAFE = "  # noqa: jinja"
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def _key_column(line: str) -> int:
-    stripped = line.lstrip()
-    return _indent(line) + (2 if stripped.startswith("- ") else 0)
-
-
-def _carries_jinja(lines: list, index: int) -> bool:
-    """Whether the !unsafe value that starts on ``lines[index]`` (with its nested lines) looks like Jinja."""
-    level = _key_column(lines[index])
-    for number, line in enumerate(lines[index:]):
-        if number and line.strip() and _indent(line) <= level:
-            return False
-        if any(marker in line for marker in JINJA_MARKERS) or line.rstrip().endswith("{\\"):
-            return True
-    return False
-
-
-def _mark_unsafe_owners(lines: list) -> list:
-    owners = set()
-    for index, line in enumerate(lines):
-        if "!unsafe" not in line or not _carries_jinja(lines, index):
-            continue
-        indent = _indent(line)
-        for back in range(index - 1, -1, -1):
-            candidate = lines[back]
-            stripped = candidate.lstrip()
-            if not stripped:
-                continue
-            level = len(candidate) - len(stripped)
-            if level < indent:
-                indent = level
-                if _NAME_LINE.match(candidate):
-                    if level:   # a task; ansible-lint's jinja rule does not read play variables
-                        owners.add(back)
-                    break
-    # A long name may be folded over several lines: the comment goes after its last line, never inside it.
-    marked = {_scalar_end(lines, owner) for owner in owners}
-    return [line + _NOQA_UNSAFE if index in marked else line for index, line in enumerate(lines)]
-
-
-def _scalar_end(lines: list, index: int) -> int:
-    """The last line of the scalar that starts on ``lines[index]`` (its folded lines are indented deeper)."""
-    level = _key_column(lines[index])
-    end = index
-    while end + 1 < len(lines) and lines[end + 1].strip() and _indent(lines[end + 1]) > level:
-        end += 1
-    return end
-
-
 def dump(data, header: str = "") -> str:
-    body = _Writer().document(data)
-    # Lines Ansible must keep as they are (lint suppressions the data model cannot express).
-    body = body.replace("ignore_errors: true\n", "ignore_errors: true  # noqa: ignore-errors\n")
-    lines = _mark_unsafe_owners(body.split("\n"))
-    return header + "---\n" + "\n".join(lines)
+    return header + "---\n" + _Writer().document(data)

@@ -29,7 +29,7 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.parameters import variable_for
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime import END, FAILED
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import (
-    Code, TemplateList, TemplateMap, TemplateText, expr, literal, mark)
+    Code, TemplateList, TemplateMap, TemplateText, expr, literal, mark, possibly_template)
 
 NEXT_END = "__end_ok__"   # OnError ACS::NEXT on the last task: the execution still ends successfully
 API_ACTIONS = ("acs::executeapi", "acs::waitfor", "acs::checkfor")
@@ -785,5 +785,41 @@ def build(template: dict, options: Options) -> Conversion:
     if secrets:
         hide_context_facts(plays)
         hide_secret_tasks(plays)
+    plays = [hoist_template_data(play) for play in plays]
     return Conversion(plays=plays, template=template, edges=converter.mermaid_edges, notes=notes,
                       delegated=converter.delegated)
+
+
+def hoist_template_data(play: dict) -> dict:
+    """The play with each task variable that holds template text with Jinja markers moved to the play variable
+    ``oos_template_data`` (the task reads it from there). ansible-lint's jinja rule parses such text in a task,
+    !unsafe or not, but not in play variables; Ansible reads the same value either way."""
+    data: dict = {}
+
+    def visit(tasks: list):
+        for task in tasks:
+            for key in ("block", "rescue", "always"):
+                visit(task.get(key) or [])
+            for name, value in list((task.get("vars") or {}).items()):
+                if _holds_template_jinja(value):
+                    key = f"{name}_{len(data) + 1}"
+                    data[key] = value
+                    task["vars"][name] = expr(f"oos_template_data.{key}")
+
+    visit(play.get("tasks") or [])
+    if not data:
+        return play
+    hoisted = {k: v for k, v in play.items() if k != "tasks"}
+    hoisted["vars"] = dict(play.get("vars") or {}, oos_template_data=data)
+    hoisted["tasks"] = play["tasks"]
+    return hoisted
+
+
+def _holds_template_jinja(value) -> bool:
+    if isinstance(value, TemplateText):
+        return possibly_template(value)
+    if isinstance(value, dict):
+        return any(_holds_template_jinja(k) or _holds_template_jinja(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_template_jinja(item) for item in value)
+    return False

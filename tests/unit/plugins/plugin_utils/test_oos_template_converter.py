@@ -6,7 +6,7 @@ import json
 import pytest
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import ConversionError, convert
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import TemplateMap, TemplateText
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, TemplateMap, TemplateText
 
 TEMPLATE = """
 FormatVersion: OOS-2019-06-01
@@ -50,8 +50,14 @@ def _tasks(result) -> dict:
 
 def test_flow_compiles_to_guarded_blocks_with_rescue():
     result = convert(content=TEMPLATE, writer="interpreter")
-    tasks = result.plays[-1]["tasks"]
-    units = {t["vars"]["oos_task"]["Name"]: t for t in tasks if "block" in t and "oos_task" in t.get("vars", {})}
+    play = result.plays[-1]
+    data = play["vars"]["oos_template_data"]   # task fragments holding {{ }} live in the play variables
+
+    def fragment(task):
+        value = task["vars"]["oos_task"]
+        return data[value[len("{{ oos_template_data."):-len(" }}")]] if isinstance(value, Code) else value
+
+    units = {fragment(t)["Name"]: t for t in play["tasks"] if "block" in t and "oos_task" in t.get("vars", {})}
     assert list(units) == ["getInstance", "reboot", "describe", "cleanup"]
     assert units["reboot"]["when"] == ["oos.next == 'reboot'"]
     assert units["reboot"]["vars"]["oos_on_error"] == "cleanup" and units["reboot"]["vars"]["oos_next"] == "describe"
@@ -62,12 +68,13 @@ def test_flow_compiles_to_guarded_blocks_with_rescue():
     assert call["state"] == "rebooted" and "oos_loop_rate_control" in call["rate_control"]
     # Template data is marked so the YAML carries each of its strings as !unsafe (never a whole mapping, which
     # ansible-core before 2.19 reads empty).
-    assert isinstance(units["reboot"]["vars"]["oos_task"], TemplateMap)
-    assert isinstance(units["reboot"]["vars"]["oos_task"]["Properties"]["instanceId"], TemplateText)
+    assert isinstance(fragment(units["reboot"]), TemplateMap)
+    assert isinstance(fragment(units["reboot"])["Properties"]["instanceId"], TemplateText)
     text = result.playbook_yaml()
-    start = text.index("oos_task:\n", text.index("OOS reboot"))
+    start = text.index("oos_task_2:\n")
     assert "Action: !unsafe 'ACS::ECS::RebootInstance'" in text[start:start + 400]
     assert "instanceId: !unsafe '{{ ACS::TaskLoopItem }}'" in text[start:start + 400]
+    assert "noqa" not in text
 
 
 def test_generic_loop_becomes_a_play_over_in_memory_hosts(tmp_path):
