@@ -61,11 +61,10 @@ options:
     default: instance_id
   writer:
     description:
-      - V(interpreter) writes every template in the run-time interpreter style (docs/converter.md).
-      - V(natural) (preview) writes a template as plain Ansible (play variables, Jinja references, facts named
-        after tasks, when/block/rescue) when the natural writer covers all of it, else as V(interpreter).
-        Known limits are listed in docs/converter.md, among them String values that look like JSON re-typed by
-        ansible-core before 2.19.
+      - V(natural) writes a template as plain Ansible (play variables, Jinja references, facts named after tasks,
+        when/block/rescue) when the natural writer covers all of it, else in the run-time interpreter style
+        (docs/converter.md lists what it does not cover yet).
+      - V(interpreter) writes every template in the run-time interpreter style.
     type: str
     choices: [interpreter, natural]
     default: natural

@@ -35,16 +35,24 @@ from ansible_collections.alicloud.oos.plugins.module_utils.errors import Aliclou
 from ansible_collections.alicloud.oos.plugins.module_utils.secrets import Secrets, short_secret_warning
 
 
+# Doc fragment alicloud.oos.secret_values. Masked by the module's Secrets rather than Ansible's no_log, which would
+# mask a short value inside every id of the result.
+SECRET_VALUES_SPEC = {"secret_values": {"type": "list", "elements": "str", "no_log": False, "default": []}}
+
+
 class AlicloudModule:
     def __init__(self, argument_spec=None, **kwargs):
         spec = auth_argument_spec()
+        spec.update(SECRET_VALUES_SPEC)
         spec.update(argument_spec or {})
         self._module = AnsibleModule(argument_spec=spec, **kwargs)
         if not HAS_SDK:
             self._module.fail_json(msg=missing_required_lib(SDK_LIBRARY), exception=str(SDK_IMPORT_ERROR))
         self._auth = None
         self._clients = []
-        self._secrets = Secrets()
+        given = [str(value) for value in self._module.params.get("secret_values") or [] if value not in (None, "")]
+        self._given = Secrets(names=("secret_values",), values=given) if given else Secrets()
+        self._secrets = self._given
 
     @property
     def secrets(self) -> Secrets:
@@ -55,7 +63,7 @@ class AlicloudModule:
         warning = short_secret_warning(secrets)
         if warning and warning != short_secret_warning(self._secrets):
             self.warn(warning)
-        self._secrets = secrets
+        self._secrets = secrets.combined(self._given)
 
     def _masked(self, kwargs: dict) -> dict:
         if self._module.no_log and isinstance(kwargs.get("results"), list):

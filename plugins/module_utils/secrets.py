@@ -89,6 +89,15 @@ class Secrets:
         combined.short_names = self.short_names
         return combined
 
+    def combined(self, other: "Secrets") -> "Secrets":
+        """These secrets and ``other``'s (names, values; secret keys if either masks them)."""
+        if not other:
+            return self
+        combined = Secrets(self.names | other.names, list(self.text_values) + list(other.text_values),
+                           self.secret_keys or other.secret_keys)
+        combined.short_names = self.short_names
+        return combined
+
     def mask_text(self, text: str) -> str:
         for value in self.text_values:
             text = text.replace(value, MASK)

@@ -80,6 +80,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - alicloud.oos.auth
+  - alicloud.oos.secret_values
   - alicloud.oos.instance_selection.action_plugin
 attributes:
   check_mode:

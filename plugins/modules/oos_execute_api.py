@@ -142,6 +142,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - alicloud.oos.auth
+  - alicloud.oos.secret_values
   - alicloud.oos.wait
 attributes:
   check_mode:

@@ -139,6 +139,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - alicloud.oos.auth
+  - alicloud.oos.secret_values
 attributes:
   check_mode:
     support: full

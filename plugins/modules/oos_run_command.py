@@ -95,6 +95,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - alicloud.oos.auth
+  - alicloud.oos.secret_values
   - alicloud.oos.instance_selection
   - alicloud.oos.instance_selection.action_plugin
 attributes:

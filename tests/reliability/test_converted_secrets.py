@@ -94,3 +94,34 @@ def test_a_noecho_parameter_is_hidden_in_command_output_failures_and_transformed
     import base64
     assert base64.b64encode(SECRET.encode()).decode() not in result.output
     assert [i["CommandContent"] for i in cloud.control("invocations")] == [f"echo {SECRET}; exit 3"]
+
+
+WAIT_FOR = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  pw: {Type: String, NoEcho: true, Default: '%s'}
+Tasks:
+  - Name: waitForIt
+    Action: ACS::WaitFor
+    Properties:
+      Service: ECS
+      API: DescribeRegions
+      PropertySelector: '"v-{{ pw }}"'
+      DesiredValues: [never]
+      StopRetryValues: ['v-{{ pw }}']
+""" % SECRET
+
+
+@pytest.mark.parametrize("writer", ["natural", "interpreter"])
+def test_a_failure_message_that_carries_the_secret_is_masked_by_the_module(tmp_path, emulator_factory, writer):
+    """Found by the third review (F2): a WaitFor whose selector and values read a NoEcho parameter failed with the
+    value in its message, which ansible-core 2.19 prints even for a no_log task ('[ERROR]: Task failed: ...'). The
+    converted playbook gives the module the secret values to mask."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
+    cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
+    playbook = tmp_path / "converted.yml"
+    playbook.write_text(convert(content=WAIT_FOR, writer=writer).playbook_yaml("converted"))
+    result = run_playbook(playbook, cloud.env, args=("-vvv",), cwd=REPO_ROOT)
+    assert result.rc != 0 and "OOS execution Failed: task waitForIt failed" in result.output, result.output[-3000:]
+    assert "stop_retry_values" in result.output and "v-********" in result.output, result.output[-3000:]
+    assert SECRET not in result.output

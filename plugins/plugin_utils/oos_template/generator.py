@@ -724,20 +724,40 @@ _SHOWN_WITH_SECRETS = ("Check the template parameters", "Publish the execution s
                        "Show the template outputs", "End as OOS would: Failed or Cancelled executions fail the run")
 
 
-def hide_secret_tasks(node) -> None:
+def hide_secret_tasks(node, secret_values: Code) -> None:
     """``no_log`` on every task of a run whose template has secrets but those that print only masked values: module
     arguments, results and errors (a command's output, a webhook URL, a WaitFor's value) may carry a secret, whole
     or transformed, and Ansible prints them at -v, some at any verbosity. The run's error and Outputs are still
-    shown, with the secrets masked."""
+    shown, with the secrets masked. ansible-core 2.19 prints a failed task's message even under no_log: the
+    collection's modules are given the secret values to mask in it (``secret_values``)."""
     if isinstance(node, list):
         for item in node:
-            hide_secret_tasks(item)
+            hide_secret_tasks(item, secret_values)
     elif isinstance(node, dict):
         nested = [key for key in ("tasks", "block", "rescue", "always") if key in node]
         for key in nested:
-            hide_secret_tasks(node[key])
+            hide_secret_tasks(node[key], secret_values)
         if not nested and "hosts" not in node and node.get("name") not in _SHOWN_WITH_SECRETS:
             node["no_log"] = True
+            give_secret_values(node, secret_values)
+
+
+def give_secret_values(task: dict, secret_values: Code) -> None:
+    """``secret_values`` on the collection module a task calls (both writers)."""
+    for key, arguments in task.items():
+        if key.startswith(F) and isinstance(arguments, dict):
+            arguments["secret_values"] = secret_values
+
+
+def secret_values_expression(parameter_names, store_names) -> Code:
+    """The values of the secret parameters and Parameter Store secrets of the run (its context ``oos`` on localhost,
+    which the plays over loop items read too)."""
+    context = "(hostvars['localhost'].oos | default({}))"
+    parts = [f"({context}.{field} | default({{}})) | dict2items | selectattr('key', 'in', "
+             f"[{', '.join(literal(name) for name in sorted(names))}]) | "
+             "map(attribute='value') | list" for field, names in (("parameters", parameter_names), ("store", store_names))
+             if names]
+    return expr("(" + " + ".join(parts) + ") | reject('none') | map('string') | list")
 
 
 def build(template: dict, options: Options) -> Conversion:
@@ -784,7 +804,8 @@ def build(template: dict, options: Options) -> Conversion:
     plays.append(_play(current_name, "localhost", current, {"vars": current_vars} if current_vars else None))
     if secrets:
         hide_context_facts(plays)
-        hide_secret_tasks(plays)
+        hide_secret_tasks(plays, secret_values_expression(template_secret_names(template),
+                                                          [name for name, secret in store_refs.items() if secret]))
     plays = [hoist_template_data(play) for play in plays]
     return Conversion(plays=plays, template=template, edges=converter.mermaid_edges, notes=notes,
                       delegated=converter.delegated)

@@ -1014,17 +1014,23 @@ def _jinja_names(node) -> set:
     return set()
 
 
-def hide_secrets(tasks: list, tainted: set) -> None:
+def hide_secrets(tasks: list, tainted: set, secret_values: Code) -> None:
     """``no_log`` on every task that reads a secret value, or a value computed from one (a fact, a registered
-    result), in the order the tasks run: at -v Ansible prints what a task returns and the facts it sets."""
+    result), in the order the tasks run: at -v Ansible prints what a task returns and the facts it sets. The
+    collection's modules among them are given the secret values to mask in their failure message, which
+    ansible-core 2.19 prints even under no_log (``secret_values``)."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import give_secret_values
     for task in tasks:
         if "block" in task:   # an OnError task's block: the tasks inside read what they read
-            hide_secrets(task["block"], tainted)
-            hide_secrets(task.get("rescue") or [], tainted)
+            hide_secrets(task["block"], tainted, secret_values)
+            hide_secrets(task.get("rescue") or [], tainted, secret_values)
             continue
         if not _jinja_names(task) & tainted:
             continue
         task["no_log"] = True
+        give_secret_values(task, secret_values)
+        if (task.get("ansible.builtin.include_role") or {}).get("name") == natural_loops.ROLE:
+            task["vars"]["oos_loop_item_call"]["secret_values"] = secret_values
         tainted.update(str(name) for name in (task.get("ansible.builtin.set_fact") or {}))
         if "register" in task:
             tainted.add(task["register"])
@@ -1150,7 +1156,10 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
     if scope.secrets:
         for read in reads:
             read["no_log"] = True       # at -v a set_fact prints the values it sets
-        hide_secrets(run["block"], set(scope.secrets))
+        names = sorted(delegation.secret_sources(template.get("Parameters")))
+        hide_secrets(run["block"], set(scope.secrets), expr(
+            f"[{', '.join(f'{scope.parameters[name][0]} | default(none)' for name in names)}] | reject('none') | "
+            "map('string') | list"))
     if scope.texts:
         play_vars["oos_template_texts"] = data_tree(scope.texts)
     if scope.delegated_templates:

@@ -34,7 +34,7 @@ AGGREGATES = ("fn::listjoin", "fn::sum")
 ROLE = "alicloud.oos.oos_loop_item"
 # The oos_execute_api arguments the role passes on (roles/oos_loop_item/tasks/main.yml).
 ROLE_ARGUMENTS = {"service", "api", "region", "version", "parameters", "method", "uri", "body", "headers", "auto_paging",
-                  "wait_for", "check_for"}
+                  "wait_for", "check_for", "secret_values"}
 
 
 def batched(task: dict) -> bool:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ansible_collections.alicloud.oos.plugins.module_utils.auth import auth_argument_spec
+from ansible_collections.alicloud.oos.plugins.module_utils.modules import SECRET_VALUES_SPEC
 from ansible_collections.alicloud.oos.plugins.module_utils.execute_api import execute_api_argument_spec
 
 REPO = Path(__file__).resolve().parents[4]
@@ -36,6 +37,7 @@ def compare(spec, documented, where):
 
 def test_module_docs_match_the_argument_spec():
     spec = auth_argument_spec()
+    spec.update(SECRET_VALUES_SPEC)
     spec.update(execute_api_argument_spec())
     doc = ansible_doc("module", "alicloud.oos.oos_execute_api")
     compare(spec, doc["options"], "oos_execute_api")
