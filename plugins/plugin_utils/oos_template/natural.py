@@ -1051,7 +1051,7 @@ def flow_tasks(template: dict, scope: Scope) -> list:
         following = index + 1 if index + 1 < len(template["Tasks"]) else None
         if str(task.get("Action", "")).lower() == "acs::choice":
             units = [choice_task(task, scope, branches[index], template["Tasks"], following)]
-        elif natural_nested.is_nested(task, scope.options):
+        elif str(task["Name"]).lower() not in scope.delegated and natural_nested.is_nested(task, scope.options):
             units = natural_nested.nested_units(task, scope)
         else:
             units = task_units(task, scope)
