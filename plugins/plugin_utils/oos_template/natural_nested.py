@@ -109,19 +109,20 @@ def _converter(scope):
     return root.converter
 
 
-def _argument(data, spec, scope: natural.Scope):
-    """A value the calling task gives a child parameter, as a block var (Jinja over the parent's variables)."""
+def _argument(data, spec, scope: natural.Scope) -> tuple:
+    """(a value the calling task gives a child parameter as a block var: Jinja over the parent's variables, the
+    Jinja expression of the value as given when it is one reference or function, else None)."""
     kind = (spec or {}).get("Type", "String") if isinstance(spec, dict) else "String"
     if not natural.has_code(data):
-        return natural.inert(data)
+        return natural.inert(data), None
     whole = isinstance(data, dict) or natural.runtime.WHOLE_REFERENCE.match(str(data).strip())
     if whole:
         text, found = natural.expression(data, scope)
         if kind == "String" and found != "String":
             # OOS gives a String parameter text: JSON for a list or a mapping, true/false for a Boolean.
-            return natural.whole_string(natural._as_text(text, found), "String")
-        return natural.whole_string(text, found)
-    return natural.value(data, scope)
+            return natural.whole_string(natural._as_text(text, found), "String"), text
+        return natural.whole_string(text, found), text
+    return natural.value(data, scope), None
 
 
 def nested_units(task: dict, scope: natural.Scope) -> list:
@@ -138,7 +139,7 @@ def nested_units(task: dict, scope: natural.Scope) -> list:
     if unknown:
         raise natural.Unsupported(f"{task['Action']} given parameters its template does not declare: {', '.join(unknown)}")
     tainted = set(scope.secrets) | set(getattr(scope, "root", scope).secrets)
-    secret = {name for name in given if natural._jinja_names(_argument(given[name], specs[name], scope)) & tainted}
+    secret = {name for name in given if natural._jinja_names(_argument(given[name], specs[name], scope)[0]) & tainted}
 
     fact = scope.add_task(task) if task.get("Outputs") else None
     title = natural.task_title(task)
@@ -147,19 +148,21 @@ def nested_units(task: dict, scope: natural.Scope) -> list:
     child_scope = ChildScope(child, scope, prefix, secret)
     child_scope.delegated = natural.delegated_tasks(child, scope.options, _converter(scope).delegation_reason)
     natural.check_tasks(child["Tasks"], child_scope.delegated, scope.options)
-    arguments = {}
+    arguments, checked = {}, dict(child_scope.aliases)
     for name, spec in specs.items():
         variable = child_scope.aliases[str(name)]
         if name in given and given[name] != "":
-            arguments[variable] = _argument(given[name], spec, scope)
+            arguments[variable], source = _argument(given[name], spec, scope)
+            if source:   # checked as given: a value that is none (an output nothing selected) is missing, as in OOS
+                checked[str(name)] = f"({source})"
         elif isinstance(spec, dict) and "Default" in spec:
             arguments[variable] = natural.value(spec["Default"], child_scope)
         # else: no value; the check names the parameter required
 
     # The check: as check_task for a template, without the pseudo-parameters (the run's check has them).
-    pseudo, child_scope.pseudo_used = child_scope.pseudo_used, set()
+    (pseudo, child_scope.pseudo_used), (aliases, child_scope.aliases) = (child_scope.pseudo_used, set()), (child_scope.aliases, checked)
     check = natural.check_task(child_scope.template, child_scope)
-    child_scope.pseudo_used = pseudo
+    child_scope.pseudo_used, child_scope.aliases = pseudo, aliases
     check["name"] = display_name(f"{calling} | check the parameters of {task['Action']}", 120)
     body = [check] + natural.flow_tasks(child, child_scope)
     own = [check["name"]]
