@@ -180,29 +180,13 @@ class _Writer(Emitter):
         split = not form.in_key
         if form.style == "":
             self.write_plain(form.text, split)
-        elif form.style == "'" and not (split and self._single_quoted_overflows(form.text)):
-            self.write_single_quoted(form.text, split)
         elif form.style == "'":
-            # A word PyYAML cannot fold would pass the lint limit (deep in blocks, long names): double-quoted
-            # folds anywhere, the value unchanged.
-            self.write_double_quoted(form.text, split)
+            self.write_single_quoted(form.text, split)
         elif form.style == '"':
             self.write_double_quoted(form.text, split)
         else:
             self.write_literal(form.text)
         self.indent = self.indents.pop()
-
-    def _single_quoted_overflows(self, text) -> bool:
-        """Whether PyYAML's single-quoted writer (it breaks only at a space past the width) would write a line
-        longer than _WIDTH + 2 columns for ``text`` from the current column."""
-        column = self.column + 2
-        for number, word in enumerate(text.split(" ")):
-            if number:
-                column = self.indent if column > self.best_width else column + 1
-            column += len(word) + word.count("'")
-            if column + 1 > _WIDTH + 2:
-                return True
-        return False
 
     def write_double_quoted(self, text, split=True):
         """PyYAML's double-quoted writer, also folding inside long words (jq programs, URLs, CJK text).

@@ -144,7 +144,8 @@ def nested_units(task: dict, scope: natural.Scope) -> list:
     fact = scope.add_task(task) if task.get("Outputs") else None
     title = natural.task_title(task)
     calling = title.split(" | ", maxsplit=1)[0]
-    prefix = (f"{scope.prefix}_" if isinstance(scope, ChildScope) else "") + natural.fact_name(task["Name"])
+    # The calling task's name alone (invent keeps names apart): short names, short lines deep in blocks.
+    prefix = natural.fact_name(task["Name"])
     child_scope = ChildScope(child, scope, prefix, secret)
     child_scope.delegated = natural.delegated_tasks(child, scope.options, _converter(scope).delegation_reason)
     natural.check_tasks(child["Tasks"], child_scope.delegated, scope.options)
@@ -167,7 +168,7 @@ def nested_units(task: dict, scope: natural.Scope) -> list:
     body = [check] + natural.flow_tasks(child, child_scope)
     own = [check["name"]]
     if fact:
-        document_var = scope.invent(fact + "_document")
+        document_var = child_scope.invent("outputs")
         document = ", ".join(f"{child_scope.quote(name)}: "
                              f"{natural.typed((spec or {}).get('Value'), (spec or {}).get('Type', 'String'), child_scope)}"
                              for name, spec in (child.get("Outputs") or {}).items())
