@@ -560,19 +560,26 @@ def _check_delegated(task: dict):
             raise Unsupported(f"a computed {name}")
 
 
+def check_tasks(tasks: list, delegated: frozenset, options) -> None:
+    """Unsupported for the first task of ``tasks`` (a template's or a nested one's) this module does not write."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_nested
+    for index, task in enumerate(tasks):
+        if str(task["Name"]).lower() in delegated:
+            _check_delegated(task)
+        elif natural_nested.is_nested(task, options):
+            natural_nested.check_call(task)
+        else:
+            _check_task(task, index, tasks)
+
+
 def try_build(template: dict, options, delegation_reason=None):
     """The plays when this module writes the whole template, else (as text) the first construct it does not.
     ``delegation_reason(action key, task)``: the interpreter's (a new one when not given)."""
     if options.hosts or options.select_targets == "inventory":
         return "inventory-bound targets"
     try:
-        tasks = template["Tasks"]
         delegated = delegated_tasks(template, options, delegation_reason)
-        for index, task in enumerate(tasks):
-            if str(task["Name"]).lower() in delegated:
-                _check_delegated(task)
-            else:
-                _check_task(task, index, tasks)
+        check_tasks(template["Tasks"], delegated, options)
         plays = build_plays(template, options, delegated)
         if _holds_tagged_collection(plays):
             # The plays run on ansible-core 2.16 without a version check: no !unsafe mapping or list in them.
@@ -1022,6 +1029,8 @@ def hide_secrets(tasks: list, tainted: set, secret_values: Code) -> None:
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import give_secret_values
     for task in tasks:
         if "block" in task:   # an OnError task's block: the tasks inside read what they read
+            # a nested template's parameters (block vars) are secret when their value reads a secret
+            tainted.update(str(name) for name, data in (task.get("vars") or {}).items() if _jinja_names(data) & tainted)
             hide_secrets(task["block"], tainted, secret_values)
             hide_secrets(task.get("rescue") or [], tainted, secret_values)
             continue
@@ -1036,11 +1045,11 @@ def hide_secrets(tasks: list, tainted: set, secret_values: Code) -> None:
             tainted.add(task["register"])
 
 
-def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> list:
+def flow_tasks(template: dict, scope: Scope) -> list:
+    """The Ansible tasks of a template's Tasks (its own or a nested one's), with their flow: ``when:`` of the paths
+    that reach each, OnError blocks, and a last ``fail`` when an OnError path ran."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_nested
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
-    scope = Scope(template)
-    scope.delegated = delegated
-    play_vars = parameter_vars(template, options, scope)
     edges, branches, ignored = plan_flow(template, scope)
     reach = flow.conditions(edges, len(template["Tasks"]), branches)
     tasks = []
@@ -1048,6 +1057,8 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
         following = index + 1 if index + 1 < len(template["Tasks"]) else None
         if str(task.get("Action", "")).lower() == "acs::choice":
             units = [choice_task(task, scope, branches[index], template["Tasks"], following)]
+        elif str(task["Name"]).lower() not in scope.delegated and natural_nested.is_nested(task, scope.options):
+            units = natural_nested.nested_units(task, scope)
         else:
             units = task_units(task, scope)
         reached = flow.render(reach[index], branches)
@@ -1080,6 +1091,16 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
         tasks.append({"name": "End as OOS would: a task failed and its OnError task ran",
                       "ansible.builtin.fail": {"msg": expr(scope.masked(message))},
                       "when": Code(" or ".join(f"{fact} is defined" for _name, fact in errors))})
+    return tasks
+
+
+def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> list:
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
+    scope = Scope(template)
+    scope.delegated = delegated
+    scope.options = options
+    play_vars = parameter_vars(template, options, scope)
+    tasks = flow_tasks(template, scope)
     outputs = ", ".join(f"{scope.quote(name)}: {typed((spec or {}).get('Value'), (spec or {}).get('Type', 'String'), scope)}"
                         for name, spec in (template.get("Outputs") or {}).items())
     # Printed and published: secret values masked, an output computed from a secret (encoded ...) masked whole.

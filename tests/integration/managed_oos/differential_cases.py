@@ -124,6 +124,10 @@ CORE_CASES = [
     Case("core-failure-before-loop", "core:failure-before-loop.yml", {"instanceIds": ["@instance:0", "@instance:3"]},
          expect="Failed"),
     Case("core-functions-and-delegation", "core:functions-and-delegation.yml", {"instanceId": "@instance:7"}),
+    # Nested templates (TemplateContent, one inside another); a failing child runs the calling task's OnError task.
+    Case("core-nested-templates", "core:nested-templates.yml", {"instanceId": "@instance:8"}),
+    Case("core-nested-child-fails", "core:nested-templates.yml", {"instanceId": "@instance:9", "route": "break"},
+         expect="Failed"),
 ]
 
 SHARED_CASES = [

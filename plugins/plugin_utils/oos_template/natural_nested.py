@@ -1,0 +1,203 @@
+"""Nested templates in the natural writer (issue #14): an ``ACS::Template`` (TemplateContent, or a TemplateName found
+in ``template_paths``) or a cloud product action the interpreter inlines (the converter's own definitions in
+:mod:`product_actions`, or ``action_templates_path``), called without a Loop, written as plain Ansible.
+
+The call is one ``block`` named after the calling task:
+
+* ``vars:`` the child's Parameters, each under a name of its own (``<calling task>_<parameter>``: a block var that
+  reads a parent variable of the same name would be a recursive template in Ansible), holding the value the
+  calling task passes (Jinja over the parent's variables) or the child's Default;
+* first the child's parameter check (as OOS validates a child execution's parameters), then the child's tasks,
+  written by :mod:`natural` with a child :class:`ChildScope` (its facts, registers and branch facts prefixed, so
+  they never meet the parent's or another child's), then the calling task's Outputs, selected from the child's;
+* a ``rescue`` that fails the calling task with the message OOS gives for a failed child execution, so the parent's
+  OnError (or the end of the run) names the calling task, as the interpreter does.
+
+A looped call, a nested construct :mod:`natural` does not write, or nesting deeper than the interpreter allows
+raises :class:`natural.Unsupported` (the whole template keeps the interpreter).
+"""
+from __future__ import annotations
+
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, natural, product_actions
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, expr
+
+F = actions.F
+
+
+def is_nested(task: dict, options) -> bool:
+    """Whether the interpreter inlines ``task`` as a nested template (``generator.Converter.map_action``; the tasks
+    OOS runs, delegated, are decided before)."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import action_index
+    key = str(task.get("Action", "")).lower()
+    if key in actions.ECS_NATIVE:
+        # A property the native module does not take: the action's definition takes every property.
+        return bool(actions.unmapped_properties(key, task.get("Properties") or {})
+                    and action_index(getattr(options, "action_templates_path", None)).get(key))
+    return key == "acs::template" or key in product_actions.DEFINITIONS or (key.startswith("acs::") and key.count("::") == 2)
+
+
+def check_call(task: dict) -> None:
+    """The calling task itself (its child is checked when it is written)."""
+    if task.get("Loop"):
+        raise natural.Unsupported(f"a looped nested template ({task['Action']} with a Loop)")
+    extra = set(task) - natural.TASK_KEYS
+    if extra:
+        raise natural.Unsupported(f"task keys {', '.join(sorted(extra))}")
+
+
+class ChildScope(natural.Scope):
+    """What a reference names inside a nested template: its own parameters (block vars named after the call), its
+    own tasks; the run's pseudo-parameters, texts and the names taken are the parent's (one playbook)."""
+
+    def __init__(self, child: dict, parent: natural.Scope, prefix: str, given_secret: set):
+        super().__init__(child)
+        self.prefix, self.parent = prefix, parent
+        self.root = getattr(parent, "root", parent)
+        self.depth = getattr(parent, "depth", 0) + 1
+        self.options = parent.options
+        # One playbook: names taken, pseudo-parameters used and template texts are shared.
+        self.facts, self.pseudo_used, self.texts = parent.facts, parent.pseudo_used, parent.texts
+        self.delegated_templates = parent.delegated_templates
+        specs = dict(child.get("Parameters") or {})
+        for name in given_secret:   # a parameter given a secret value is secret in the child
+            specs[name] = dict(specs[name] or {}, NoEcho=True)
+        # Delegated tasks run as the template's RamRole (the interpreter's oos_ram_role), with the child's secrets.
+        self.template = dict(child, Parameters=specs, RamRole=self.root.template.get("RamRole") or "")
+        for name in child.get("Parameters") or {}:
+            variable = natural.Scope.invent(self, f"{prefix}_{natural.fact_name(self.aliases[str(name)])}")
+            self.aliases[str(name)] = variable
+            self.parameters[str(name).lower()] = (variable, self.parameters[str(name).lower()][1])
+        from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.delegation import secret_sources
+        self.secrets = {self.parameters[name][0] for name in secret_sources(specs)}
+        self.root.secrets |= self.secrets   # no_log from the root: every task that reads them, at any depth
+
+    def invent(self, name: str) -> str:
+        # One prefix: a register named after a fact invented here (snapshot_disk_create_snapshot_result) has it.
+        return super().invent(name if name.startswith(self.prefix + "_") else f"{self.prefix}_{name}")
+
+
+def _load_child(task: dict, scope: natural.Scope) -> tuple:
+    """(the child template, the parameters the calling task gives it)."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import generator
+    key = str(task["Action"]).lower()
+    props = task.get("Properties") if isinstance(task.get("Properties"), dict) else {}
+    try:
+        if key == "acs::template":
+            given = props.get("Parameters") or {}
+            if "TemplateContent" in props:
+                content = props["TemplateContent"]
+                return loader.load(content=content if isinstance(content, (str, dict)) else str(content)), given
+            name = props.get("TemplateName")
+            found = (_converter(scope).find_named_template(name) if isinstance(name, str)
+                     and generator._TEMPLATE_NAME.match(name) else None)
+            if not found:
+                raise natural.Unsupported(f"ACS::Template without TemplateContent or a TemplateName found ({task['Name']})")
+            return generator.load_child(found), given
+        if key in product_actions.DEFINITIONS:
+            return generator.builtin_definition(key), props
+        return generator.load_child(generator.action_index(scope.options.action_templates_path)[key]), props
+    except ConversionError as error:
+        raise natural.Unsupported(f"the nested template of {task['Name']} ({error})") from None
+
+
+def _converter(scope):
+    root = getattr(scope, "root", scope)
+    if getattr(root, "converter", None) is None:
+        from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import Converter
+        root.converter = Converter(root.template, root.options)
+    return root.converter
+
+
+def _argument(data, spec, scope: natural.Scope) -> tuple:
+    """(a value the calling task gives a child parameter as a block var: Jinja over the parent's variables, the
+    Jinja expression of the value as given when it is one reference or function, else None)."""
+    kind = (spec or {}).get("Type", "String") if isinstance(spec, dict) else "String"
+    if not natural.has_code(data):
+        return natural.inert(data), None
+    whole = isinstance(data, dict) or natural.runtime.WHOLE_REFERENCE.match(str(data).strip())
+    if whole:
+        text, found = natural.expression(data, scope)
+        if kind == "String" and found != "String":
+            # OOS gives a String parameter text: JSON for a list or a mapping, true/false for a Boolean.
+            return natural.whole_string(natural._as_text(text, found), "String"), text
+        return natural.whole_string(text, found), text
+    return natural.value(data, scope), None
+
+
+def nested_units(task: dict, scope: natural.Scope) -> list:
+    """The Ansible tasks of a call to a nested template (one block, see the module's docstring)."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import MAX_NESTING, display_name
+    check_call(task)
+    if getattr(scope, "depth", 0) + 1 > MAX_NESTING:
+        raise natural.Unsupported(f"nesting deeper than {MAX_NESTING} templates")
+    child, given = _load_child(task, scope)
+    specs = child.get("Parameters") or {}
+    if not isinstance(given, dict) or any(natural.has_code(k) for k in given):
+        raise natural.Unsupported("nested template Parameters that are not a written mapping")
+    unknown = [str(k) for k in given if k not in specs]
+    if unknown:
+        raise natural.Unsupported(f"{task['Action']} given parameters its template does not declare: {', '.join(unknown)}")
+    tainted = set(scope.secrets) | set(getattr(scope, "root", scope).secrets)
+    secret = {name for name in given if natural._jinja_names(_argument(given[name], specs[name], scope)[0]) & tainted}
+
+    fact = scope.add_task(task) if task.get("Outputs") else None
+    title = natural.task_title(task)
+    calling = title.split(" | ", maxsplit=1)[0]
+    # The calling task's name alone (invent keeps names apart): short names, short lines deep in blocks.
+    prefix = natural.fact_name(task["Name"])
+    child_scope = ChildScope(child, scope, prefix, secret)
+    child_scope.delegated = natural.delegated_tasks(child, scope.options, _converter(scope).delegation_reason)
+    natural.check_tasks(child["Tasks"], child_scope.delegated, scope.options)
+    arguments, checked = {}, dict(child_scope.aliases)
+    for name, spec in specs.items():
+        variable = child_scope.aliases[str(name)]
+        if name in given and given[name] != "":
+            arguments[variable], source = _argument(given[name], spec, scope)
+            if source:   # checked as given: a value that is none (an output nothing selected) is missing, as in OOS
+                checked[str(name)] = f"({source})"
+        elif isinstance(spec, dict) and "Default" in spec:
+            arguments[variable] = natural.value(spec["Default"], child_scope)
+        # else: no value; the check names the parameter required
+
+    # The check: as check_task for a template, without the pseudo-parameters (the run's check has them).
+    (pseudo, child_scope.pseudo_used), (aliases, child_scope.aliases) = (child_scope.pseudo_used, set()), (child_scope.aliases, checked)
+    check = natural.check_task(child_scope.template, child_scope)
+    child_scope.pseudo_used, child_scope.aliases = pseudo, aliases
+    check["name"] = display_name(f"{calling} | check the parameters of {task['Action']}", 120)
+    body = [check] + natural.flow_tasks(child, child_scope)
+    own = [check["name"]]
+    if fact:
+        document_var = child_scope.invent("outputs")
+        document = ", ".join(f"{child_scope.quote(name)}: "
+                             f"{natural.typed((spec or {}).get('Value'), (spec or {}).get('Type', 'String'), child_scope)}"
+                             for name, spec in (child.get("Outputs") or {}).items())
+        record = natural.outputs_task(task, scope, document_var, fact, title)
+        record["vars"] = {document_var: expr("{" + document + "}")}
+        body.append(record)
+        own.append(record["name"])
+    unit = {"name": display_name(f"{title} | {task['Action']}", 120)}
+    if "When" in task:
+        unit["when"] = [Code(natural.condition(task["When"], scope))]
+    if arguments:
+        unit["vars"] = arguments
+    unit["block"] = body
+    unit["rescue"] = [failed_child(child, child_scope, calling, own)]
+    return [unit]
+
+
+def failed_child(child: dict, scope: ChildScope, calling: str, own: list) -> dict:
+    """Fail the calling task as OOS fails a task whose child execution failed: ``OOS execution Failed: task <child
+    task> failed: <error>`` (the parameter check and the calling task's Outputs fail the calling task itself)."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
+    renamed = {display_name(t["Name"], 120): t["Name"] for t in child["Tasks"] if display_name(t["Name"], 120) != t["Name"]}
+    failed_task = "ansible_failed_task.name | split(' | ') | first"
+    if renamed:
+        names = ", ".join(f"{scope.quote(k)}: {scope.quote(v)}" for k, v in renamed.items())
+        failed_task = f"{{{names}}}[{failed_task}] | default({failed_task})"
+    error = f"ansible_failed_result | {F}oos_error_message"
+    message = (f"({error}) if ansible_failed_task.name in [{', '.join(scope.quote(n) for n in own)}] else "
+               f"'OOS execution Failed: ' ~ (ansible_failed_result.msg if ansible_failed_task.name.startswith('End as OOS')"
+               f" else 'task ' ~ ({failed_task}) ~ ' failed: ' ~ ({error}))")
+    return {"name": display_name(f"{calling} | the nested template failed", 120),
+            "ansible.builtin.fail": {"msg": expr(scope.masked(message))}}
