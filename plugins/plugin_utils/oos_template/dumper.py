@@ -34,6 +34,7 @@ _RESOLVER = Resolver()
 _STR_TAG = "tag:yaml.org,2002:str"
 _UNSAFE = "!unsafe"
 _BREAKS = "\n\x85\u2028\u2029"
+_UNICODE_BREAKS = "\x85\u2028\u2029"
 # What PyYAML's double-quoted writer escapes (with allow_unicode).
 _NEEDS_ESCAPE = re.compile("[\"\\\\\x85\u2028\u2029\uFEFF]|[^\x20-\x7E\xA0-\uD7FF\uE000-\uFFFD]")
 
@@ -56,6 +57,10 @@ def _reads_as_str(value: str) -> bool:
 
 
 def _style(value: str, default):
+    if any(brk in value for brk in _UNICODE_BREAKS):
+        # YAML reads these as line breaks in plain, single-quoted and literal text (a NEL came back as a space or
+        # a newline): only double quotes keep them, escaped.
+        return '"'
     if "\n" in value:
         # A literal block keeps scripts readable, unless one of its lines is too long to fit.
         return "|" if max(len(line) for line in value.split("\n")) <= _LONG else '"'
@@ -179,6 +184,10 @@ class _Writer(Emitter):
         split = not form.in_key
         if form.style == "":
             self.write_plain(form.text, split)
+        elif form.style == "'" and self.flow and split:
+            # PyYAML folds single-quoted text only once past its width, so a value that starts far to the right
+            # ends past the lint limit: double-quoted text folds before it (the value is the same).
+            self.write_double_quoted(form.text, split)
         elif form.style == "'":
             self.write_single_quoted(form.text, split)
         elif form.style == '"':
@@ -368,7 +377,7 @@ def _scalar_form(kind, value, in_key: bool, is_key: bool) -> _Form:
 _BLOCK_KEYS = frozenset(("when", "that", "block", "rescue", "always", "tasks", "pre_tasks", "post_tasks", "handlers",
                          "changed_when", "failed_when", "until"))
 _FLOW_WIDTH = 110
-_FLOW_INDICATORS = frozenset(",[]{}")
+_FLOW_INDICATORS = frozenset(",[]{}:")   # PyYAML reads any ':' in a flow collection as a value indicator
 
 
 def _flow_scalar(kind, value, is_key: bool):
