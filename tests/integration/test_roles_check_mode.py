@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, start_emulator
+from tests.conftest import REPO_ROOT, run_playbook, start_emulator
 from tests.integration.roles.support import SOURCE_IMAGE, leftover_builder, network
 
 PLAYBOOKS = REPO_ROOT / "playbooks"
@@ -116,6 +116,30 @@ def case_approval(emu, sandbox, webhook):
     return playbook, {"oos_approval_webhook_url": webhook.url, "oos_approval_decision": "approve"}, None
 
 
+def case_execution_approval(emu, sandbox, webhook):
+    # What a converted playbook does after a task it handed to OOS stopped at an approval: decide and answer.
+    # Under --check nothing is answered (and a real run under --check starts no execution to answer).
+    template = {"FormatVersion": "OOS-2019-06-01", "Tasks": [
+        {"Name": "gate", "Action": "ACS::Approve", "Properties": {"NotifyType": "WebHook", "WebHook": {
+            "URI": "http://127.0.0.1:9/hook", "Headers": {"Content-Type": "application/json"}, "Content": {"text": "ok?"}}}},
+        {"Name": "stop", "Action": "ACS::ExecuteAPI", "Properties": {"Service": "ECS", "API": "StopInstance",
+                                                                       "Parameters": {"InstanceId": _dev(emu)[0]}}}]}
+    start = sandbox.parent / "start.yml"   # outside the sandbox, whose files must not change under --check
+    start.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "Start", "alicloud.oos.oos_execution": {"template_content": template, "wait_until": "waiting",
+                                                          "poll_interval": 0.2, "wait_timeout": 60},
+         "register": "started"},
+        {"name": "Save", "ansible.builtin.copy": {"dest": "{{ results_file }}", "content": "{{ started | to_json }}"}}]}]))
+    started = run_playbook(start, emu.env)
+    assert started.rc == 0 and started.results["status"] == "Waiting", started.output[-3000:]
+    playbook = sandbox / "execution_approval.yml"
+    playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [{
+        "name": "Answer", "ansible.builtin.include_role": {"name": "alicloud.oos.oos_execution_approval"},
+        "vars": {"oos_execution_approval_execution": started.results, "oos_execution_approval_name": "gate",
+                 "oos_execution_approval_register": "answered"}}]}]))
+    return playbook, {"oos_approval_decision": "approve"}, None
+
+
 def case_loop_item(emu, sandbox, webhook):
     # What a converted OOS Loop with a RateControl parameter writes: every item through the role.
     playbook = sandbox / "loop_item.yml"
@@ -137,7 +161,8 @@ def test_every_role_and_playbook_has_a_case():
     covered = {"stop_start", "update_image", "cleanup", "run_command", "convert_template", "executions"}
     assert playbooks == covered
     roles = {p.name for p in (REPO_ROOT / "roles").iterdir() if (p / "tasks").is_dir()}
-    assert roles == {"ecs_power_schedule", "ecs_update_image", "ecs_fleet_command", "oos_approval", "oos_loop_item"}
+    assert roles == {"ecs_power_schedule", "ecs_update_image", "ecs_fleet_command", "oos_approval", "oos_loop_item",
+                     "oos_execution_approval"}
 
 
 def _settled(emu) -> list:
