@@ -73,12 +73,12 @@ def shared_cases(fleet: dict, disk_id: str) -> list:
         ("ACS-ECS-RunShellScript", {"instanceId": web["InstanceId"], "workingDir": "/root", "commandContent": "echo hi"},
          ("interpreter", "natural")),                                                        # Cloud Assistant
         ("ACS-ECS-BulkyCreateSnapshot", {"diskIds": [disk_id]}, ("interpreter",)),          # WaitFor after a change
-        ("ACS-ECS-CreateImage", {"instanceId": db["InstanceId"], "imageName": "check"}, ("interpreter",)),  # delegated
+        ("ACS-ECS-CreateImage", {"instanceId": db["InstanceId"], "imageName": "check"}, ("interpreter", "natural")),  # delegated
         ("ACS-ECS-ApproveBulkyRunCommand", {"targets": ids(web), "commandContent": "echo hi", "webHookUrl": "",
-                                            "atMobiles": [], "approvers": ["alice"]}, ("interpreter",)),  # approval
-        ("ACS-ECS-BulkyDeleteInstancesWithApproval", {"targets": ids(db), "accessToken": "x"}, ("interpreter",)),
+                                            "atMobiles": [], "approvers": ["alice"]}, ("interpreter", "natural")),  # approval
+        ("ACS-ECS-BulkyDeleteInstancesWithApproval", {"targets": ids(db), "accessToken": "x"}, ("interpreter", "natural")),
         ("ACS-ECS-ScheduleToStopAndStartInstances", {"dailyStopTime": "10:00:00Z", "dailyStartTime": "10:00:01Z",
-                                                     "targets": ids(db)}, ("interpreter",)),  # ACS::Sleep
+                                                     "targets": ids(db)}, ("interpreter", "natural")),  # ACS::Sleep
     ]
 
 

@@ -817,22 +817,30 @@ def hoist_template_data(play: dict) -> dict:
     !unsafe or not, but not in play variables; Ansible reads the same value either way."""
     data: dict = {}
 
-    def visit(tasks: list):
+    def rebuilt(tasks: list) -> list:
+        # New task mappings: plays share task and vars objects (a loop's tasks before and after its own play).
+        written = []
         for task in tasks:
+            task = dict(task)
             for key in ("block", "rescue", "always"):
-                visit(task.get(key) or [])
-            for name, value in list((task.get("vars") or {}).items()):
-                if _holds_template_jinja(value):
-                    key = f"{name}_{len(data) + 1}"
-                    data[key] = value
-                    task["vars"][name] = expr(f"oos_template_data.{key}")
+                if key in task:
+                    task[key] = rebuilt(task[key])
+            if isinstance(task.get("vars"), dict):
+                task["vars"] = dict(task["vars"])
+                for name, value in task["vars"].items():
+                    if _holds_template_jinja(value):
+                        key = f"{name}_{len(data) + 1}"
+                        data[key] = value
+                        task["vars"][name] = expr(f"oos_template_data.{key}")
+            written.append(task)
+        return written
 
-    visit(play.get("tasks") or [])
+    tasks = rebuilt(play.get("tasks") or [])
     if not data:
         return play
     hoisted = {k: v for k, v in play.items() if k != "tasks"}
     hoisted["vars"] = dict(play.get("vars") or {}, oos_template_data=data)
-    hoisted["tasks"] = play["tasks"]
+    hoisted["tasks"] = tasks
     return hoisted
 
 

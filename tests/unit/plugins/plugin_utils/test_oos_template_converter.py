@@ -270,3 +270,18 @@ Tasks:
     # A template OOS knows by name (the account's own or public) and the folders do not hold: OOS runs it too.
     result = convert(content=named.replace("ACS::ECS::CloneInstanceAcrossAZ", "my-own-template"))
     assert result.delegated == [("Tasks[0]", "ACS::Template my-own-template")]
+
+
+def test_each_play_holds_the_template_data_its_tasks_read():
+    """Task fragments with {{ }} live in their play's variables (ansible-lint reads tasks, not play variables); a
+    loop's tasks before and after its own play share objects, and each play must still find its own copy."""
+    import re
+    template = TEMPLATE.replace("Action: ACS::ECS::RebootInstance", "Action: ACS::ExecuteAPI").replace(
+        "Properties: {instanceId: '{{ ACS::TaskLoopItem }}'}",
+        "Properties: {Service: ECS, API: RebootInstance, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}")
+    plays = convert(content=template, writer="interpreter").plays
+    assert len(plays) == 3
+    for play in plays:
+        held = set((play.get("vars") or {}).get("oos_template_data") or {})
+        read = set(re.findall(r"oos_template_data\.(\w+)", json.dumps(play["tasks"], default=str)))
+        assert read and read <= held, (play["name"], read - held)
