@@ -122,12 +122,12 @@ def case_execution_approval(emu, sandbox, webhook):
     template = {"FormatVersion": "OOS-2019-06-01", "Tasks": [
         {"Name": "gate", "Action": "ACS::Approve", "Properties": {"NotifyType": "WebHook", "WebHook": {
             "URI": "http://127.0.0.1:9/hook", "Headers": {"Content-Type": "application/json"}, "Content": {"text": "ok?"}}}},
-        {"Name": "stop", "Action": "ACS::ExecuteAPI", "Properties": {"Service": "ECS", "API": "StopInstance",
-                                                                       "Parameters": {"InstanceId": _dev(emu)[0]}}}]}
+        {"Name": "stop", "Action": "ACS::ExecuteAPI",
+         "Properties": {"Service": "ECS", "API": "StopInstance", "Parameters": {"InstanceId": _dev(emu)[0]}}}]}
     start = sandbox.parent / "start.yml"   # outside the sandbox, whose files must not change under --check
     start.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "Start", "alicloud.oos.oos_execution": {"template_content": template, "wait_until": "waiting",
-                                                          "poll_interval": 0.2, "wait_timeout": 60},
+        {"name": "Start", "alicloud.oos.oos_execution": {
+            "template_content": template, "wait_until": "waiting", "poll_interval": 0.2, "wait_timeout": 60},
          "register": "started"},
         {"name": "Save", "ansible.builtin.copy": {"dest": "{{ results_file }}", "content": "{{ started | to_json }}"}}]}]))
     started = run_playbook(start, emu.env)
