@@ -119,9 +119,10 @@ MAX_CHILD_DEPTH = 8
 
 def waiting_tasks(client, execution_id: str, depth: int = 0) -> list:
     """The task executions ``execution_id`` waits on (an ACS::Approve, a high-risk call), followed into the child
-    executions of its running tasks: what a NotifyExecution Approve answers, under its own name."""
+    executions of its running tasks, a Loop's iterations included (each may wait, or run a template that
+    does): what a NotifyExecution Approve answers, under its own name."""
     found = []
-    for task in list_task_executions(client, execution_id):
+    for task in list_task_executions(client, execution_id, include_children=True):
         if task.get("Status") == WAITING:
             found.append(task)
         elif task.get("ChildExecutionId") and task.get("Status") not in TERMINAL and depth < MAX_CHILD_DEPTH:

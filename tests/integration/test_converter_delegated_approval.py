@@ -191,3 +191,39 @@ def test_after_an_approval_waiting_means_waiting_on_another_task(cloud):
     assert saved["first"]["status"] == "Waiting" and saved["first"]["changed"] is True
     assert [t["task_name"] for t in saved["first"]["waiting_tasks"]] == ["secondGate"]
     assert saved["second"]["status"] == "Success" and stops(cloud) == 1
+
+
+LOOPED_PARENT = """
+FormatVersion: OOS-2019-06-01
+Description: stop each instance through a template OOS finds by name, two at a time
+Parameters:
+  instanceIds: {Type: List}
+  procedure: {Type: String, Default: stop-with-approval}
+Tasks:
+  - Name: stopEach
+    Action: ACS::Template
+    Properties:
+      TemplateName: '{{ procedure }}'
+      Parameters: {instanceId: '{{ ACS::TaskLoopItem }}'}
+    Loop:
+      Items: '{{ instanceIds }}'
+      RateControl: {Mode: Concurrency, MaxErrors: 0, Concurrency: 2}
+"""
+
+
+@pytest.mark.heavy(40)
+@pytest.mark.parametrize("writer", ["natural", "interpreter"])
+def test_every_approval_of_a_looped_delegated_task_gets_the_decision(cloud, tmp_path, writer):
+    """Found by the attack on the natural writer (F3): OOS runs the loop, each item waits at its gates; the approvals
+    of the loop's iterations were not seen, so the answered run waited for ever (and a rejection named no task)."""
+    path = tmp_path / "looped.yml"
+    path.write_text(convert(content=LOOPED_PARENT, writer=writer).playbook_yaml("looped"))
+    first, second = (i["InstanceId"] for i in cloud.instances()[:2])
+    approved = run_playbook(path, cloud.env, timeout=150, extra_vars={
+        "instanceIds": [first, second], "oos_approval_decision": "approve", "oos_approval_approved_by": ["alice"]})
+    assert approved.rc == 0, approved.output[-3000:]
+    assert stops(cloud) == 2
+    rejected = run_playbook(path, cloud.env, timeout=150, extra_vars={"instanceIds": [cloud.instances()[2]["InstanceId"]]})
+    assert rejected.rc != 0 and "the approval at firstGate (ACS::Approve) of OOS execution" in rejected.output, \
+        rejected.output[-3000:]
+    assert stops(cloud) == 2
