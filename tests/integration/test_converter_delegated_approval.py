@@ -227,3 +227,16 @@ def test_every_approval_of_a_looped_delegated_task_gets_the_decision(cloud, tmp_
     assert rejected.rc != 0 and "the approval at firstGate (ACS::Approve) of OOS execution" in rejected.output, \
         rejected.output[-3000:]
     assert stops(cloud) == 2
+
+
+@pytest.mark.heavy(20)
+def test_a_decision_that_cannot_be_read_leaves_nothing_waiting_in_oos(cloud, converted):
+    """Found by the attack on the natural writer (F1): an invalid -e oos_approval_decision failed the run after the
+    execution had started and left it Waiting, for anyone to approve later. It is rejected (so cancelled) instead."""
+    instance = cloud.instances()[0]["InstanceId"]
+    result = run_playbook(converted, cloud.env, timeout=120, extra_vars={"instanceId": instance,
+                                                                         "oos_approval_decision": "APPROVE"})
+    assert result.rc != 0 and "no decision on the approval OOS execution" in result.output, result.output[-3000:]
+    [execution] = executions(cloud)
+    assert execution["Status"] == "Cancelled", execution
+    assert stops(cloud) == 0
