@@ -290,3 +290,40 @@ def test_delete_instance_refuses_an_instance_that_is_not_stopped_as_the_action_d
     assert deleted.rc == 0, deleted.output[-3000:]
     assert {i["InstanceId"] for i in emulator.instances()} & {running, stopped} == {running}
     assert all("Force" not in r for r in requests(emulator, "DeleteInstance"))
+
+
+LIST_AS_TEXT = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  ids: {Type: List, Default: []}
+Tasks:
+  - Name: describeEach
+    Action: ACS::ExecuteAPI
+    Properties:
+      Service: ECS
+      API: DescribeInstances
+      Parameters: {InstanceIds: ['{{ ACS::TaskLoopItem }}']}
+    Loop:
+      Items: '{{ ids }}'
+  - Name: describeAll
+    Action: ACS::ExecuteAPI
+    Properties:
+      Service: ECS
+      API: DescribeInstances
+      Parameters: {InstanceIds: '{{ ids }}'}
+    Outputs:
+      n: {Type: Number, ValueSelector: .TotalCount}
+Outputs:
+  n: {Type: Number, Value: '{{ describeAll.n }}'}
+"""
+
+
+def test_a_list_given_as_text_is_read_as_the_parameter_check_reads_it(tmp_path, emulator_factory):
+    """Found by the attack on the natural writer (F8): `-e ids=a,b` passed the check (comma-separated words are a
+    List) and then reached the loop as one string. The playbook reads it as the check does."""
+    cloud = emulator_factory("--instances", "2", "--transition-seconds", "0.1")
+    first, second = (i["InstanceId"] for i in cloud.instances())
+    run = run_playbook(natural_playbook(tmp_path, LIST_AS_TEXT), cloud.env, extra_vars={"ids": f"{first},{second}"})
+    assert outputs(run) == {"n": 2}
+    assert [json.loads(r["InstanceIds"]) for r in requests(cloud, "DescribeInstances")] == [
+        [first], [second], [first, second]]

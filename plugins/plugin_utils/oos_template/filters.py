@@ -750,6 +750,15 @@ def oos_approval_note(approved_by, approved, reason=""):
     return f"rejected from ansible-playbook: {_plain(reason) or 'rejected'}"
 
 
+def oos_parameter_value(value, kind):
+    """A List or Json parameter's value as the parameter check reads it (a survey or ``-e`` gives text: a JSON
+    list or mapping, or for a List comma-separated words)."""
+    try:
+        return parameters.coerce("value", {"Type": _plain(kind)}, _plain(value))
+    except ValueError as error:
+        raise FilterInputError(str(error)) from None
+
+
 def oos_json_value(value):
     value = _plain(value)
     if isinstance(value, str):
@@ -768,7 +777,7 @@ RUNTIME = {f.__name__: f for f in (
     oos_iteration_outputs, oos_loop_done, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,
     oos_error_message, oos_store_value, oos_duration_seconds, oos_sleep_seconds, oos_target_requests, oos_merge_instances,
     oos_inventory_instances, oos_command_documents, oos_empty_document, oos_tags_dict, oos_run_instances_request,
-    oos_json_value, oos_masked, oos_delegated_execution, oos_delegated_done, oos_delegated_waiting, oos_approval_note)}
+    oos_json_value, oos_parameter_value, oos_masked, oos_delegated_execution, oos_delegated_done, oos_delegated_waiting, oos_approval_note)}
 
 
 def all_filters(error_class) -> dict:

@@ -137,8 +137,7 @@ class Scope:
         return f"oos_template_texts[{self.texts.index(text)}]"
 
     def is_parameter(self, text: str) -> bool:
-        return any(text in (variable, f"({variable} | from_yaml if {variable} is string else {variable})")
-                   for variable, _kind in self.parameters.values())
+        return any(text in (variable, read_parameter(variable, kind)) for variable, kind in self.parameters.values())
 
     def invent(self, name: str) -> str:
         """A variable the writer introduces (a task's facts, a register, a branch fact), named after ``name``:
@@ -189,10 +188,7 @@ class Scope:
             raise Unsupported(f"the reference {name}")
         if lowered in self.parameters:
             variable, kind = self.parameters[lowered]
-            if kind in ("List", "Json"):
-                # A survey answers List and Json parameters with text: read it as the JSON it holds.
-                return f"({variable} | from_yaml if {variable} is string else {variable})", kind
-            return variable, kind
+            return read_parameter(variable, kind), kind
         raise Unsupported(f"the reference {name}")
 
 
@@ -298,10 +294,18 @@ def expression(value, scope: Scope) -> tuple:
     raise Unsupported(f"a value of type {type(value).__name__}")
 
 
+def read_parameter(variable: str, kind: str) -> str:
+    """A parameter's value in converter Jinja. A survey or ``-e`` answers List and Json parameters with text: it is
+    read as the parameter check reads it (JSON, or comma-separated words for a List)."""
+    return f"({variable} | {F}oos_parameter_value('{kind}'))" if kind in ("List", "Json") else variable
+
+
+_READ_PARAMETER = re.compile(r"\((\w+) \| alicloud\.oos\.oos_parameter_value\('(?:List|Json)'\)\)")
+
+
 def _bare(text: str) -> str:
     """A parameter reference without the parentheses it needs only inside a longer expression."""
-    return text[1:-1] if text.startswith("(") and text.endswith(")") and " | from_yaml if " in text and text.count("(") == 1 \
-        else text
+    return text[1:-1] if _READ_PARAMETER.fullmatch(text) else text
 
 
 def _arguments(name: str, argument, count: int) -> list:

@@ -103,7 +103,7 @@ def test_flow_compiles_to_when_and_block_rescue():
     # The ECS loop is one module call over every item with the template's RateControl.
     call = tasks["Reboot"]["alicloud.oos.oos_instance"]
     assert call == {"instance_ids": "{{ get_instance.instanceIds }}",
-                    "rate_control": "{{ rate_control | from_yaml if rate_control is string else rate_control }}",
+                    "rate_control": "{{ rate_control | alicloud.oos.oos_parameter_value('Json') }}",
                     "state": "rebooted"}
     assert tasks["Reboot"]["when"] == "(get_instance.instanceIds) | length > 0"
     # Outputs: one set_fact named after the task, the ValueSelector through alicloud.oos.jq.

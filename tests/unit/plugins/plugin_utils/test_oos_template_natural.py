@@ -64,7 +64,7 @@ def test_conditions_are_core_jinja_where_core_means_the_same(when, jinja):
 def test_functions_are_core_jinja():
     scope = scope_with_task()
     assert natural.expression({"Fn::Join": [",", "{{ ids }}"]}, scope)[0] == \
-        "(ids | from_yaml if ids is string else ids) | join(',')"
+        "(ids | alicloud.oos.oos_parameter_value('List')) | join(',')"
     assert natural.expression({"Fn::Select": [0, "{{ getInstance.instanceIds }}"]}, scope)[0] == \
         "get_instance.instanceIds[0]"
     assert natural.expression({"Fn::If": [{"Fn::Equals": ["{{ targetImageName }}", "a"]}, 1, 2]}, scope)[0] == \
@@ -86,7 +86,7 @@ def test_functions_are_core_jinja():
     ({"Fn::Base64Encode": "{{ count }}"}, "(count | alicloud.oos.fn_base64encode)"),
     ({"Fn::Split": ["", "{{ targetImageName }}"]}, "(['', target_image_name] | alicloud.oos.fn_split)"),
     ({"Fn::MergeMapToList": [{"a": "{{ ids }}"}, {"b": [1, 2]}]},
-     "([{'a': ids | from_yaml if ids is string else ids}, {'b': [1, 2]}] | alicloud.oos.fn_mergemaptolist)"),
+     "([{'a': ids | alicloud.oos.oos_parameter_value('List')}, {'b': [1, 2]}] | alicloud.oos.fn_mergemaptolist)"),
     ({"Fn::Select": ["{{ count }}", "{{ getInstance.instanceIds }}"]},
      "[count, get_instance.instanceIds] | alicloud.oos.fn_select"),
     ({"Fn::Select": ["0", "{{ getInstance.first }}"]}, "['0', get_instance.first] | alicloud.oos.fn_select"),

@@ -40,7 +40,7 @@ def _options():
 def test_max_errors_zero_as_written_is_a_loop_that_skips_the_items_after_the_first_failure(loop):
     (step,) = written_tasks(template(loop))
     assert step["alicloud.oos.oos_execute_api"]["parameters"] == {"SnapshotId": "{{ item }}"}
-    assert step["loop"] == "{{ ids | from_yaml if ids is string else ids }}"
+    assert step["loop"] == "{{ ids | alicloud.oos.oos_parameter_value('List') }}"
     assert step["register"] == "delete_each_result"
     # The items after the first failed one are skipped: each reads the result the item before it registered.
     assert step["when"] == ["delete_each_result is not defined or delete_each_result is not failed and "
@@ -50,7 +50,7 @@ def test_max_errors_zero_as_written_is_a_loop_that_skips_the_items_after_the_fir
 
 @pytest.mark.parametrize("loop, rate", [
     ({"Items": "{{ ids }}", "RateControl": "{{ rateControl }}"},
-     "{{ rate_control | from_yaml if rate_control is string else rate_control }}"),
+     "{{ rate_control | alicloud.oos.oos_parameter_value('Json') }}"),
     ({"Items": "{{ ids }}", "MaxErrors": "10%", "Concurrency": 2}, "{{ {'MaxErrors': '10%', 'Concurrency': 2} }}"),
 ])
 def test_max_errors_that_may_allow_failures_runs_each_item_through_the_role(loop, rate):
@@ -119,7 +119,7 @@ def test_an_ecs_action_over_instance_ids_stays_one_batched_call():
                     {"instanceId": "{{ ACS::TaskLoopItem }}"})
     assert natural_loops.batched(body["Tasks"][0]) and not natural_loops.looped_call(body["Tasks"][0])
     (step,) = written_tasks(body)
-    assert step["alicloud.oos.oos_instance"]["instance_ids"] == "{{ (ids | from_yaml if ids is string else ids) }}"
+    assert step["alicloud.oos.oos_instance"]["instance_ids"] == "{{ (ids | alicloud.oos.oos_parameter_value('List')) }}"
     assert "loop" not in step
 
 
