@@ -149,6 +149,7 @@ def test_items_run_one_after_the_other_and_none_is_launched_after_a_failure_what
     run = run_playbook(playbook, cloud.env, extra_vars={
         "instanceIds": [instance, "i-doesnotexist01", instance],
         "rateControl": {"Mode": "Concurrency", "Concurrency": 3, "MaxErrors": 0}})
-    assert run.rc != 0 and "1 of 3 items failed (MaxErrors allows 0; 1 not started): " in run.output, run.output[-3000:]
+    assert run.rc != 0 and "OOS execution Failed: task tagEach failed: 1 of 3 items failed (MaxErrors allows 0; 1 not started): " \
+        in run.output, run.output[-3000:]
     tagged = [r for r in cloud.control("requests") if r["action"] == "TagResources"]
     assert [r["params"]["ResourceId.1"] for r in tagged] == [instance, "i-doesnotexist01"]

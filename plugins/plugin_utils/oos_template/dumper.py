@@ -35,6 +35,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _UNSAFE = "!unsafe"
 _BREAKS = "\n\x85\u2028\u2029"
 _UNICODE_BREAKS = "\x85\u2028\u2029"
+_YAML12_NUMBER = re.compile(r"[-+]?0o[0-7]+|[-+]?0x[0-9a-fA-F]+")
 # What PyYAML's double-quoted writer escapes (with allow_unicode).
 _NEEDS_ESCAPE = re.compile("[\"\\\\\x85\u2028\u2029\uFEFF]|[^\x20-\x7E\xA0-\uD7FF\uE000-\uFFFD]")
 
@@ -57,6 +58,8 @@ def _reads_as_str(value: str) -> bool:
 
 
 def _style(value: str, default):
+    if _YAML12_NUMBER.fullmatch(value):
+        return "'"   # a string YAML 1.1 keeps but YAML 1.2 (yamllint) reads as a number: quoted for the reader
     if any(brk in value for brk in _UNICODE_BREAKS):
         # YAML reads these as line breaks in plain, single-quoted and literal text (a NEL came back as a space or
         # a newline): only double quotes keep them, escaped.

@@ -156,6 +156,8 @@ def loop_tasks(task: dict, scope, step: dict, register: str):
               "vars": {"oos_loop_item_call": step[F + "oos_execute_api"], "oos_loop_item_register": register,
                        "oos_loop_item_rate_control": expr(natural._bare(_rate_control(loop, scope)))},
               "loop": step["loop"], "loop_control": {"extended": True}}
+    if "OnError" not in task:   # its failure is the run's last message (an OnError path words its own)
+        looped["vars"]["oos_loop_item_task"] = natural.inert(task["Name"])
     if "when" in step:
         looped["when"] = step["when"]
     step.clear()
