@@ -476,14 +476,15 @@ def data_tree(data):
     they are; the dumper quotes those YAML would retype). Never one ``!unsafe`` mapping or list: ansible-core
     before 2.19 builds those empty (docs/converter.md)."""
     if isinstance(data, dict):
-        return {(str(k) if _plain(k) else TemplateText(k)) if isinstance(k, str) else k: data_tree(v)
+        return {(str.__str__(k) if _plain(k) else TemplateText(k)) if isinstance(k, str) else k: data_tree(v)
                 for k, v in data.items()}
     if isinstance(data, (list, tuple)):
         return [data_tree(item) for item in data]
     if isinstance(data, str):
         # Words YAML would read as another type ('true', '1', '', '2024-01-01') are written quoted, without !unsafe
-        # (ansible-core 2.19 would retype an !unsafe scalar): no Jinja can hide in them.
-        return str(data) if _plain(data) else TemplateText(data)
+        # (ansible-core 2.19 would retype an !unsafe scalar): no Jinja can hide in them. str.__str__: values given
+        # to the lookup may be ansible-core 2.16's unsafe text, whose str() is itself.
+        return str.__str__(data) if _plain(data) else TemplateText(data)
     return plain(data)
 
 
