@@ -424,12 +424,23 @@ def oos_loop_documents_done(context, task, documents, next_task):
     return oos_loop_done(context_plain, task_plain, iterations, next_task)
 
 
+def _secret_texts(values) -> Secrets:
+    """Secret values (a Json one as the JSON text it is printed as) to mask as text; none and empty ones left out."""
+    return Secrets(values=[json.dumps(v) if isinstance(v, (dict, list)) else str(v) for v in values
+                           if v not in (None, "")])
+
+
+def _masked_whole(outputs: dict, names) -> dict:
+    """Outputs computed from a secret (encoded, split ...), masked whole unless empty: no exact value to look for."""
+    names = _plain(names) or ()
+    return {k: MASK if k in names and v not in (None, "") else v for k, v in outputs.items()}
+
+
 def _context_secrets(context, secret_parameters, secret_store_names) -> Secrets:
     """The values of the secret parameters and Parameter Store secrets of this execution, to mask as text."""
     values = [(context.get("parameters") or {}).get(name) for name in _plain(secret_parameters) or ()]
     values += [(context.get("store") or {}).get(name) for name in _plain(secret_store_names) or ()]
-    return Secrets(values=[json.dumps(v) if isinstance(v, (dict, list)) else str(v) for v in values
-                           if v not in (None, "")])
+    return _secret_texts(values)
 
 
 def oos_finish(context, outputs_spec, secret_parameters=(), secret_store_names=(), secret_outputs=()):
@@ -445,9 +456,7 @@ def oos_finish(context, outputs_spec, secret_parameters=(), secret_store_names=(
     for name, spec in (_plain(outputs_spec) or {}).items():
         spec = spec or {}
         outputs[name] = runtime.coerce(runtime.render(spec.get("Value"), context), spec.get("Type", "String"))
-    for name in _plain(secret_outputs) or ():
-        if outputs.get(name) not in (None, ""):
-            outputs[name] = MASK   # computed from a secret (encoded, split ...): no exact value to look for
+    outputs = _masked_whole(outputs, secret_outputs)
     secrets = _context_secrets(context, secret_parameters, secret_store_names)
     context["outputs"] = secrets.mask(outputs) if secrets else outputs
     if context.get("status") == "Running":
@@ -473,13 +482,11 @@ def oos_masked(data, secret_values=(), masked_whole=()):
     and the keys ``masked_whole`` (outputs computed from a secret: no exact value to look for) masked whole
     unless empty. What the natural writer's playbooks print and publish at the end of a run."""
     data = _plain(data)
-    values = [json.dumps(v) if isinstance(v, (dict, list)) else str(v) for v in _plain(secret_values) or ()
-              if v not in (None, "")]
-    if isinstance(data, dict) and masked_whole:
-        data = {k: MASK if k in _plain(masked_whole) and v not in (None, "") else v for k, v in data.items()}
-    if not values:
+    if isinstance(data, dict):
+        data = _masked_whole(data, masked_whole)
+    secrets = _secret_texts(_plain(secret_values) or ())
+    if not secrets:
         return data
-    secrets = Secrets(values=values)
     return secrets.mask_text(data) if isinstance(data, str) else secrets.mask(data)
 
 

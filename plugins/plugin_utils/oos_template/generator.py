@@ -645,8 +645,7 @@ def finish_tasks(template: dict, store_refs: dict) -> list:
     # are masked, and an output computed from a secret (Fn::Base64Encode of it ...) is masked whole.
     secrets = sorted(template_secret_names(template))
     store = sorted(name for name, secret in store_refs.items() if secret)
-    derived = parameters.secret_keys({name: (spec or {}).get("Value") for name, spec in (template.get("Outputs") or {}).items()
-                                      if isinstance(spec, dict)}, set(secrets))
+    derived = parameters.secret_outputs(template, secrets)
     masked = f", {secrets!r}, {store!r}, {derived!r}" if secrets or store else ""
     return [
         {"name": "Evaluate the template outputs",

@@ -27,6 +27,7 @@ from ansible.vars.reserved import get_reserved_names
 
 from ansible_collections.alicloud.oos.plugins.module_utils.products import unresolvable_service
 from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import rate_control_from_loop
+from ansible_collections.alicloud.oos.plugins.module_utils.secrets import template_secret_names
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, checks, delegation, flow, loader, parameters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_loops
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.dumper import _reads_as_str
@@ -117,14 +118,17 @@ class Scope:
             # Both names a parameter is read under (-e targetImageName, target_image_name): no fact may take them.
             self.facts.update((variable.lower(), variable_for(self._names.get(name, name)).lower()))
 
+    def secret_values(self) -> str:
+        """The Jinja list of the secret parameters' values (empty when the template has none)."""
+        names = sorted(delegation.secret_sources(self.template.get("Parameters")))
+        return "[" + ", ".join(f"{self.parameters[name][0]} | default(none)" for name in names) + "]"
+
     def masked(self, jinja: str, whole=()) -> str:
         """``jinja`` (an expression) with the values of the secret parameters masked in what it gives, and the keys
         ``whole`` masked whole; as it is when the template has no secret parameter."""
-        names = sorted(delegation.secret_sources(self.template.get("Parameters")))
-        if not names:
+        if not delegation.secret_sources(self.template.get("Parameters")):
             return jinja
-        values = ", ".join(f"{self.parameters[name][0]} | default(none)" for name in names)
-        return f"({jinja}) | {F}oos_masked([{values}]" + (f", {sorted(whole)!r})" if whole else ")")
+        return f"({jinja}) | {F}oos_masked({self.secret_values()}" + (f", {sorted(whole)!r})" if whole else ")")
 
     def quote(self, text) -> str:
         """Template text as a value in converter Jinja: a string literal when it is plain printable text, else
@@ -1113,8 +1117,7 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
     outputs = ", ".join(f"{scope.quote(name)}: {typed((spec or {}).get('Value'), (spec or {}).get('Type', 'String'), scope)}"
                         for name, spec in (template.get("Outputs") or {}).items())
     # Printed and published: secret values masked, an output computed from a secret (encoded ...) masked whole.
-    derived = parameters.secret_keys({name: (spec or {}).get("Value") for name, spec in (template.get("Outputs") or {}).items()
-                                      if isinstance(spec, dict)}, delegation.secret_sources(template.get("Parameters")))
+    derived = parameters.secret_outputs(template, template_secret_names(template))   # as the references spell them
     outputs = scope.masked("{" + outputs + "}", derived)
     start = []
     facts = {variable: expr(jinja) for name, (variable, jinja) in PSEUDO_FACTS.items() if name in scope.pseudo_used}
@@ -1186,10 +1189,7 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
     if scope.secrets:
         for read in reads:
             read["no_log"] = True       # at -v a set_fact prints the values it sets
-        names = sorted(delegation.secret_sources(template.get("Parameters")))
-        hide_secrets(run["block"], set(scope.secrets), expr(
-            f"[{', '.join(f'{scope.parameters[name][0]} | default(none)' for name in names)}] | reject('none') | "
-            "map('string') | list"))
+        hide_secrets(run["block"], set(scope.secrets), expr(f"{scope.secret_values()} | reject('none') | map('string') | list"))
     if scope.texts:
         play_vars["oos_template_texts"] = data_tree(scope.texts)
     if scope.delegated_templates:

@@ -62,6 +62,12 @@ def secret_keys(values, names: set) -> list:
     return found
 
 
+def secret_outputs(template: dict, names) -> list:
+    """The template Outputs whose Value reads one of the secret parameters ``names`` (printed masked whole)."""
+    return secret_keys({name: (spec or {}).get("Value") for name, spec in (template.get("Outputs") or {}).items()
+                        if isinstance(spec, dict)}, set(names))
+
+
 def _secret(spec: dict) -> bool:
     """A NoEcho or secret parameter: its value is never part of a message (they are printed when a check fails)."""
     return bool(template_secret_names({"Parameters": {"value": spec}}))

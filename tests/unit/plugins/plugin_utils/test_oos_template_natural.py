@@ -195,3 +195,18 @@ def test_a_natural_playbook_never_holds_one_unsafe_mapping_or_list(monkeypatch):
     assert isinstance(natural.try_build(template, options), list)
     monkeypatch.setattr(natural, "data_tree", mark)
     assert "one !unsafe mapping or list" in natural.try_build(template, options)
+
+
+def test_an_output_computed_from_a_camel_case_secret_is_masked_whole():
+    """The references spell the parameter as the template does (dbPassword): the Outputs computed from it are found
+    under that spelling (a lower-cased name matched none of them)."""
+    template = {"FormatVersion": "OOS-2019-06-01",
+                "Parameters": {"dbPassword": {"Type": "String", "NoEcho": True, "Default": "LongSecretValue1"}},
+                "Tasks": [{"Name": "t", "Action": "ACS::Sleep", "Properties": {"Duration": "PT0S"}}],
+                "Outputs": {"enc": {"Type": "String", "Value": {"Fn::Base64Encode": "{{ dbPassword }}"}},
+                            "plain": {"Type": "String", "Value": "x"}}}
+    result = convert(content=template)
+    assert result.natural
+    outputs = next(t for t in result.plays[0]["tasks"] if t["name"] == "Run the template tasks")["block"][-1]
+    assert outputs["ansible.builtin.set_fact"]["oos_outputs"].endswith(
+        "| alicloud.oos.oos_masked([db_password | default(none)], ['enc']) }}")
