@@ -26,6 +26,22 @@ class NotAValue(Exception):
     """``{{ name }}`` names nothing of this execution (a Cloud Assistant ``{{ param }}``): it stays as written."""
 
 
+def may_wait_for_approval(task: dict, definition_text: str | None) -> bool:
+    """Whether the execution OOS runs for ``task`` can stop at an ``ACS::Approve``: an ``ACS::Template`` (what it
+    runs is not known here, or holds one), an approval action, or a product action whose definition (its text, when
+    ``action_templates_path`` has it) holds an approval or a nested template. Product actions otherwise do not:
+    their playbook task waits for the end and writes no approval answer."""
+    key = str(task.get("Action", "")).lower()
+    if key == "acs::template":
+        content = (task.get("Properties") or {}).get("TemplateContent") if isinstance(task.get("Properties"), dict) else None
+        return content is None or _holds_approval(str(content))
+    return "approve" in key or (definition_text is not None and _holds_approval(definition_text))
+
+
+def _holds_approval(text: str) -> bool:
+    return "acs::approve" in text.lower() or "acs::template" in text.lower()
+
+
 def secret_sources(specs: dict) -> set:
     """Lower-cased names of the NoEcho or secret parameters of a template's parameter definitions."""
     return {str(name).lower() for name in template_secret_names({"Parameters": specs or {}})}

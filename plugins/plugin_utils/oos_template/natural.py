@@ -794,10 +794,21 @@ def delegated_call(task: dict, scope: Scope) -> dict:
             # This run, this task and what OOS is given: a retry returns the same execution, a new run starts its own.
             "client_token": expr(f"'alicloud-oos-delegated-' ~ (oos_execution_id ~ "
                                  f"{scope.quote('-' + task['Name'] + '-' + digest)}) | hash('sha1')"),
-            "wait": True, "wait_until": "waiting", "cancel_on_interrupt": True}
+            "cancel_on_interrupt": True}
+    if _may_wait_for_approval(task, scope):
+        call["wait_until"] = "waiting"   # answered by the next task (approval_task)
     if secret:
         call["secret_parameters"] = secret
     return {F + "oos_execution": call}
+
+
+def _may_wait_for_approval(task: dict, scope: Scope) -> bool:
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import action_index
+    local = action_index(scope.options.action_templates_path).get(str(task.get("Action", "")).lower())
+    if local is None:
+        return delegation.may_wait_for_approval(task, None)
+    with open(local, encoding="utf-8") as definition:
+        return delegation.may_wait_for_approval(task, definition.read())
 
 
 def approval_task(title: str, task: dict, register: str, call: dict) -> dict:
@@ -1004,7 +1015,7 @@ def task_units(task: dict, scope: Scope) -> list:
     if when:
         step["when"] = [Code(when)] + ([step["when"]] if "when" in step else [])
     units = [step]
-    if delegated:
+    if delegated and module[F + "oos_execution"].get("wait_until") == "waiting":
         units.append(approval_task(title, task, register, module[F + "oos_execution"]))
     if natural_loops.looped_call(task) and not delegated:
         natural_loops.loop_tasks(task, scope, step, register)

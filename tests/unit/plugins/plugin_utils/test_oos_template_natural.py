@@ -210,3 +210,20 @@ def test_an_output_computed_from_a_camel_case_secret_is_masked_whole():
     outputs = next(t for t in result.plays[0]["tasks"] if t["name"] == "Run the template tasks")["block"][-1]
     assert outputs["ansible.builtin.set_fact"]["oos_outputs"].endswith(
         "| alicloud.oos.oos_masked([db_password | default(none)], ['enc']) }}")
+
+
+def test_only_a_delegated_task_that_can_wait_for_an_approval_gets_an_answer():
+    """OOS runs a product action without a mapping to its end (no approval in it: the task waits for the end); a
+    template it finds by name may hold an ACS::Approve, which the next task answers."""
+    template = {"FormatVersion": "OOS-2019-06-01", "Tasks": [
+        {"Name": "modifyCharge", "Action": "ACS::ECS::ModifyInstanceChargeType", "Properties": {"instanceId": "i-1"}},
+        {"Name": "child", "Action": "ACS::Template", "Properties": {"TemplateName": "ACS-ECS-SomethingNotLocal"}}]}
+    result = convert(content=template)
+    assert result.natural
+    run = next(t for t in result.plays[0]["tasks"] if t["name"] == "Run the template tasks")["block"]
+    calls = {t["name"]: t for t in run if "alicloud.oos.oos_execution" in t}
+    action, child = calls["ModifyCharge | OOS runs it"], calls["Child | OOS runs it"]
+    assert "wait_until" not in action["alicloud.oos.oos_execution"]          # waits for the end
+    assert child["alicloud.oos.oos_execution"]["wait_until"] == "waiting"
+    answers = [t for t in run if "ansible.builtin.include_role" in t]
+    assert [t["vars"]["oos_execution_approval_name"] for t in answers] == ["child"]
