@@ -899,7 +899,9 @@ def data_expression(data, scope: Scope) -> str:
     return scope.quote(data)
 
 
-def check_task(template: dict, scope: Scope) -> dict:
+def check_task(template: dict, scope: Scope, play_vars: dict | None = None) -> dict:
+    """The parameter check of ``template``. With ``play_vars``, the specs it checks against go there (the play's
+    ``oos_parameter_specs``, beside the parameters): data in a task is copied by ansible-lint once per rule."""
     specs = parameters.runtime_specs(template.get("Parameters"))
     for spec in specs.values():
         if "Default" in spec and possibly_template(parameters.default_text(spec["Default"])):
@@ -910,7 +912,7 @@ def check_task(template: dict, scope: Scope) -> dict:
                        for name in template.get("Parameters") or {})
     pseudo = ", ".join(f"{scope.quote(name)}: {runtime.PSEUDO_SOURCES[name][0]} | default('')"
                        for name in sorted(scope.pseudo_used) if name in runtime.PSEUDO_SOURCES)
-    return {
+    checked = {
         "name": "Check the template parameters",
         "ansible.builtin.assert": {
             "that": [Code("oos_parameter_problems | length == 0")],
@@ -923,6 +925,9 @@ def check_task(template: dict, scope: Scope) -> dict:
             "oos_parameter_problems": expr(f"{{{values}}} | {F}oos_parameter_problems(oos_parameter_specs, {{{pseudo}}})"),
         },
     }
+    if play_vars is not None:
+        play_vars["oos_parameter_specs"] = checked["vars"].pop("oos_parameter_specs")
+    return checked
 
 
 def _target(value, names: dict, following):
@@ -1180,7 +1185,7 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
     description = loader.localized(template.get("Description")) or "OOS template"
     play = {"name": display_name(options.name or description, 80), "hosts": "localhost", "connection": "local",
             "gather_facts": False}
-    check = check_task(template, scope)
+    check = check_task(template, scope, play_vars)
     names = [str(n) for n in template.get("Parameters") or {}]
     reads = []
     if names:
