@@ -550,8 +550,10 @@ def _check_task(task: dict, index: int, tasks: list):
         raise Unsupported(f"task keys {', '.join(sorted(extra))}")
     if key == "acs::selecttargets":
         resource = (task.get("Properties") or {}).get("ResourceType", "ALIYUN::ECS::Instance")
-        if not isinstance(resource, str) or resource.lower() not in SELECT_TARGET_RESOURCES:
-            raise Unsupported("SelectTargets of a computed or unknown ResourceType")
+        # A computed type is checked when the run lists the targets (oos_target_requests), as the interpreter
+        # does; a written type without a listing is one OOS runs (delegated_tasks).
+        if not has_code(resource) and not (isinstance(resource, str) and resource.lower() in SELECT_TARGET_RESOURCES):
+            raise Unsupported("SelectTargets of an unknown ResourceType")
     if key == "acs::choice":
         if set(task) - {"Name", "Action", "Description", "Properties", "OnError"}:
             raise Unsupported("a Choice with When, Outputs or OnSuccess")
@@ -568,6 +570,10 @@ def _check_task(task: dict, index: int, tasks: list):
     for name in ("Retries", "Delay", "DelayType", "BackOff", "MaxRetryInterval"):
         if name in task and has_code(task[name]):
             raise Unsupported(f"a computed {name}")
+    if task.get("Loop") is not None and "acs::taskloopitem" in json.dumps(task.get("When"), default=str).lower():
+        # OOS reads a When once, before the Loop: the emulator's reference engine fails the task there (no item),
+        # the interpreter keeps the reference as text. Not written until OOS's own behaviour is known.
+        raise Unsupported("ACS::TaskLoopItem in the When of a looped task")
 
 
 def delegated_tasks(template: dict, options, delegation_reason=None) -> frozenset:
@@ -869,9 +875,13 @@ def outputs_task(task: dict, scope: Scope, document: str, fact: str, title: str)
         kind = spec.get("Type", "String")
         if "ValueSelector" in spec:
             selector = spec["ValueSelector"]
-            if not isinstance(selector, str):
-                raise Unsupported("a ValueSelector that is not text")
-            selector_text, _kind = string_expression(selector, scope)
+            if isinstance(selector, dict) and len(selector) == 1 and is_function_key(next(iter(selector))):
+                # A function computes the jq program, as text (the interpreter's runtime.select_value).
+                selector_text = f"({expression(selector, scope)[0]} | string)"
+            elif isinstance(selector, str):
+                selector_text, _kind = string_expression(selector, scope)
+            else:
+                raise Unsupported("a ValueSelector that is not text or a function")
             entries.append(f"{scope.quote(name)}: {document} | {F}jq({selector_text}, {scope.quote(kind)})")
         elif "Value" in spec:
             entries.append(f"{scope.quote(name)}: {typed(spec['Value'], kind, scope)}")
@@ -1107,7 +1117,8 @@ def hide_secrets(tasks: list, tainted: set, secret_values: Code) -> None:
         task["no_log"] = True
         give_secret_values(task, secret_values)
         if (task.get("ansible.builtin.include_role") or {}).get("name") == natural_loops.ROLE:
-            task["vars"]["oos_loop_item_call"]["secret_values"] = secret_values
+            call = "oos_loop_item_command" if "oos_loop_item_command" in task["vars"] else "oos_loop_item_call"
+            task["vars"][call]["secret_values"] = secret_values
         tainted.update(str(name) for name in (task.get("ansible.builtin.set_fact") or {}))
         if "register" in task:
             tainted.add(task["register"])
