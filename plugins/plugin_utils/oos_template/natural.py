@@ -877,7 +877,7 @@ def outputs_task(task: dict, scope: Scope, document: str, fact: str, title: str)
             selector = spec["ValueSelector"]
             if isinstance(selector, dict) and len(selector) == 1 and is_function_key(next(iter(selector))):
                 # A function computes the jq program, as text (the interpreter's runtime.select_value).
-                selector_text = f"({expression(selector, scope)[0]} | string)"
+                selector_text = f"(({expression(selector, scope)[0]}) | string)"
             elif isinstance(selector, str):
                 selector_text, _kind = string_expression(selector, scope)
             else:
