@@ -749,12 +749,13 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
         return request, f"({register}.results | {F}oos_merge_instances)"
     if key == "acs::ecs::runinstances":
         # The action's request (camelCase properties as the API's parameters, a period only for PrePaid, tags as
-        # Tag.N), then run_instances_wait; its Outputs select from {'instanceIds': [...]}, none under --check.
+        # Tag.N), then run_instances_wait; its Outputs select from {'instanceIds': [...]}: under --check no instance
+        # was launched, so none (an empty list, which later loops run over as over no items).
         call = {"service": "ECS", "api": "RunInstances",
                 "parameters": expr(f"{expression(props, scope)[0]} | {F}oos_run_instances_request")}
         if "regionId" in props:
             call["region"] = value(props["regionId"], scope)
-        return {F + "oos_execute_api": call}, f"{{'instanceIds': {_run_instance_ids(register)} | default(none)}}"
+        return {F + "oos_execute_api": call}, f"{{'instanceIds': {_run_instance_ids(register)} | default([])}}"
     args = {}
     if natural_loops.batched(task):
         loop = task["Loop"]

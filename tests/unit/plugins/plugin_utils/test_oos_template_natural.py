@@ -268,7 +268,7 @@ def test_run_instances_is_the_request_then_the_wait_and_its_ids_are_its_output()
         "{{ {'InstanceIds': launch_result.response.InstanceIdSets.InstanceIdSet | default([]) | to_json} }}")
     assert wait["alicloud.oos.oos_execute_api"]["wait_for"]["desired_values"] == ["Running"]
     assert outputs["ansible.builtin.set_fact"]["launch"] == (
-        "{{ {'ids': {'instanceIds': launch_result.response.InstanceIdSets.InstanceIdSet | default(none)} "
+        "{{ {'ids': {'instanceIds': launch_result.response.InstanceIdSets.InstanceIdSet | default([])} "
         "| alicloud.oos.jq('instanceIds', 'List')} }}")
 
 
