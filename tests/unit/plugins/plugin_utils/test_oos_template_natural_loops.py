@@ -179,3 +179,14 @@ def test_a_looped_run_command_over_computed_ids_runs_each_item_through_the_role_
     role = (Path(natural.__file__).parents[3] / "roles" / "oos_loop_item" / "tasks" / "main.yml").read_text()
     passed = set(re.findall(r"oos_loop_item_command\.(\w+)", role))
     assert natural_loops.ROLE_COMMAND_ARGUMENTS == passed   # the role passes on every argument the writer may give
+
+
+def test_a_looped_command_reading_a_secret_is_no_log_and_gives_the_role_the_secret_values():
+    body = template({"Items": "{{ ids }}", "RateControl": "{{ rateControl }}"}, "ACS::ECS::RunCommand",
+                    {"instanceId": {"Fn::Select": ["id", "{{ ACS::TaskLoopItem }}"]},
+                     "commandContent": "echo {{ token }} > /dev/null"})
+    body["Parameters"]["token"] = {"Type": "String", "NoEcho": True}
+    (step,) = written_tasks(body)
+    assert step["no_log"] is True
+    assert step["vars"]["oos_loop_item_command"]["secret_values"].startswith("{{")
+    assert "secret_values" not in step["vars"].get("oos_loop_item_call", {})
