@@ -10,7 +10,7 @@ import re
 import pytest
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
-from tests.conftest import SHARED, run_playbook
+from tests.conftest import REPO_ROOT, SHARED, run_playbook
 from tests.integration.test_converter_ecs_sample import ids, tags
 
 PUBLIC = SHARED / "oos-templates" / "PublicTemplates"
@@ -108,3 +108,35 @@ def test_shared_templates_under_check_change_nothing_and_complete(tmp_path, emul
     sent = [r["action"] for r in emulator.control("requests")]
     assert not set(SENT_BY_A_RUN) & set(sent), sent
     assert emulator.control("invocations") == []   # no script ran
+
+
+CORE = REPO_ROOT / "tests" / "integration" / "core_templates"
+
+
+@pytest.mark.heavy(40)
+def test_run_instances_a_looped_command_and_a_trigger_under_check_change_nothing(tmp_path, emulator):
+    """The natural writer's RunInstances (the request not sent, the wait not polled: no ids), a Loop of RunCommand
+    through alicloud.oos.oos_loop_item, and trigger Outputs read from -e oos_trigger_event."""
+    instances = [i["InstanceId"] for i in emulator.instances()]
+    cases = [
+        (CORE / "run-instances.yml", {"imageId": "img-base", "instanceType": "ecs.g6.large",
+                                      "securityGroupId": "sg-check", "vSwitchId": "vsw-check"}, {"launched": 0}),
+        (CORE / "command-items.yml", {"items": [{"instanceId": instances[0], "word": "one"}],
+                                      "rateControl": {"Mode": "Concurrency", "Concurrency": 1, "MaxErrors": 1}},
+         {"greetings": [""]}),
+    ]
+    if PUBLIC.is_dir():
+        cases.append((PUBLIC / "ACS-ECS-AutoStartECSWhenStoppedByTags.yml", {"tags": {"App": "web"}},
+                      {"instanceId": instances[1]}))
+    before = {i["InstanceId"]: i["Status"] for i in emulator.instances()}
+    for path, parameters, outputs in cases:
+        converted = convert(str(path), writer="natural")
+        assert converted.natural, path.name
+        playbook = tmp_path / f"{path.stem}.yml"
+        playbook.write_text(converted.playbook_yaml(path.stem))
+        run = run_playbook(playbook, emulator.env, args=("--check",), extra_vars=dict(
+            parameters, oos_trigger_event={"content": {"resourceId": instances[1]}}))
+        assert run.rc == 0, run.output[-4000:]
+        assert summaries(run.stdout) == [{"status": "Success", "outputs": outputs}], (path.name, run.stdout[-3000:])
+    assert emulator.control("mutations") == [] and emulator.control("invocations") == []
+    assert {i["InstanceId"]: i["Status"] for i in emulator.instances()} == before

@@ -62,11 +62,15 @@ PSEUDO_FACTS = {
 SIMPLE_ACTIONS = ("acs::executeapi", "acs::waitfor", "acs::checkfor", "acs::sleep")
 NATIVE_ACTIONS = ("acs::ecs::stopinstance", "acs::ecs::startinstance", "acs::ecs::rebootinstance",
                   "acs::ecs::runcommand", "acs::ecs::createimage", "acs::ecs::deleteinstance")
-OTHER_ACTIONS = ("acs::selecttargets", "acs::choice", "acs::approve", "acs::notify", "acs::timertrigger")
+TRIGGERS = ("acs::timertrigger", "acs::eventtrigger", "acs::alarmtrigger")
+OTHER_ACTIONS = ("acs::selecttargets", "acs::choice", "acs::approve", "acs::notify", "acs::ecs::runinstances") + TRIGGERS
 POWER_STATES = {"acs::ecs::stopinstance": "stopped", "acs::ecs::startinstance": "running",
                 "acs::ecs::rebootinstance": "rebooted"}
 # The task keys OOS knows (checks.TASK_KEYS, checked at load), a Loop aside: natural_loops.check says where it is written.
 TASK_KEYS = set(checks.TASK_KEYS) - {"Loop"}
+TRIGGER_TITLES = {"acs::timertrigger": "trigger (run this playbook from a schedule)",
+                  "acs::eventtrigger": "trigger (the event: -e oos_trigger_event or oos_trigger_event_file)",
+                  "acs::alarmtrigger": "trigger (the alarm: -e oos_trigger_event or oos_trigger_event_file)"}
 
 
 def fact_name(task_name: str) -> str:
@@ -430,6 +434,10 @@ def condition(value, scope: Scope) -> str:
         name, argument = function_name(key), value[key]
         if name == "not":
             inner = argument[0] if isinstance(argument, list) and len(argument) == 1 else argument
+            if _other_function(inner):
+                # OOS negates only a boolean (or 'true'/'false'), and fails on anything else, as Fn::Not does.
+                text, kind = expression(inner, scope)
+                return f"not ({text} | bool)" if kind == "Boolean" else f"([{_bare(text)}] | {F}fn_not)"
             return f"not {condition(inner, scope)}"
         if name in ("and", "or"):
             if not isinstance(argument, list) or not argument:
@@ -450,7 +458,18 @@ def condition(value, scope: Scope) -> str:
             if left_kind == "Boolean" and right_kind == "Boolean":
                 return f"(({left_text} | bool) == ({right_text} | bool))"
             return f"([{left_text}, {right_text}] | {F}fn_equals)"
+    if _other_function(value):
+        # Any other function (Fn::ContainsSubString, Fn::Jq, ...): its value, held as OOS holds a When (a boolean,
+        # 'true'/'false' text, else whether it is empty), as Fn::And of that one value holds.
+        text, kind = expression(value, scope)
+        return f"({text} | bool)" if kind == "Boolean" else f"([{_bare(text)}] | {F}fn_and)"
     raise Unsupported("this When")
+
+
+def _other_function(value) -> bool:
+    """A function a condition does not write with Jinja's own operators (not Fn::Not/And/Or/Equals)."""
+    return (isinstance(value, dict) and len(value) == 1 and is_function_key(next(iter(value)))
+            and function_name(next(iter(value))) not in ("not", "and", "or", "equals"))
 
 
 # Template text written as plain YAML: words, numbers, names and paths, which no Jinja syntax can hide in.
@@ -520,8 +539,10 @@ def _check_task(task: dict, index: int, tasks: list):
     key = str(task.get("Action", "")).lower()
     if key not in SIMPLE_ACTIONS and key not in NATIVE_ACTIONS and key not in OTHER_ACTIONS:
         raise Unsupported(f"the action {task.get('Action')}")
-    if key in ("acs::approve", "acs::notify", "acs::timertrigger") and (task.get("Outputs") or task.get("OnError")):
+    if key in ("acs::approve", "acs::notify") and (task.get("Outputs") or task.get("OnError")):
         raise Unsupported(f"{task['Action']} with Outputs or OnError")
+    if key in TRIGGERS and task.get("OnError"):
+        raise Unsupported(f"{task['Action']} with OnError")
     if key in ("acs::approve", "acs::notify") and not isinstance((task.get("Properties") or {}).get("WebHook"), dict):
         raise Unsupported(f"{task['Action']} without a WebHook")
     extra = set(task) - TASK_KEYS - ({"Loop"} if natural_loops.check(task) else set())
@@ -529,8 +550,10 @@ def _check_task(task: dict, index: int, tasks: list):
         raise Unsupported(f"task keys {', '.join(sorted(extra))}")
     if key == "acs::selecttargets":
         resource = (task.get("Properties") or {}).get("ResourceType", "ALIYUN::ECS::Instance")
-        if not isinstance(resource, str) or resource.lower() not in SELECT_TARGET_RESOURCES:
-            raise Unsupported("SelectTargets of a computed or unknown ResourceType")
+        # A computed type is checked when the run lists the targets (oos_target_requests), as the interpreter
+        # does; a written type without a listing is one OOS runs (delegated_tasks).
+        if not has_code(resource) and not (isinstance(resource, str) and resource.lower() in SELECT_TARGET_RESOURCES):
+            raise Unsupported("SelectTargets of an unknown ResourceType")
     if key == "acs::choice":
         if set(task) - {"Name", "Action", "Description", "Properties", "OnError"}:
             raise Unsupported("a Choice with When, Outputs or OnSuccess")
@@ -547,6 +570,10 @@ def _check_task(task: dict, index: int, tasks: list):
     for name in ("Retries", "Delay", "DelayType", "BackOff", "MaxRetryInterval"):
         if name in task and has_code(task[name]):
             raise Unsupported(f"a computed {name}")
+    if task.get("Loop") is not None and "acs::taskloopitem" in json.dumps(task.get("When"), default=str).lower():
+        # OOS reads a When once, before the Loop: the emulator's reference engine fails the task there (no item),
+        # the interpreter keeps the reference as text. Not written until OOS's own behaviour is known.
+        raise Unsupported("ACS::TaskLoopItem in the When of a looped task")
 
 
 def delegated_tasks(template: dict, options, delegation_reason=None) -> frozenset:
@@ -706,9 +733,12 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
                    "body_format": "json" if isinstance(content, (dict, list)) else "raw",
                    "body": value(content, scope), "status_code": [200, 201, 202, 204]}
         return {"ansible.builtin.uri": request}, "{}"
-    if key == "acs::timertrigger":
-        note = f"{expression(props, scope)[0]} | {F}oos_trigger_note('TimerTrigger')"
-        return {"ansible.builtin.debug": {"msg": expr(note)}}, "{}"
+    if key in TRIGGERS:
+        # The playbook runs the body once; the trigger's Outputs select from the event it is given (-e
+        # oos_trigger_event, or oos_trigger_event_file read as data), as the interpreter's.
+        note = f"{expression(props, scope)[0]} | {F}oos_trigger_note({scope.quote(actions.TRIGGER_KINDS[key])})"
+        event = f"oos_trigger_event | default({actions.data_file('oos_trigger_event_file', inner=True)})"
+        return {"ansible.builtin.debug": {"msg": expr(note)}}, event
     if key == "acs::selecttargets":
         # One request per product API the filters need (oos_target_requests), merged into OOS's document.
         request = {F + "oos_execute_api": {
@@ -717,6 +747,15 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
             "loop": expr(f"{expression(props, scope)[0]} | {F}oos_target_requests"),
             "loop_control": {"loop_var": "oos_request"}}
         return request, f"({register}.results | {F}oos_merge_instances)"
+    if key == "acs::ecs::runinstances":
+        # The action's request (camelCase properties as the API's parameters, a period only for PrePaid, tags as
+        # Tag.N), then run_instances_wait; its Outputs select from {'instanceIds': [...]}: under --check no instance
+        # was launched, so none (an empty list, which later loops run over as over no items).
+        call = {"service": "ECS", "api": "RunInstances",
+                "parameters": expr(f"{expression(props, scope)[0]} | {F}oos_run_instances_request")}
+        if "regionId" in props:
+            call["region"] = value(props["regionId"], scope)
+        return {F + "oos_execute_api": call}, f"{{'instanceIds': {_run_instance_ids(register)} | default([])}}"
     args = {}
     if natural_loops.batched(task):
         loop = task["Loop"]
@@ -764,6 +803,24 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
         call.update(args)
         return {F + "oos_execute_api": call}, "{}"
     raise Unsupported(f"the action {task['Action']}")
+
+
+def _run_instance_ids(register: str) -> str:
+    return f"{register}.response.InstanceIdSets.InstanceIdSet"
+
+
+def run_instances_wait(task: dict, scope: Scope, register: str, title: str) -> dict:
+    """ACS::ECS::RunInstances returns when the instances it created are Running (the interpreter's wait: every
+    2 s, at most 120 times). Under --check nothing was created and nothing is waited for."""
+    props = task.get("Properties") or {}
+    call = {"service": "ECS", "api": "DescribeInstances",
+            "parameters": expr(f"{{'InstanceIds': {_run_instance_ids(register)} | default([]) | to_json}}"),
+            "wait_for": {"property_selector": ".Instances.Instance[].Status", "desired_values": ["Running"],
+                         "retries": 120, "delay": 2, "delay_type": "Constant"}}
+    if "regionId" in props:
+        call["region"] = value(props["regionId"], scope)
+    return {"name": title.split(" | ", maxsplit=1)[0] + " | wait until the instances are running",
+            F + "oos_execute_api": call}
 
 
 def delegated_call(task: dict, scope: Scope) -> dict:
@@ -830,9 +887,13 @@ def outputs_task(task: dict, scope: Scope, document: str, fact: str, title: str)
         kind = spec.get("Type", "String")
         if "ValueSelector" in spec:
             selector = spec["ValueSelector"]
-            if not isinstance(selector, str):
-                raise Unsupported("a ValueSelector that is not text")
-            selector_text, _kind = string_expression(selector, scope)
+            if isinstance(selector, dict) and len(selector) == 1 and is_function_key(next(iter(selector))):
+                # A function computes the jq program, as text (the interpreter's runtime.select_value).
+                selector_text = f"(({expression(selector, scope)[0]}) | string)"
+            elif isinstance(selector, str):
+                selector_text, _kind = string_expression(selector, scope)
+            else:
+                raise Unsupported("a ValueSelector that is not text or a function")
             entries.append(f"{scope.quote(name)}: {document} | {F}jq({selector_text}, {scope.quote(kind)})")
         elif "Value" in spec:
             entries.append(f"{scope.quote(name)}: {typed(spec['Value'], kind, scope)}")
@@ -1005,8 +1066,8 @@ def task_units(task: dict, scope: Scope) -> list:
     scope.loop_item = "item" if natural_loops.looped_call(task) and not delegated else None
     module, document = action_task(task, scope, register)
     scope.loop_item = None
-    if task["Action"].lower() == "acs::timertrigger":
-        title = title.split(" | ", maxsplit=1)[0] + " | trigger (run this playbook from a schedule)"
+    if task["Action"].lower() in TRIGGERS:
+        title = title.split(" | ", maxsplit=1)[0] + " | " + TRIGGER_TITLES[task["Action"].lower()]
     if delegated:
         title += " | OOS runs it"
     step = {"name": title}
@@ -1014,12 +1075,17 @@ def task_units(task: dict, scope: Scope) -> list:
     for arguments in module.values():
         if isinstance(arguments, dict) and "when" in arguments:
             step["when"] = arguments.pop("when")
-    if (fact or delegated) and "ansible.builtin.pause" not in module:
+    run_instances = task["Action"].lower() == "acs::ecs::runinstances" and not delegated
+    if (fact or delegated or run_instances) and "ansible.builtin.pause" not in module:
         step["register"] = register
     when = condition(task["When"], scope) if "When" in task else None
     if when:
         step["when"] = [Code(when)] + ([step["when"]] if "when" in step else [])
     units = [step]
+    if run_instances:
+        units.append(run_instances_wait(task, scope, register, title))
+        if when:
+            units[-1]["when"] = Code(when)
     if delegated and module[F + "oos_execution"].get("wait_until") == "waiting":
         units.append(approval_task(title, task, register, module[F + "oos_execution"]))
     if natural_loops.looped_call(task) and not delegated:
@@ -1068,7 +1134,8 @@ def hide_secrets(tasks: list, tainted: set, secret_values: Code) -> None:
         task["no_log"] = True
         give_secret_values(task, secret_values)
         if (task.get("ansible.builtin.include_role") or {}).get("name") == natural_loops.ROLE:
-            task["vars"]["oos_loop_item_call"]["secret_values"] = secret_values
+            call = "oos_loop_item_command" if "oos_loop_item_command" in task["vars"] else "oos_loop_item_call"
+            task["vars"][call]["secret_values"] = secret_values
         tainted.update(str(name) for name in (task.get("ansible.builtin.set_fact") or {}))
         if "register" in task:
             tainted.add(task["register"])

@@ -35,6 +35,12 @@ ROLE = "alicloud.oos.oos_loop_item"
 # The oos_execute_api arguments the role passes on (roles/oos_loop_item/tasks/main.yml).
 ROLE_ARGUMENTS = {"service", "api", "region", "version", "parameters", "method", "uri", "body", "headers", "auto_paging",
                   "wait_for", "check_for", "secret_values"}
+# The oos_run_command arguments the role passes on (oos_loop_item_command), for a looped ACS::ECS::RunCommand.
+ROLE_COMMAND_ARGUMENTS = {"instance_id", "region", "command_content", "command_type", "working_dir", "timeout", "username",
+                          "enable_parameter", "windows_password_name", "parameters", "secret_values"}
+# The role's variable holding the call of each module it runs.
+ROLE_CALLS = {F + "oos_execute_api": ("oos_loop_item_call", ROLE_ARGUMENTS),
+              F + "oos_run_command": ("oos_loop_item_command", ROLE_COMMAND_ARGUMENTS)}
 
 
 def batched(task: dict) -> bool:
@@ -68,7 +74,7 @@ def _form(task: dict) -> str:
     static = _static_rate_control(task["Loop"])
     if static is not None and static.max_errors.resolve(1000) == 0:
         return "stop"
-    if str(task.get("Action", "")).lower() in API_ACTIONS + ("acs::ecs::deleteinstance",):
+    if str(task.get("Action", "")).lower() in API_ACTIONS + ("acs::ecs::deleteinstance", "acs::ecs::runcommand"):
         return "role"
     raise natural.Unsupported(f"a Loop over {task['Action']} whose MaxErrors may allow failures")
 
@@ -98,8 +104,8 @@ def check(task: dict) -> bool:
     outputs = loop.get("Outputs") or {}
     if not isinstance(outputs, dict):
         raise natural.Unsupported("Loop.Outputs that is not a mapping")
-    if outputs and key not in API_ACTIONS:
-        raise natural.Unsupported(f"Loop.Outputs of a looped {task.get('Action')}")   # documents of API calls only
+    if outputs and key not in API_ACTIONS + ("acs::ecs::runcommand",):
+        raise natural.Unsupported(f"Loop.Outputs of a looped {task.get('Action')}")   # documents of API calls and commands
     for spec in outputs.values():
         _aggregated_output(task, spec)
     _form(task)
@@ -116,7 +122,8 @@ def _aggregated_output(task: dict, spec) -> tuple:
     name = next((k for k in task.get("Outputs") or {} if str(k).lower() == field), None)
     output = (task.get("Outputs") or {}).get(name) if name is not None else None
     selector = output.get("ValueSelector") if isinstance(output, dict) else None
-    if not isinstance(selector, str) or (natural.has_code(selector) and (batched(task) or not _reads_only_the_item(selector))):
+    command = str(task.get("Action", "")).lower() == "acs::ecs::runcommand"
+    if not isinstance(selector, str) or (natural.has_code(selector) and (command or not _reads_only_the_item(selector))):
         # Per item, as OOS does: the item is substituted into the program, the other references are not known.
         raise natural.Unsupported("a Loop.Outputs field without a plain ValueSelector")
     return output, kind == "fn::sum"
@@ -149,11 +156,13 @@ def loop_tasks(task: dict, scope, step: dict, register: str):
         return
     # MaxErrors may allow failures: each item through the role, which launches none once they are exceeded and
     # fails the loop on its last item.
-    unknown = set(step[F + "oos_execute_api"]) - ROLE_ARGUMENTS
+    module = next(name for name in ROLE_CALLS if name in step)
+    variable, known = ROLE_CALLS[module]
+    unknown = set(step[module]) - known
     if unknown:
         raise natural.Unsupported(f"a looped call with {', '.join(sorted(unknown))}, which {ROLE} does not pass on")
     looped = {"name": step["name"], "ansible.builtin.include_role": {"name": ROLE},
-              "vars": {"oos_loop_item_call": step[F + "oos_execute_api"], "oos_loop_item_register": register,
+              "vars": {variable: step[module], "oos_loop_item_register": register,
                        "oos_loop_item_rate_control": expr(natural._bare(_rate_control(loop, scope)))},
               "loop": step["loop"], "loop_control": {"extended": True}}
     if "OnError" not in task:   # its failure is the run's last message (an OnError path words its own)
@@ -172,7 +181,10 @@ def outputs_task(task: dict, scope, register: str, fact: str, title: str) -> dic
         # The role sets no results where there are no items.
         results = f"{register}.results" + (" | default([])" if _form(task) == "role" else "")
         succeeded = f"({results} | select('succeeded'))"
-        documents = f"({succeeded} | map(attribute='response'))"
+        if str(task.get("Action", "")).lower() == "acs::ecs::runcommand":   # one instance per item: its document
+            documents = f"({succeeded} | map('{F}oos_command_documents') | map('first'))"
+        else:
+            documents = f"({succeeded} | map(attribute='response'))"
     entries = []
     for name, spec in (task["Loop"].get("Outputs") or {}).items():
         output, summed = _aggregated_output(task, spec)

@@ -31,6 +31,8 @@ DB = {"Type": "Tags", "Tags": [{"Key": "App", "Value": "db"}]}
 DEV_DB = {"Type": "Tags", "Tags": [{"Key": "App", "Value": "db"}, {"Key": "Env", "Value": "dev"}]}
 RATE = {"Mode": "Concurrency", "MaxErrors": 0, "Concurrency": 3}
 BASE_IMAGE = "aliyun_3_x64_20G_alibase_20240101.vhd"
+COMMAND_ITEMS = [{"instanceId": "@instance:0", "word": "one"}, {"instanceId": "@instance:1", "word": "fail"},
+                 {"instanceId": "@instance:2", "word": "two"}]
 
 
 @dataclass
@@ -127,6 +129,19 @@ CORE_CASES = [
     # Nested templates (TemplateContent, one inside another); a failing child runs the calling task's OnError task.
     Case("core-nested-templates", "core:nested-templates.yml", {"instanceId": "@instance:8"}),
     Case("core-nested-child-fails", "core:nested-templates.yml", {"instanceId": "@instance:9", "route": "break"},
+         expect="Failed"),
+    # RunInstances, then tasks reading the ids it returned.
+    Case("core-run-instances", "core:run-instances.yml", {
+        "imageId": BASE_IMAGE, "instanceType": "ecs.g6.large", "securityGroupId": "@security_group",
+        "vSwitchId": "@vswitch"}),
+    # A When (and a Choice) of functions other than Fn::Equals/Not/And/Or, holding and not.
+    Case("core-when-functions-hold", "core:when-functions.yml", {"instanceId": "@instance:10", "path": "/srv/app",
+                                                                 "kind": "oss"}),
+    Case("core-when-functions-do-not-hold", "core:when-functions.yml", {"instanceId": "@instance:10", "path": "tmp"}),
+    # A Loop of RunCommand over map items with Loop.Outputs, MaxErrors from a parameter.
+    Case("core-command-items-within-max-errors", "core:command-items.yml", {
+        "items": COMMAND_ITEMS, "rateControl": {"Mode": "Concurrency", "Concurrency": 1, "MaxErrors": 1}}),
+    Case("core-command-items-beyond-max-errors", "core:command-items.yml", {"items": COMMAND_ITEMS},
          expect="Failed"),
 ]
 

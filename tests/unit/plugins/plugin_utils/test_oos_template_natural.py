@@ -227,3 +227,89 @@ def test_only_a_delegated_task_that_can_wait_for_an_approval_gets_an_answer():
     assert child["alicloud.oos.oos_execution"]["wait_until"] == "waiting"
     answers = [t for t in run if "ansible.builtin.include_role" in t]
     assert [t["vars"]["oos_execution_approval_name"] for t in answers] == ["child"]
+
+
+@pytest.mark.parametrize("when, jinja", [
+    # Any other function: its value held as OOS holds a When (Fn::And of that one value, the interpreter's truthiness).
+    ({"Fn::ContainsSubString": ["{{ targetImageName }}", "/"]},
+     "(([target_image_name, '/'] | alicloud.oos.fn_containssubstring) | bool)"),
+    ({"Fn::Jq": ["First", ".a", "{{ getInstance.instanceIds }}"]},
+     "([(get_instance.instanceIds | alicloud.oos.jq('.a') | first)] | alicloud.oos.fn_and)"),
+    # Fn::Not over one negates a boolean and refuses anything else, as OOS's Fn::Not.
+    ({"Fn::Not": {"Fn::Jq": ["First", ".a", "{{ getInstance.instanceIds }}"]}},
+     "([(get_instance.instanceIds | alicloud.oos.jq('.a') | first)] | alicloud.oos.fn_not)"),
+    ({"Fn::And": [{"Fn::ContainsSubString": ["{{ targetImageName }}", "a"]}, "{{ flag }}"]},
+     "((([target_image_name, 'a'] | alicloud.oos.fn_containssubstring) | bool) and (flag | bool))"),
+])
+def test_a_when_of_any_other_function_holds_as_oos_holds_its_value(when, jinja):
+    assert natural.condition(when, scope_with_task()) == jinja
+
+
+def _written(tasks: list, parameters: dict | None = None):
+    template = {"FormatVersion": "OOS-2019-06-01", "Parameters": parameters or PARAMETERS, "Tasks": tasks}
+    result = convert(content=template, writer="natural")
+    assert result.natural, natural.try_build(template, _options())
+    run = next(t for t in result.plays[-1]["tasks"] if t["name"] == "Run the template tasks")
+    return run["block"][:-1]
+
+
+def _options():
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import Options
+    return Options(hosts=None, parameters={}, action_templates_path=None, template_paths=[], select_targets="auto",
+                   instance_id_var="instance_id", name=None, writer="natural", template_name=None)
+
+
+@pytest.mark.parametrize("action", ["ACS::EventTrigger", "ACS::AlarmTrigger"])
+def test_trigger_outputs_select_from_the_event_given_with_extra_vars_or_a_file(action):
+    note, outputs = _written([{"Name": "trigger", "Action": action, "Properties": {"Product": "ECS"},
+                               "Outputs": {"instanceId": {"Type": "String", "ValueSelector": ".content.resourceId"}}}])
+    assert note["name"].startswith("Trigger | trigger (the ")
+    assert "oos_trigger_note" in note["ansible.builtin.debug"]["msg"]
+    fact = outputs["ansible.builtin.set_fact"]["trigger"]
+    assert fact.startswith("{{ {'instanceId': oos_trigger_event | default(((lookup('ansible.builtin.file', "
+                           "oos_trigger_event_file")
+    assert fact.endswith("| alicloud.oos.jq('.content.resourceId', 'String')} }}")
+
+
+def test_run_instances_is_the_request_then_the_wait_and_its_ids_are_its_output():
+    run, wait, outputs = _written([{"Name": "launch", "Action": "ACS::ECS::RunInstances",
+                                    "Properties": {"imageId": "img", "instanceType": "{{ targetImageName }}",
+                                                   "amount": 2, "regionId": "cn-beijing"},
+                                    "Outputs": {"ids": {"Type": "List", "ValueSelector": "instanceIds"}}}])
+    call = run["alicloud.oos.oos_execute_api"]
+    assert (call["service"], call["api"], call["region"]) == ("ECS", "RunInstances", "cn-beijing")
+    assert call["parameters"].endswith("| alicloud.oos.oos_run_instances_request }}")
+    assert run["register"] == "launch_result"
+    assert wait["name"] == "Launch | wait until the instances are running"
+    assert wait["alicloud.oos.oos_execute_api"]["parameters"] == (
+        "{{ {'InstanceIds': launch_result.response.InstanceIdSets.InstanceIdSet | default([]) | to_json} }}")
+    assert wait["alicloud.oos.oos_execute_api"]["wait_for"]["desired_values"] == ["Running"]
+    assert outputs["ansible.builtin.set_fact"]["launch"] == (
+        "{{ {'ids': {'instanceIds': launch_result.response.InstanceIdSets.InstanceIdSet | default([])} "
+        "| alicloud.oos.jq('instanceIds', 'List')} }}")
+
+
+def test_select_targets_of_a_computed_resource_type_lists_what_the_run_names():
+    parameters = dict(PARAMETERS, resourceType={"Type": "String", "Default": "ALIYUN::ECS::Instance"})
+    (select, _outputs) = _written([{"Name": "pick", "Action": "ACS::SelectTargets",
+                                    "Properties": {"ResourceType": "{{ resourceType }}"},
+                                    "Outputs": {"ids": {"Type": "List", "ValueSelector": "Instances.Instance[].InstanceId"}}}],
+                                  parameters)
+    assert "resource_type" in select["loop"] and select["loop"].endswith("| alicloud.oos.oos_target_requests }}")
+
+
+def test_a_value_selector_computed_by_a_function_is_its_value_as_a_jq_program():
+    call = {"Service": "ECS", "API": "DescribeRegions"}
+    selector = {"Fn::Join": ["", [".", "{{ targetImageName }}"]]}
+    (_call, outputs) = _written([{"Name": "read", "Action": "ACS::ExecuteAPI", "Properties": call,
+                                  "Outputs": {"x": {"Type": "String", "ValueSelector": selector}}}])
+    assert outputs["ansible.builtin.set_fact"]["read"] == (
+        "{{ {'x': read_result.response | alicloud.oos.jq(((['.', target_image_name] | join('')) | string), 'String')} }}")
+
+
+def test_a_when_reading_the_loop_item_of_a_looped_task_keeps_the_interpreter_and_says_why():
+    template = {"FormatVersion": "OOS-2019-06-01", "Parameters": PARAMETERS, "Tasks": [
+        {"Name": "probe", "Action": "ACS::ECS::RunCommand", "When": {"Fn::Equals": ["{{ ACS::TaskLoopItem }}", "i-1"]},
+         "Properties": {"instanceId": "{{ ACS::TaskLoopItem }}", "commandContent": "echo"},
+         "Loop": {"Items": "{{ ids }}"}}]}
+    assert natural.try_build(template, _options()) == "ACS::TaskLoopItem in the When of a looped task"

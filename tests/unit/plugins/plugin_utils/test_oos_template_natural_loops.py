@@ -93,9 +93,14 @@ def test_loop_outputs_aggregate_the_items_that_succeeded_in_item_order_or_sum_th
     (template({"Items": "{{ ids }}", "RateControl": {"MaxErrors": "many"}}), "a Loop whose rate control OOS refuses"),
     (template({"Items": "{{ ids }}"}, "ACS::SelectTargets", {"ResourceType": "ALIYUN::ECS::Instance"}),
      "a Loop over ACS::SelectTargets"),
-    (template({"Items": "{{ ids }}", "RateControl": "{{ rateControl }}"}, "ACS::ECS::RunCommand",
-              {"instanceId": {"Fn::Select": [0, "{{ ids }}"]}, "commandContent": "echo"}),
-     "a Loop over ACS::ECS::RunCommand whose MaxErrors may allow failures"),
+    (template({"Items": "{{ ids }}", "RateControl": "{{ rateControl }}"}, "ACS::ECS::CreateImage",
+              {"instanceId": "{{ ACS::TaskLoopItem }}", "imageName": "{{ ACS::TaskLoopItem }}"}),
+     "a Loop over ACS::ECS::CreateImage whose MaxErrors may allow failures"),
+    (template({"Items": "{{ ids }}", "Outputs": {"all": {"AggregateType": "Fn::ListJoin", "AggregateField": "out"}}},
+              "ACS::ECS::RunCommand", {"instanceId": {"Fn::Select": [0, "{{ ACS::TaskLoopItem }}"]},
+                                       "commandContent": "echo"},
+              Outputs={"out": {"Type": "String", "ValueSelector": '"{{ ACS::TaskLoopItem }}"'}}),
+     "a Loop.Outputs field without a plain ValueSelector"),
 ])
 def test_loops_it_cannot_write_as_oos_runs_them_keep_the_interpreter(body, reason):
     assert str(natural.try_build(body, _options())).startswith(reason)
@@ -150,3 +155,38 @@ def test_the_differential_core_loop_template_is_written_naturally():
     # The differential test runs its natural playbook only when the natural writer covers it.
     core = Path(__file__).resolve().parents[3] / "integration" / "core_templates" / "loop-api-calls.yml"
     assert convert(path=str(core), writer="natural").natural
+
+
+def test_a_looped_run_command_over_computed_ids_runs_each_item_through_the_role_and_aggregates_its_documents():
+    """ACS-ECS-BulkyRunCommandAcrossRegions: items are maps, MaxErrors from a parameter, Loop.Outputs."""
+    properties = {"instanceId": {"Fn::Select": ["instanceId", "{{ ACS::TaskLoopItem }}"]},
+                  "regionId": {"Fn::Select": ["regionId", "{{ ACS::TaskLoopItem }}"]}, "commandContent": "echo hi"}
+    loop = {"Items": "{{ ids }}", "RateControl": "{{ rateControl }}",
+            "Outputs": {"outs": {"AggregateType": "Fn::ListJoin", "AggregateField": "out"}}}
+    step, record = written_tasks(template(loop, "ACS::ECS::RunCommand", properties,
+                                          Outputs={"out": {"Type": "String", "ValueSelector": "invocationOutput"}}))
+    assert step["ansible.builtin.include_role"] == {"name": "alicloud.oos.oos_loop_item"}
+    command = step["vars"]["oos_loop_item_command"]
+    assert command["instance_id"] == "{{ ['instanceId', item] | alicloud.oos.fn_select }}"
+    assert command["region"] == "{{ ['regionId', item] | alicloud.oos.fn_select }}"
+    assert command["command_content"] == "echo hi" and command["enable_parameter"] is False
+    assert "oos_loop_item_call" not in step["vars"]
+    # One instance per item: each succeeded item's one command document.
+    documents = ("((delete_each_result.results | default([]) | select('succeeded')) "
+                 "| map('alicloud.oos.oos_command_documents') | map('first'))")
+    assert record["ansible.builtin.set_fact"]["delete_each"] == (
+        f"{{{{ {{'outs': {documents} | map('alicloud.oos.jq', 'invocationOutput', 'String') | list}} }}}}")
+    role = (Path(natural.__file__).parents[3] / "roles" / "oos_loop_item" / "tasks" / "main.yml").read_text()
+    passed = set(re.findall(r"oos_loop_item_command\.(\w+)", role))
+    assert natural_loops.ROLE_COMMAND_ARGUMENTS == passed   # the role passes on every argument the writer may give
+
+
+def test_a_looped_command_reading_a_secret_is_no_log_and_gives_the_role_the_secret_values():
+    body = template({"Items": "{{ ids }}", "RateControl": "{{ rateControl }}"}, "ACS::ECS::RunCommand",
+                    {"instanceId": {"Fn::Select": ["id", "{{ ACS::TaskLoopItem }}"]},
+                     "commandContent": "echo {{ token }} > /dev/null"})
+    body["Parameters"]["token"] = {"Type": "String", "NoEcho": True}
+    (step,) = written_tasks(body)
+    assert step["no_log"] is True
+    assert step["vars"]["oos_loop_item_command"]["secret_values"].startswith("{{")
+    assert "secret_values" not in step["vars"].get("oos_loop_item_call", {})

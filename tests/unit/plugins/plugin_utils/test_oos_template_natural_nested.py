@@ -82,8 +82,8 @@ def test_a_builtin_product_action_and_a_nested_call_inside_a_nested_one_are_writ
     ({"Loop": {"Items": ["a", "b"]}}, "a looped nested template (ACS::Template with a Loop)"),
     ({"Properties": {"TemplateContent": child([describe()]), "Parameters": {"unknown": "x"}}},
      "ACS::Template given parameters its template does not declare: unknown"),
-    ({"Properties": {"TemplateContent": child([{"Name": "t", "Action": "ACS::EventTrigger", "Properties": {}}])}},
-     "the action ACS::EventTrigger"),
+    ({"Properties": {"TemplateContent": child([{"Name": "t", "Action": "ACS::Pause", "Properties": {}}])}},
+     "the action ACS::Pause"),
 ])
 def test_what_it_cannot_write_keeps_the_interpreter_and_says_why(change, reason):
     task = dict(calling(child([describe()], {"instanceId": {"Type": "String"}}), {"instanceId": "{{ instanceId }}"}), **change)
