@@ -247,6 +247,8 @@ def _execute(client, request: ApiRequest, check_mode: bool) -> dict:
     result = {"changed": not request.read_only, "response": {}, "outputs": {}, "request_ids": [], "pages": 0,
               "attempts": 0, "polls": 0}
     if check_mode and (not request.read_only or request.wait_for):
+        # No answer (null, not an empty one): what is selected from it is nothing, whatever the selector.
+        result["response"] = None
         # Full validation, nothing sent. A wait is not polled either: what it waits for comes from changes that
         # check mode does not make, so it could only time out (or fail on the ids those changes would return).
         if request.roa:

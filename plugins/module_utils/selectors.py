@@ -374,6 +374,10 @@ def coerce_output(value, output_type, field: str = "outputs"):
 def select_output(expression, data, output_type, field: str = "outputs"):
     """jq ``expression`` on ``data``, converted to ``output_type`` the way OOS task outputs are."""
     output_type = normalize_output_type(output_type, field)
+    if data is None:
+        # No answer at all (a request check mode did not send): nothing is selected, whatever the program (a
+        # program that iterates would fail on null).
+        return coerce_output(None, output_type, field)
     values = jq_select(expression, data, field)
     if output_type == "List":
         value = values[0] if len(values) == 1 and isinstance(values[0], list) else values

@@ -270,7 +270,8 @@ changed:
   type: bool
 response:
   description:
-    - The response body (every page merged when paged). Empty in check mode for mutating actions.
+    - The response body (every page merged when paged). V(null) in check mode for a request not sent (a mutating
+      action, or a wait).
     - For ROA calls, the decoded JSON answer as the API gives it (a list for the few APIs that answer a JSON array,
       V({}) for an empty answer).
   returned: always

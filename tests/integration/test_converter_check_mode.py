@@ -64,6 +64,45 @@ def test_a_delegated_task_under_check_completes_without_starting_anything(tmp_pa
     assert emulator.control("mutations") == [] and "secret-name" not in result.output
 
 
+# A mutating call not sent under --check answers nothing: an Output whose selector iterates (a jq `[]` over null
+# fails) is empty, and the task reading it still runs; both writers.
+ITERATING = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  instanceId: {Type: String}
+Tasks:
+  - Name: snap
+    Action: ACS::ExecuteAPI
+    Properties:
+      Service: ECS
+      API: CreateSnapshot
+      Parameters: {DiskId: d-none, SnapshotName: check}
+    Outputs:
+      ids: {Type: List, ValueSelector: '.Snapshots.Snapshot[].SnapshotId'}
+      first: {Type: String, ValueSelector: '.Snapshots.Snapshot[0].SnapshotId'}
+  - Name: describe
+    Action: ACS::ExecuteAPI
+    Properties:
+      Service: ECS
+      API: DescribeInstances
+      Parameters: {RegionId: '{{ ACS::RegionId }}', InstanceIds: '{{ snap.ids }}'}
+Outputs:
+  ids: {Type: List, Value: '{{ snap.ids }}'}
+  first: {Type: String, Value: '{{ snap.first }}'}
+"""
+
+
+@pytest.mark.heavy(15)
+@pytest.mark.parametrize("writer", ["natural", "interpreter"])
+def test_outputs_of_a_call_not_sent_are_empty_whatever_their_selector(tmp_path, emulator, writer):
+    playbook = tmp_path / "iterating.yml"
+    playbook.write_text(convert(content=ITERATING, writer=writer).playbook_yaml("iterating"))
+    result = run_playbook(playbook, emulator.env, extra_vars={"instanceId": "i-x"}, args=("--check",))
+    assert result.rc == 0, result.output[-3000:]
+    assert summaries(result.stdout) == [{"status": "Success", "outputs": {"ids": [], "first": None}}], result.stdout[-3000:]
+    assert "CreateSnapshot" not in [r["action"] for r in emulator.control("requests")]
+
+
 def shared_cases(fleet: dict, disk_id: str) -> list:
     """(template, parameters, writers): every construct of a converted playbook, from the public templates."""
     web, db = fleet["web-dev-0001"], fleet["db-dev-0003"]

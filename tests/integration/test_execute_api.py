@@ -116,7 +116,7 @@ def test_check_mode_sends_no_mutating_request(emu):
     assert "not sent" in results["stop"]["msg"]
     assert results["described"]["outputs"]["ids"]
     assert results["waited"]["changed"] is False and "not waited for" in results["waited"]["msg"], results["waited"]
-    assert results["waited"]["response"] == {} and results["waited"]["polls"] == 0
+    assert results["waited"]["response"] is None and results["waited"]["polls"] == 0
     stats = emu.stats()
     assert stats["mutating_calls"] == 0 and "StopInstance" not in stats["calls"]
     assert stats["calls"]["DescribeInstances"] == 1

@@ -731,7 +731,7 @@ def oos_delegated_done(context, task, result, next_task, answer=None, reason="")
                               f"{started.get('execution_id')} was rejected{why}: execution cancelled; to approve it, "
                               "run again with -e oos_approval_decision=approve")
     if "outputs" not in result:   # check mode: no execution started
-        outputs = runtime.aggregate_loop(task, []) if task.get("Loop") else runtime.task_outputs(task, {}, context)
+        outputs = runtime.aggregate_loop(task, []) if task.get("Loop") else runtime.task_outputs(task, None, context)
         return runtime.record(context, task["Name"], outputs, next_task)
     return runtime.record(context, task["Name"], dict(result.get("outputs") or {}), next_task)
 

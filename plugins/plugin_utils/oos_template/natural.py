@@ -685,13 +685,14 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
     key = task["Action"].lower()
     props = task.get("Properties") or {}
     if task["Name"].lower() in scope.delegated:
-        # --check starts nothing, so no outputs: none of each, as a mutating API call gives under --check; a Loop's
+        # --check starts nothing, so no outputs: none of each (an empty List), as a call not sent gives; a Loop's
         # aggregate of no item (an empty list, or a sum of 0), as the interpreter's.
         looped = task["Loop"].get("Outputs") if isinstance(task.get("Loop"), dict) else None
         names = looped or task.get("Outputs") or {}
         empty = "{" + ", ".join(
             f"{scope.quote(name)}: " + (("0" if str((spec or {}).get("AggregateType", "")).lower() == "fn::sum" else "[]")
-                                        if looped else "none") for name, spec in names.items()) + "}"
+                                        if looped else "[]" if str((spec or {}).get("Type", "")).lower() == "list" else "none")
+            for name, spec in names.items()) + "}"
         return delegated_call(task, scope), f"{register}.outputs | default({empty})"
     if key == "acs::executeapi":
         return {F + "oos_execute_api": _api_args(props, scope)}, f"{register}.response"
