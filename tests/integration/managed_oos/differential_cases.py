@@ -128,6 +128,19 @@ CORE_CASES = [
     Case("core-nested-templates", "core:nested-templates.yml", {"instanceId": "@instance:8"}),
     Case("core-nested-child-fails", "core:nested-templates.yml", {"instanceId": "@instance:9", "route": "break"},
          expect="Failed"),
+    # Loops over nested templates (a serial play of one host per item in the natural writer): MaxErrors 1 of a
+    # parameter with one item failing; two failing in the first batch (Batch mode: OOS starts its batches in turn, so
+    # which items run does not depend on timing, as a sliding Concurrency window would), the OnError task then runs;
+    # Loop.Outputs joined and summed; a second looped task; a product action (CreateSnapshot) over two disks, and the
+    # same loop skipped by a Choice.
+    Case("core-loop-nested-within-max-errors", "core:loop-nested-templates.yml", {
+        "instanceIds": ["@instance:0", "i-doesnotexist01", "@instance:1"], "markIds": ["@instance:2", "@instance:3"]}),
+    Case("core-loop-nested-beyond-max-errors", "core:loop-nested-templates.yml", {
+        "instanceIds": ["i-doesnotexist01", "i-doesnotexist02", "@instance:0", "@instance:1"],
+        "markIds": ["@instance:2"], "rateControl": {"Mode": "Batch", "Batch": [2], "MaxErrors": 1}}, expect="Failed"),
+    Case("core-loop-nested-snapshots", "core:loop-nested-products.yml", {"instanceIds": ["@instance:3", "@instance:4"]}),
+    Case("core-loop-nested-skipped", "core:loop-nested-products.yml", {
+        "instanceIds": ["@instance:3", "@instance:4"], "mode": "skip"}),
 ]
 
 SHARED_CASES = [
