@@ -125,6 +125,8 @@ def loop_units(task: dict, scope: natural.Scope) -> list:
     add = {"name": display_name(f"{calling} | add one host per item (its parameter values)", 120),
            "ansible.builtin.add_host": host, "loop": expr(items),
            "loop_control": {"index_var": "oos_loop_index", "label": expr("oos_loop_index")}, "register": register}
+    if secrets:   # a child parameter may be secret by itself (NoEcho with a Default)
+        add["no_log"] = True
     count = f"{register}.results | length"
     start = {"name": display_name(f"{calling} | the rate control of the items", 120),
              "ansible.builtin.set_fact": {state: expr(

@@ -13,8 +13,10 @@ The call is one ``block`` named after the calling task:
 * a ``rescue`` that fails the calling task with the message OOS gives for a failed child execution, so the parent's
   OnError (or the end of the run) names the calling task, as the interpreter does.
 
-A looped call, a nested construct :mod:`natural` does not write, or nesting deeper than the interpreter allows
-raises :class:`natural.Unsupported` (the whole template keeps the interpreter).
+A looped call among the template's own tasks is a play of one host per item (:mod:`natural_loop_play`, which writes
+each item's block with :func:`child_call`). A looped call inside a nested template, a nested construct :mod:`natural`
+does not write, or nesting deeper than the interpreter allows raises :class:`natural.Unsupported` (the whole template
+keeps the interpreter).
 """
 from __future__ import annotations
 

@@ -141,6 +141,9 @@ CORE_CASES = [
     Case("core-loop-nested-snapshots", "core:loop-nested-products.yml", {"instanceIds": ["@instance:3", "@instance:4"]}),
     Case("core-loop-nested-skipped", "core:loop-nested-products.yml", {
         "instanceIds": ["@instance:3", "@instance:4"], "mode": "skip"}),
+    # The first play fails (its parameter check): no item play, no later play runs.
+    Case("core-loop-nested-refused", "core:loop-nested-products.yml", {
+        "instanceIds": ["@instance:3", "@instance:4"], "mode": "everything"}, expect="Rejected"),
 ]
 
 SHARED_CASES = [
