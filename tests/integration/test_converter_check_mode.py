@@ -111,7 +111,7 @@ def shared_cases(fleet: dict, disk_id: str) -> list:
         ("ACS-ECS-BulkyRebootInstances", {"targets": ids(web)}, ("natural",)),
         ("ACS-ECS-RunShellScript", {"instanceId": web["InstanceId"], "workingDir": "/root", "commandContent": "echo hi"},
          ("interpreter", "natural")),                                                        # Cloud Assistant
-        ("ACS-ECS-BulkyCreateSnapshot", {"diskIds": [disk_id]}, ("interpreter",)),          # WaitFor after a change
+        ("ACS-ECS-BulkyCreateSnapshot", {"diskIds": [disk_id]}, ("interpreter", "natural")),  # WaitFor after a change, in a looped product action
         ("ACS-ECS-CreateImage", {"instanceId": db["InstanceId"], "imageName": "check"}, ("interpreter", "natural")),  # delegated
         ("ACS-ECS-ApproveBulkyRunCommand", {"targets": ids(web), "commandContent": "echo hi", "webHookUrl": "",
                                             "atMobiles": [], "approvers": ["alice"]}, ("interpreter", "natural")),  # approval

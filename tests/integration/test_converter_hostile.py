@@ -133,6 +133,11 @@ def test_hostile_text_is_data_in_every_position(tmp_path, cloud):
         assert [sent[f"{position}_{i}"] for i in indexes] == [[t] for t in texts], position
         assert [sent[f"{position}_literal_{i}"] for i in indexes] == [[t] for t in texts], position
         assert flattened(sent, f"{position}_default") == texts, position
+    # A looped nested template: one child per item, given its item and the same values, sending its literals.
+    assert sorted(sent["looped_nested_item"]) == sorted(texts)
+    for name in ("looped_nested", "looped_nested_literal"):
+        assert [sent[f"{name}_{i}"] for i in indexes] == [[t] * len(texts) for t in texts], name
+    assert sorted(flattened(sent, "looped_nested_default")) == sorted(texts * len(texts))
     # commandContent, as Cloud Assistant recorded the command.
     commands = [invocation["CommandContent"] for invocation in cloud.control("invocations")]
     assert commands == [hostile.command_content(texts), hostile.command_content([t for t in texts if "{{" not in t])]

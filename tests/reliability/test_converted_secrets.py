@@ -125,3 +125,57 @@ def test_a_failure_message_that_carries_the_secret_is_masked_by_the_module(tmp_p
     assert result.rc != 0 and "OOS execution Failed: task waitForIt failed" in result.output, result.output[-3000:]
     assert "stop_retry_values" in result.output and "v-********" in result.output, result.output[-3000:]
     assert SECRET not in result.output
+
+
+LOOPED = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  password: {Type: String, NoEcho: true, Default: '%s'}
+Tasks:
+  - Name: each
+    Action: ACS::Template
+    Properties:
+      TemplateContent:
+        FormatVersion: OOS-2019-06-01
+        Parameters:
+          name: {Type: String}
+          suffix: {Type: String}
+        Tasks:
+          - Name: describe
+            Action: ACS::ExecuteAPI
+            Properties:
+              Service: ECS
+              API: DescribeInstances
+              Parameters: {InstanceName: '{{ name }}-{{ suffix }}', RegionId: cn-hangzhou}
+            Outputs:
+              count: {Type: Number, ValueSelector: .TotalCount}
+        Outputs:
+          echoed: {Type: String, Value: '{{ name }}-{{ suffix }}'}
+      Parameters: {name: '{{ password }}', suffix: '{{ ACS::TaskLoopItem }}'}
+    Loop:
+      Items: [a, b]
+      RateControl: {Mode: Concurrency, Concurrency: 2, MaxErrors: 0}
+      Outputs:
+        echoed: {AggregateType: Fn::ListJoin, AggregateField: echoed}
+    Outputs:
+      echoed: {Type: String, ValueSelector: echoed}
+Outputs:
+  echoed: {Type: List, Value: '{{ each.echoed }}'}
+""" % SECRET
+
+
+@pytest.mark.parametrize("writer", ["natural", "interpreter"])
+def test_a_noecho_value_given_to_a_looped_nested_template_is_masked_on_every_item_host(tmp_path, emulator_factory, writer):
+    """The natural writer gives it to one in-memory host per item (add_host), whose tasks read it."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
+    cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
+    playbook = tmp_path / "converted.yml"
+    converted = convert(content=LOOPED, writer=writer)
+    assert converted.natural == (writer == "natural")
+    playbook.write_text(converted.playbook_yaml("converted"))
+    result = run_playbook(playbook, cloud.env, args=("-vvv",), cwd=REPO_ROOT)
+    assert result.rc == 0, result.output[-4000:]
+    assert SECRET not in result.output
+    sent = sorted(request["params"].get("InstanceName") for request in cloud.control("requests")
+                  if request["action"] == "DescribeInstances")
+    assert sent == [f"{SECRET}-a", f"{SECRET}-b"]

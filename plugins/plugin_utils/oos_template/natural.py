@@ -19,6 +19,7 @@ run-time interpreter of :mod:`generator` (``Unsupported`` names the construct) u
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -596,14 +597,15 @@ def _check_delegated(task: dict):
             raise Unsupported(f"a computed {name}")
 
 
-def check_tasks(tasks: list, delegated: frozenset, options) -> None:
-    """Unsupported for the first task of ``tasks`` (a template's or a nested one's) this module does not write."""
+def check_tasks(tasks: list, delegated: frozenset, options, nested: bool = False) -> None:
+    """Unsupported for the first task of ``tasks`` (a template's, or a nested one's: ``nested``) this module does
+    not write."""
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_nested
     for index, task in enumerate(tasks):
         if str(task["Name"]).lower() in delegated:
             _check_delegated(task)
         elif natural_nested.is_nested(task, options):
-            natural_nested.check_call(task)
+            natural_nested.check_call(task, nested)
         else:
             _check_task(task, index, tasks)
 
@@ -1145,7 +1147,7 @@ def hide_secrets(tasks: list, tainted: set, secret_values: Code) -> None:
 def flow_tasks(template: dict, scope: Scope) -> list:
     """The Ansible tasks of a template's Tasks (its own or a nested one's), with their flow: ``when:`` of the paths
     that reach each, OnError blocks, and a last ``fail`` when an OnError path ran."""
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_nested
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_loop_play, natural_nested
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
     edges, branches, ignored = plan_flow(template, scope)
     reach = flow.conditions(edges, len(template["Tasks"]), branches)
@@ -1155,7 +1157,8 @@ def flow_tasks(template: dict, scope: Scope) -> list:
         if str(task.get("Action", "")).lower() == "acs::choice":
             units = [choice_task(task, scope, branches[index], template["Tasks"], following)]
         elif str(task["Name"]).lower() not in scope.delegated and natural_nested.is_nested(task, scope.options):
-            units = natural_nested.nested_units(task, scope)
+            looped = task.get("Loop") and not hasattr(scope, "root")   # (check_tasks refuses one in a child)
+            units = natural_loop_play.loop_units(task, scope) if looped else natural_nested.nested_units(task, scope)
         else:
             units = task_units(task, scope)
         reached = flow.render(reach[index], branches)
@@ -1169,9 +1172,15 @@ def flow_tasks(template: dict, scope: Scope) -> list:
                 rescue = {"name": display_name(f"{title} | failed: go on with {target} (OnError), then fail", 120),
                           "ansible.builtin.set_fact": {branches[index].fact: expr(
                               f"ansible_failed_result | {F}oos_error_message")}}
-            units = [{"name": f"{title} | with its OnError", "block": units, "rescue": [rescue]}]
+            # A looped nested template is a play of its own between its localhost parts: each part has the OnError.
+            parts = natural_loop_play.localhost_parts(units)
+            units = [part if isinstance(part, natural_loop_play.LoopSplit) else
+                     {"name": f"{title} | with its OnError", "block": part, "rescue": [copy.deepcopy(rescue)]}
+                     for part in parts]
         if reached:
             for number, unit in enumerate(units):
+                if isinstance(unit, natural_loop_play.LoopSplit):
+                    continue
                 when = [Code(reached)] + (unit["when"] if isinstance(unit.get("when"), list)
                                           else [unit["when"]] if "when" in unit else [])
                 if "block" in unit:   # name, when, block, rescue: the order ansible-lint asks for
@@ -1192,6 +1201,7 @@ def flow_tasks(template: dict, scope: Scope) -> list:
 
 
 def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> list:
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_loop_play
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
     scope = Scope(template)
     scope.delegated = delegated
@@ -1231,10 +1241,12 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
     if renamed:
         names = ", ".join(f"{scope.quote(k)}: {scope.quote(v)}" for k, v in renamed.items())
         failed_task = f"{{{names}}}[{failed_task}] | default({failed_task})"
+    # Split at each looped nested template (natural_loop_play): a localhost play with its run block before and after.
+    parts = natural_loop_play.localhost_parts(tasks)
+    parts[-1].append({"name": "Evaluate the template outputs", "ansible.builtin.set_fact": {"oos_outputs": expr(outputs)}})
     run = {
         "name": "Run the template tasks",
-        "block": tasks + [{"name": "Evaluate the template outputs",
-                           "ansible.builtin.set_fact": {"oos_outputs": expr(outputs)}}],
+        "block": parts[0],
         "rescue": [
             {"name": "Publish the failed execution",
              "ansible.builtin.set_stats": {"data": {"oos_execution_status": expr(
@@ -1270,10 +1282,17 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
             "loop": expr(f"{actions.data_file('oos_parameters_file', inner=True, names=known)} | dict2items | list"),
             "loop_control": {"label": expr("item.key")},
             "when": Code("oos_parameters_file is defined")})
+    runs = [run] + [dict(run, block=part, rescue=copy.deepcopy(run["rescue"])) for part in parts[2::2]]
     if scope.secrets:
         for read in reads:
             read["no_log"] = True       # at -v a set_fact prints the values it sets
-        hide_secrets(run["block"], set(scope.secrets), expr(f"{scope.secret_values()} | reject('none') | map('string') | list"))
+        tainted = set(scope.secrets)
+        secret_values = expr(f"{scope.secret_values()} | reject('none') | map('string') | list")
+        for number, part in enumerate(parts[::2]):   # in the order the plays run
+            if number:
+                split = parts[2 * number - 1]
+                hide_secrets(split.play["tasks"], tainted | split.secrets, natural_loop_play.item_secret_values(split))
+            hide_secrets(runs[number]["block"], tainted, secret_values)
     if scope.texts:
         play_vars["oos_template_texts"] = data_tree(scope.texts)
     if scope.delegated_templates:
@@ -1282,5 +1301,6 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
         play["vars"] = play_vars
     # No version check (the interpreter's playbooks have one): this writer's data runs the same on ansible-core 2.16
     # (no !unsafe mapping or list, which 2.16 builds empty; | string where 2.16 would re-type a String).
-    play["tasks"] = reads + [check] + start + [run] + finish
-    return [play]
+    play["tasks"] = reads + [check] + start + [run] + (finish if len(runs) == 1 else [])
+    return natural_loop_play.plays(play, parts, runs, finish, play_vars,
+                                   {scope.aliases[str(name)] for name in template.get("Parameters") or {}})

@@ -13,8 +13,10 @@ The call is one ``block`` named after the calling task:
 * a ``rescue`` that fails the calling task with the message OOS gives for a failed child execution, so the parent's
   OnError (or the end of the run) names the calling task, as the interpreter does.
 
-A looped call, a nested construct :mod:`natural` does not write, or nesting deeper than the interpreter allows
-raises :class:`natural.Unsupported` (the whole template keeps the interpreter).
+A looped call among the template's own tasks is a play of one host per item (:mod:`natural_loop_play`, which writes
+each item's block with :func:`child_call`). A looped call inside a nested template, a nested construct :mod:`natural`
+does not write, or nesting deeper than the interpreter allows raises :class:`natural.Unsupported` (the whole template
+keeps the interpreter).
 """
 from __future__ import annotations
 
@@ -37,10 +39,15 @@ def is_nested(task: dict, options) -> bool:
     return key == "acs::template" or key in product_actions.DEFINITIONS or (key.startswith("acs::") and key.count("::") == 2)
 
 
-def check_call(task: dict) -> None:
-    """The calling task itself (its child is checked when it is written)."""
+def check_call(task: dict, nested: bool = False) -> None:
+    """The calling task itself (its child is checked when it is written). A Loop is a play of its own
+    (:mod:`natural_loop_play`): only where the template's own tasks run, on localhost."""
     if task.get("Loop"):
-        raise natural.Unsupported(f"a looped nested template ({task['Action']} with a Loop)")
+        if nested:
+            raise natural.Unsupported(f"a looped nested template inside a nested template ({task['Action']} with a Loop)")
+        from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_loop_play
+        natural_loop_play.check(task)
+        return
     extra = set(task) - natural.TASK_KEYS
     if extra:
         raise natural.Unsupported(f"task keys {', '.join(sorted(extra))}")
@@ -127,8 +134,24 @@ def _argument(data, spec, scope: natural.Scope) -> tuple:
 
 def nested_units(task: dict, scope: natural.Scope) -> list:
     """The Ansible tasks of a call to a nested template (one block, see the module's docstring)."""
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import MAX_NESTING, display_name
     check_call(task)
+    unit, arguments, _given = child_call(task, scope)
+    if arguments:   # name, when, vars, block, rescue: the order ansible-lint asks for
+        unit = {k: unit[k] for k in ("name", "when") if k in unit} | {"vars": arguments} | {
+            k: v for k, v in unit.items() if k not in ("name", "when")}
+    return [unit]
+
+
+def child_call(task: dict, scope: natural.Scope, looped: bool = False) -> tuple:
+    """(the block of a call to the nested template of ``task`` without its vars, the values it gives the child's
+    parameters {variable: Jinja over the parent's variables}, the values as given {parameter: Jinja} that the child's
+    parameter check reads).
+
+    ``looped``: the block of one item of a Loop (:mod:`natural_loop_play`): the values are evaluated per item
+    (``item``) on localhost and become the item host's variables, the check reads those given from ``oos_loop_given``,
+    and the block records the item's result in ``oos_iteration`` (``{'outputs': ...}`` or ``{'error': ...}``)
+    instead of setting the calling task's fact or failing."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import MAX_NESTING, display_name
     if getattr(scope, "depth", 0) + 1 > MAX_NESTING:
         raise natural.Unsupported(f"nesting deeper than {MAX_NESTING} templates")
     child, given = _load_child(task, scope)
@@ -139,26 +162,30 @@ def nested_units(task: dict, scope: natural.Scope) -> list:
     if unknown:
         raise natural.Unsupported(f"{task['Action']} given parameters its template does not declare: {', '.join(unknown)}")
     tainted = set(scope.secrets) | set(getattr(scope, "root", scope).secrets)
+    if looped:
+        scope.loop_item = "item"   # the values of each item are evaluated on localhost, in the loop adding its host
     secret = {name for name in given if natural._jinja_names(_argument(given[name], specs[name], scope)[0]) & tainted}
 
-    fact = scope.add_task(task) if task.get("Outputs") else None
+    fact = scope.add_task(task) if task.get("Outputs") and not looped else None
     title = natural.task_title(task)
     calling = title.split(" | ", maxsplit=1)[0]
     # The calling task's name alone (invent keeps names apart): short names, short lines deep in blocks.
     prefix = natural.fact_name(task["Name"])
     child_scope = ChildScope(child, scope, prefix, secret)
     child_scope.delegated = natural.delegated_tasks(child, scope.options, _converter(scope).delegation_reason)
-    natural.check_tasks(child["Tasks"], child_scope.delegated, scope.options)
-    arguments, checked = {}, dict(child_scope.aliases)
+    natural.check_tasks(child["Tasks"], child_scope.delegated, scope.options, nested=True)
+    arguments, checked, sources = {}, dict(child_scope.aliases), {}
     for name, spec in specs.items():
         variable = child_scope.aliases[str(name)]
         if name in given and given[name] != "":
             arguments[variable], source = _argument(given[name], spec, scope)
             if source:   # checked as given: a value that is none (an output nothing selected) is missing, as in OOS
-                checked[str(name)] = f"({source})"
+                sources[str(name)] = source
+                checked[str(name)] = f"oos_loop_given[{scope.quote(str(name))}]" if looped else f"({source})"
         elif isinstance(spec, dict) and "Default" in spec:
             arguments[variable] = natural.value(spec["Default"], child_scope)
         # else: no value; the check names the parameter required
+    scope.loop_item = "oos_loop_item" if looped else None   # the item host's own item, for the task's Outputs
 
     # The check: as check_task for a template, without the pseudo-parameters (the run's check has them).
     (pseudo, child_scope.pseudo_used), (aliases, child_scope.aliases) = (child_scope.pseudo_used, set()), (child_scope.aliases, checked)
@@ -167,23 +194,29 @@ def nested_units(task: dict, scope: natural.Scope) -> list:
     check["name"] = display_name(f"{calling} | check the parameters of {task['Action']}", 120)
     body = [check] + natural.flow_tasks(child, child_scope)
     own = [check["name"]]
-    if fact:
+    if fact or looped:
         document_var = child_scope.invent("outputs")
         document = ", ".join(f"{child_scope.quote(name)}: "
                              f"{natural.typed((spec or {}).get('Value'), (spec or {}).get('Type', 'String'), child_scope)}"
                              for name, spec in (child.get("Outputs") or {}).items())
-        record = natural.outputs_task(task, scope, document_var, fact, title)
+        record = natural.outputs_task(task, scope, document_var, fact or "oos_iteration", title)
+        if looped:   # the item's result: its task Outputs, which the Loop.Outputs aggregate
+            record["ansible.builtin.set_fact"] = {"oos_iteration": expr(
+                "{'outputs': " + record["ansible.builtin.set_fact"]["oos_iteration"][3:-3] + "}")}
         record["vars"] = {document_var: expr("{" + document + "}")}
         body.append(record)
         own.append(record["name"])
+    scope.loop_item = None
     unit = {"name": display_name(f"{title} | {task['Action']}", 120)}
-    if "When" in task:
+    if "When" in task and not looped:
         unit["when"] = [Code(natural.condition(task["When"], scope))]
-    if arguments:
-        unit["vars"] = arguments
     unit["block"] = body
-    unit["rescue"] = [failed_child(child, child_scope, calling, own)]
-    return [unit]
+    failed = failed_child(child, child_scope, calling, own)
+    if looped:   # a failed item is recorded: the Loop's MaxErrors decides
+        failed = {"name": display_name(f"{calling} | this item failed", 120), "ansible.builtin.set_fact": {
+            "oos_iteration": expr("{'error': " + failed["ansible.builtin.fail"]["msg"][3:-3] + "}")}}
+    unit["rescue"] = [failed]
+    return unit, arguments, sources
 
 
 def failed_child(child: dict, scope: ChildScope, calling: str, own: list) -> dict:

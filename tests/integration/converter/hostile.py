@@ -100,6 +100,8 @@ POSITIONS = (
     Position("trigger", "`ACS::TimerTrigger` `Expression`", "the note the run prints"),
     Position("nested", "`ACS::Template` with `TemplateContent`", "the API request parameters"),
     Position("named", "`ACS::Template` found by `TemplateName` in `template_paths`", "the API request parameters"),
+    Position("looped_nested", "`Loop.Items` of an `ACS::Template` (a play of one in-memory host per item), the "
+             "values given its child, the child's literals and Defaults", "the API request parameters of each item"),
     Position("action", "a cloud product action inlined from `action_templates_path`", "the API request parameters"),
     Position("baked", "values baked into the playbook with the lookup's `parameters=`",
              "the API request parameters"),
@@ -267,6 +269,12 @@ def templates(marker_dir, webhook_url: str) -> tuple[dict, dict, dict]:
         {"Name": "nested", "Action": "ACS::Template",
          "Properties": {"TemplateContent": json.dumps(_child("nested", texts)),
                         "Parameters": {f"c{i}": t for i, t in enumerate(texts)}}},
+        {"Name": "loopedNested", "Action": "ACS::Template",
+         "Properties": {"TemplateContent": json.dumps(_looped_child(texts)),
+                        "Parameters": {"item": "{{ ACS::TaskLoopItem }}", **{f"c{i}": t for i, t in enumerate(texts)}}},
+         "Loop": {"Items": texts, "RateControl": {"Mode": "Concurrency", "Concurrency": 4, "MaxErrors": 0},
+                  "Outputs": {"sent": {"AggregateType": "Fn::ListJoin", "AggregateField": "sent"}}},
+         "Outputs": {"sent": {"Type": "String", "ValueSelector": "sent"}}},
         {"Name": "named", "Action": "ACS::Template",
          "Properties": {"TemplateName": "hostile-named", "Parameters": {f"c{i}": t for i, t in enumerate(texts)}}},
         {"Name": "action", "Action": "ACS::Hostile::Echo",
@@ -278,6 +286,14 @@ def templates(marker_dir, webhook_url: str) -> tuple[dict, dict, dict]:
     second = {"FormatVersion": "OOS-2019-06-01", "Description": texts[6], "Tasks": flow}
     return ({"hostile-data": main, "hostile-flow": second}, {"hostile-named.json": _child("named", texts)},
             {"ACS::Hostile::Echo.json": _child("action", texts)})
+
+
+def _looped_child(texts: list) -> dict:
+    """:func:`_child` of the position ``looped_nested`` that also sends the item it is given."""
+    child = _child("looped_nested", texts)
+    child["Parameters"]["item"] = {"Type": "String"}
+    child["Tasks"][0]["Properties"]["Parameters"]["looped_nested_item"] = "{{ item }}"
+    return child
 
 
 def _child(position: str, texts: list) -> dict:

@@ -143,6 +143,22 @@ CORE_CASES = [
         "items": COMMAND_ITEMS, "rateControl": {"Mode": "Concurrency", "Concurrency": 1, "MaxErrors": 1}}),
     Case("core-command-items-beyond-max-errors", "core:command-items.yml", {"items": COMMAND_ITEMS},
          expect="Failed"),
+    # Loops over nested templates (a serial play of one host per item in the natural writer): MaxErrors 1 of a
+    # parameter with one item failing; two failing in the first batch (Batch mode: OOS starts its batches in turn, so
+    # which items run does not depend on timing, as a sliding Concurrency window would), the OnError task then runs;
+    # Loop.Outputs joined and summed; a second looped task; a product action (CreateSnapshot) over two disks, and the
+    # same loop skipped by a Choice.
+    Case("core-loop-nested-within-max-errors", "core:loop-nested-templates.yml", {
+        "instanceIds": ["@instance:0", "i-doesnotexist01", "@instance:1"], "markIds": ["@instance:2", "@instance:3"]}),
+    Case("core-loop-nested-beyond-max-errors", "core:loop-nested-templates.yml", {
+        "instanceIds": ["i-doesnotexist01", "i-doesnotexist02", "@instance:0", "@instance:1"],
+        "markIds": ["@instance:2"], "rateControl": {"Mode": "Batch", "Batch": [2], "MaxErrors": 1}}, expect="Failed"),
+    Case("core-loop-nested-snapshots", "core:loop-nested-products.yml", {"instanceIds": ["@instance:3", "@instance:4"]}),
+    Case("core-loop-nested-skipped", "core:loop-nested-products.yml", {
+        "instanceIds": ["@instance:3", "@instance:4"], "mode": "skip"}),
+    # The first play fails (its parameter check): no item play, no later play runs.
+    Case("core-loop-nested-refused", "core:loop-nested-products.yml", {
+        "instanceIds": ["@instance:3", "@instance:4"], "mode": "everything"}, expect="Rejected"),
 ]
 
 SHARED_CASES = [
