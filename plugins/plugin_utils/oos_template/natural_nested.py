@@ -14,9 +14,9 @@ The call is one ``block`` named after the calling task:
   OnError (or the end of the run) names the calling task, as the interpreter does.
 
 A looped call among the template's own tasks is a play of one host per item (:mod:`natural_loop_play`, which writes
-each item's block with :func:`child_call`). A looped call inside a nested template, a nested construct :mod:`natural`
-does not write, or nesting deeper than the interpreter allows raises :class:`natural.Unsupported` (the whole template
-keeps the interpreter).
+each item's block with :func:`child_call`); a looped call inside a nested template is run by OOS (delegated). A nested
+construct :mod:`natural` does not write, or nesting deeper than the interpreter allows raises
+:class:`natural.Unsupported` (the whole template keeps the interpreter).
 """
 from __future__ import annotations
 
@@ -172,7 +172,10 @@ def child_call(task: dict, scope: natural.Scope, looped: bool = False) -> tuple:
     # The calling task's name alone (invent keeps names apart): short names, short lines deep in blocks.
     prefix = natural.fact_name(task["Name"])
     child_scope = ChildScope(child, scope, prefix, secret)
-    child_scope.delegated = natural.delegated_tasks(child, scope.options, _converter(scope).delegation_reason)
+    # A looped call in a child has no play of its own (the child runs in a block): OOS runs that loop, as the
+    # interpreter hands over a loop inside a loop (actions.map_delegated_loop).
+    inner_loops = frozenset(str(t["Name"]).lower() for t in child["Tasks"] if t.get("Loop") and is_nested(t, scope.options))
+    child_scope.delegated = natural.delegated_tasks(child, scope.options, _converter(scope).delegation_reason) | inner_loops
     natural.check_tasks(child["Tasks"], child_scope.delegated, scope.options, nested=True)
     arguments, checked, sources = {}, dict(child_scope.aliases), {}
     for name, spec in specs.items():

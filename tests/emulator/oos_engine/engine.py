@@ -614,7 +614,16 @@ class OOSEngine:
         return "Success", target, ""
 
     def _run_once(self, run: _Run, task: dict, task_execution: dict, scope: Scope) -> tuple[dict, str | None]:
-        properties = render(task.get("Properties") or {}, scope)
+        written = task.get("Properties") or {}
+        content = None
+        if task["Action"].strip().lower() == "acs::template" and isinstance(written, dict) and "TemplateContent" in written:
+            # A nested template's text is the child's: its {{ references }} name the child's parameters and tasks,
+            # resolved when the child runs, not by the calling task.
+            content = written["TemplateContent"]
+            written = {k: v for k, v in written.items() if k != "TemplateContent"}
+        properties = render(written, scope)
+        if content is not None:
+            properties["TemplateContent"] = content
         with self._lock:
             task_execution["Properties"] = json.dumps(properties, ensure_ascii=False, default=str)
         data, target = self._dispatch(run, task, properties, task_execution, scope)

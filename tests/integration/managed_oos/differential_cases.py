@@ -154,6 +154,8 @@ CORE_CASES = [
         "instanceIds": ["i-doesnotexist01", "i-doesnotexist02", "@instance:0", "@instance:1"],
         "markIds": ["@instance:2"], "rateControl": {"Mode": "Batch", "Batch": [2], "MaxErrors": 1}}, expect="Failed"),
     Case("core-loop-nested-snapshots", "core:loop-nested-products.yml", {"instanceIds": ["@instance:3", "@instance:4"]}),
+    # A loop inside a nested template: OOS runs it for the natural playbook (delegated), the interpreter inlines it.
+    Case("core-loop-inside-nested", "core:loop-inside-nested.yml", {"instanceIds": ["@instance:3", "@instance:4"]}),
     Case("core-loop-nested-skipped", "core:loop-nested-products.yml", {
         "instanceIds": ["@instance:3", "@instance:4"], "mode": "skip"}),
     # The first play fails (its parameter check): no item play, no later play runs.
