@@ -215,7 +215,7 @@ def _jq_string(text: str) -> str:
 def templates(marker_dir, webhook_url: str) -> tuple[dict, dict, dict]:
     """({name: template}, {file name: template found by name}, {file name: product action template}).
 
-    Every string in every position, over two templates (one would pass OOS's 64 KB limit). Request
+    Every string in every position, over three templates (fewer would pass OOS's 64 KB limit). Request
     parameters are named ``<position>_<index>`` (index into STRINGS), so the test finds each one in the
     emulator's request log; key positions use the string itself as the name and ``<position>_<index>`` as
     the value.
@@ -269,12 +269,6 @@ def templates(marker_dir, webhook_url: str) -> tuple[dict, dict, dict]:
         {"Name": "nested", "Action": "ACS::Template",
          "Properties": {"TemplateContent": json.dumps(_child("nested", texts)),
                         "Parameters": {f"c{i}": t for i, t in enumerate(texts)}}},
-        {"Name": "loopedNested", "Action": "ACS::Template",
-         "Properties": {"TemplateContent": json.dumps(_looped_child(texts)),
-                        "Parameters": {"item": "{{ ACS::TaskLoopItem }}", **{f"c{i}": t for i, t in enumerate(texts)}}},
-         "Loop": {"Items": texts, "RateControl": {"Mode": "Concurrency", "Concurrency": 4, "MaxErrors": 0},
-                  "Outputs": {"sent": {"AggregateType": "Fn::ListJoin", "AggregateField": "sent"}}},
-         "Outputs": {"sent": {"Type": "String", "ValueSelector": "sent"}}},
         {"Name": "named", "Action": "ACS::Template",
          "Properties": {"TemplateName": "hostile-named", "Parameters": {f"c{i}": t for i, t in enumerate(texts)}}},
         {"Name": "action", "Action": "ACS::Hostile::Echo",
@@ -284,8 +278,16 @@ def templates(marker_dir, webhook_url: str) -> tuple[dict, dict, dict]:
     main = {"FormatVersion": "OOS-2019-06-01", "Description": {"en": texts[4], "zh-cn": texts[0]},
             "Parameters": p, "Tasks": data, "Outputs": outputs}
     second = {"FormatVersion": "OOS-2019-06-01", "Description": texts[6], "Tasks": flow}
-    return ({"hostile-data": main, "hostile-flow": second}, {"hostile-named.json": _child("named", texts)},
-            {"ACS::Hostile::Echo.json": _child("action", texts)})
+    loop = {"FormatVersion": "OOS-2019-06-01", "Description": texts[6], "Tasks": [
+        {"Name": "loopedNested", "Action": "ACS::Template",
+         "Properties": {"TemplateContent": json.dumps(_looped_child(texts)),
+                        "Parameters": {"item": "{{ ACS::TaskLoopItem }}", **{f"c{i}": t for i, t in enumerate(texts)}}},
+         "Loop": {"Items": texts, "RateControl": {"Mode": "Concurrency", "Concurrency": 4, "MaxErrors": 0},
+                  "Outputs": {"sent": {"AggregateType": "Fn::ListJoin", "AggregateField": "sent"}}},
+         "Outputs": {"sent": {"Type": "String", "ValueSelector": "sent"}}},
+    ]}
+    return ({"hostile-data": main, "hostile-flow": second, "hostile-loop": loop},
+            {"hostile-named.json": _child("named", texts)}, {"ACS::Hostile::Echo.json": _child("action", texts)})
 
 
 def _looped_child(texts: list) -> dict:
