@@ -610,11 +610,14 @@ def check_tasks(tasks: list, delegated: frozenset, options, nested: bool = False
             _check_task(task, index, tasks)
 
 
+def inventory_bound(options) -> bool:
+    """Whether static ECS SelectTargets are the inventory hosts (``hosts=``), not an API listing."""
+    return options.select_targets == "inventory" or (options.select_targets == "auto" and bool(options.hosts))
+
+
 def try_build(template: dict, options, delegation_reason=None):
     """The plays when this module writes the whole template, else (as text) the first construct it does not.
     ``delegation_reason(action key, task)``: the interpreter's (a new one when not given)."""
-    if options.hosts or options.select_targets == "inventory":
-        return "inventory-bound targets"
     try:
         delegated = delegated_tasks(template, options, delegation_reason)
         check_tasks(template["Tasks"], delegated, options)
@@ -742,6 +745,11 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
         note = f"{expression(props, scope)[0]} | {F}oos_trigger_note({scope.quote(actions.TRIGGER_KINDS[key])})"
         event = f"oos_trigger_event | default({actions.data_file('oos_trigger_event_file', inner=True)})"
         return {"ansible.builtin.debug": {"msg": expr(note)}}, event
+    if key == "acs::selecttargets" and inventory_bound(scope.options) and str(
+            props.get("ResourceType", "ALIYUN::ECS::Instance")).lower() == "aliyun::ecs::instance":
+        # The operator's inventory hosts are the targets (collected by the first play, generator.inventory_play).
+        return {"ansible.builtin.debug": {"msg": expr(
+            "oos_inventory_targets.Instances.Instance | map(attribute='InstanceId') | list")}}, "oos_inventory_targets"
     if key == "acs::selecttargets":
         # One request per product API the filters need (oos_target_requests), merged into OOS's document.
         request = {F + "oos_execute_api": {
@@ -1073,6 +1081,8 @@ def task_units(task: dict, scope: Scope) -> list:
         title = title.split(" | ", maxsplit=1)[0] + " | " + TRIGGER_TITLES[task["Action"].lower()]
     if delegated:
         title += " | OOS runs it"
+    elif "oos_inventory_targets" == document:
+        title += " | use the inventory hosts as targets"
     step = {"name": title}
     step.update(module)
     for arguments in module.values():
@@ -1302,5 +1312,11 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
     # No version check (the interpreter's playbooks have one): this writer's data runs the same on ansible-core 2.16
     # (no !unsafe mapping or list, which 2.16 builds empty; | string where 2.16 would re-type a String).
     play["tasks"] = reads + [check] + start + [run] + (finish if len(runs) == 1 else [])
-    return natural_loop_play.plays(play, parts, runs, finish, play_vars,
-                                   {scope.aliases[str(name)] for name in template.get("Parameters") or {}})
+    plays = natural_loop_play.plays(play, parts, runs, finish, play_vars,
+                                    {scope.aliases[str(name)] for name in template.get("Parameters") or {}})
+    if inventory_bound(options) and options.hosts and any(
+            str(t.get("Action", "")).lower() == "acs::selecttargets" for t in template["Tasks"]):
+        from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import inventory_play
+        # The inventory pattern is the operator's own Ansible, not template text.
+        plays.insert(0, inventory_play(Code(options.hosts), options.instance_id_var))
+    return plays
