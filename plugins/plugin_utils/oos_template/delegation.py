@@ -13,6 +13,7 @@ the natural writer at conversion time (the values being the Jinja expressions of
 """
 from __future__ import annotations
 
+import json
 import re
 
 from ansible_collections.alicloud.oos.plugins.module_utils.secrets import template_secret_names
@@ -24,6 +25,12 @@ _TASK_KEYS = ("Name", "Action", "Outputs", "Retries", "Delay", "DelayType", "Bac
 
 class NotAValue(Exception):
     """``{{ name }}`` names nothing of this execution (a Cloud Assistant ``{{ param }}``): it stays as written."""
+
+
+def when_reads_the_item(task: dict) -> bool:
+    """A looped task whose When reads ``{{ ACS::TaskLoopItem }}``: whether OOS reads it once, before the Loop, or
+    for each item is not documented, so the natural writer hands the task, When and all, to OOS."""
+    return task.get("Loop") is not None and "acs::taskloopitem" in json.dumps(task.get("When"), default=str).lower()
 
 
 def may_wait_for_approval(task: dict, definition_text: str | None) -> bool:
@@ -87,6 +94,8 @@ def one_task_template(task: dict, resolve, type_of, secrets: set, ram_role="") -
 
     body = {k: task[k] for k in _TASK_KEYS if k in task}
     body["Properties"] = walk(task.get("Properties") or {})
+    if when_reads_the_item(task):
+        body["When"] = walk(task["When"])
     if own_loop:
         loop = dict(task["Loop"])
         body["Loop"] = dict(walk({k: v for k, v in loop.items() if k != "Outputs"}),

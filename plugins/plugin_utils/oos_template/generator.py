@@ -22,7 +22,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.products import (
     api_style, normalize_product, oos_only_service, unresolvable_service)
 from ansible_collections.alicloud.oos.plugins.module_utils.secrets import template_secret_names
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import (
-    actions, checks, loader, natural, parameters, product_actions, runtime)
+    actions, checks, delegation, loader, natural, parameters, product_actions, runtime)
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.actions import F, Mapped, Step
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import SELECT_TARGET_RESOURCES
@@ -273,7 +273,7 @@ class Converter:
         guard = Code(f"{ctx}.next == {literal(task['Name'])}")
         block_vars = {"oos_task": data, "oos_next": on_success, "oos_on_error": on_error}
         when_extra = []
-        if "When" in task:
+        if "When" in task and not delegation.when_reads_the_item(task):   # else OOS reads it (delegated)
             # Blocks pass their `when` down to every task inside; a nested template's tasks bind their own
             # oos_task, so the condition reads a variable of its own.
             when_var = self.unique("oos_when")
@@ -447,6 +447,8 @@ class Converter:
         unknown = checks.unknown_function({k: v for k, v in task.items() if k != "When"}) if key != "acs::choice" else None
         if unknown:
             return f"it uses {unknown}, which alicloud.oos does not evaluate"
+        if delegation.when_reads_the_item(task):
+            return "its When reads the loop item (OOS decides whether it reads it once or for each item)"
         if key in actions.UNSUPPORTED:
             return f"{actions.UNSUPPORTED[key]} has no Ansible counterpart"
         if key == "acs::selecttargets":

@@ -571,10 +571,6 @@ def _check_task(task: dict, index: int, tasks: list):
     for name in ("Retries", "Delay", "DelayType", "BackOff", "MaxRetryInterval"):
         if name in task and has_code(task[name]):
             raise Unsupported(f"a computed {name}")
-    if task.get("Loop") is not None and "acs::taskloopitem" in json.dumps(task.get("When"), default=str).lower():
-        # OOS reads a When once, before the Loop: the emulator's reference engine fails the task there (no item),
-        # the interpreter keeps the reference as text. Not written until OOS's own behaviour is known.
-        raise Unsupported("ACS::TaskLoopItem in the When of a looped task")
 
 
 def delegated_tasks(template: dict, options, delegation_reason=None) -> frozenset:
@@ -1091,7 +1087,8 @@ def task_units(task: dict, scope: Scope) -> list:
     run_instances = task["Action"].lower() == "acs::ecs::runinstances" and not delegated
     if (fact or delegated or run_instances) and "ansible.builtin.pause" not in module:
         step["register"] = register
-    when = condition(task["When"], scope) if "When" in task else None
+    # A When that reads the loop item goes to OOS with the task (delegated): OOS decides what it means.
+    when = condition(task["When"], scope) if "When" in task and not delegation.when_reads_the_item(task) else None
     if when:
         step["when"] = [Code(when)] + ([step["when"]] if "when" in step else [])
     units = [step]

@@ -154,6 +154,10 @@ CORE_CASES = [
         "instanceIds": ["i-doesnotexist01", "i-doesnotexist02", "@instance:0", "@instance:1"],
         "markIds": ["@instance:2"], "rateControl": {"Mode": "Batch", "Batch": [2], "MaxErrors": 1}}, expect="Failed"),
     Case("core-loop-nested-snapshots", "core:loop-nested-products.yml", {"instanceIds": ["@instance:3", "@instance:4"]}),
+    # A looped task whose When reads the item: OOS runs it, When and all, for both writers (the emulator's engine
+    # reads a When before the Loop, so it fails there: the playbook ends as OOS's execution ends).
+    Case("core-when-reads-the-item", "core:when-reads-the-item.yml", {
+        "instanceIds": ["@instance:5", "@instance:6"], "marked": ["@instance:6"]}, expect="Failed"),
     # A loop inside a nested template: OOS runs it for the natural playbook (delegated), the interpreter inlines it.
     Case("core-loop-inside-nested", "core:loop-inside-nested.yml", {"instanceIds": ["@instance:3", "@instance:4"]}),
     Case("core-loop-nested-skipped", "core:loop-nested-products.yml", {

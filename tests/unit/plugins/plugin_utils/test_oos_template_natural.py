@@ -307,9 +307,17 @@ def test_a_value_selector_computed_by_a_function_is_its_value_as_a_jq_program():
         "{{ {'x': read_result.response | alicloud.oos.jq(((['.', target_image_name] | join('')) | string), 'String')} }}")
 
 
-def test_a_when_reading_the_loop_item_of_a_looped_task_keeps_the_interpreter_and_says_why():
+def test_a_when_reading_the_loop_item_of_a_looped_task_goes_to_oos_with_the_task():
+    """Whether OOS reads such a When once or per item is not documented: OOS runs the task, When and all."""
     template = {"FormatVersion": "OOS-2019-06-01", "Parameters": PARAMETERS, "Tasks": [
-        {"Name": "probe", "Action": "ACS::ECS::RunCommand", "When": {"Fn::Equals": ["{{ ACS::TaskLoopItem }}", "i-1"]},
+        {"Name": "probe", "Action": "ACS::ECS::RunCommand", "When": {"Fn::Equals": ["{{ ACS::TaskLoopItem }}", "{{ instanceId }}"]},
          "Properties": {"instanceId": "{{ ACS::TaskLoopItem }}", "commandContent": "echo"},
          "Loop": {"Items": "{{ ids }}"}}]}
-    assert natural.try_build(template, _options()) == "ACS::TaskLoopItem in the When of a looped task"
+    result = convert(content=template)
+    assert result.natural
+    run = next(t for t in result.plays[0]["tasks"] if t["name"] == "Run the template tasks")["block"]
+    (call,) = [t for t in run if "alicloud.oos.oos_execution" in t]
+    assert "when" not in call
+    one_task = result.plays[0]["vars"]["oos_delegated_templates"]["probe"]["Tasks"][0]
+    assert one_task["When"] == {"Fn::Equals": ["{{ ACS::TaskLoopItem }}", "{{ instanceId }}"]}
+    assert set(one_task["Loop"]) == {"Items"} and call["alicloud.oos.oos_execution"]["parameters"]["instanceId"]

@@ -78,11 +78,19 @@ def test_a_builtin_product_action_and_a_nested_call_inside_a_nested_one_are_writ
     assert convert(content=parent(snapshot)).natural
 
 
+def test_a_looped_call_inside_a_nested_template_is_run_by_oos():
+    """A looped call is a play of its own (natural_loop_play) only among the template's own tasks: inside a child
+    (a block) OOS runs the loop, as the interpreter hands over a loop inside a loop."""
+    inner = dict(calling(child([describe()]), {}), Loop={"Items": ["a", "b"]})
+    result = convert(content=parent(dict(calling(child([inner]), {}), Properties={"TemplateContent": child([inner]),
+                                                                                   "Parameters": {}})))
+    assert result.natural
+    (block, _evaluate) = run_block(result)
+    (delegated,) = [t for t in block["block"] if "alicloud.oos.oos_execution" in t]
+    assert delegated["name"].endswith("| OOS runs it")
+
+
 @pytest.mark.parametrize("change, reason", [
-    # A looped call is a play of its own (natural_loop_play): only among the template's own tasks.
-    ({"Properties": {"TemplateContent": child([dict(calling(child([describe()]), {}), Loop={"Items": ["a"]})]),
-                     "Parameters": {}}},
-     "a looped nested template inside a nested template (ACS::Template with a Loop)"),
     ({"Properties": {"TemplateContent": child([describe()]), "Parameters": {"unknown": "x"}}},
      "ACS::Template given parameters its template does not declare: unknown"),
     ({"Properties": {"TemplateContent": child([{"Name": "t", "Action": "ACS::Pause", "Properties": {}}])}},
