@@ -82,8 +82,8 @@ def test_a_looped_call_inside_a_nested_template_is_run_by_oos():
     """A looped call is a play of its own (natural_loop_play) only among the template's own tasks: inside a child
     (a block) OOS runs the loop, as the interpreter hands over a loop inside a loop."""
     inner = dict(calling(child([describe()]), {}), Loop={"Items": ["a", "b"]})
-    result = convert(content=parent(dict(calling(child([inner]), {}), Properties={"TemplateContent": child([inner]),
-                                                                                   "Parameters": {}})))
+    call = dict(calling(child([inner]), {}), Properties={"TemplateContent": child([inner]), "Parameters": {}})
+    result = convert(content=parent(call))
     assert result.natural
     (block, _evaluate) = run_block(result)
     (delegated,) = [t for t in block["block"] if "alicloud.oos.oos_execution" in t]
