@@ -40,13 +40,20 @@ Outputs:
 """ % SECRET
 
 
+def convert_and_run(tmp_path, cloud, template: str, writer: str):
+    """``template`` converted by ``writer`` (as it asked) and run at -vvv against ``cloud``."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
+    converted = convert(content=template, writer=writer)
+    assert converted.natural == (writer == "natural")
+    playbook = tmp_path / "converted.yml"
+    playbook.write_text(converted.playbook_yaml("converted"))
+    return run_playbook(playbook, cloud.env, args=("-vvv",), cwd=REPO_ROOT)
+
+
 @pytest.mark.parametrize("writer", ["natural", "interpreter"])
 def test_a_noecho_parameter_is_masked_in_every_task_and_in_the_outputs(tmp_path, emulator_factory, writer):
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
     cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
-    playbook = tmp_path / "converted.yml"
-    playbook.write_text(convert(content=TEMPLATE, writer=writer).playbook_yaml("converted"))
-    result = run_playbook(playbook, cloud.env, args=("-vvv",), cwd=REPO_ROOT)
+    result = convert_and_run(tmp_path, cloud, TEMPLATE, writer)
     assert result.rc == 0, result.output[-4000:]
     assert SECRET not in result.output
     # An Output computed from the secret is masked whole.
@@ -81,14 +88,11 @@ def test_a_noecho_parameter_is_hidden_in_command_output_failures_and_transformed
     """Found by the third review: a RunCommand's content and output, its failure at default verbosity, and an
     Output computed from the secret (Base64) printed it. Tasks of such a run are no_log; the final error is shown
     with the secret masked."""
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
     cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
     instance = cloud.instances()[0]["InstanceId"]
     template = TRANSFORMED.replace("Parameters2: {}\n", "").replace(
         "Parameters:\n", f"Parameters:\n  instance: {{Type: String, Default: {instance}}}\n", 1)
-    playbook = tmp_path / "converted.yml"
-    playbook.write_text(convert(content=template, writer=writer).playbook_yaml("converted"))
-    result = run_playbook(playbook, cloud.env, args=("-vvv",), cwd=REPO_ROOT)
+    result = convert_and_run(tmp_path, cloud, template, writer)
     assert result.rc != 0 and "OOS execution Failed: task command failed" in result.output, result.output[-3000:]
     assert SECRET not in result.output
     import base64
@@ -117,11 +121,8 @@ def test_a_failure_message_that_carries_the_secret_is_masked_by_the_module(tmp_p
     """Found by the third review (F2): a WaitFor whose selector and values read a NoEcho parameter failed with the
     value in its message, which ansible-core 2.19 prints even for a no_log task ('[ERROR]: Task failed: ...'). The
     converted playbook gives the module the secret values to mask."""
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
     cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
-    playbook = tmp_path / "converted.yml"
-    playbook.write_text(convert(content=WAIT_FOR, writer=writer).playbook_yaml("converted"))
-    result = run_playbook(playbook, cloud.env, args=("-vvv",), cwd=REPO_ROOT)
+    result = convert_and_run(tmp_path, cloud, WAIT_FOR, writer)
     assert result.rc != 0 and "OOS execution Failed: task waitForIt failed" in result.output, result.output[-3000:]
     assert "stop_retry_values" in result.output and "v-********" in result.output, result.output[-3000:]
     assert SECRET not in result.output
@@ -167,13 +168,8 @@ Outputs:
 @pytest.mark.parametrize("writer", ["natural", "interpreter"])
 def test_a_noecho_value_given_to_a_looped_nested_template_is_masked_on_every_item_host(tmp_path, emulator_factory, writer):
     """The natural writer gives it to one in-memory host per item (add_host), whose tasks read it."""
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
     cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
-    playbook = tmp_path / "converted.yml"
-    converted = convert(content=LOOPED, writer=writer)
-    assert converted.natural == (writer == "natural")
-    playbook.write_text(converted.playbook_yaml("converted"))
-    result = run_playbook(playbook, cloud.env, args=("-vvv",), cwd=REPO_ROOT)
+    result = convert_and_run(tmp_path, cloud, LOOPED, writer)
     assert result.rc == 0, result.output[-4000:]
     assert SECRET not in result.output
     sent = sorted(request["params"].get("InstanceName") for request in cloud.control("requests")
