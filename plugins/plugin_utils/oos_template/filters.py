@@ -380,12 +380,18 @@ def oos_loop_done(context, task, iterations, next_task):
     loop = runtime.render({k: v for k, v in (task.get("Loop") or {}).items() if k != "Items"}, context)
     allowed = rc.max_errors_allowed(rc.rate_control_from_loop(loop), len(iterations))
     errors = [i.get("error") for i in iterations if isinstance(i, dict) and i.get("error")]
-    skipped = sum(1 for i in iterations if not i)
     if len(errors) > allowed:
-        raise FilterInputError(f"{len(errors)} of {len(iterations)} items failed (MaxErrors allows {allowed}"
-                               + (f"; {skipped} not started" if skipped else "") + f"): {errors[0]}")
+        raise FilterInputError(runtime.loop_failure(errors, len(iterations), allowed, sum(1 for i in iterations if not i)))
     outputs = [i.get("outputs") for i in iterations if isinstance(i, dict) and "outputs" in i]
     return runtime.record(context, task["Name"], runtime.aggregate_loop(task, outputs), next_task)
+
+
+def oos_loop_failure(iterations, allowed):
+    """The message of a Loop whose items (``oos_loop_iterations``: ``{'outputs'}``, ``{'error'}``, or none for an
+    item never started) failed beyond MaxErrors (``allowed``), as OOS words it."""
+    iterations = _plain(iterations) or []
+    errors = [i["error"] for i in iterations if isinstance(i, dict) and "error" in i]
+    return runtime.loop_failure(errors, len(iterations), _plain(allowed), sum(1 for i in iterations if not isinstance(i, dict)))
 
 
 def oos_batch_done(context, task, documents, next_task):
@@ -781,7 +787,7 @@ RUNTIME = {f.__name__: f for f in (
     jq_items,
     oos_skip, oos_choose, oos_approval_done, oos_approvers, oos_approval_tally, oos_pause_decision, oos_pause_done, oos_trigger_note,
     oos_loop_iterations, oos_with_item, oos_loop_rate_control, oos_loop_start,
-    oos_iteration_outputs, oos_loop_done, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,
+    oos_iteration_outputs, oos_loop_done, oos_loop_failure, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,
     oos_error_message, oos_store_value, oos_duration_seconds, oos_sleep_seconds, oos_target_requests, oos_merge_instances,
     oos_inventory_instances, oos_command_documents, oos_empty_document, oos_tags_dict, oos_run_instances_request,
     oos_json_value, oos_parameter_value, oos_masked, oos_delegated_execution, oos_delegated_done, oos_delegated_waiting, oos_approval_note)}

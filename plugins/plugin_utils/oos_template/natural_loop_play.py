@@ -156,11 +156,8 @@ def loop_units(task: dict, scope: natural.Scope) -> list:
     # 3. localhost: the Loop.Outputs of the items that succeeded, in item order, and MaxErrors.
     results = "oos_loop_results"
     errors = f"({results} | select('mapping') | selectattr('error', 'defined') | map(attribute='error') | list)"
-    message = (f"({errors} | length) ~ ' of ' ~ ({results} | length) ~ ' items failed (MaxErrors allows ' ~ "
-               f"{state}.max_errors ~ ((('; ' ~ ({results} | reject('mapping') | list | length) ~ ' not started') "
-               f"if {results} | reject('mapping') | list | length > 0 else '')) ~ '): ' ~ {errors}[0]")
     collect = [{"name": display_name(f"{calling} | more items failed than MaxErrors allows", 120),
-                "ansible.builtin.fail": {"msg": expr(message)},
+                "ansible.builtin.fail": {"msg": expr(f"{results} | {F}oos_loop_failure({state}.max_errors)")},
                 "when": Code(f"{errors} | length > {state}.max_errors | int")}]
     if loop.get("Outputs"):
         fact = scope.add_task(task)

@@ -371,15 +371,20 @@ def error_message(result) -> str:
     return "; ".join(p for p in parts if p) or "task failed"
 
 
+def loop_failure(errors: list, total: int, allowed, not_started: int) -> str:
+    """How OOS reports a Loop that more items failed than MaxErrors allows (``errors``: their messages, first failed
+    first)."""
+    return (f"{len(errors)} of {total} items failed (MaxErrors allows {allowed}"
+            + (f"; {not_started} not started" if not_started else "") + f"): {errors[0]}")
+
+
 def _loop_error_message(results: list) -> str:
     """A ``loop:`` that stopped at its first failed item, as OOS reports a Loop whose MaxErrors (0) was exceeded
     (the converted loops that allow failures go through the role alicloud.oos.oos_loop_item, which says so itself)."""
     failed = [r for r in results if r.get("failed")]
     if not failed:
         return "loop failed"
-    skipped = sum(1 for r in results if r.get("skipped"))
-    return (f"{len(failed)} of {len(results)} items failed (MaxErrors allows 0"
-            + (f"; {skipped} not started" if skipped else "") + f"): {error_message(failed[0])}")
+    return loop_failure([error_message(f) for f in failed], len(results), 0, sum(1 for r in results if r.get("skipped")))
 
 
 _ISO_DURATION = re.compile(r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?")

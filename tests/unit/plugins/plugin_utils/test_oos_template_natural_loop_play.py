@@ -136,3 +136,11 @@ def test_secret_values_given_to_the_items_are_hidden_where_they_are_read():
 def test_what_it_cannot_write_keeps_the_interpreter_and_says_why(change, reason):
     loaded = loader.load(content=template(looped(**change), outputs={}))
     assert natural.try_build(loaded, generator.Options()) == reason
+
+
+def test_the_items_failing_beyond_max_errors_are_reported_as_oos_words_it():
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import filters
+    iterations = [{"outputs": {}}, {"error": "first failed"}, {"error": "second failed"}, None]
+    assert filters.oos_loop_failure(iterations, 1) == (
+        "2 of 4 items failed (MaxErrors allows 1; 1 not started): first failed")
+    assert filters.oos_loop_failure(iterations[:3], 0) == "2 of 3 items failed (MaxErrors allows 0): first failed"
