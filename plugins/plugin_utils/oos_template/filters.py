@@ -9,6 +9,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 
 from ansible.utils.unsafe_proxy import wrap_var
 
@@ -500,6 +501,23 @@ def oos_error_message(result):
     return runtime.error_message(_plain(result))
 
 
+def oos_execution_failure(result, task_name, names=None, own=()):
+    """How OOS words the end of an execution whose task failed, for the Ansible task ``task_name`` that failed with
+    ``result`` in a converted playbook: ``OOS execution Failed: task <OOS task> failed: <error>`` (the OOS task is
+    the task name up to ``' | '``, mapped back through ``names`` where the playbook shows it otherwise), the message
+    itself of a task that ended the run as OOS would (``End as OOS ...``), Cancelled for a rejected approval; the
+    error alone for the tasks ``own`` (a nested template's own check and outputs, which fail the calling task)."""
+    result, name = _plain(result) or {}, str(_plain(task_name) or "")
+    if name in (_plain(own) or ()):
+        return runtime.error_message(result)
+    if name == "Stop the play as cancelled":
+        return "OOS execution Cancelled: " + re.sub(r"^Cancelled: ", "", str(result.get("msg", "")))
+    if name.startswith("End as OOS"):
+        return f"OOS execution Failed: {result.get('msg', '')}"
+    shown = name.split(" | ")[0]
+    return f"OOS execution Failed: task {(_plain(names) or {}).get(shown, shown)} failed: {runtime.error_message(result)}"
+
+
 def oos_store_value(context, name, response):
     context, response = dict(_plain(context)), _plain(response) or {}
     parameter = response.get("Parameter") or {}
@@ -788,7 +806,7 @@ RUNTIME = {f.__name__: f for f in (
     oos_skip, oos_choose, oos_approval_done, oos_approvers, oos_approval_tally, oos_pause_decision, oos_pause_done, oos_trigger_note,
     oos_loop_iterations, oos_with_item, oos_loop_rate_control, oos_loop_start,
     oos_iteration_outputs, oos_loop_done, oos_loop_failure, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,
-    oos_error_message, oos_store_value, oos_duration_seconds, oos_sleep_seconds, oos_target_requests, oos_merge_instances,
+    oos_error_message, oos_execution_failure, oos_store_value, oos_duration_seconds, oos_sleep_seconds, oos_target_requests, oos_merge_instances,
     oos_inventory_instances, oos_command_documents, oos_empty_document, oos_tags_dict, oos_run_instances_request,
     oos_json_value, oos_parameter_value, oos_masked, oos_delegated_execution, oos_delegated_done, oos_delegated_waiting, oos_approval_note)}
 

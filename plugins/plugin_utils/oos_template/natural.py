@@ -1207,6 +1207,17 @@ def flow_tasks(template: dict, scope: Scope) -> list:
     return tasks
 
 
+def failure_message(renamed: dict, scope: Scope, own=()) -> str:
+    """The Jinja of the message a failed run (or nested template) ends with (``oos_execution_failure``); ``renamed``:
+    the task names the playbook shows otherwise (a capital first), mapped back to the template's."""
+    arguments = ["ansible_failed_task.name"]
+    if renamed or own:
+        arguments.append("{" + ", ".join(f"{scope.quote(k)}: {scope.quote(v)}" for k, v in renamed.items()) + "}")
+    if own:
+        arguments.append("[" + ", ".join(scope.quote(name) for name in own) + "]")
+    return f"ansible_failed_result | {F}oos_execution_failure({', '.join(arguments)})"
+
+
 def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> list:
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_loop_play
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
@@ -1244,10 +1255,6 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
     # Task names start with a capital (ansible-lint): the message names the OOS task as the template does.
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name as shown
     renamed = {shown(t["Name"], 120): t["Name"] for t in template["Tasks"] if shown(t["Name"], 120) != t["Name"]}
-    failed_task = "ansible_failed_task.name | split(' | ') | first"
-    if renamed:
-        names = ", ".join(f"{scope.quote(k)}: {scope.quote(v)}" for k, v in renamed.items())
-        failed_task = f"{{{names}}}[{failed_task}] | default({failed_task})"
     # Split at each looped nested template (natural_loop_play): a localhost play with its run block before and after.
     parts = natural_loop_play.localhost_parts(tasks)
     parts[-1].append({"name": "Evaluate the template outputs", "ansible.builtin.set_fact": {"oos_outputs": expr(outputs)}})
@@ -1259,14 +1266,7 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
              "ansible.builtin.set_stats": {"data": {"oos_execution_status": expr(
                  "'Cancelled' if ansible_failed_task.name == 'Stop the play as cancelled' else 'Failed'"), "oos_outputs": {}}}},
             {"name": "End as OOS would: the execution failed or was cancelled",
-             "ansible.builtin.fail": {"msg": expr(scope.masked(
-                 f"'OOS execution ' ~ ('Cancelled: ' ~ (ansible_failed_result.msg | "
-                 f"regex_replace('^Cancelled: ', '')) if "
-                 f"ansible_failed_task.name == 'Stop the play as cancelled' else 'Failed: ' ~ "
-                 f"(ansible_failed_result.msg if "
-                 f"ansible_failed_task.name.startswith('End as OOS') else 'task ' ~ "
-                 f"({failed_task}) ~ ' failed: ' ~ "
-                 f"(ansible_failed_result | {F}oos_error_message)))"))}},
+             "ansible.builtin.fail": {"msg": expr(scope.masked(failure_message(renamed, scope)))}},
         ],
     }
     description = loader.localized(template.get("Description")) or "OOS template"

@@ -227,13 +227,5 @@ def failed_child(child: dict, scope: ChildScope, calling: str, own: list) -> dic
     task> failed: <error>`` (the parameter check and the calling task's Outputs fail the calling task itself)."""
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
     renamed = {display_name(t["Name"], 120): t["Name"] for t in child["Tasks"] if display_name(t["Name"], 120) != t["Name"]}
-    failed_task = "ansible_failed_task.name | split(' | ') | first"
-    if renamed:
-        names = ", ".join(f"{scope.quote(k)}: {scope.quote(v)}" for k, v in renamed.items())
-        failed_task = f"{{{names}}}[{failed_task}] | default({failed_task})"
-    error = f"ansible_failed_result | {F}oos_error_message"
-    message = (f"({error}) if ansible_failed_task.name in [{', '.join(scope.quote(n) for n in own)}] else "
-               f"'OOS execution Failed: ' ~ (ansible_failed_result.msg if ansible_failed_task.name.startswith('End as OOS')"
-               f" else 'task ' ~ ({failed_task}) ~ ' failed: ' ~ ({error}))")
     return {"name": display_name(f"{calling} | the nested template failed", 120),
-            "ansible.builtin.fail": {"msg": expr(scope.masked(message))}}
+            "ansible.builtin.fail": {"msg": expr(scope.masked(natural.failure_message(renamed, scope, own)))}}

@@ -321,3 +321,17 @@ def test_a_when_reading_the_loop_item_of_a_looped_task_goes_to_oos_with_the_task
     one_task = result.plays[0]["vars"]["oos_delegated_templates"]["probe"]["Tasks"][0]
     assert one_task["When"] == {"Fn::Equals": ["{{ ACS::TaskLoopItem }}", "{{ instanceId }}"]}
     assert set(one_task["Loop"]) == {"Items"} and call["alicloud.oos.oos_execution"]["parameters"]["instanceId"]
+
+
+def test_a_failed_run_ends_with_the_message_oos_gives():
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import filters
+    failed = {"failed": True, "msg": "InvalidInstanceId.NotFound: no such instance"}
+    assert filters.oos_execution_failure(failed, "StopIt | Stop the instance", {"StopIt": "stopIt"}) == (
+        "OOS execution Failed: task stopIt failed: InvalidInstanceId.NotFound: no such instance")
+    assert filters.oos_execution_failure({"msg": "task x failed: 1 of 1 items failed"}, "End as OOS would: x") == (
+        "OOS execution Failed: task x failed: 1 of 1 items failed")
+    assert filters.oos_execution_failure({"msg": "Cancelled: rejected"}, "Stop the play as cancelled") == (
+        "OOS execution Cancelled: rejected")
+    # A nested template's own check fails the calling task with its own message.
+    assert filters.oos_execution_failure(failed, "Call | check", {}, ["Call | check"]) == (
+        "InvalidInstanceId.NotFound: no such instance")
