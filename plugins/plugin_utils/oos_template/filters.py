@@ -381,18 +381,20 @@ def oos_loop_done(context, task, iterations, next_task):
     loop = runtime.render({k: v for k, v in (task.get("Loop") or {}).items() if k != "Items"}, context)
     allowed = rc.max_errors_allowed(rc.rate_control_from_loop(loop), len(iterations))
     errors = [i.get("error") for i in iterations if isinstance(i, dict) and i.get("error")]
-    if len(errors) > allowed:
-        raise FilterInputError(runtime.loop_failure(errors, len(iterations), allowed, sum(1 for i in iterations if not i)))
+    failure = runtime.loop_play_failure(errors, len(iterations), allowed, sum(1 for i in iterations if not i))
+    if failure:
+        raise FilterInputError(failure)
     outputs = [i.get("outputs") for i in iterations if isinstance(i, dict) and "outputs" in i]
     return runtime.record(context, task["Name"], runtime.aggregate_loop(task, outputs), next_task)
 
 
 def oos_loop_failure(iterations, allowed):
-    """The message of a Loop whose items (``oos_loop_iterations``: ``{'outputs'}``, ``{'error'}``, or none for an
-    item never started) failed beyond MaxErrors (``allowed``), as OOS words it."""
+    """What failed a Loop run as a play of one host per item (``oos_loop_iterations``: ``{'outputs'}``, ``{'error'}``,
+    or none for an item that never ran), worded as OOS does; '' when nothing did (``allowed``: MaxErrors)."""
     iterations = _plain(iterations) or []
     errors = [i["error"] for i in iterations if isinstance(i, dict) and "error" in i]
-    return runtime.loop_failure(errors, len(iterations), _plain(allowed), sum(1 for i in iterations if not isinstance(i, dict)))
+    return runtime.loop_play_failure(errors, len(iterations), int(_plain(allowed)),
+                                     sum(1 for i in iterations if not isinstance(i, dict)))
 
 
 def oos_batch_done(context, task, documents, next_task):

@@ -155,10 +155,10 @@ def loop_units(task: dict, scope: natural.Scope) -> list:
 
     # 3. localhost: the Loop.Outputs of the items that succeeded, in item order, and MaxErrors.
     results = "oos_loop_results"
-    errors = f"({results} | select('mapping') | selectattr('error', 'defined') | map(attribute='error') | list)"
-    collect = [{"name": display_name(f"{calling} | more items failed than MaxErrors allows", 120),
-                "ansible.builtin.fail": {"msg": expr(f"{results} | {F}oos_loop_failure({state}.max_errors)")},
-                "when": Code(f"{errors} | length > {state}.max_errors | int")}]
+    # More items failed than MaxErrors allows, or items never ran (their hosts left out by --limit).
+    collect = [{"name": display_name(f"{calling} | fail as OOS does when the items did", 120),
+                "ansible.builtin.fail": {"msg": expr("oos_loop_failure")},
+                "when": Code("oos_loop_failure | length > 0")}]
     if loop.get("Outputs"):
         fact = scope.add_task(task)
         succeeded = f"({results} | select('mapping') | selectattr('outputs', 'defined') | map(attribute='outputs'))"
@@ -177,7 +177,8 @@ def loop_units(task: dict, scope: natural.Scope) -> list:
     collected = {"name": display_name(f"{title} | the items", 120),
                  "when": [Code(f"({state} | default({{}}))['execution'] | default('') == oos_execution_id")],
                  "vars": {results: expr(f"groups['{group}'] | default([]) | "
-                                        f"{F}oos_loop_iterations(hostvars, oos_execution_id)")},
+                                        f"{F}oos_loop_iterations(hostvars, oos_execution_id)"),
+                          "oos_loop_failure": expr(f"{results} | {F}oos_loop_failure({state}.max_errors)")},
                  "block": collect}
     return prepare + [LoopSplit(play, secrets), collected]
 

@@ -378,6 +378,18 @@ def loop_failure(errors: list, total: int, allowed, not_started: int) -> str:
             + (f"; {not_started} not started" if not_started else "") + f"): {errors[0]}")
 
 
+def loop_play_failure(errors: list, total: int, allowed, not_started: int) -> str:
+    """What failed a Loop run as a play of one host per item ('' when nothing did): more items failed than
+    MaxErrors allows, or items never ran although MaxErrors did not stop them, which OOS never does (their
+    in-memory hosts were left out of the play: an ansible-playbook --limit)."""
+    if len(errors) > allowed:
+        return loop_failure(errors, total, allowed, not_started)
+    if not_started:
+        return (f"{not_started} of {total} items did not run: the play of the items left out their in-memory hosts "
+                "(an ansible-playbook --limit must not exclude the groups oos_loop_*)")
+    return ""
+
+
 def _loop_error_message(results: list) -> str:
     """A ``loop:`` that stopped at its first failed item, as OOS reports a Loop whose MaxErrors (0) was exceeded
     (the converted loops that allow failures go through the role alicloud.oos.oos_loop_item, which says so itself)."""

@@ -73,7 +73,7 @@ def test_the_play_is_split_around_the_looped_task_into_localhost_items_and_local
         "ids": {"Type": "List"}, "label": {"Type": "String", "Default": "x"}})
     collected, after, evaluate = run_block(last)
     failed, outputs = collected["block"]
-    assert failed["ansible.builtin.fail"] and "max_errors" in failed["when"]
+    assert failed["ansible.builtin.fail"]["msg"] == "{{ oos_loop_failure }}" and "max_errors" in collected["vars"]["oos_loop_failure"]
     assert outputs["ansible.builtin.set_fact"]["each"] == (
         "{{ {'counts': (oos_loop_results | select('mapping') | selectattr('outputs', 'defined') | map(attribute='outputs'))"
         " | map(attribute='count') | list, 'total': (oos_loop_results | select('mapping') | selectattr('outputs', "
@@ -144,3 +144,6 @@ def test_the_items_failing_beyond_max_errors_are_reported_as_oos_words_it():
     assert filters.oos_loop_failure(iterations, 1) == (
         "2 of 4 items failed (MaxErrors allows 1; 1 not started): first failed")
     assert filters.oos_loop_failure(iterations[:3], 0) == "2 of 3 items failed (MaxErrors allows 0): first failed"
+    # Items that never ran though MaxErrors did not stop them (their hosts left out by --limit): OOS never does that.
+    assert filters.oos_loop_failure([{"outputs": {}}, None, None], 0).startswith("2 of 3 items did not run")
+    assert filters.oos_loop_failure([{"outputs": {}}, {"error": "x"}], "1") == ""
