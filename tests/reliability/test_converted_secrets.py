@@ -175,3 +175,52 @@ def test_a_noecho_value_given_to_a_looped_nested_template_is_masked_on_every_ite
     sent = sorted(request["params"].get("InstanceName") for request in cloud.control("requests")
                   if request["action"] == "DescribeInstances")
     assert sent == [f"{SECRET}-a", f"{SECRET}-b"]
+
+
+SECRET_ITEMS = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  names: {Type: List, NoEcho: true, Default: ['%s-a', '%s-b']}
+  maxErrors: {Type: Number, Default: 1}
+Tasks:
+  - Name: each
+    Action: ACS::Template
+    Properties:
+      TemplateContent:
+        FormatVersion: OOS-2019-06-01
+        Parameters:
+          name: {Type: String}
+        Tasks:
+          - Name: describe
+            Action: ACS::ExecuteAPI
+            Properties:
+              Service: ECS
+              API: DescribeInstances
+              Parameters: {InstanceName: '{{ name }}', RegionId: cn-hangzhou}
+      Parameters: {name: '{{ ACS::TaskLoopItem }}'}
+    Loop:
+      Items: '{{ names }}'
+      RateControl: {Mode: Concurrency, Concurrency: 2, MaxErrors: 0}
+  - Name: plain
+    Action: ACS::ExecuteAPI
+    Properties:
+      Service: ECS
+      API: DescribeInstances
+      Parameters: {InstanceName: '{{ ACS::TaskLoopItem }}', RegionId: cn-hangzhou}
+    Loop:
+      Items: '{{ names }}'
+      RateControl: {Mode: Concurrency, Concurrency: 1, MaxErrors: '{{ maxErrors }}'}
+""" % (SECRET, SECRET)
+
+
+@pytest.mark.parametrize("writer", ["natural", "interpreter"])
+def test_items_of_a_noecho_list_are_masked_in_a_looped_nested_template_and_a_looped_call(tmp_path, emulator_factory, writer):
+    """Found by the fourth attack (F6): the play of the items of a looped nested template, and the role that runs a
+    looped call whose MaxErrors a parameter gives, printed each secret item at -vvv."""
+    cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
+    result = convert_and_run(tmp_path, cloud, SECRET_ITEMS, writer)
+    assert result.rc == 0, result.output[-4000:]
+    assert SECRET not in result.output
+    sent = sorted(request["params"].get("InstanceName") for request in cloud.control("requests")
+                  if request["action"] == "DescribeInstances")
+    assert sent == [f"{SECRET}-a", f"{SECRET}-a", f"{SECRET}-b", f"{SECRET}-b"]

@@ -1146,6 +1146,8 @@ def hide_secrets(tasks: list, tainted: set, secret_values: Code) -> None:
         if (task.get("ansible.builtin.include_role") or {}).get("name") == natural_loops.ROLE:
             call = "oos_loop_item_command" if "oos_loop_item_command" in task["vars"] else "oos_loop_item_call"
             task["vars"][call]["secret_values"] = secret_values
+            task["vars"]["oos_loop_item_no_log"] = True   # no_log on the include is not its tasks'
+
         tainted.update(str(name) for name in (task.get("ansible.builtin.set_fact") or {}))
         if "register" in task:
             tainted.add(task["register"])

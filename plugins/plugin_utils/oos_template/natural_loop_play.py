@@ -110,6 +110,8 @@ def loop_units(task: dict, scope: natural.Scope) -> list:
     rate_control = natural._bare(natural_loops._rate_control(loop, scope))
     unit, arguments, given = natural_nested.child_call(task, scope, looped=True)
     secrets = scope.secrets - secrets_before     # the child's variables that hold secret values
+    if natural._jinja_names(Code(items)) & (secrets_before | set(getattr(scope, "root", scope).secrets)):
+        secrets |= {"oos_loop_item", "oos_loop_given"}   # the items themselves are secret values
 
     # 1. localhost: one host per item, holding the child's parameter values for it.
     host = {"name": expr(f"'{group}_' ~ oos_execution_id ~ '_' ~ oos_loop_index"), "groups": group,

@@ -163,6 +163,8 @@ def child_call(task: dict, scope: natural.Scope, looped: bool = False) -> tuple:
         raise natural.Unsupported(f"{task['Action']} given parameters its template does not declare: {', '.join(unknown)}")
     tainted = set(scope.secrets) | set(getattr(scope, "root", scope).secrets)
     if looped:
+        if natural._jinja_names(Code(natural.expression(task["Loop"]["Items"], scope)[0])) & tainted:
+            tainted.add("item")    # the items are secret values: so is every value given from one
         scope.loop_item = "item"   # the values of each item are evaluated on localhost, in the loop adding its host
     secret = {name for name in given if natural._jinja_names(_argument(given[name], specs[name], scope)[0]) & tainted}
 
