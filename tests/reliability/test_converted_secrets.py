@@ -224,3 +224,41 @@ def test_items_of_a_noecho_list_are_masked_in_a_looped_nested_template_and_a_loo
     sent = sorted(request["params"].get("InstanceName") for request in cloud.control("requests")
                   if request["action"] == "DescribeInstances")
     assert sent == [f"{SECRET}-a", f"{SECRET}-a", f"{SECRET}-b", f"{SECRET}-b"]
+
+
+CHILD_SECRET = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  tok: {Type: String, Default: '%s'}
+Tasks:
+  - Name: call
+    Action: ACS::Template
+    Properties:
+      TemplateContent:
+        FormatVersion: OOS-2019-06-01
+        Parameters:
+          token: {Type: String, NoEcho: true}
+        Tasks:
+          - Name: roa
+            Action: ACS::ExecuteAPI
+            Properties: {Service: CS, API: DescribeClusterDetail, Method: GET, URI: '/clusters/{{ token }}'}
+            OnError: ACS::NEXT
+        Outputs:
+          t: {Type: String, Value: 'tok={{ token }}'}
+      Parameters: {token: '{{ tok }}'}
+    Outputs:
+      t: {Type: String, ValueSelector: t}
+Outputs:
+  t: {Type: String, Value: '{{ call.t }}'}
+""" % SECRET
+
+
+@pytest.mark.parametrize("writer", ["natural"])   # the interpreter style does not (docs/converter.md)
+def test_a_nested_templates_own_noecho_parameter_is_masked(tmp_path, emulator_factory, writer):
+    """Found by the fourth attack (F5): a child's NoEcho parameter, given a plain value by its parent, was printed by
+    the failed call's error line, the OnError ACS::NEXT note and the run's outputs."""
+    cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
+    result = convert_and_run(tmp_path, cloud, CHILD_SECRET, writer)
+    assert result.rc == 0, result.output[-4000:]
+    assert SECRET not in result.output, result.output[-4000:]
+    assert any(SECRET in str(request["params"]) or SECRET in str(request.get("path", "")) for request in cloud.control("requests"))

@@ -118,20 +118,23 @@ class Scope:
         # The variables holding NoEcho/secret parameter values (under both names): tasks reading them are no_log.
         self.secrets = {variable_for(self._names[name]) for name in delegation.secret_sources(template.get("Parameters"))}
         self.secrets |= {self.parameters[name][0] for name in delegation.secret_sources(template.get("Parameters"))}
+        # The Jinja of every secret value the run holds, masked in what it prints: its NoEcho parameters, then a
+        # nested template's (its variables, and the parent's values given them) as the children are written.
+        self.masked_values = [self.parameters[name][0] for name in sorted(delegation.secret_sources(template.get("Parameters")))]
         self.template = template
         for name, (variable, _kind) in self.parameters.items():
             # Both names a parameter is read under (-e targetImageName, target_image_name): no fact may take them.
             self.facts.update((variable.lower(), variable_for(self._names.get(name, name)).lower()))
 
     def secret_values(self) -> str:
-        """The Jinja list of the secret parameters' values (empty when the template has none)."""
-        names = sorted(delegation.secret_sources(self.template.get("Parameters")))
-        return "[" + ", ".join(f"{self.parameters[name][0]} | default(none)" for name in names) + "]"
+        """The Jinja list of the secret values of the run (empty when it has none; a nested template's variables
+        are none outside its block)."""
+        return "[" + ", ".join(f"{value} | default(none)" for value in getattr(self, "root", self).masked_values) + "]"
 
     def masked(self, jinja: str, whole=()) -> str:
-        """``jinja`` (an expression) with the values of the secret parameters masked in what it gives, and the keys
-        ``whole`` masked whole; as it is when the template has no secret parameter."""
-        if not delegation.secret_sources(self.template.get("Parameters")):
+        """``jinja`` (an expression) with the secret values masked in what it gives, and the keys ``whole`` masked
+        whole; as it is when the run has no secret value."""
+        if not getattr(self, "root", self).masked_values:
             return jinja
         return f"({jinja}) | {F}oos_masked({self.secret_values()}" + (f", {sorted(whole)!r})" if whole else ")")
 
@@ -1175,7 +1178,7 @@ def flow_tasks(template: dict, scope: Scope) -> list:
             title = task_title(task).split(" | ", maxsplit=1)[0]
             if index in ignored:
                 rescue = {"name": f"{title} | failed: the template goes on (OnError ACS::NEXT)",
-                          "ansible.builtin.debug": {"msg": expr(f"ansible_failed_result | {F}oos_error_message")}}
+                          "ansible.builtin.debug": {"msg": expr(scope.masked(f"ansible_failed_result | {F}oos_error_message"))}}
             else:
                 target = str(task["OnError"]).strip()
                 rescue = {"name": display_name(f"{title} | failed: go on with {target} (OnError), then fail", 120),

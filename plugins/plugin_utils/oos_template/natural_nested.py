@@ -78,6 +78,7 @@ class ChildScope(natural.Scope):
         from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.delegation import secret_sources
         self.secrets = {self.parameters[name][0] for name in secret_sources(specs)}
         self.root.secrets |= self.secrets   # no_log from the root: every task that reads them, at any depth
+        self.root.masked_values += sorted(self.secrets - set(self.root.masked_values))
 
     def invent(self, name: str) -> str:
         # One prefix: a register named after a fact invented here (snapshot_disk_create_snapshot_result) has it.
@@ -114,6 +115,10 @@ def _converter(scope):
         from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import Converter
         root.converter = Converter(root.template, root.options)
     return root.converter
+
+
+def root_masked(scope: natural.Scope) -> list:
+    return getattr(scope, "root", scope).masked_values
 
 
 def _argument(data, spec, scope: natural.Scope) -> tuple:
@@ -184,6 +189,8 @@ def child_call(task: dict, scope: natural.Scope, looped: bool = False) -> tuple:
         variable = child_scope.aliases[str(name)]
         if name in given and given[name] != "":
             arguments[variable], source = _argument(given[name], spec, scope)
+            if source and variable in child_scope.secrets and source not in root_masked(scope):
+                root_masked(scope).append(source)   # a secret inside the child: masked where the run prints it
             if source:   # checked as given: a value that is none (an output nothing selected) is missing, as in OOS
                 sources[str(name)] = source
                 checked[str(name)] = f"oos_loop_given[{scope.quote(str(name))}]" if looped else f"({source})"
