@@ -185,6 +185,10 @@ def oos_task_done(context, task, document, next_task):
 
 def oos_task_failed(context, task, failed_result, on_error):
     context, task = _plain(context), _plain(task)
+    message = runtime.error_message(_plain(failed_result))
+    if message.startswith("OOS execution Cancelled: "):
+        # An approval rejected inside a nested template cancels the whole execution (no OnError applies).
+        return runtime.cancel(context, task["Name"], message[len("OOS execution Cancelled: "):])
     ignore = str(task.get("OnError", "")).strip().upper() == "ACS::NEXT"
     return runtime.fail(context, task["Name"], runtime.error_message(_plain(failed_result)),
                         None if on_error == runtime.FAILED else _on_error(on_error), ignore=ignore)
@@ -507,9 +511,11 @@ def oos_execution_failure(result, task_name, names=None, own=()):
     """How OOS words the end of an execution whose task failed, for the Ansible task ``task_name`` that failed with
     ``result`` in a converted playbook: ``OOS execution Failed: task <OOS task> failed: <error>`` (the OOS task is
     the task name up to ``' | '``, mapped back through ``names`` where the playbook shows it otherwise), the message
-    itself of a task that ended the run as OOS would (``End as OOS ...``), Cancelled for a rejected approval; the
-    error alone for the tasks ``own`` (a nested template's own check and outputs, which fail the calling task)."""
+    itself of a task that ended the run as OOS would (``End as OOS ...``), Cancelled for a rejected approval (in a
+    nested template too); the error alone for the tasks ``own`` (a nested template's own check and outputs, which fail the calling task)."""
     result, name = _plain(result) or {}, str(_plain(task_name) or "")
+    if str(result.get("msg", "")).startswith("OOS execution Cancelled: "):
+        return result["msg"]   # an approval rejected inside a nested template cancels the whole execution
     if name in (_plain(own) or ()):
         return runtime.error_message(result)
     if name == "Stop the play as cancelled":

@@ -1265,13 +1265,15 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
     parts[-1].append({"name": "Evaluate the template outputs", "ansible.builtin.set_fact": {"oos_outputs": expr(outputs)}})
     run = {
         "name": "Run the template tasks",
+        # The message the run ends with, read in the rescue (where ansible_failed_task is set).
+        "vars": {"oos_failure": expr(scope.masked(failure_message(renamed, scope)))},
         "block": parts[0],
         "rescue": [
             {"name": "Publish the failed execution",
              "ansible.builtin.set_stats": {"data": {"oos_execution_status": expr(
-                 "'Cancelled' if ansible_failed_task.name == 'Stop the play as cancelled' else 'Failed'"), "oos_outputs": {}}}},
+                 "'Cancelled' if oos_failure.startswith('OOS execution Cancelled:') else 'Failed'"), "oos_outputs": {}}}},
             {"name": "End as OOS would: the execution failed or was cancelled",
-             "ansible.builtin.fail": {"msg": expr(scope.masked(failure_message(renamed, scope)))}},
+             "ansible.builtin.fail": {"msg": expr("oos_failure")}},
         ],
     }
     description = loader.localized(template.get("Description")) or "OOS template"

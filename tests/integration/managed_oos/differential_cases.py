@@ -154,6 +154,11 @@ CORE_CASES = [
         "instanceIds": ["i-doesnotexist01", "i-doesnotexist02", "@instance:0", "@instance:1"],
         "markIds": ["@instance:2"], "rateControl": {"Mode": "Batch", "Batch": [2], "MaxErrors": 1}}, expect="Failed"),
     Case("core-loop-nested-snapshots", "core:loop-nested-products.yml", {"instanceIds": ["@instance:3", "@instance:4"]}),
+    # An approval inside a nested template: approved, the child goes on; rejected, the execution ends Cancelled.
+    Case("core-approval-in-nested-approved", "core:approval-in-nested.yml", {
+        "instanceId": "@instance:7", "approvalWebhook": "@webhook"}, approval="approve"),
+    Case("core-approval-in-nested-rejected", "core:approval-in-nested.yml", {
+        "instanceId": "@instance:7", "approvalWebhook": "@webhook"}, approval="reject", expect="Cancelled"),
     # A looped task whose When reads the item: OOS runs it, When and all, for both writers (the emulator's engine
     # reads a When before the Loop, so it fails there: the playbook ends as OOS's execution ends).
     Case("core-when-reads-the-item", "core:when-reads-the-item.yml", {
