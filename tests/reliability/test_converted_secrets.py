@@ -262,3 +262,47 @@ def test_a_nested_templates_own_noecho_parameter_is_masked(tmp_path, emulator_fa
     assert result.rc == 0, result.output[-4000:]
     assert SECRET not in result.output, result.output[-4000:]
     assert any(SECRET in str(request["params"]) or SECRET in str(request.get("path", "")) for request in cloud.control("requests"))
+
+
+SECRET_LIST = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  toks: {Type: List, NoEcho: true, Default: ['%s-a', '%s-b']}
+  instance: {Type: String}
+Tasks:
+  - Name: runEach
+    Action: ACS::ECS::RunCommand
+    Properties:
+      instanceId: '{{ instance }}'
+      commandType: RunShellScript
+      commandContent: 'echo tok-{{ ACS::TaskLoopItem }}-end'
+    Loop:
+      Items: '{{ toks }}'
+      RateControl: {Mode: Concurrency, Concurrency: 1, MaxErrors: 0}
+      Outputs:
+        outs: {AggregateType: Fn::ListJoin, AggregateField: commandOutput}
+    Outputs:
+      commandOutput: {Type: String, ValueSelector: invocationOutput}
+  - Name: rebootEach
+    Action: ACS::ECS::RebootInstance
+    Properties:
+      instanceId: '{{ ACS::TaskLoopItem }}'
+    Loop:
+      Items: '{{ toks }}'
+      RateControl: {Mode: Concurrency, Concurrency: 2, MaxErrors: 0}
+Outputs:
+  outs: {Type: List, Value: '{{ runEach.outs }}'}
+""" % (SECRET, SECRET)
+
+
+@pytest.mark.parametrize("writer", ["natural", "interpreter"])
+def test_each_item_of_a_noecho_list_is_a_secret_value(tmp_path, emulator_factory, writer):
+    """Found by the fifth attack (G1, G2): a NoEcho List was masked as one text, never its items: a command's output
+    echoing an item, and the error naming a missing instance (an item), printed them (both writers)."""
+    cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
+    instance = cloud.instances()[0]["InstanceId"]
+    result = convert_and_run(tmp_path, cloud, SECRET_LIST.replace("instance: {Type: String}",
+                                                                   f"instance: {{Type: String, Default: {instance}}}"), writer)
+    assert result.rc != 0 and "OOS execution Failed: task rebootEach failed" in result.output, result.output[-3000:]
+    assert SECRET not in result.output, result.output[-3000:]
+    assert [i["CommandContent"] for i in cloud.control("invocations")] == [f"echo tok-{SECRET}-a-end", f"echo tok-{SECRET}-b-end"]

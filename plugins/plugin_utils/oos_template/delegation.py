@@ -93,7 +93,11 @@ def one_task_template(task: dict, resolve, type_of, secrets: set, ram_role="") -
         return value
 
     body = {k: task[k] for k in _TASK_KEYS if k in task}
-    body["Properties"] = walk(task.get("Properties") or {})
+    props = task.get("Properties") if isinstance(task.get("Properties"), dict) else {}
+    # A nested template's text (TemplateContent) is the child's: its {{ references }} name the child's own
+    # parameters and tasks, which OOS resolves when the child runs.
+    body["Properties"] = dict(walk({k: v for k, v in props.items() if k != "TemplateContent"}),
+                              **({"TemplateContent": props["TemplateContent"]} if "TemplateContent" in props else {}))
     if when_reads_the_item(task):
         body["When"] = walk(task["When"])
     if own_loop:

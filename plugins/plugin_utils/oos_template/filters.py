@@ -437,10 +437,26 @@ def oos_loop_documents_done(context, task, documents, next_task):
     return oos_loop_done(context_plain, task_plain, iterations, next_task)
 
 
+def oos_secret_texts(values) -> list:
+    """The texts to mask for secret ``values``: each value (a List or Json one as the JSON text it is printed as)
+    and every item inside a List or Json one (each item of a secret list is a secret: an instance id ...); none
+    and empty ones left out. The modules' ``secret_values`` and :func:`oos_masked` take these."""
+    texts = []
+
+    def add(value):
+        if isinstance(value, (dict, list)):
+            texts.append(json.dumps(value))
+            for item in value.values() if isinstance(value, dict) else value:
+                add(item)
+        elif value not in (None, ""):
+            texts.append(str(value))
+    for value in _plain(values) or ():
+        add(value)
+    return sorted(set(texts))
+
+
 def _secret_texts(values) -> Secrets:
-    """Secret values (a Json one as the JSON text it is printed as) to mask as text; none and empty ones left out."""
-    return Secrets(values=[json.dumps(v) if isinstance(v, (dict, list)) else str(v) for v in values
-                           if v not in (None, "")])
+    return Secrets(values=oos_secret_texts(values))
 
 
 def _masked_whole(outputs: dict, names) -> dict:
@@ -816,7 +832,7 @@ RUNTIME = {f.__name__: f for f in (
     oos_iteration_outputs, oos_loop_done, oos_loop_failure, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,
     oos_error_message, oos_execution_failure, oos_store_value, oos_duration_seconds, oos_sleep_seconds, oos_target_requests, oos_merge_instances,
     oos_inventory_instances, oos_command_documents, oos_empty_document, oos_tags_dict, oos_run_instances_request,
-    oos_json_value, oos_parameter_value, oos_masked, oos_delegated_execution, oos_delegated_done, oos_delegated_waiting, oos_approval_note)}
+    oos_json_value, oos_parameter_value, oos_masked, oos_secret_texts, oos_delegated_execution, oos_delegated_done, oos_delegated_waiting, oos_approval_note)}
 
 
 def all_filters(error_class) -> dict:

@@ -758,7 +758,7 @@ def secret_values_expression(parameter_names, store_names) -> Code:
              f"[{', '.join(literal(name) for name in sorted(names))}]) | "
              "map(attribute='value') | list" for field, names in (("parameters", parameter_names), ("store", store_names))
              if names]
-    return expr("(" + " + ".join(parts) + ") | reject('none') | map('string') | list")
+    return expr("(" + " + ".join(parts) + ") | alicloud.oos.oos_secret_texts")
 
 
 def build(template: dict, options: Options) -> Conversion:

@@ -1301,7 +1301,7 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
         for read in reads:
             read["no_log"] = True       # at -v a set_fact prints the values it sets
         tainted = set(scope.secrets)
-        secret_values = expr(f"{scope.secret_values()} | reject('none') | map('string') | list")
+        secret_values = expr(f"{scope.secret_values()} | {F}oos_secret_texts")
         for number, part in enumerate(parts[::2]):   # in the order the plays run
             if number:
                 split = parts[2 * number - 1]

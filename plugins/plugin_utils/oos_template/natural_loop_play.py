@@ -187,7 +187,7 @@ def loop_units(task: dict, scope: natural.Scope) -> list:
 
 def item_secret_values(split: LoopSplit) -> Code:
     """The Jinja list of the secret values an item host holds (what its tasks mask)."""
-    return expr("[" + ", ".join(f"{name} | default(none)" for name in sorted(split.secrets)) + "] | reject('none') | map('string') | list")
+    return expr("[" + ", ".join(f"{name} | default(none)" for name in sorted(split.secrets)) + f"] | {F}oos_secret_texts")
 
 
 def plays(first: dict, parts: list, runs: list, finish: list, play_vars: dict, parameter_variables: set) -> list:

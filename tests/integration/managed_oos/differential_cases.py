@@ -165,6 +165,7 @@ CORE_CASES = [
         "instanceIds": ["@instance:5", "@instance:6"], "marked": ["@instance:6"]}, expect="Failed"),
     # A loop inside a nested template: OOS runs it for the natural playbook (delegated), the interpreter inlines it.
     Case("core-loop-inside-nested", "core:loop-inside-nested.yml", {"instanceIds": ["@instance:3", "@instance:4"]}),
+    Case("core-loop-template-inside-nested", "core:loop-template-inside-nested.yml", {"ids": ["@instance:3", "@instance:4"]}),
     Case("core-loop-nested-skipped", "core:loop-nested-products.yml", {
         "instanceIds": ["@instance:3", "@instance:4"], "mode": "skip"}),
     # The first play fails (its parameter check): no item play, no later play runs.
