@@ -1156,6 +1156,16 @@ def hide_secrets(tasks: list, tainted: set, secret_values: Code) -> None:
             tainted.add(task["register"])
 
 
+def _cancellable(task: dict, scope: Scope) -> bool:
+    """Whether a rejected approval can end ``task`` (an approval, a nested template, a task OOS runs that may wait
+    for one): OOS then cancels the execution, whatever its OnError."""
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_nested
+    key = str(task.get("Action", "")).lower()
+    if str(task["Name"]).lower() in scope.delegated:
+        return _may_wait_for_approval(task, scope)
+    return key == "acs::approve" or natural_nested.is_nested(task, scope.options)
+
+
 def flow_tasks(template: dict, scope: Scope) -> list:
     """The Ansible tasks of a template's Tasks (its own or a nested one's), with their flow: ``when:`` of the paths
     that reach each, OnError blocks, and a last ``fail`` when an OnError path ran."""
@@ -1184,10 +1194,17 @@ def flow_tasks(template: dict, scope: Scope) -> list:
                 rescue = {"name": display_name(f"{title} | failed: go on with {target} (OnError), then fail", 120),
                           "ansible.builtin.set_fact": {branches[index].fact: expr(
                               f"ansible_failed_result | {F}oos_error_message")}}
+            rescues = [rescue]
+            if _cancellable(task, scope):
+                # A rejected approval cancels the whole execution: no OnError applies.
+                cancelled = f"ansible_failed_result | {F}oos_execution_failure(ansible_failed_task.name)"
+                rescues.insert(0, {"name": f"{title} | cancelled: no OnError applies",
+                                   "ansible.builtin.fail": {"msg": expr(scope.masked(cancelled))},
+                                   "when": Code(f"({cancelled}).startswith('OOS execution Cancelled:')")})
             # A looped nested template is a play of its own between its localhost parts: each part has the OnError.
             parts = natural_loop_play.localhost_parts(units)
             units = [part if isinstance(part, natural_loop_play.LoopSplit) else
-                     {"name": f"{title} | with its OnError", "block": part, "rescue": [copy.deepcopy(rescue)]}
+                     {"name": f"{title} | with its OnError", "block": part, "rescue": copy.deepcopy(rescues)}
                      for part in parts]
         if reached:
             for number, unit in enumerate(units):

@@ -382,6 +382,9 @@ def loop_play_failure(errors: list, total: int, allowed, not_started: int) -> st
     """What failed a Loop run as a play of one host per item ('' when nothing did): more items failed than
     MaxErrors allows, or items never ran although MaxErrors did not stop them, which OOS never does (their
     in-memory hosts were left out of the play: an ansible-playbook --limit)."""
+    cancelled = next((e for e in errors if str(e).startswith("OOS execution Cancelled: ")), None)
+    if cancelled:
+        return cancelled   # an approval rejected in an item cancels the whole execution
     if len(errors) > allowed:
         return loop_failure(errors, total, allowed, not_started)
     if not_started:

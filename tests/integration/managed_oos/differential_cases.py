@@ -159,6 +159,8 @@ CORE_CASES = [
         "instanceId": "@instance:7", "approvalWebhook": "@webhook"}, approval="approve"),
     Case("core-approval-in-nested-rejected", "core:approval-in-nested.yml", {
         "instanceId": "@instance:7", "approvalWebhook": "@webhook"}, approval="reject", expect="Cancelled"),
+    Case("core-approval-in-looped-nested-rejected", "core:approval-in-nested.yml", {
+        "instanceId": "@instance:7", "approvalWebhook": "@webhook", "loop": "yes"}, approval="reject", expect="Cancelled"),
     # A looped task whose When reads the item: OOS runs it, When and all, for both writers (the emulator's engine
     # reads a When before the Loop, so it fails there: the playbook ends as OOS's execution ends).
     Case("core-when-reads-the-item", "core:when-reads-the-item.yml", {
