@@ -238,6 +238,7 @@ Tasks:
         FormatVersion: OOS-2019-06-01
         Parameters:
           token: {Type: String, NoEcho: true}
+          own: {Type: String, NoEcho: true, Default: 'own-%s'}
         Tasks:
           - Name: roa
             Action: ACS::ExecuteAPI
@@ -245,18 +246,22 @@ Tasks:
             OnError: ACS::NEXT
         Outputs:
           t: {Type: String, Value: 'tok={{ token }}'}
+          o: {Type: String, Value: 'own={{ own }}'}
       Parameters: {token: '{{ tok }}'}
     Outputs:
       t: {Type: String, ValueSelector: t}
+      o: {Type: String, ValueSelector: o}
 Outputs:
   t: {Type: String, Value: '{{ call.t }}'}
-""" % SECRET
+  o: {Type: String, Value: '{{ call.o }}'}
+""" % (SECRET, SECRET)
 
 
 @pytest.mark.parametrize("writer", ["natural"])   # the interpreter style does not (docs/converter.md)
 def test_a_nested_templates_own_noecho_parameter_is_masked(tmp_path, emulator_factory, writer):
     """Found by the fourth attack (F5): a child's NoEcho parameter, given a plain value by its parent, was printed by
-    the failed call's error line, the OnError ACS::NEXT note and the run's outputs."""
+    the failed call's error line, the OnError ACS::NEXT note and the run's outputs; its own NoEcho Default too
+    (fifth attack, G6)."""
     cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
     result = convert_and_run(tmp_path, cloud, CHILD_SECRET, writer)
     assert result.rc == 0, result.output[-4000:]

@@ -196,6 +196,11 @@ def child_call(task: dict, scope: natural.Scope, looped: bool = False) -> tuple:
                 checked[str(name)] = f"oos_loop_given[{scope.quote(str(name))}]" if looped else f"({source})"
         elif isinstance(spec, dict) and "Default" in spec:
             arguments[variable] = natural.value(spec["Default"], child_scope)
+            default = spec["Default"]
+            if variable in child_scope.secrets and isinstance(default, str) and default and not natural.has_code(default):
+                # A secret Default, masked where the run prints it (outside the child's block its variable is none).
+                if scope.quote(default) not in root_masked(scope):
+                    root_masked(scope).append(scope.quote(default))
         # else: no value; the check names the parameter required
     scope.loop_item = "oos_loop_item" if looped else None   # the item host's own item, for the task's Outputs
 
