@@ -307,8 +307,8 @@ def test_each_item_of_a_noecho_list_is_a_secret_value(tmp_path, emulator_factory
     echoing an item, and the error naming a missing instance (an item), printed them (both writers)."""
     cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
     instance = cloud.instances()[0]["InstanceId"]
-    result = convert_and_run(tmp_path, cloud, SECRET_LIST.replace("instance: {Type: String}",
-                                                                   f"instance: {{Type: String, Default: {instance}}}"), writer)
+    template = SECRET_LIST.replace("instance: {Type: String}", f"instance: {{Type: String, Default: {instance}}}")
+    result = convert_and_run(tmp_path, cloud, template, writer)
     assert result.rc != 0 and "OOS execution Failed: task rebootEach failed" in result.output, result.output[-3000:]
     assert SECRET not in result.output, result.output[-3000:]
     assert [i["CommandContent"] for i in cloud.control("invocations")] == [f"echo tok-{SECRET}-a-end", f"echo tok-{SECRET}-b-end"]

@@ -538,7 +538,7 @@ def oos_execution_failure(result, task_name, names=None, own=()):
         return "OOS execution Cancelled: " + re.sub(r"^Cancelled: ", "", str(result.get("msg", "")))
     if name.startswith("End as OOS"):
         return f"OOS execution Failed: {result.get('msg', '')}"
-    shown = name.split(" | ")[0]
+    shown = name.split(" | ", maxsplit=1)[0]
     return f"OOS execution Failed: task {(_plain(names) or {}).get(shown, shown)} failed: {runtime.error_message(result)}"
 
 
