@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, natural, product_actions
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, expr
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, expr, inner
 
 F = actions.F
 
@@ -219,7 +219,7 @@ def child_call(task: dict, scope: natural.Scope, looped: bool = False) -> tuple:
         record = natural.outputs_task(task, scope, document_var, fact or "oos_iteration", title)
         if looped:   # the item's result: its task Outputs, which the Loop.Outputs aggregate
             record["ansible.builtin.set_fact"] = {"oos_iteration": expr(
-                "{'outputs': " + record["ansible.builtin.set_fact"]["oos_iteration"][3:-3] + "}")}
+                "{'outputs': " + inner(record["ansible.builtin.set_fact"]["oos_iteration"]) + "}")}
         record["vars"] = {document_var: expr("{" + document + "}")}
         body.append(record)
         own.append(record["name"])
@@ -231,7 +231,7 @@ def child_call(task: dict, scope: natural.Scope, looped: bool = False) -> tuple:
     failed = failed_child(child, child_scope, calling, own)
     if looped:   # a failed item is recorded: the Loop's MaxErrors decides
         failed = {"name": display_name(f"{calling} | this item failed", 120), "ansible.builtin.set_fact": {
-            "oos_iteration": expr("{'error': " + failed["ansible.builtin.fail"]["msg"][3:-3] + "}")}}
+            "oos_iteration": expr("{'error': " + inner(failed["ansible.builtin.fail"]["msg"]) + "}")}}
     unit["rescue"] = [failed]
     return unit, arguments, sources
 

@@ -83,6 +83,13 @@ def expr(text: str) -> Code:
     return Code("{{ " + text + " }}")
 
 
+def inner(code: Code) -> str:
+    """The expression of ``expr(expression)`` (to write it inside another one)."""
+    if not (isinstance(code, Code) and code.startswith("{{ ") and code.endswith(" }}")):
+        raise ValueError(f"not one converter expression: {code!r}")
+    return code[3:-3]
+
+
 # Printable ASCII but quotes, backslash, braces, '#' and '%' (what could end the literal or open Jinja).
 _LITERAL_SAFE = re.compile(r"[A-Za-z0-9_.:/ ()\[\]!?,;=+*&^$@<>|~`-]")
 
