@@ -186,9 +186,9 @@ def oos_task_done(context, task, document, next_task):
 def oos_task_failed(context, task, failed_result, on_error):
     context, task = _plain(context), _plain(task)
     message = runtime.error_message(_plain(failed_result))
-    if message.startswith("OOS execution Cancelled: "):
+    if message.startswith(runtime.CANCELLED_MESSAGE):
         # An approval rejected inside a nested template cancels the whole execution (no OnError applies).
-        return runtime.cancel(context, task["Name"], message[len("OOS execution Cancelled: "):])
+        return runtime.cancel(context, task["Name"], message[len(runtime.CANCELLED_MESSAGE):])
     ignore = str(task.get("OnError", "")).strip().upper() == "ACS::NEXT"
     return runtime.fail(context, task["Name"], runtime.error_message(_plain(failed_result)),
                         None if on_error == runtime.FAILED else _on_error(on_error), ignore=ignore)
@@ -530,12 +530,12 @@ def oos_execution_failure(result, task_name, names=None, own=()):
     itself of a task that ended the run as OOS would (``End as OOS ...``), Cancelled for a rejected approval (in a
     nested template too); the error alone for the tasks ``own`` (a nested template's own check and outputs, which fail the calling task)."""
     result, name = _plain(result) or {}, str(_plain(task_name) or "")
-    if str(result.get("msg", "")).startswith("OOS execution Cancelled: "):
+    if str(result.get("msg", "")).startswith(runtime.CANCELLED_MESSAGE):
         return result["msg"]   # an approval rejected inside a nested template cancels the whole execution
     if name in (_plain(own) or ()):
         return runtime.error_message(result)
     if name == "Stop the play as cancelled":
-        return "OOS execution Cancelled: " + re.sub(r"^Cancelled: ", "", str(result.get("msg", "")))
+        return runtime.CANCELLED_MESSAGE + re.sub(r"^Cancelled: ", "", str(result.get("msg", "")))
     if name.startswith("End as OOS"):
         return f"OOS execution Failed: {result.get('msg', '')}"
     shown = name.split(" | ", maxsplit=1)[0]

@@ -20,6 +20,7 @@ run-time interpreter of :mod:`generator` (``Unsupported`` names the construct) u
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import re
@@ -872,10 +873,14 @@ def delegated_call(task: dict, scope: Scope) -> dict:
 def _may_wait_for_approval(task: dict, scope: Scope) -> bool:
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import action_index
     local = action_index(scope.options.action_templates_path).get(str(task.get("Action", "")).lower())
-    if local is None:
-        return delegation.may_wait_for_approval(task, None)
-    with open(local, encoding="utf-8") as definition:
-        return delegation.may_wait_for_approval(task, definition.read())
+    return delegation.may_wait_for_approval(task, None if local is None else _definition_text(local))
+
+
+@functools.lru_cache(maxsize=256)
+def _definition_text(path: str) -> str:
+    """A local action definition's text (read once: each delegated task asks twice, for its call and its OnError)."""
+    with open(path, encoding="utf-8") as definition:
+        return definition.read()
 
 
 def approval_task(title: str, task: dict, register: str, call: dict) -> dict:
@@ -1200,7 +1205,7 @@ def flow_tasks(template: dict, scope: Scope) -> list:
                 cancelled = f"ansible_failed_result | {F}oos_execution_failure(ansible_failed_task.name)"
                 rescues.insert(0, {"name": f"{title} | cancelled: no OnError applies",
                                    "ansible.builtin.fail": {"msg": expr(scope.masked(cancelled))},
-                                   "when": Code(f"({cancelled}).startswith('OOS execution Cancelled:')")})
+                                   "when": Code(f"({cancelled}).startswith({scope.quote(runtime.CANCELLED_MESSAGE)})")})
             # A looped nested template is a play of its own between its localhost parts: each part has the OnError.
             parts = natural_loop_play.localhost_parts(units)
             units = [part if isinstance(part, natural_loop_play.LoopSplit) else
@@ -1288,7 +1293,8 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
         "rescue": [
             {"name": "Publish the failed execution",
              "ansible.builtin.set_stats": {"data": {"oos_execution_status": expr(
-                 "'Cancelled' if oos_failure.startswith('OOS execution Cancelled:') else 'Failed'"), "oos_outputs": {}}}},
+                 f"'Cancelled' if oos_failure.startswith({scope.quote(runtime.CANCELLED_MESSAGE)}) else 'Failed'"),
+                 "oos_outputs": {}}}},
             {"name": "End as OOS would: the execution failed or was cancelled",
              "ansible.builtin.fail": {"msg": expr("oos_failure")}},
         ],

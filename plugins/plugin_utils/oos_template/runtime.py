@@ -26,6 +26,8 @@ END = "__end__"
 FAILED = "__failed__"
 CANCELLED = "__cancelled__"
 TERMINAL = (END, FAILED, CANCELLED)
+# How a cancelled execution's message starts: a child's or an item's cancellation cancels the whole execution.
+CANCELLED_MESSAGE = "OOS execution Cancelled: "
 
 # What OOS resolves: a parameter, task.output, ACS::Pseudo or oos:store/name. Anything else between
 # braces (e.g. Jinja such as {{ lookup('pipe', ...) }}) is not a reference and stays literal text.
@@ -382,7 +384,7 @@ def loop_play_failure(errors: list, total: int, allowed, not_started: int) -> st
     """What failed a Loop run as a play of one host per item ('' when nothing did): more items failed than
     MaxErrors allows, or items never ran although MaxErrors did not stop them, which OOS never does (their
     in-memory hosts were left out of the play: an ansible-playbook --limit)."""
-    cancelled = next((e for e in errors if str(e).startswith("OOS execution Cancelled: ")), None)
+    cancelled = next((e for e in errors if str(e).startswith(CANCELLED_MESSAGE)), None)
     if cancelled:
         return cancelled   # an approval rejected in an item cancels the whole execution
     if len(errors) > allowed:
