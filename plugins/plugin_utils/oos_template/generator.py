@@ -776,10 +776,18 @@ def build(template: dict, options: Options) -> Conversion:
     # Plain Ansible where the natural writer covers the whole template (it hands the same tasks to OOS, and hides
     # secret values as the interpreter does).
     secrets = has_secrets(template, store_refs)
-    written = natural.try_build(template, options, converter.delegation_reason) if options.writer == "natural" else None
-    if isinstance(written, list):
-        return Conversion(plays=written, template=template, edges=converter.mermaid_edges, notes=notes,
-                          delegated=converter.delegated, natural=True)
+    written = None
+    if options.writer == "natural":
+        try:
+            written = natural.build(template, options, converter.delegation_reason)
+        except natural.Unsupported:
+            written = None
+    if written is not None:
+        delegated = list(converter.delegated) + [
+            (f"Tasks[{index}]", f"{task['Action']}; not written as Ansible: {written.handed_over[str(task['Name'])]}")
+            for index, task in enumerate(template["Tasks"]) if str(task["Name"]) in written.handed_over]
+        return Conversion(plays=written.plays, template=template, edges=converter.mermaid_edges, notes=notes,
+                          delegated=delegated, natural=True)
     plays = []
     if converter.inventory_bound and options.hosts and any(
             str(t.get("Action", "")).lower() == "acs::selecttargets" for t in template["Tasks"]):

@@ -19,7 +19,9 @@ run-time interpreter of :mod:`generator` (``Unsupported`` names the construct) u
 """
 from __future__ import annotations
 
+import contextlib
 import copy
+import dataclasses
 import functools
 import hashlib
 import json
@@ -49,7 +51,10 @@ _INLINE = re.compile(r"^[^'\\]*$")
 
 
 class Unsupported(Exception):
-    """A construct this module does not write yet (the template keeps the run-time interpreter)."""
+    """A construct this module does not write. ``task``: the template's own task it arose in (OOS runs that task
+    for the playbook instead), None for the template's Parameters or Outputs."""
+
+    task = None
 
 
 # Pseudo-parameters: the variable each becomes. Those of runtime.PSEUDO_SOURCES come from the user (or the
@@ -602,12 +607,24 @@ def check_tasks(tasks: list, delegated: frozenset, options, nested: bool = False
     not write."""
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_nested
     for index, task in enumerate(tasks):
-        if str(task["Name"]).lower() in delegated:
-            _check_delegated(task)
-        elif natural_nested.is_nested(task, options):
-            natural_nested.check_call(task, nested)
-        else:
-            _check_task(task, index, tasks)
+        with _arising_in(None if nested else task):
+            if str(task["Name"]).lower() in delegated:
+                _check_delegated(task)
+            elif natural_nested.is_nested(task, options):
+                natural_nested.check_call(task, nested)
+            else:
+                _check_task(task, index, tasks)
+
+
+@contextlib.contextmanager
+def _arising_in(task):
+    """Names ``task`` (a template's own task; None inside a nested one) in an Unsupported raised within."""
+    try:
+        yield
+    except Unsupported as gap:
+        if task is not None and gap.task is None:
+            gap.task = str(task["Name"])
+        raise
 
 
 def inventory_bound(options) -> bool:
@@ -615,19 +632,52 @@ def inventory_bound(options) -> bool:
     return options.select_targets == "inventory" or (options.select_targets == "auto" and bool(options.hosts))
 
 
+@dataclasses.dataclass
+class Written:
+    plays: list
+    handed_over: dict   # {task name: the construct this module does not write}: OOS runs these tasks
+
+
+def build(template: dict, options, delegation_reason=None) -> Written:
+    """The plays of ``template``. A task holding a construct this module does not write is handed to OOS (it runs
+    that one task for the playbook, as it runs it); Unsupported for one in the template's Parameters or Outputs, or
+    in a task OOS cannot be handed. ``delegation_reason(action key, task)``: ``generator.Converter``'s (a new one
+    when not given)."""
+    delegated = delegated_tasks(template, options, delegation_reason)
+    handed_over = {}
+    while True:
+        try:
+            check_tasks(template["Tasks"], delegated, options)
+            plays = build_plays(template, options, delegated)
+            if _holds_tagged_collection(plays):
+                # The plays run on ansible-core 2.16 without a version check: no !unsafe mapping or list in them.
+                raise Unsupported("template data as one !unsafe mapping or list (empty on ansible-core 2.16)")
+            return Written(plays, handed_over)
+        except Unsupported as gap:
+            task = next((t for t in template["Tasks"] if str(t["Name"]) == gap.task), None) if gap.task else None
+            if task is None or gap.task.lower() in delegated or not _may_hand_over(task):
+                raise
+            handed_over[gap.task] = str(gap) or "a construct"
+            delegated = delegated | {gap.task.lower()}
+
+
+def _may_hand_over(task: dict) -> bool:
+    """Whether OOS can run ``task`` alone for the playbook: not a Choice (its jump is the playbook's) nor a trigger
+    (what starts the execution)."""
+    key = str(task.get("Action", "")).lower()
+    return key != "acs::choice" and key not in TRIGGERS
+
+
 def try_build(template: dict, options, delegation_reason=None):
-    """The plays when this module writes the whole template, else (as text) the first construct it does not.
-    ``delegation_reason(action key, task)``: the interpreter's (a new one when not given)."""
+    """The plays when this module writes every task of the template (none handed to OOS for a construct it does
+    not write), else (as text) the first construct it does not write. For tests and coverage reports."""
     try:
-        delegated = delegated_tasks(template, options, delegation_reason)
-        check_tasks(template["Tasks"], delegated, options)
-        plays = build_plays(template, options, delegated)
-        if _holds_tagged_collection(plays):
-            # The plays run on ansible-core 2.16 without a version check: no !unsafe mapping or list in them.
-            raise Unsupported("template data as one !unsafe mapping or list (empty on ansible-core 2.16)")
-        return plays
+        written = build(template, options, delegation_reason)
     except Unsupported as gap:
         return str(gap) or "a construct"
+    if written.handed_over:
+        return next(iter(written.handed_over.values()))
+    return written.plays
 
 
 def _holds_tagged_collection(node) -> bool:
@@ -1181,13 +1231,14 @@ def flow_tasks(template: dict, scope: Scope) -> list:
     tasks = []
     for index, task in enumerate(template["Tasks"]):
         following = index + 1 if index + 1 < len(template["Tasks"]) else None
-        if str(task.get("Action", "")).lower() == "acs::choice":
-            units = [choice_task(task, scope, branches[index], template["Tasks"], following)]
-        elif str(task["Name"]).lower() not in scope.delegated and natural_nested.is_nested(task, scope.options):
-            looped = task.get("Loop") and not hasattr(scope, "root")   # (check_tasks refuses one in a child)
-            units = natural_loop_play.loop_units(task, scope) if looped else natural_nested.nested_units(task, scope)
-        else:
-            units = task_units(task, scope)
+        with _arising_in(None if hasattr(scope, "root") else task):   # (a nested template's scope has a root)
+            if str(task.get("Action", "")).lower() == "acs::choice":
+                units = [choice_task(task, scope, branches[index], template["Tasks"], following)]
+            elif str(task["Name"]).lower() not in scope.delegated and natural_nested.is_nested(task, scope.options):
+                looped = task.get("Loop") and not hasattr(scope, "root")   # (check_tasks refuses one in a child)
+                units = natural_loop_play.loop_units(task, scope) if looped else natural_nested.nested_units(task, scope)
+            else:
+                units = task_units(task, scope)
         reached = flow.render(reach[index], branches)
         if index in branches and branches[index].kind == "error" or index in ignored:
             title = task_title(task).split(" | ", maxsplit=1)[0]

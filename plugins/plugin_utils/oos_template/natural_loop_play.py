@@ -43,11 +43,7 @@ def check(task: dict) -> None:
     loop = task["Loop"]
     if not isinstance(loop, dict) or "Items" not in loop:
         raise natural.Unsupported("a Loop without Items")
-    unknown = set(loop) - natural_loops.LOOP_KEYS
-    if unknown:
-        raise natural.Unsupported(f"Loop keys {', '.join(sorted(map(str, unknown)))}")
-    if isinstance(loop.get("RateControl"), dict) and str(loop["RateControl"].get("BatchPauseOption", "Automatic")) != "Automatic":
-        raise natural.Unsupported("a Loop that pauses between batches")
+    natural_loops.check_keys(loop)
     static = natural_loops._static_rate_control(loop)
     if static is not None and static.concurrency_in_batches:
         # serial gives the batches; Ansible's forks, not OOS, would bound the items in flight within one.

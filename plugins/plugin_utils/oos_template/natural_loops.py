@@ -27,9 +27,8 @@ F = "alicloud.oos."
 API_ACTIONS = ("acs::executeapi", "acs::waitfor", "acs::checkfor")
 LOOPED_ACTIONS = API_ACTIONS + ("acs::ecs::deleteinstance", "acs::ecs::stopinstance", "acs::ecs::startinstance",
                                 "acs::ecs::rebootinstance", "acs::ecs::runcommand", "acs::ecs::createimage")
-# Keys a Loop may hold: Items, RateControl, Outputs, or the legacy flat rate control (BatchPauseOption aside:
-# a pause between batches waits for a person, which no form here does).
-LOOP_KEYS = set(LOOP_ONLY_KEYS) | (set(RATE_CONTROL_KEYS) - {"BatchPauseOption"})
+# Keys a Loop may hold: Items, RateControl, Outputs, or the legacy flat rate control.
+LOOP_KEYS = set(LOOP_ONLY_KEYS) | set(RATE_CONTROL_KEYS)
 AGGREGATES = ("fn::listjoin", "fn::sum")
 ROLE = "alicloud.oos.oos_loop_item"
 # The oos_execute_api arguments the role passes on (roles/oos_loop_item/tasks/main.yml).
@@ -79,6 +78,17 @@ def _form(task: dict) -> str:
     raise natural.Unsupported(f"a Loop over {task['Action']} whose MaxErrors may allow failures")
 
 
+def check_keys(loop: dict) -> None:
+    """Unsupported for a Loop key this module does not write, or a pause between batches (BatchPauseOption, in the
+    RateControl or flat): it waits for a person to resume the execution, which no play here does."""
+    rate_control = loop.get("RateControl") if isinstance(loop.get("RateControl"), dict) else loop
+    if str(rate_control.get("BatchPauseOption") or "Automatic") != "Automatic":
+        raise natural.Unsupported("a Loop that pauses between batches (BatchPauseOption)")
+    unknown = set(loop) - LOOP_KEYS
+    if unknown:
+        raise natural.Unsupported(f"Loop keys {', '.join(sorted(map(str, unknown)))}")
+
+
 def looped_call(task: dict) -> bool:
     """A Loop written as a ``loop:`` over the items (every Loop that is not :func:`batched`)."""
     return isinstance(task.get("Loop"), dict) and not batched(task)
@@ -96,11 +106,7 @@ def check(task: dict) -> bool:
     key = str(task.get("Action", "")).lower()
     if key not in LOOPED_ACTIONS:
         raise natural.Unsupported(f"a Loop over {task.get('Action')}")
-    unknown = set(loop) - LOOP_KEYS
-    if unknown:
-        raise natural.Unsupported(f"Loop keys {', '.join(sorted(map(str, unknown)))}")
-    if isinstance(loop.get("RateControl"), dict) and str(loop["RateControl"].get("BatchPauseOption", "Automatic")) != "Automatic":
-        raise natural.Unsupported("a Loop that pauses between batches")
+    check_keys(loop)
     outputs = loop.get("Outputs") or {}
     if not isinstance(outputs, dict):
         raise natural.Unsupported("Loop.Outputs that is not a mapping")

@@ -123,19 +123,30 @@ def test_secret_values_given_to_the_items_are_hidden_where_they_are_read():
 
 
 @pytest.mark.parametrize("change, reason", [
-    ({"Loop": {"Items": "{{ ids }}", "Outputs": {"x": {"AggregateType": "Fn::ListJoin", "AggregateField": "nothing"}}}},
+    ({"Loop": {"Items": "{{ ids }}", "Outputs": {"total": {"AggregateType": "Fn::ListJoin", "AggregateField": "nothing"}}}},
      "a Loop.Outputs AggregateField that names no task Output"),
     ({"Outputs": {"count": {"Type": "String", "Value": "{{ ids }}"}}},
      "Outputs of a looped nested template that read more than the item (count)"),
-    ({"Loop": {"Items": "{{ ids }}", "RateControl": {"Mode": "Batch", "Batch": [1], "ConcurrencyInBatches": [1]}}},
+    ({"Loop": {"Items": "{{ ids }}", "RateControl": {"Mode": "Batch", "Batch": [1], "ConcurrencyInBatches": [1]},
+               "Outputs": {"total": {"AggregateType": "Fn::Sum", "AggregateField": "count"}}}},
      "a looped nested template with ConcurrencyInBatches"),
     ({"Loop": {"Items": "{{ ids }}", "RateControl": {"Mode": "Concurrency", "Concurrency": 1,
-                                                     "BatchPauseOption": "FirstBatchPause"}}},
-     "a Loop that pauses between batches"),
+                                                     "BatchPauseOption": "FirstBatchPause"},
+               "Outputs": {"total": {"AggregateType": "Fn::Sum", "AggregateField": "count"}}}},
+     "a Loop that pauses between batches (BatchPauseOption)"),
 ])
-def test_what_it_cannot_write_keeps_the_interpreter_and_says_why(change, reason):
-    loaded = loader.load(content=template(looped(**change), outputs={}))
-    assert natural.try_build(loaded, generator.Options()) == reason
+def test_what_it_cannot_write_is_handed_to_oos_and_says_why(change, reason):
+    loaded = loader.load(content=template(api("before"), looped(**change), api("after")))
+    written = natural.build(loaded, generator.Options())
+    assert written.handed_over == {"each": reason}
+    result = convert(content=template(api("before"), looped(**change), api("after")))
+    assert result.natural and len(result.plays) == 1
+    assert result.delegated == [("Tasks[1]", f"ACS::Template; not written as Ansible: {reason}")]
+    each = run_block(result.plays[0])[1]
+    assert each["name"].endswith("| OOS runs it") and "alicloud.oos.oos_execution" in each
+    # The tasks around it stay plain Ansible.
+    assert [t["name"] for t in run_block(result.plays[0])[::2]][:2] == ["Before", "After"] or \
+        "alicloud.oos.oos_execute_api" in run_block(result.plays[0])[0]
 
 
 def test_the_items_failing_beyond_max_errors_are_reported_as_oos_words_it():

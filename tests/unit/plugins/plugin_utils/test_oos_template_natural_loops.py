@@ -89,7 +89,7 @@ def test_loop_outputs_aggregate_the_items_that_succeeded_in_item_order_or_sum_th
      "the Loop.Outputs AggregateType Fn::Max"),
     (template({"Items": "{{ ids }}", "RateControl": {"Mode": "Batch", "Batch": [1], "BatchPauseOption": "EveryBatchPause"}}),
      "a Loop that pauses between batches"),
-    (template({"Items": "{{ ids }}", "BatchPauseOption": "FirstBatchPause"}), "Loop keys BatchPauseOption"),
+    (template({"Items": "{{ ids }}", "BatchPauseOption": "FirstBatchPause"}), "a Loop that pauses between batches"),
     (template({"Items": "{{ ids }}", "RateControl": {"MaxErrors": "many"}}), "a Loop whose rate control OOS refuses"),
     (template({"Items": "{{ ids }}"}, "ACS::SelectTargets", {"ResourceType": "ALIYUN::ECS::Instance"}),
      "a Loop over ACS::SelectTargets"),
@@ -102,9 +102,12 @@ def test_loop_outputs_aggregate_the_items_that_succeeded_in_item_order_or_sum_th
               Outputs={"out": {"Type": "String", "ValueSelector": '"{{ ACS::TaskLoopItem }}"'}}),
      "a Loop.Outputs field without a plain ValueSelector"),
 ])
-def test_loops_it_cannot_write_as_oos_runs_them_keep_the_interpreter(body, reason):
+def test_loops_it_cannot_write_as_oos_runs_them_are_handed_to_oos(body, reason):
     assert str(natural.try_build(body, _options())).startswith(reason)
-    assert not convert(content=body, writer="natural").natural
+    result = convert(content=body)
+    [(label, why)] = result.delegated
+    assert result.natural and label == "Tasks[0]" and reason in why
+    assert "alicloud.oos.oos_execution" in str(result.plays)
 
 
 def test_a_selector_that_reads_the_item_is_one_program_per_item():
