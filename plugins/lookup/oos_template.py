@@ -12,10 +12,16 @@ author: alicloud.oos contributors (!UNKNOWN)
 description:
   - Reads an OOS template (FormatVersion OOS-2019-06-01, YAML or JSON) and returns the equivalent playbook
     as data (a list of plays), or as readable YAML, an AWX survey specification or a Mermaid flowchart.
-  - Template text is data, never code, whatever it contains. Every string, list and mapping that comes from
-    the template is written C(!unsafe) in the YAML output (or, for the few strings YAML would read as another
-    type, such as C('true'), quoted), and OOS C({{ }}) references and C(Fn::*) functions are resolved at run
-    time by the C(alicloud.oos) filters, never by Jinja.
+  - The playbook is plain Ansible. Parameters are play variables checked by the first task, OOS C({{ }})
+    references become Jinja over those variables and over the facts named after tasks, C(Fn::*) functions
+    become Jinja expressions (C(alicloud.oos) filters where core has none), and each action becomes one
+    module task; OnError, Choice and When become C(block)/C(rescue) and C(when).
+  - Template text is data, never code, whatever it contains. Every string that comes from the template is
+    written C(!unsafe) or quoted inside the Jinja the converter wrote; the only Jinja in the output is the
+    converter's own.
+  - A task OOS must run itself (an action with no Ansible counterpart, a product action with no local
+    definition, a construct with no Ansible form, such as a Loop that pauses between batches) is delegated to
+    OOS, a one-task execution through M(alicloud.oos.oos_execution), and the playbook header names it and why.
   - Templates larger than OOS's limit of 64 KB, or whose YAML aliases expand past 50,000 values, are refused.
   - An unsupported construct fails the lookup with one message listing every problem, each as
     C(unsupported <construct> at Tasks[i] (<task name>)).
@@ -59,15 +65,6 @@ options:
     description: Host variable that holds the ECS instance id of an inventory host (else the host name is used).
     type: str
     default: instance_id
-  writer:
-    description:
-      - V(natural) writes a template as plain Ansible (play variables, Jinja references, facts named after tasks,
-        when/block/rescue) when the natural writer covers all of it, else in the run-time interpreter style
-        (docs/converter.md lists what it does not cover yet).
-      - V(interpreter) writes every template in the run-time interpreter style.
-    type: str
-    choices: [interpreter, natural]
-    default: natural
   output:
     description:
       - V(plays) returns the list of plays; V(yaml) the playbook text (with the flowchart as a comment);
@@ -140,7 +137,7 @@ class LookupModule(LookupBase):
                     template_paths=self.get_option("template_paths"),
                     select_targets=self.get_option("select_targets"),
                     instance_id_var=self.get_option("instance_id_var"), name=self.get_option("name"),
-                    template_name=self.get_option("template_name"), writer=self.get_option("writer"))
+                    template_name=self.get_option("template_name"))
                 results.append(self._output(result, self.get_option("output"), path or ""))
             except ConversionError as error:
                 raise AnsibleLookupError(f"oos_template: {path or 'content'}: {error}") from None

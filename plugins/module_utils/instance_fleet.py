@@ -26,6 +26,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import (
     concurrency_for,
     max_errors_allowed,
     parse_rate_control,
+    refuse_batch_pause,
 )
 
 SELECTION_OPTIONS = ("instance_id", "instance_ids", "targets", "filters", "tags")
@@ -123,7 +124,9 @@ def validate_rate_control(value):
     """Parse ``rate_control`` (None means: everything at once, no error tolerated)."""
     if value in (None, "", {}):
         return None
-    return parse_rate_control(value, "rate_control")
+    rc = parse_rate_control(value, "rate_control")
+    refuse_batch_pause(rc, "rate_control")
+    return rc
 
 
 def waves(rate_control, items: list) -> list:

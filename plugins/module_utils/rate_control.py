@@ -237,6 +237,15 @@ def concurrency_for(rc, total: int) -> int:
     return max(1, min(count, total)) if total else 1
 
 
+def refuse_batch_pause(rc, field_name: str) -> None:
+    """A pause between batches waits for a person to resume, which a module call or a converted loop cannot do:
+    refused, never run without the pause it asks for."""
+    if rc.batch_pause_option != "Automatic":
+        raise AlicloudInputError(f"{field_name}.BatchPauseOption",
+                                 f"{rc.batch_pause_option} pauses between batches until a person resumes, which this "
+                                 "task cannot do; use Automatic, or let OOS run the loop (alicloud.oos.oos_execution)")
+
+
 def max_errors_allowed(rc, total: int) -> int:
     """How many failed items OOS tolerates for ``total`` items; one more stops the loop."""
     rc = parse_rate_control(rc)

@@ -65,7 +65,7 @@ def test_a_delegated_task_under_check_completes_without_starting_anything(tmp_pa
 
 
 # A mutating call not sent under --check answers nothing: an Output whose selector iterates (a jq `[]` over null
-# fails) is empty, and the task reading it still runs; both writers.
+# fails) is empty, and the task reading it still runs.
 ITERATING = """
 FormatVersion: OOS-2019-06-01
 Parameters:
@@ -93,10 +93,9 @@ Outputs:
 
 
 @pytest.mark.heavy(15)
-@pytest.mark.parametrize("writer", ["natural", "interpreter"])
-def test_outputs_of_a_call_not_sent_are_empty_whatever_their_selector(tmp_path, emulator, writer):
+def test_outputs_of_a_call_not_sent_are_empty_whatever_their_selector(tmp_path, emulator):
     playbook = tmp_path / "iterating.yml"
-    playbook.write_text(convert(content=ITERATING, writer=writer).playbook_yaml("iterating"))
+    playbook.write_text(convert(content=ITERATING).playbook_yaml("iterating"))
     result = run_playbook(playbook, emulator.env, extra_vars={"instanceId": "i-x"}, args=("--check",))
     assert result.rc == 0, result.output[-3000:]
     assert summaries(result.stdout) == [{"status": "Success", "outputs": {"ids": [], "first": None}}], result.stdout[-3000:]
@@ -104,20 +103,20 @@ def test_outputs_of_a_call_not_sent_are_empty_whatever_their_selector(tmp_path, 
 
 
 def shared_cases(fleet: dict, disk_id: str) -> list:
-    """(template, parameters, writers): every construct of a converted playbook, from the public templates."""
+    """(template, parameters): every construct of a converted playbook, from the public templates."""
     web, db = fleet["web-dev-0001"], fleet["db-dev-0003"]
     return [
-        ("ACS-ECS-BulkyStopInstances", {"targets": tags(App="web", Env="dev")}, ("interpreter", "natural")),  # native loop
-        ("ACS-ECS-BulkyRebootInstances", {"targets": ids(web)}, ("natural",)),
-        ("ACS-ECS-RunShellScript", {"instanceId": web["InstanceId"], "workingDir": "/root", "commandContent": "echo hi"},
-         ("interpreter", "natural")),                                                        # Cloud Assistant
-        ("ACS-ECS-BulkyCreateSnapshot", {"diskIds": [disk_id]}, ("interpreter", "natural")),  # WaitFor after a change, in a looped product action
-        ("ACS-ECS-CreateImage", {"instanceId": db["InstanceId"], "imageName": "check"}, ("interpreter", "natural")),  # delegated
+        ("ACS-ECS-BulkyStopInstances", {"targets": tags(App="web", Env="dev")}),  # native loop
+        ("ACS-ECS-BulkyRebootInstances", {"targets": ids(web)}),
+        ("ACS-ECS-RunShellScript", {"instanceId": web["InstanceId"], "workingDir": "/root",
+                                    "commandContent": "echo hi"}),  # Cloud Assistant
+        ("ACS-ECS-BulkyCreateSnapshot", {"diskIds": [disk_id]}),  # WaitFor after a change, in a looped product action
+        ("ACS-ECS-CreateImage", {"instanceId": db["InstanceId"], "imageName": "check"}),  # delegated
         ("ACS-ECS-ApproveBulkyRunCommand", {"targets": ids(web), "commandContent": "echo hi", "webHookUrl": "",
-                                            "atMobiles": [], "approvers": ["alice"]}, ("interpreter", "natural")),  # approval
-        ("ACS-ECS-BulkyDeleteInstancesWithApproval", {"targets": ids(db), "accessToken": "x"}, ("interpreter", "natural")),
+                                            "atMobiles": [], "approvers": ["alice"]}),  # approval
+        ("ACS-ECS-BulkyDeleteInstancesWithApproval", {"targets": ids(db), "accessToken": "x"}),
         ("ACS-ECS-ScheduleToStopAndStartInstances", {"dailyStopTime": "10:00:00Z", "dailyStartTime": "10:00:01Z",
-                                                     "targets": ids(db)}, ("interpreter", "natural")),  # ACS::Sleep
+                                                     "targets": ids(db)}),  # ACS::Sleep
     ]
 
 
@@ -128,14 +127,12 @@ def test_shared_templates_under_check_change_nothing_and_complete(tmp_path, emul
     fleet = {i["InstanceName"]: i for i in emulator.instances()}
     disk_id = emulator.control(f"instances/{fleet['web-dev-0001']['InstanceId']}")["SystemDiskId"]
     index, names = ["---"], []
-    for name, parameters, writers in shared_cases(fleet, disk_id):
-        for writer in writers:
-            converted = convert(str(PUBLIC / f"{name}.yml"), parameters=parameters, name=name, writer=writer)
-            assert converted.natural == (writer == "natural"), (name, writer)
-            path = tmp_path / f"{len(names):02d}-{name}-{writer}.yml"
-            path.write_text(converted.playbook_yaml(name))
-            index.append(f"- name: {name} ({writer})\n  ansible.builtin.import_playbook: {path.name}")
-            names.append(f"{name} ({writer})")
+    for name, parameters in shared_cases(fleet, disk_id):
+        converted = convert(str(PUBLIC / f"{name}.yml"), parameters=parameters, name=name)
+        path = tmp_path / f"{len(names):02d}-{name}.yml"
+        path.write_text(converted.playbook_yaml(name))
+        index.append(f"- name: {name}\n  ansible.builtin.import_playbook: {path.name}")
+        names.append(name)
     (tmp_path / "all.yml").write_text("\n".join(index) + "\n")
     before = {i["InstanceId"]: i["Status"] for i in emulator.instances()}
     run = run_playbook(tmp_path / "all.yml", emulator.env, args=("--check",), timeout=900,
@@ -169,8 +166,8 @@ def test_run_instances_a_looped_command_and_a_trigger_under_check_change_nothing
                       {"instanceId": instances[1]}))
     before = {i["InstanceId"]: i["Status"] for i in emulator.instances()}
     for path, parameters, outputs in cases:
-        converted = convert(str(path), writer="natural")
-        assert converted.natural, path.name
+        converted = convert(str(path))
+        assert not converted.handed_over, path.name
         playbook = tmp_path / f"{path.stem}.yml"
         playbook.write_text(converted.playbook_yaml(path.stem))
         run = run_playbook(playbook, emulator.env, args=("--check",), extra_vars=dict(

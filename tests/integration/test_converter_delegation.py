@@ -39,15 +39,8 @@ Outputs:
 """ % base64.b64encode(b"echo delegated-{{word}}").decode()
 
 
-def convert(src, dest, writer="interpreter") -> None:
-    """As a user converts: the collection's convert_template playbook, no action_templates_path (the natural writer:
-    the lookup's conversion, in process)."""
-    if writer == "natural":
-        from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert as convert_template
-        result = convert_template(path=str(src), writer="natural")
-        assert result.natural, "the natural writer declined the template"
-        dest.write_text(result.playbook_yaml(src.stem))
-        return
+def convert(src, dest) -> None:
+    """As a user converts: the collection's convert_template playbook, no action_templates_path."""
     proc = subprocess.run([str(BIN / "ansible-playbook"), "alicloud.oos.convert_template", "-e", f"src={src}",
                            "-e", f"dest={dest}"], cwd=REPO_ROOT, env=clean_environment(), capture_output=True,
                           text=True, timeout=300, check=False)
@@ -60,11 +53,10 @@ def cloud(emulator_factory):
 
 
 @pytest.mark.heavy(40)
-@pytest.mark.parametrize("writer", ["interpreter", "natural"])
-def test_an_unmapped_product_action_runs_as_an_oos_execution(tmp_path, cloud, writer):
+def test_an_unmapped_product_action_runs_as_an_oos_execution(tmp_path, cloud):
     src, dest = tmp_path / "template.yml", tmp_path / "playbook.yml"
     src.write_text(TEMPLATE)
-    convert(src, dest, writer)
+    convert(src, dest)
     assert "# Tasks[1] (ACS::ECS::InvokeCommand) is delegated" in dest.read_text()
     instance = cloud.instances()[0]["InstanceId"]
     result = run_playbook(dest, cloud.env, extra_vars={"instanceId": instance})
@@ -97,12 +89,11 @@ Tasks:
 
 
 @pytest.mark.heavy(30)
-@pytest.mark.parametrize("writer", ["interpreter", "natural"])
-def test_a_property_the_native_mapping_does_not_pass_makes_oos_run_the_task(tmp_path, cloud, writer):
+def test_a_property_the_native_mapping_does_not_pass_makes_oos_run_the_task(tmp_path, cloud):
     """hibernate is not an oos_instance option: the task is delegated whole, never run without it."""
     src, dest = tmp_path / "template.yml", tmp_path / "playbook.yml"
     src.write_text(HIBERNATE)
-    convert(src, dest, writer)
+    convert(src, dest)
     assert "# Tasks[0] (ACS::ECS::StopInstance) is delegated" in dest.read_text()
     instance = cloud.instances()[0]["InstanceId"]
     result = run_playbook(dest, cloud.env, extra_vars={"instanceId": instance})
@@ -168,12 +159,12 @@ Tasks:
 
 @pytest.mark.heavy(30)
 def test_a_delegated_task_takes_its_loop_to_oos_in_a_natural_playbook(tmp_path, emulator_factory):
-    """The natural writer hands the whole Loop to OOS with the task (one execution, its RateControl), the items
+    """The converter hands the whole Loop to OOS with the task (one execution, its RateControl), the items
     read from the playbook's variables."""
     cloud = emulator_factory("--instances", "3", "--seed", "8", "--transition-seconds", "0.1")
     src, dest = tmp_path / "template.yml", tmp_path / "playbook.yml"
     src.write_text(HIBERNATE_LOOP)
-    convert(src, dest, "natural")
+    convert(src, dest)
     ids = [i["InstanceId"] for i in cloud.instances()][:2]
     result = run_playbook(dest, cloud.env, extra_vars={"instanceIds": ids})
     assert result.rc == 0, result.output[-5000:]
@@ -189,7 +180,7 @@ def test_check_mode_starts_no_oos_execution_and_the_natural_playbook_goes_on(tmp
     with_outputs = HIBERNATE.replace("hibernate: true}", "hibernate: true}\n    Outputs: {id: {Type: String, "
                                      "ValueSelector: instanceId}}")
     src.write_text(with_outputs + "Outputs:\n  id: {Type: String, Value: '{{ stopAndKeepMemory.id }}'}\n")
-    convert(src, dest, "natural")
+    convert(src, dest)
     instance = cloud.instances()[0]["InstanceId"]
     result = run_playbook(dest, cloud.env, extra_vars={"instanceId": instance}, args=("--check",))
     assert result.rc == 0, result.output[-5000:]

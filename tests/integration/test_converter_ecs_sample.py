@@ -129,11 +129,9 @@ def test_sample_of_public_ecs_templates_runs_end_to_end(tmp_path, emulator_facto
     ("ACS-ECS-ScheduleToStopAndStartInstances", "StopInstance", "Running"),
     ("ACS-ECS-ScheduleToStartAndStopInstances", "StartInstance", "Stopped"),
 ])
-@pytest.mark.parametrize("writer", ["interpreter", "natural"])
-def test_schedule_templates_sleep_between_their_two_times_and_finish(tmp_path, emulator_factory, name, first, then,
-                                                                     writer):
+def test_schedule_templates_sleep_between_their_two_times_and_finish(tmp_path, emulator_factory, name, first, then):
     """Fn::DurationBetween feeds ACS::Sleep: the instances were left half way (stopped, or running) before. The
-    natural writer pauses for the computed Duration (``oos_duration_seconds``)."""
+    playbook pauses for the computed Duration (``oos_duration_seconds``)."""
     emulator = emulator_factory("--instances", "2", "--seed", "5", "--transition-seconds", "0.1")
     fleet = emulator.instances()
     if first == "StartInstance":
@@ -144,8 +142,7 @@ def test_schedule_templates_sleep_between_their_two_times_and_finish(tmp_path, e
     parameters = dict(times, targets={"Type": "ResourceIds", "RegionId": "cn-hangzhou",
                                       "ResourceIds": [i["InstanceId"] for i in fleet]})
     path = tmp_path / "schedule.yml"
-    result = convert(str(PUBLIC / f"{name}.yml"), parameters=parameters, name=name, writer=writer)
-    assert result.natural == (writer == "natural")
+    result = convert(str(PUBLIC / f"{name}.yml"), parameters=parameters, name=name)
     path.write_text(result.playbook_yaml(name))
     run = run_playbook(path, emulator.env, timeout=600)
     assert run.rc == 0, run.output[-4000:]

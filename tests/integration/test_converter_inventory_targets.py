@@ -1,5 +1,5 @@
 """``hosts=`` binds a template's ECS SelectTargets to inventory hosts (docs/converter.md): the converted playbook acts on
-the instances of those hosts, whatever the template's Targets would list through the API; both writers."""
+the instances of those hosts, whatever the template's Targets would list through the API."""
 from __future__ import annotations
 
 import json
@@ -14,11 +14,9 @@ TEMPLATE = REPO_ROOT / "tests" / "integration" / "core_templates" / "command-fle
 
 
 @pytest.mark.heavy(20)
-@pytest.mark.parametrize("writer", ["natural", "interpreter"])
-def test_select_targets_are_the_instances_of_the_inventory_hosts(tmp_path, emulator, writer):
+def test_select_targets_are_the_instances_of_the_inventory_hosts(tmp_path, emulator):
     instances = [i["InstanceId"] for i in emulator.instances()]
-    converted = convert(str(TEMPLATE), hosts="web", writer=writer)
-    assert converted.natural is (writer == "natural")
+    converted = convert(str(TEMPLATE), hosts="web")
     playbook = tmp_path / "fleet.yml"
     playbook.write_text(converted.playbook_yaml("fleet"))
     inventory = tmp_path / "inventory.yml"

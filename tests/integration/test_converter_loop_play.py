@@ -11,11 +11,10 @@ TEMPLATE = REPO_ROOT / "tests" / "integration" / "core_templates" / "loop-nested
 
 
 @pytest.mark.heavy(15)
-@pytest.mark.parametrize("writer", ["natural", "interpreter"])
-def test_items_left_out_by_limit_fail_the_run(tmp_path, emulator, writer):
+def test_items_left_out_by_limit_fail_the_run(tmp_path, emulator):
     instances = [i["InstanceId"] for i in emulator.instances()[:2]]
     playbook = tmp_path / "snapshots.yml"
-    playbook.write_text(convert(str(TEMPLATE), writer=writer).playbook_yaml("snapshots"))
+    playbook.write_text(convert(str(TEMPLATE)).playbook_yaml("snapshots"))
     result = run_playbook(playbook, emulator.env, extra_vars={"instanceIds": instances}, args=("--limit", "localhost"))
     assert result.rc != 0, result.output[-3000:]
     assert "2 of 2 items did not run" in result.output and "--limit" in result.output, result.output[-3000:]

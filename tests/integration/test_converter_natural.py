@@ -1,4 +1,4 @@
-"""Natural playbooks (writer=natural) run as a user runs them, against the emulator: values reach the API exactly as
+"""Converted playbooks run as a user runs them, against the emulator: values reach the API exactly as
 OOS sends them, on every ansible-core the collection supports.
 
 The tests run ``ansible-playbook`` next to the Python that runs pytest (``tests.conftest.BIN``): run this file with
@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 
-import pytest
 
 from tests.conftest import run_playbook
 
@@ -19,8 +18,8 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converte
 
 
 def natural_playbook(tmp_path, template: str, name: str = "natural"):
-    result = convert(content=template, writer="natural")
-    assert result.natural, "the natural writer declined the template"
+    result = convert(content=template)
+    assert not result.handed_over, "the natural writer declined the template"
     path = tmp_path / f"{name}.yml"
     path.write_text(result.playbook_yaml(name))
     return path
@@ -151,13 +150,11 @@ Outputs:
 """
 
 
-@pytest.mark.parametrize("writer", ["natural", "interpreter"])
-def test_run_command_leaves_enable_parameter_off_as_the_action_does(emulator, tmp_path, writer):
+def test_run_command_leaves_enable_parameter_off_as_the_action_does(emulator, tmp_path):
     """F1: ACS::ECS::RunCommand defaults enableParameter to false: a script holding {{ACS::InstanceId}} runs as
     written (the module alone turns the flag on for such a script)."""
     running = next(i["InstanceId"] for i in emulator.instances() if i["Status"] == "Running")
-    result = convert(content=RUN_COMMAND, writer=writer)
-    assert result.natural == (writer == "natural")
+    result = convert(content=RUN_COMMAND)
     playbook = tmp_path / "run.yml"
     playbook.write_text(result.playbook_yaml("run"))
     values = tmp_path / "values.json"
@@ -242,8 +239,8 @@ def test_secret_values_are_hidden_where_a_task_reads_them_and_only_there(emulato
     """A NoEcho parameter in a natural playbook, read by a native task and by a task OOS runs (delegated): no task
     prints it, even at -vvv; tasks that read no secret still print their results. The parameter check names the
     parameter, not its value."""
-    result = convert(content=SECRET, writer="natural")
-    assert result.natural and result.delegated == [("Tasks[1]", "ACS::ECS::CreateImage")]
+    result = convert(content=SECRET)
+    assert not result.handed_over and result.delegated == [("Tasks[1]", "ACS::ECS::CreateImage")]
     playbook = tmp_path / "secret.yml"
     playbook.write_text(result.playbook_yaml("secret"))
     instance = emulator.instances()[0]["InstanceId"]
@@ -275,11 +272,10 @@ Tasks:
 """
 
 
-@pytest.mark.parametrize("writer", ["natural", "interpreter"])
-def test_delete_instance_refuses_an_instance_that_is_not_stopped_as_the_action_does(emulator, tmp_path, writer):
+def test_delete_instance_refuses_an_instance_that_is_not_stopped_as_the_action_does(emulator, tmp_path):
     """ACS::ECS::DeleteInstance checks the instance is Stopped, then deletes it without Force: a Running instance
     fails the run and is kept (the converted task sent Force=true and deleted it)."""
-    result = convert(content=DELETE, writer=writer)
+    result = convert(content=DELETE)
     playbook = tmp_path / "delete.yml"
     playbook.write_text(result.playbook_yaml("delete"))
     running, stopped = [i["InstanceId"] for i in emulator.instances() if i["Status"] == "Running"][:2]

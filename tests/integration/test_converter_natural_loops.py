@@ -58,8 +58,8 @@ def sent(emulator) -> dict:
 
 
 def written(template: dict, tmp_path, name: str = "playbook.yml"):
-    result = convert(content=template, writer="natural")
-    assert result.natural, "the natural writer declined the template"
+    result = convert(content=template)
+    assert not result.handed_over, "the natural writer declined the template"
     path = tmp_path / name
     path.write_text(result.playbook_yaml(name))
     return path
@@ -153,3 +153,28 @@ def test_items_run_one_after_the_other_and_none_is_launched_after_a_failure_what
         in run.output, run.output[-3000:]
     tagged = [r for r in cloud.control("requests") if r["action"] == "TagResources"]
     assert [r["params"]["ResourceId.1"] for r in tagged] == [instance, "i-doesnotexist01"]
+
+
+PAUSES = REPO_ROOT / "tests" / "integration" / "core_templates" / "loop-pauses-between-batches.yml"
+
+
+@pytest.mark.heavy(30)
+def test_a_pause_between_batches_asked_by_the_run_is_refused_before_the_loop_starts(tmp_path, emulator):
+    """A RateControl parameter asking for a pause between batches: the converted loop cannot wait for a person, so it
+    refuses to start (never runs the batches without the pause asked for); the modules refuse it the same way."""
+    playbook = tmp_path / "pauses.yml"
+    result = convert(str(PAUSES))
+    assert set(result.handed_over) == {"tagInBatches", "readInBatches"}   # written pauses: OOS runs those tasks
+    playbook.write_text(result.playbook_yaml("pauses"))
+    ids = [i["InstanceId"] for i in emulator.instances()[:2]]
+    rate = {"Mode": "Batch", "Batch": [1], "MaxErrors": 1, "BatchPauseOption": "FirstBatchPause"}
+    run = run_playbook(playbook, emulator.env,
+                       extra_vars={"instanceIds": ids, "pauseOption": "Automatic", "rateControl": rate})
+    assert run.rc != 0
+    assert "Loop.RateControl.BatchPauseOption: FirstBatchPause pauses between batches until a person resumes" in run.output
+    assert "DescribeInstanceStatus" not in [r["action"] for r in emulator.control("requests")]
+    # A RateControl without a pause runs the same loop.
+    run = run_playbook(playbook, emulator.env, extra_vars={
+        "instanceIds": ids, "pauseOption": "Automatic", "rateControl": dict(rate, BatchPauseOption="Automatic")})
+    assert run.rc == 0, run.output[-3000:]
+    assert [r["action"] for r in emulator.control("requests")].count("DescribeInstanceStatus") == 2

@@ -6,7 +6,6 @@ to OOS unmasked by delegated tasks, and printed and published with the template'
 """
 from __future__ import annotations
 
-import pytest
 
 from tests.conftest import REPO_ROOT, run_playbook
 
@@ -40,20 +39,18 @@ Outputs:
 """ % SECRET
 
 
-def convert_and_run(tmp_path, cloud, template: str, writer: str):
-    """``template`` converted by ``writer`` (as it asked) and run at -vvv against ``cloud``."""
+def convert_and_run(tmp_path, cloud, template: str):
+    """``template`` converted and run at -vvv against ``cloud``."""
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
-    converted = convert(content=template, writer=writer)
-    assert converted.natural == (writer == "natural")
+    converted = convert(content=template)
     playbook = tmp_path / "converted.yml"
     playbook.write_text(converted.playbook_yaml("converted"))
     return run_playbook(playbook, cloud.env, args=("-vvv",), cwd=REPO_ROOT)
 
 
-@pytest.mark.parametrize("writer", ["natural", "interpreter"])
-def test_a_noecho_parameter_is_masked_in_every_task_and_in_the_outputs(tmp_path, emulator_factory, writer):
+def test_a_noecho_parameter_is_masked_in_every_task_and_in_the_outputs(tmp_path, emulator_factory):
     cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
-    result = convert_and_run(tmp_path, cloud, TEMPLATE, writer)
+    result = convert_and_run(tmp_path, cloud, TEMPLATE)
     assert result.rc == 0, result.output[-4000:]
     assert SECRET not in result.output
     # An Output computed from the secret is masked whole.
@@ -83,8 +80,7 @@ Outputs:
 """ % SECRET
 
 
-@pytest.mark.parametrize("writer", ["natural", "interpreter"])
-def test_a_noecho_parameter_is_hidden_in_command_output_failures_and_transformed_outputs(tmp_path, emulator_factory, writer):
+def test_a_noecho_parameter_is_hidden_in_command_output_failures_and_transformed_outputs(tmp_path, emulator_factory):
     """Found by the third review: a RunCommand's content and output, its failure at default verbosity, and an
     Output computed from the secret (Base64) printed it. Tasks of such a run are no_log; the final error is shown
     with the secret masked."""
@@ -92,7 +88,7 @@ def test_a_noecho_parameter_is_hidden_in_command_output_failures_and_transformed
     instance = cloud.instances()[0]["InstanceId"]
     template = TRANSFORMED.replace("Parameters2: {}\n", "").replace(
         "Parameters:\n", f"Parameters:\n  instance: {{Type: String, Default: {instance}}}\n", 1)
-    result = convert_and_run(tmp_path, cloud, template, writer)
+    result = convert_and_run(tmp_path, cloud, template)
     assert result.rc != 0 and "OOS execution Failed: task command failed" in result.output, result.output[-3000:]
     assert SECRET not in result.output
     import base64
@@ -116,13 +112,12 @@ Tasks:
 """ % SECRET
 
 
-@pytest.mark.parametrize("writer", ["natural", "interpreter"])
-def test_a_failure_message_that_carries_the_secret_is_masked_by_the_module(tmp_path, emulator_factory, writer):
+def test_a_failure_message_that_carries_the_secret_is_masked_by_the_module(tmp_path, emulator_factory):
     """Found by the third review (F2): a WaitFor whose selector and values read a NoEcho parameter failed with the
     value in its message, which ansible-core 2.19 prints even for a no_log task ('[ERROR]: Task failed: ...'). The
     converted playbook gives the module the secret values to mask."""
     cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
-    result = convert_and_run(tmp_path, cloud, WAIT_FOR, writer)
+    result = convert_and_run(tmp_path, cloud, WAIT_FOR)
     assert result.rc != 0 and "OOS execution Failed: task waitForIt failed" in result.output, result.output[-3000:]
     assert "stop_retry_values" in result.output and "v-********" in result.output, result.output[-3000:]
     assert SECRET not in result.output
@@ -165,11 +160,10 @@ Outputs:
 """ % SECRET
 
 
-@pytest.mark.parametrize("writer", ["natural", "interpreter"])
-def test_a_noecho_value_given_to_a_looped_nested_template_is_masked_on_every_item_host(tmp_path, emulator_factory, writer):
+def test_a_noecho_value_given_to_a_looped_nested_template_is_masked_on_every_item_host(tmp_path, emulator_factory):
     """The natural writer gives it to one in-memory host per item (add_host), whose tasks read it."""
     cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
-    result = convert_and_run(tmp_path, cloud, LOOPED, writer)
+    result = convert_and_run(tmp_path, cloud, LOOPED)
     assert result.rc == 0, result.output[-4000:]
     assert SECRET not in result.output
     sent = sorted(request["params"].get("InstanceName") for request in cloud.control("requests")
@@ -213,12 +207,11 @@ Tasks:
 """ % (SECRET, SECRET)
 
 
-@pytest.mark.parametrize("writer", ["natural", "interpreter"])
-def test_items_of_a_noecho_list_are_masked_in_a_looped_nested_template_and_a_looped_call(tmp_path, emulator_factory, writer):
+def test_items_of_a_noecho_list_are_masked_in_a_looped_nested_template_and_a_looped_call(tmp_path, emulator_factory):
     """Found by the fourth attack (F6): the play of the items of a looped nested template, and the role that runs a
     looped call whose MaxErrors a parameter gives, printed each secret item at -vvv."""
     cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
-    result = convert_and_run(tmp_path, cloud, SECRET_ITEMS, writer)
+    result = convert_and_run(tmp_path, cloud, SECRET_ITEMS)
     assert result.rc == 0, result.output[-4000:]
     assert SECRET not in result.output
     sent = sorted(request["params"].get("InstanceName") for request in cloud.control("requests")
@@ -258,13 +251,12 @@ Outputs:
 """ % (SECRET, CHILD_DEFAULT)
 
 
-@pytest.mark.parametrize("writer", ["natural"])   # the interpreter style does not (docs/converter.md)
-def test_a_nested_templates_own_noecho_parameter_is_masked(tmp_path, emulator_factory, writer):
+def test_a_nested_templates_own_noecho_parameter_is_masked(tmp_path, emulator_factory):
     """Found by the fourth attack (F5): a child's NoEcho parameter, given a plain value by its parent, was printed by
     the failed call's error line, the OnError ACS::NEXT note and the run's outputs; its own NoEcho Default too
     (fifth attack, G6)."""
     cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
-    result = convert_and_run(tmp_path, cloud, CHILD_SECRET, writer)
+    result = convert_and_run(tmp_path, cloud, CHILD_SECRET)
     assert result.rc == 0, result.output[-4000:]
     assert SECRET not in result.output and CHILD_DEFAULT not in result.output, result.output[-4000:]
     assert any(SECRET in str(request["params"]) or SECRET in str(request.get("path", "")) for request in cloud.control("requests"))
@@ -301,14 +293,13 @@ Outputs:
 """ % (SECRET, SECRET)
 
 
-@pytest.mark.parametrize("writer", ["natural", "interpreter"])
-def test_each_item_of_a_noecho_list_is_a_secret_value(tmp_path, emulator_factory, writer):
+def test_each_item_of_a_noecho_list_is_a_secret_value(tmp_path, emulator_factory):
     """Found by the fifth attack (G1, G2): a NoEcho List was masked as one text, never its items: a command's output
-    echoing an item, and the error naming a missing instance (an item), printed them (both writers)."""
+    echoing an item, and the error naming a missing instance (an item), printed them."""
     cloud = emulator_factory("--instances", "1", "--transition-seconds", "0.1")
     instance = cloud.instances()[0]["InstanceId"]
     template = SECRET_LIST.replace("instance: {Type: String}", f"instance: {{Type: String, Default: {instance}}}")
-    result = convert_and_run(tmp_path, cloud, template, writer)
+    result = convert_and_run(tmp_path, cloud, template)
     assert result.rc != 0 and "OOS execution Failed: task rebootEach failed" in result.output, result.output[-3000:]
     assert SECRET not in result.output, result.output[-3000:]
     assert [i["CommandContent"] for i in cloud.control("invocations")] == [f"echo tok-{SECRET}-a-end", f"echo tok-{SECRET}-b-end"]

@@ -2,8 +2,10 @@
 
 Two halves share this package:
 
-* conversion (``loader``, ``validation``, ``generator``, ``actions``, ``survey``, ``mermaid``, ``dumper``):
-  pure Python that turns template text into a list of plays. It never evaluates template text.
-* run time (``runtime``, ``functions``, ``parameters``): what the generated playbooks call through the
-  ``alicloud.oos`` filter plugins to resolve ``{{ }}`` references and ``Fn::*`` functions the way OOS does.
+* conversion (``loader``, ``checks``, ``generator``, ``natural`` and its ``natural_*`` parts, ``flow``,
+  ``delegation``, ``actions``, ``product_actions``, ``survey``, ``mermaid``, ``text``, ``dumper``): pure Python that
+  turns template text into a list of plays. It never evaluates template text.
+* run time (``filters``, ``runtime``, ``functions``, ``parameters``): what the converted playbooks call through the
+  ``alicloud.oos`` filter plugins where core Ansible has nothing (jq selectors, OOS functions, parameter checks,
+  typed outputs, OOS's failure wording, masking).
 """

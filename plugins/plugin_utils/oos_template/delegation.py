@@ -1,6 +1,6 @@
 """A task OOS runs for the playbook: the one-task template it is given, and the values that template takes.
 
-Both writers hand such tasks (product actions without a mapping, computed template names, ...) to OOS through
+The converter hands such tasks (product actions without a mapping, computed template names, ...) to OOS through
 ``alicloud.oos.oos_execution``. The task goes as the template wrote it; every value it reads from this execution
 (parameters, earlier outputs, pseudo-parameters) becomes a parameter of the one-task template, so OOS takes it as
 data: a ``{{ ACS::ExecutionId }}`` inside a value stays as written, as it would in the playbook. Parameter Store
@@ -8,8 +8,7 @@ references are left for OOS to resolve (nothing decrypted travels in the templat
 ``{{ ACS::TaskLoopItem }}`` when the task has its own Loop, which OOS runs with its RateControl. The values of
 NoEcho/secret parameters are declared NoEcho and named secret.
 
-The interpreter builds the template at run time (filter ``oos_delegated_execution``, the values being the values);
-the natural writer at conversion time (the values being the Jinja expressions of the playbook).
+The template is built at conversion time, its values being the Jinja expressions of the playbook.
 """
 from __future__ import annotations
 
@@ -29,7 +28,7 @@ class NotAValue(Exception):
 
 def when_reads_the_item(task: dict) -> bool:
     """A looped task whose When reads ``{{ ACS::TaskLoopItem }}``: whether OOS reads it once, before the Loop, or
-    for each item is not documented, so the natural writer hands the task, When and all, to OOS."""
+    for each item is not documented, so the converter hands the task, When and all, to OOS."""
     return task.get("Loop") is not None and "acs::taskloopitem" in json.dumps(task.get("When"), default=str).lower()
 
 

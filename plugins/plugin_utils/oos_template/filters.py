@@ -1,20 +1,19 @@
-"""The filters behind ``plugins/filter/oos_functions.py`` (pure functions; the plugin only registers them).
-
-Run-time filters take and return the execution context described in :mod:`runtime`.
-"""
+"""The filters behind ``plugins/filter/oos_functions.py`` (pure functions; the plugin only registers them): jq
+selectors, OOS functions and references, and what converted playbooks call where core Ansible has nothing
+(parameter checks, typed outputs, how OOS words a failure, masking, listing targets, loop results)."""
 from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 import json
 import math
 import re
 
 from ansible.utils.unsafe_proxy import wrap_var
 
+from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import parse_rate_control, refuse_batch_pause
 from ansible_collections.alicloud.oos.plugins.module_utils.secrets import MASK, Secrets
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import delegation, functions, loader, parameters, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import functions, loader, parameters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
 
 
@@ -96,32 +95,6 @@ def oos_render(value, context, loop_item=None):
     return runtime.render(_plain(value), context, _plain(loop_item))
 
 
-def oos_condition(value, context):
-    return runtime.condition(_plain(value), _plain(context))
-
-
-def oos_start(specs, values, first_task, pseudo=None, pseudo_used=()):
-    """Validate the parameters and build a fresh context; problems are returned for the assert task.
-
-    ``pseudo_used`` lists the pseudo-parameters of :data:`runtime.PSEUDO_SOURCES` the template refers to:
-    each must have a value before anything runs.
-    """
-    specs, values, pseudo = _plain(specs) or {}, _plain(values) or {}, _plain(pseudo) or {}
-    context = runtime.start({}, pseudo, first_task)
-    missing = [runtime.pseudo_missing(name) for name in _plain(pseudo_used) or [] if name not in context["pseudo"]]
-
-    def render_default(default, resolved):
-        try:
-            return runtime.render(default, dict(context, parameters=resolved))
-        except runtime.OosRuntimeError as error:
-            raise ValueError(str(error)) from None
-    resolved, problems = parameters.validate(specs, values, render_default)
-    context["parameters"] = resolved
-    # A Default that reads a missing pseudo-parameter repeats its message: say it once.
-    context["problems"] = missing + [p for p in problems if not any(m in p for m in missing)]
-    return context
-
-
 # A parameters or event file: StartExecution's Parameters with room for scripts.
 DATA_FILE_BYTES = 1024 * 1024
 
@@ -151,77 +124,6 @@ def oos_data(value, variable, names=None):
                                    f"{', '.join(defined) or 'no parameters'}); remove or rename "
                                    f"{'them' if len(unknown) > 1 else 'it'}")
     return wrap_var(value)
-
-
-def oos_child_start(specs, given, parent, first_task):
-    """Context of an inlined nested template: its parameters from the parent task's properties."""
-    specs, given, parent = _plain(specs) or {}, _plain(given) or {}, _plain(parent)
-    if not isinstance(given, dict):
-        raise FilterInputError("the nested template's Parameters must be a mapping")
-    unknown = [k for k in given if k not in specs]
-    context = {"parameters": {}, "pseudo": dict(parent.get("pseudo") or {}), "tasks": {},
-               "store": dict(parent.get("store") or {}), "next": first_task, "status": "Running", "error": None}
-
-    def render_default(default, resolved):
-        try:
-            return runtime.render(default, dict(context, parameters=resolved))
-        except runtime.OosRuntimeError as error:
-            raise ValueError(str(error)) from None
-    resolved, problems = parameters.validate(specs, given, render_default)
-    if unknown:
-        problems.append(f"unknown propert{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)} "
-                        f"(the action takes: {', '.join(specs)})")
-    if problems:
-        raise FilterInputError("; ".join(problems))
-    context["parameters"] = resolved
-    return context
-
-
-def oos_task_done(context, task, document, next_task):
-    context, task = _plain(context), _plain(task)
-    outputs = runtime.task_outputs(task, _plain(document), context, context.get("loop_item"))
-    return runtime.record(context, task["Name"], outputs, next_task)
-
-
-def oos_task_failed(context, task, failed_result, on_error):
-    context, task = _plain(context), _plain(task)
-    message = runtime.error_message(_plain(failed_result))
-    if message.startswith(runtime.CANCELLED_MESSAGE):
-        # An approval rejected inside a nested template cancels the whole execution (no OnError applies).
-        return runtime.cancel(context, task["Name"], message[len(runtime.CANCELLED_MESSAGE):])
-    ignore = str(task.get("OnError", "")).strip().upper() == "ACS::NEXT"
-    return runtime.fail(context, task["Name"], runtime.error_message(_plain(failed_result)),
-                        None if on_error == runtime.FAILED else _on_error(on_error), ignore=ignore)
-
-
-def _on_error(target):
-    return runtime.END if target == runtime.END else target
-
-
-def oos_skip(context, next_task):
-    return runtime.advance(_plain(context), next_task)
-
-
-def oos_choose(context, task):
-    context, task = _plain(context), _plain(task)
-    props = task.get("Properties") or {}
-    for choice in props.get("Choices") or []:
-        if runtime.condition(choice.get("When"), context):
-            return _goto(context, choice.get("NextTask"))
-    return _goto(context, props.get("DefaultTask"))
-
-
-def _goto(context, target):
-    target = runtime.END if target in (None, "ACS::END", runtime.END) else target
-    return runtime.advance(context, target)
-
-
-def oos_approval_done(context, task, approved, next_task, reason=""):
-    context, task = _plain(context), _plain(task)
-    if approved in (True, "true", "True"):
-        return runtime.record(context, task["Name"], {}, next_task)
-    why = f" ({reason})" if reason else ""
-    return runtime.cancel(context, task["Name"], f"approval {task['Name']} was rejected{why}: execution cancelled")
 
 
 def oos_approvers(approvers):
@@ -299,16 +201,13 @@ def oos_pause_decision(decision, task_name):
     return decision
 
 
-def oos_pause_done(context, task, decision, answer, next_task):
-    """ACS::Pause: go on only on an explicit ``resume`` (given ahead, or typed at the prompt).
-
-    Anything else cancels the execution, as OOS does when the paused execution is not resumed: a run
-    without a terminal (AWX, cron, CI) and without a decision never goes on by itself.
-    """
-    context, task = _plain(context), _plain(task)
-    decision = oos_pause_decision(decision, task["Name"]) or str(_plain(answer) or "").strip().lower()
+def oos_pause_refusal(decision, task_name, answer=""):
+    """'' when ACS::Pause ``task_name`` was resumed (``decision`` given ahead, or ``answer`` typed at the prompt),
+    else the message of the cancelled execution: a run without a terminal (AWX, cron, CI) and without a decision
+    never goes on by itself."""
+    decision = oos_pause_decision(decision, task_name) or str(_plain(answer) or "").strip().lower()
     if decision == PAUSE_RESUME:
-        return runtime.record(context, task["Name"], {}, next_task)
+        return ""
     if decision == PAUSE_CANCEL:
         why = "the operator cancelled it"
     elif decision:
@@ -316,7 +215,15 @@ def oos_pause_done(context, task, decision, answer, next_task):
     else:
         why = ("no decision (no terminal, or nobody typed resume); pass -e oos_pause_decision=resume to go on "
                "without a prompt")
-    return runtime.cancel(context, task["Name"], f"ACS::Pause {task['Name']} was not resumed: {why}")
+    return f"{runtime.CANCELLED_MESSAGE}ACS::Pause {task_name} was not resumed: {why}"
+
+
+def oos_unpaused_rate_control(rate_control):
+    """A Loop's RateControl computed by the run, refused when it asks for a pause between batches (a converted loop
+    cannot wait for a person to resume it); else as given."""
+    rate_control = _plain(rate_control)
+    refuse_batch_pause(parse_rate_control(rate_control, "Loop.RateControl"), "Loop.RateControl")
+    return rate_control
 
 
 def oos_trigger_note(props, kind):
@@ -344,54 +251,6 @@ def oos_loop_iterations(hosts, hostvars, execution_id):
     return results
 
 
-def oos_with_item(context, item):
-    new = dict(_plain(context))
-    new["loop_item"] = _plain(item)
-    return new
-
-
-def oos_loop_rate_control(loop, context):
-    """A Loop's RateControl (or its legacy flat keys) evaluated and validated, in OOS form."""
-    from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import rate_control_from_loop
-    loop = runtime.render(_plain(loop), _plain(context))
-    return rate_control_from_loop(loop).to_dict()
-
-
-def oos_loop_start(task, context):
-    """Items, serial and MaxErrors of a loop that runs as its own play."""
-    from ansible_collections.alicloud.oos.plugins.module_utils import rate_control as rc
-    task, context = _plain(task), _plain(context)
-    loop = task.get("Loop") or {}
-    items = runtime.render(loop.get("Items"), context)
-    if not isinstance(items, list):
-        raise FilterInputError(f"Loop.Items of {task['Name']} is not a list: {runtime.to_text(items)[:200]}")
-    if len(items) > 1000:
-        raise FilterInputError(f"Loop.Items of {task['Name']} has {len(items)} items: OOS allows at most 1000")
-    control = rc.rate_control_from_loop(runtime.render({k: v for k, v in loop.items() if k != "Items"}, context))
-    total = len(items)
-    return {"items": items, "serial": rc.to_serial(control, total) if total else 1,
-            "max_errors": rc.max_errors_allowed(control, total)}
-
-
-def oos_iteration_outputs(context, task, document):
-    context, task = _plain(context), _plain(task)
-    return {"outputs": runtime.task_outputs(task, _plain(document), context, context.get("loop_item"))}
-
-
-def oos_loop_done(context, task, iterations, next_task):
-    """Aggregate per-item results (``{'outputs': ..}`` or ``{'error': ..}``, None = never ran)."""
-    from ansible_collections.alicloud.oos.plugins.module_utils import rate_control as rc
-    context, task, iterations = _plain(context), _plain(task), _plain(iterations) or []
-    loop = runtime.render({k: v for k, v in (task.get("Loop") or {}).items() if k != "Items"}, context)
-    allowed = rc.max_errors_allowed(rc.rate_control_from_loop(loop), len(iterations))
-    errors = [i.get("error") for i in iterations if isinstance(i, dict) and i.get("error")]
-    failure = runtime.loop_play_failure(errors, len(iterations), allowed, sum(1 for i in iterations if not i))
-    if failure:
-        raise FilterInputError(failure)
-    outputs = [i.get("outputs") for i in iterations if isinstance(i, dict) and "outputs" in i]
-    return runtime.record(context, task["Name"], runtime.aggregate_loop(task, outputs), next_task)
-
-
 def oos_loop_failure(iterations, allowed):
     """What failed a Loop run as a play of one host per item (``oos_loop_iterations``: ``{'outputs'}``, ``{'error'}``,
     or none for an item that never ran), worded as OOS does; '' when nothing did (``allowed``: MaxErrors)."""
@@ -399,42 +258,6 @@ def oos_loop_failure(iterations, allowed):
     errors = [i["error"] for i in iterations if isinstance(i, dict) and "error" in i]
     return runtime.loop_play_failure(errors, len(iterations), int(_plain(allowed)),
                                      sum(1 for i in iterations if not isinstance(i, dict)))
-
-
-def oos_batch_done(context, task, documents, next_task):
-    """A module looped over the items itself: per-item outputs then Loop.Outputs aggregation.
-
-    Items that failed within MaxErrors (documents with ``__error__``) have no outputs, as in OOS.
-    """
-    context, task = _plain(context), _plain(task)
-    per_item = [runtime.task_outputs(task, doc, context) for doc in _plain(documents) or []
-                if not (isinstance(doc, dict) and "__error__" in doc)]
-    return runtime.record(context, task["Name"], runtime.aggregate_loop(task, per_item), next_task)
-
-
-def oos_item_documents(results, path):
-    """Per-item documents of a sequential Ansible loop (``results`` of the registered loop)."""
-    documents = []
-    for result in _plain(results) or []:
-        if result.get("failed"):
-            documents.append({"__error__": runtime.error_message(result)})
-            continue
-        value = result
-        for part in [p for p in str(path).split(".") if p]:
-            value = value.get(part) if isinstance(value, dict) else None
-        documents.append(value if value is not None else {})
-    return documents
-
-
-def oos_loop_documents_done(context, task, documents, next_task):
-    iterations = []
-    context_plain, task_plain = _plain(context), _plain(task)
-    for doc in documents:
-        if isinstance(doc, dict) and "__error__" in doc:
-            iterations.append({"error": doc["__error__"]})
-        else:
-            iterations.append({"outputs": runtime.task_outputs(task_plain, doc, context_plain)})
-    return oos_loop_done(context_plain, task_plain, iterations, next_task)
 
 
 def oos_secret_texts(values) -> list:
@@ -463,47 +286,6 @@ def _masked_whole(outputs: dict, names) -> dict:
     """Outputs computed from a secret (encoded, split ...), masked whole unless empty: no exact value to look for."""
     names = _plain(names) or ()
     return {k: MASK if k in names and v not in (None, "") else v for k, v in outputs.items()}
-
-
-def _context_secrets(context, secret_parameters, secret_store_names) -> Secrets:
-    """The values of the secret parameters and Parameter Store secrets of this execution, to mask as text."""
-    values = [(context.get("parameters") or {}).get(name) for name in _plain(secret_parameters) or ()]
-    values += [(context.get("store") or {}).get(name) for name in _plain(secret_store_names) or ()]
-    return _secret_texts(values)
-
-
-def oos_finish(context, outputs_spec, secret_parameters=(), secret_store_names=(), secret_outputs=()):
-    """The execution's end: its status and its Outputs. Values of ``secret_parameters`` (NoEcho) and of Parameter
-    Store secrets are masked in the Outputs, which the playbook prints and publishes."""
-    context = dict(_plain(context))
-    if context.get("failed_after_cleanup") and context.get("status") == "Running":
-        context["status"] = "Failed"  # the OnError cleanup path ran; the execution still failed
-    if context.get("status") in ("Failed", "Cancelled"):
-        context["outputs"] = {}
-        return context
-    outputs = {}
-    for name, spec in (_plain(outputs_spec) or {}).items():
-        spec = spec or {}
-        outputs[name] = runtime.coerce(runtime.render(spec.get("Value"), context), spec.get("Type", "String"))
-    outputs = _masked_whole(outputs, secret_outputs)
-    secrets = _context_secrets(context, secret_parameters, secret_store_names)
-    context["outputs"] = secrets.mask(outputs) if secrets else outputs
-    if context.get("status") == "Running":
-        context["status"] = "Success"
-    return context
-
-
-def oos_error_text(context, secret_parameters=(), secret_store_names=()):
-    """The run's final error, with the values of secret parameters masked (the tasks that failed are no_log)."""
-    context = _plain(context)
-    error = context.get("error") or {}
-    status = context.get("status", "Failed")
-    if not error:
-        return f"OOS execution {status}"
-    text = f"OOS execution {status}: task {error.get('task')} failed: {error.get('message')}" if status == "Failed" \
-        else f"OOS execution {status}: {error.get('message')}"
-    secrets = _context_secrets(context, secret_parameters, secret_store_names)
-    return secrets.mask_text(text) if secrets else text
 
 
 def oos_masked(data, secret_values=(), masked_whole=()):
@@ -540,16 +322,6 @@ def oos_execution_failure(result, task_name, names=None, own=()):
         return f"OOS execution Failed: {result.get('msg', '')}"
     shown = name.split(" | ", maxsplit=1)[0]
     return f"OOS execution Failed: task {(_plain(names) or {}).get(shown, shown)} failed: {runtime.error_message(result)}"
-
-
-def oos_store_value(context, name, response):
-    context, response = dict(_plain(context)), _plain(response) or {}
-    parameter = response.get("Parameter") or {}
-    value = parameter.get("Value")
-    if parameter.get("Type") == "StringList" and isinstance(value, str):
-        value = value.split(",")
-    context["store"] = dict(context.get("store") or {}, **{name: value})
-    return context
 
 
 def oos_duration_seconds(duration):
@@ -688,10 +460,6 @@ def oos_command_documents(result):
     return documents
 
 
-def oos_empty_document(_value):
-    return {}
-
-
 def oos_tags_dict(tags):
     tags = _plain(tags)
     if isinstance(tags, list):
@@ -714,74 +482,6 @@ def oos_run_instances_request(props):
             continue
         request[key[:1].upper() + key[1:]] = value
     return request
-
-
-LOOP_ITEM_REFERENCE = "{{ ACS::TaskLoopItem }}"
-
-
-def oos_delegated_execution(task, context, specs=None, ram_role=""):
-    """What OOS is given to run one task the playbook cannot run itself: ``{template, parameters,
-    secret_parameters, client_token}`` for ``alicloud.oos.oos_execution`` (see :mod:`delegation`).
-
-    The values are those of this execution (``context``); the values of NoEcho/secret parameters (``specs``: the
-    template's parameter definitions) are masked in the output. The ClientToken names this run, the task and its
-    values: a retry returns the same execution, a new run (or an item of a loop) starts its own. ``ram_role``: the
-    template's RamRole, which OOS also runs the task as.
-    """
-    task, context, specs = _plain(task), _plain(context), _plain(specs) or {}
-
-    def resolve(reference):
-        try:
-            return runtime.resolve_reference(reference, context)
-        except runtime.NotAReference:
-            raise delegation.NotAValue(reference) from None
-
-    template, given, secret = delegation.one_task_template(task, resolve, _parameter_type, delegation.secret_sources(specs),
-                                                           _plain(ram_role) or "")
-    values = {name: "" if value is None else value for name, value in given.items()}
-    try:
-        run = runtime.lookup_ci(context.get("pseudo") or {}, "acs::executionid")
-    except KeyError:
-        run = ""
-    digest = hashlib.sha256(json.dumps([run, context.get("loop_item"), template, values], sort_keys=True,
-                                       default=str).encode("utf-8")).hexdigest()[:32]
-    return {"template": template, "parameters": values, "secret_parameters": secret,
-            "client_token": f"alicloud-oos-delegated-{digest}"}
-
-
-def _parameter_type(value) -> str:
-    if isinstance(value, bool):
-        return "Boolean"
-    if isinstance(value, (int, float)):
-        return "Number"
-    if isinstance(value, list):
-        return "List"
-    if isinstance(value, dict):
-        return "Json"
-    return "String"
-
-
-def oos_delegated_done(context, task, result, next_task, answer=None, reason=""):
-    """Record the Outputs (Loop.Outputs) of the OOS execution :func:`oos_delegated_execution` described.
-
-    ``answer``: the result of answering its approval (skipped when it did not wait); a rejection cancels this
-    execution, as a rejected native ACS::Approve does. Under ``--check`` nothing was started: the Outputs are
-    those of a task that did not run (evaluated over an empty document, as a native task's are).
-    """
-    context, task, started, answer = _plain(context), _plain(task), _plain(result) or {}, _plain(answer)
-    # An answer of another execution is of an earlier pass through this task (a flow that jumps back).
-    answered = isinstance(answer, dict) and answer.get("status") and \
-        answer.get("execution_id") == started.get("execution_id")
-    result = answer if answered else started
-    if result.get("status") == "Cancelled":
-        why = f" ({reason})" if reason and reason != "rejected" else ""
-        return runtime.cancel(context, task["Name"], f"the approval at {_waiting_tasks(started)} of OOS execution "
-                              f"{started.get('execution_id')} was rejected{why}: execution cancelled; to approve it, "
-                              "run again with -e oos_approval_decision=approve")
-    if "outputs" not in result:   # check mode: no execution started
-        outputs = runtime.aggregate_loop(task, []) if task.get("Loop") else runtime.task_outputs(task, None, context)
-        return runtime.record(context, task["Name"], outputs, next_task)
-    return runtime.record(context, task["Name"], dict(result.get("outputs") or {}), next_task)
 
 
 def _waiting_tasks(result: dict) -> str:
@@ -814,25 +514,13 @@ def oos_parameter_value(value, kind):
         raise FilterInputError(str(error)) from None
 
 
-def oos_json_value(value):
-    value = _plain(value)
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 RUNTIME = {f.__name__: f for f in (
-    jq, jq_first, oos_output, oos_parameter_problems, oos_fn, oos_render, oos_condition, oos_start, oos_data, oos_child_start, oos_task_done, oos_task_failed,
-    jq_items,
-    oos_skip, oos_choose, oos_approval_done, oos_approvers, oos_approval_tally, oos_pause_decision, oos_pause_done, oos_trigger_note,
-    oos_loop_iterations, oos_with_item, oos_loop_rate_control, oos_loop_start,
-    oos_iteration_outputs, oos_loop_done, oos_loop_failure, oos_loop_documents_done, oos_batch_done, oos_item_documents, oos_finish, oos_error_text,
-    oos_error_message, oos_execution_failure, oos_store_value, oos_duration_seconds, oos_sleep_seconds, oos_target_requests, oos_merge_instances,
-    oos_inventory_instances, oos_command_documents, oos_empty_document, oos_tags_dict, oos_run_instances_request,
-    oos_json_value, oos_parameter_value, oos_masked, oos_secret_texts, oos_delegated_execution, oos_delegated_done, oos_delegated_waiting, oos_approval_note)}
+    jq, jq_first, oos_output, oos_parameter_problems, oos_fn, oos_render, oos_data, jq_items, oos_approvers,
+    oos_approval_tally, oos_pause_decision, oos_pause_refusal, oos_unpaused_rate_control, oos_trigger_note,
+    oos_loop_iterations, oos_loop_failure, oos_error_message, oos_execution_failure, oos_duration_seconds,
+    oos_sleep_seconds, oos_target_requests, oos_merge_instances, oos_inventory_instances, oos_command_documents,
+    oos_tags_dict, oos_run_instances_request, oos_parameter_value, oos_masked, oos_secret_texts,
+    oos_delegated_waiting, oos_approval_note)}
 
 
 def all_filters(error_class) -> dict:

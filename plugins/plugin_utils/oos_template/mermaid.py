@@ -4,7 +4,9 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.runtime import END, FAILED
+# Where an edge ends when it names no task: the execution ends (ACS::END), or fails (no OnError).
+END = "__end__"
+FAILED = "__failed__"
 
 _UNSAFE_LABEL = re.compile(r'["<>{}\[\]|`#]')
 

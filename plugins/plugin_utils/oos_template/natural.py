@@ -14,8 +14,8 @@
   ``when:``; jumps are the ``when:`` of :mod:`flow`; the tasks run in one ``block`` whose ``rescue``
   ends the run Failed (or Cancelled), as OOS does.
 
-:func:`try_build` returns the plays when a template uses only what this module writes; the others keep the
-run-time interpreter of :mod:`generator` (``Unsupported`` names the construct) until it learns them.
+:func:`build` returns the plays; a task holding a construct this module does not write (``Unsupported`` names it)
+is run by OOS for the playbook (:mod:`delegation`), the other tasks staying plain Ansible.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.functions import function_name, is_function_key
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.parameters import variable_for
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import (
-    Code, TemplateList, TemplateMap, TemplateText, expr, plain, possibly_template)
+    Code, TemplateList, TemplateMap, TemplateText, display_name, expr, literal, plain, possibly_template)
 
 F = "alicloud.oos."
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -57,6 +57,11 @@ class Unsupported(Exception):
     task = None
 
 
+class NotAReference(Unsupported):
+    """``{{ name }}`` names no parameter nor task: OOS leaves it as written (Cloud Assistant fills such names in
+    commands run with enableParameter), and so does the playbook."""
+
+
 # Pseudo-parameters: the variable each becomes. Those of runtime.PSEUDO_SOURCES come from the user (or the
 # environment); the others are facts of the run set once at its start.
 PSEUDO_FACTS = {
@@ -66,7 +71,7 @@ PSEUDO_FACTS = {
     "acs::currentdate": ("oos_current_date", "now(utc=true, fmt='%Y-%m-%d')"),
 }
 
-SIMPLE_ACTIONS = ("acs::executeapi", "acs::waitfor", "acs::checkfor", "acs::sleep")
+SIMPLE_ACTIONS = ("acs::executeapi", "acs::waitfor", "acs::checkfor", "acs::sleep", "acs::pause")
 NATIVE_ACTIONS = ("acs::ecs::stopinstance", "acs::ecs::startinstance", "acs::ecs::rebootinstance",
                   "acs::ecs::runcommand", "acs::ecs::createimage", "acs::ecs::deleteinstance")
 TRIGGERS = ("acs::timertrigger", "acs::eventtrigger", "acs::alarmtrigger")
@@ -207,7 +212,11 @@ class Scope:
         if lowered in self.parameters:
             variable, kind = self.parameters[lowered]
             return read_parameter(variable, kind), kind
-        raise Unsupported(f"the reference {name}")
+        if lowered in self.tasks:
+            return self.tasks[lowered][0], "Json"       # {{ task }}: every output of the task
+        if any(str(task.get("Name", "")).lower() == lowered for task in self.template.get("Tasks") or []):
+            return "{}", "Json"                          # a task without Outputs has none
+        raise NotAReference(name)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -238,20 +247,35 @@ def _pieces(text: str, scope: Scope) -> list:
     """[(is_reference, text or (expression, kind))] of one template string."""
     pieces, position = [], 0
     for match in runtime.REFERENCE.finditer(text):
+        try:
+            reference = scope.reference(match.group(1))
+        except NotAReference:
+            continue   # stays text, with the text around it
         if match.start() > position:
             pieces.append((False, text[position:match.start()]))
-        pieces.append((True, scope.reference(match.group(1))))
+        pieces.append((True, reference))
         position = match.end()
     if position < len(text):
         pieces.append((False, text[position:]))
-    return pieces
+    return _joined(pieces)
+
+
+def _joined(pieces: list) -> list:
+    """Consecutive text pieces as one (a name left as written joins the text around it)."""
+    joined = []
+    for piece in pieces:
+        if joined and not piece[0] and not joined[-1][0]:
+            joined[-1] = (False, joined[-1][1] + piece[1])
+        else:
+            joined.append(piece)
+    return joined or [(False, "")]
 
 
 def string_template(text: str, scope: Scope) -> Code:
     """A template string with references as a Jinja template string ("{{ a }}-{{ b }}")."""
-    whole = runtime.WHOLE_REFERENCE.match(text.strip()) if text.strip().startswith("{{") else None
+    whole = _whole_reference(text, scope)
     if whole:
-        return whole_string(*scope.reference(whole.group(1)))
+        return whole_string(*whole)
     pieces = _pieces(text, scope)
     first, last = pieces[0], pieces[-1]
     if (first[0] or first[1].startswith(("{", "[", "T", "F"))) and (last[0] or last[1].endswith(("}", "]", "e"))):
@@ -268,6 +292,15 @@ def string_template(text: str, scope: Scope) -> Code:
     return Code("".join(out))
 
 
+def _whole_reference(text: str, scope: Scope):
+    """(Jinja expression, Type) when ``text`` is one reference, else None (a name left as written is text)."""
+    whole = runtime.WHOLE_REFERENCE.match(text.strip()) if text.strip().startswith("{{") else None
+    try:
+        return scope.reference(whole.group(1)) if whole else None
+    except NotAReference:
+        return None
+
+
 def whole_string(expression: str, kind: str | None) -> Code:
     """A module argument or variable that is one expression. A String keeps ``| string``: ansible-core before 2.19
     re-types a result that looks like a list, a mapping or True/False, except the output of ``string``."""
@@ -276,9 +309,9 @@ def whole_string(expression: str, kind: str | None) -> Code:
 
 def string_expression(text: str, scope: Scope) -> tuple:
     """(Jinja expression, Type) of a template string: a reference keeps its type, text is a literal."""
-    whole = runtime.WHOLE_REFERENCE.match(text.strip()) if text.strip().startswith("{{") else None
+    whole = _whole_reference(text, scope)
     if whole:
-        return scope.reference(whole.group(1))
+        return whole
     parts = [(_as_text(*piece) if is_reference else scope.quote(piece)) for is_reference, piece in _pieces(text, scope)]
     if not parts:
         return "''", "String"
@@ -560,7 +593,7 @@ def _check_task(task: dict, index: int, tasks: list):
         raise Unsupported(f"task keys {', '.join(sorted(extra))}")
     if key == "acs::selecttargets":
         resource = (task.get("Properties") or {}).get("ResourceType", "ALIYUN::ECS::Instance")
-        # A computed type is checked when the run lists the targets (oos_target_requests), as the interpreter
+        # A computed type is checked when the run lists the targets (oos_target_requests), as OOS
         # does; a written type without a listing is one OOS runs (delegated_tasks).
         if not has_code(resource) and not (isinstance(resource, str) and resource.lower() in SELECT_TARGET_RESOURCES):
             raise Unsupported("SelectTargets of an unknown ResourceType")
@@ -583,11 +616,10 @@ def _check_task(task: dict, index: int, tasks: list):
 
 
 def delegated_tasks(template: dict, options, delegation_reason=None) -> frozenset:
-    """Lower-cased names of the tasks OOS runs for the playbook (``generator.Converter.delegation_reason``: the
-    interpreter hands the same tasks over)."""
+    """Lower-cased names of the tasks OOS runs for the playbook (``generator.TemplateCheck.delegation_reason``)."""
     if delegation_reason is None:
-        from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import Converter
-        delegation_reason = Converter(template, options).delegation_reason
+        from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import TemplateCheck
+        delegation_reason = TemplateCheck(template, options).delegation_reason
     return frozenset(str(task["Name"]).lower() for task in template["Tasks"]
                      if delegation_reason(str(task.get("Action", "")).lower(), task))
 
@@ -641,7 +673,7 @@ class Written:
 def build(template: dict, options, delegation_reason=None) -> Written:
     """The plays of ``template``. A task holding a construct this module does not write is handed to OOS (it runs
     that one task for the playbook, as it runs it); Unsupported for one in the template's Parameters or Outputs, or
-    in a task OOS cannot be handed. ``delegation_reason(action key, task)``: ``generator.Converter``'s (a new one
+    in a task OOS cannot be handed. ``delegation_reason(action key, task)``: ``generator.TemplateCheck``'s (a new one
     when not given)."""
     delegated = delegated_tasks(template, options, delegation_reason)
     handed_over = {}
@@ -694,7 +726,6 @@ def _holds_tagged_collection(node) -> bool:
 # tasks
 
 def task_title(task: dict) -> str:
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
     description = loader.localized(task.get("Description"))
     return display_name(task["Name"] + (f" | {description}" if description else ""), 120)
 
@@ -741,7 +772,7 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
     props = task.get("Properties") or {}
     if task["Name"].lower() in scope.delegated:
         # --check starts nothing, so no outputs: none of each (an empty List), as a call not sent gives; a Loop's
-        # aggregate of no item (an empty list, or a sum of 0), as the interpreter's.
+        # aggregate of no item (an empty list, or a sum of 0).
         looped = task["Loop"].get("Outputs") if isinstance(task.get("Loop"), dict) else None
         names = looped or task.get("Outputs") or {}
         empty = "{" + ", ".join(
@@ -759,7 +790,7 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
         duration = props.get("Duration")
         if has_code(duration) or (duration in (None, "") and props.get("EndDate") not in (None, "")):
             # A Duration computed by the run (Fn::DurationBetween, a parameter), or an EndDate: counted when the
-            # task starts, as the interpreter counts it.
+            # task starts, as OOS counts it.
             seconds = (f"{_bare(expression(duration, scope)[0])} | {F}oos_duration_seconds" if has_code(duration)
                        else f"{expression({'EndDate': props['EndDate']}, scope)[0]} | {F}oos_sleep_seconds")
             return {"ansible.builtin.pause": {"seconds": expr(seconds)}}, "{}"
@@ -768,6 +799,12 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
         except runtime.OosRuntimeError as error:
             raise Unsupported(str(error)) from None
         return {"ansible.builtin.pause": {"seconds": int(seconds) if float(seconds).is_integer() else seconds}}, "{}"
+    if key == "acs::pause":
+        # The operator resumes it: -e oos_pause_decision=resume, or resume typed at the prompt (asked only without
+        # a decision given); no terminal and no decision cancels the execution (pause_refusal).
+        prompt = f"OOS task {task['Name']} paused: type resume to go on (anything else cancels the execution)"
+        return {"ansible.builtin.pause": {"prompt": prompt},
+                "when": Code(f"({_pause_decision(task, scope)}) == ''")}, "{}"
     if key == "acs::approve":
         hook = props.get("WebHook") if isinstance(props.get("WebHook"), dict) else {}
         approval = {"oos_approval_name": inert(task["Name"]),
@@ -791,13 +828,13 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
         return {"ansible.builtin.uri": request}, "{}"
     if key in TRIGGERS:
         # The playbook runs the body once; the trigger's Outputs select from the event it is given (-e
-        # oos_trigger_event, or oos_trigger_event_file read as data), as the interpreter's.
+        # oos_trigger_event, or oos_trigger_event_file read as data).
         note = f"{expression(props, scope)[0]} | {F}oos_trigger_note({scope.quote(actions.TRIGGER_KINDS[key])})"
         event = f"oos_trigger_event | default({actions.data_file('oos_trigger_event_file', inner=True)})"
         return {"ansible.builtin.debug": {"msg": expr(note)}}, event
     if key == "acs::selecttargets" and inventory_bound(scope.options) and str(
             props.get("ResourceType", "ALIYUN::ECS::Instance")).lower() == "aliyun::ecs::instance":
-        # The operator's inventory hosts are the targets (collected by the first play, generator.inventory_play).
+        # The operator's inventory hosts are the targets (collected by the first play, inventory_play).
         return {"ansible.builtin.debug": {"msg": expr(
             "oos_inventory_targets.Instances.Instance | map(attribute='InstanceId') | list")}}, "oos_inventory_targets"
     if key == "acs::selecttargets":
@@ -822,8 +859,8 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
         loop = task["Loop"]
         items = expression(loop["Items"], scope)[0]
         args["instance_ids"] = expr(items)
-        args["rate_control"] = (value(loop["RateControl"], scope) if "RateControl" in loop
-                                else plain(rate_control_from_loop({}).to_dict()))
+        args["rate_control"] = (value(loop["RateControl"], scope) if "RateControl" in loop     # (the module refuses
+                                else plain(rate_control_from_loop({}).to_dict()))           # a pause between batches)
         args["when"] = Code(f"({items}) | length > 0")   # OOS runs a loop over no items; the modules refuse none
     elif "instanceId" in props:
         args["instance_id"] = value(props["instanceId"], scope)
@@ -866,13 +903,27 @@ def action_task(task: dict, scope: Scope, register: str) -> tuple:
     raise Unsupported(f"the action {task['Action']}")
 
 
+def _pause_decision(task: dict, scope: Scope) -> str:
+    return f"oos_pause_decision | default('') | {F}oos_pause_decision({scope.quote(task['Name'])})"
+
+
+def pause_refusal(task: dict, scope: Scope, register: str, title: str) -> dict:
+    """After an ACS::Pause: the execution goes on only on an explicit resume, else it is cancelled, as OOS cancels a
+    paused execution nobody resumes."""
+    refusal = (f"oos_pause_decision | default('') | {F}oos_pause_refusal({scope.quote(task['Name'])}, "
+               f"{register}.user_input | default(''))")
+    return {"name": title.split(" | ", maxsplit=1)[0] + " | cancel the execution unless resumed",
+            "ansible.builtin.fail": {"msg": expr(refusal)},
+            "when": Code(f"({refusal}) != ''")}
+
+
 def _run_instance_ids(register: str) -> str:
     return f"{register}.response.InstanceIdSets.InstanceIdSet"
 
 
 def run_instances_wait(task: dict, scope: Scope, register: str, title: str) -> dict:
-    """ACS::ECS::RunInstances returns when the instances it created are Running (the interpreter's wait: every
-    2 s, at most 120 times). Under --check nothing was created and nothing is waited for."""
+    """ACS::ECS::RunInstances returns when the instances it created are Running (every 2 s, at
+    most 120 times). Under --check nothing was created and nothing is waited for."""
     props = task.get("Properties") or {}
     call = {"service": "ECS", "api": "DescribeInstances",
             "parameters": expr(f"{{'InstanceIds': {_run_instance_ids(register)} | default([]) | to_json}}"),
@@ -953,7 +1004,7 @@ def outputs_task(task: dict, scope: Scope, document: str, fact: str, title: str)
         if "ValueSelector" in spec:
             selector = spec["ValueSelector"]
             if isinstance(selector, dict) and len(selector) == 1 and is_function_key(next(iter(selector))):
-                # A function computes the jq program, as text (the interpreter's runtime.select_value).
+                # A function computes the jq program, as text (as runtime.select_value reads it).
                 selector_text = f"(({expression(selector, scope)[0]}) | string)"
             elif isinstance(selector, str):
                 selector_text, _kind = string_expression(selector, scope)
@@ -1143,17 +1194,19 @@ def task_units(task: dict, scope: Scope) -> list:
         if isinstance(arguments, dict) and "when" in arguments:
             step["when"] = arguments.pop("when")
     run_instances = task["Action"].lower() == "acs::ecs::runinstances" and not delegated
-    if (fact or delegated or run_instances) and "ansible.builtin.pause" not in module:
+    pause = task["Action"].lower() == "acs::pause"
+    if (fact or delegated or run_instances) and "ansible.builtin.pause" not in module or pause:
         step["register"] = register
     # A When that reads the loop item goes to OOS with the task (delegated): OOS decides what it means.
     when = condition(task["When"], scope) if "When" in task and not delegation.when_reads_the_item(task) else None
     if when:
         step["when"] = [Code(when)] + ([step["when"]] if "when" in step else [])
     units = [step]
-    if run_instances:
-        units.append(run_instances_wait(task, scope, register, title))
+    if run_instances or pause:
+        units.append(run_instances_wait(task, scope, register, title) if run_instances else
+                     pause_refusal(task, scope, register, title))
         if when:
-            units[-1]["when"] = Code(when)
+            units[-1]["when"] = [Code(when), units[-1]["when"]] if pause else Code(when)
     if delegated and module[F + "oos_execution"].get("wait_until") == "waiting":
         units.append(approval_task(title, task, register, module[F + "oos_execution"]))
     if natural_loops.looped_call(task) and not delegated:
@@ -1184,12 +1237,18 @@ def _jinja_names(node) -> set:
     return set()
 
 
+def give_secret_values(task: dict, secret_values: Code) -> None:
+    """``secret_values`` on the collection module a task calls."""
+    for key, arguments in task.items():
+        if key.startswith(F) and isinstance(arguments, dict):
+            arguments["secret_values"] = secret_values
+
+
 def hide_secrets(tasks: list, tainted: set, secret_values: Code) -> None:
     """``no_log`` on every task that reads a secret value, or a value computed from one (a fact, a registered
     result), in the order the tasks run: at -v Ansible prints what a task returns and the facts it sets. The
     collection's modules among them are given the secret values to mask in their failure message, which
     ansible-core 2.19 prints even under no_log (``secret_values``)."""
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import give_secret_values
     for task in tasks:
         if "block" in task:   # an OnError task's block: the tasks inside read what they read
             # a nested template's parameters (block vars) are secret when their value reads a secret
@@ -1212,20 +1271,19 @@ def hide_secrets(tasks: list, tainted: set, secret_values: Code) -> None:
 
 
 def _cancellable(task: dict, scope: Scope) -> bool:
-    """Whether a rejected approval can end ``task`` (an approval, a nested template, a task OOS runs that may wait
-    for one): OOS then cancels the execution, whatever its OnError."""
+    """Whether a rejected approval or a pause nobody resumed can end ``task`` (an approval, a pause, a nested template,
+    a task OOS runs that may wait for an approval): OOS then cancels the execution, whatever its OnError."""
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_nested
     key = str(task.get("Action", "")).lower()
     if str(task["Name"]).lower() in scope.delegated:
         return _may_wait_for_approval(task, scope)
-    return key == "acs::approve" or natural_nested.is_nested(task, scope.options)
+    return key in ("acs::approve", "acs::pause") or natural_nested.is_nested(task, scope.options)
 
 
 def flow_tasks(template: dict, scope: Scope) -> list:
     """The Ansible tasks of a template's Tasks (its own or a nested one's), with their flow: ``when:`` of the paths
     that reach each, OnError blocks, and a last ``fail`` when an OnError path ran."""
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_loop_play, natural_nested
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
     edges, branches, ignored = plan_flow(template, scope)
     reach = flow.conditions(edges, len(template["Tasks"]), branches)
     tasks = []
@@ -1298,7 +1356,6 @@ def failure_message(renamed: dict, scope: Scope, own=()) -> str:
 
 def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> list:
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural_loop_play
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
     scope = Scope(template)
     scope.delegated = delegated
     scope.options = options
@@ -1331,8 +1388,7 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
          "ansible.builtin.debug": {"msg": expr("{'status': 'Success', 'outputs': oos_outputs}")}},
     ]
     # Task names start with a capital (ansible-lint): the message names the OOS task as the template does.
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name as shown
-    renamed = {shown(t["Name"], 120): t["Name"] for t in template["Tasks"] if shown(t["Name"], 120) != t["Name"]}
+    renamed = {display_name(t["Name"], 120): t["Name"] for t in template["Tasks"] if display_name(t["Name"], 120) != t["Name"]}
     # Split at each looped nested template (natural_loop_play): a localhost play with its run block before and after.
     parts = natural_loop_play.localhost_parts(tasks)
     parts[-1].append({"name": "Evaluate the template outputs", "ansible.builtin.set_fact": {"oos_outputs": expr(outputs)}})
@@ -1387,14 +1443,30 @@ def build_plays(template: dict, options, delegated: frozenset = frozenset()) -> 
         play_vars["oos_delegated_templates"] = data_tree(scope.delegated_templates)
     if play_vars:
         play["vars"] = play_vars
-    # No version check (the interpreter's playbooks have one): this writer's data runs the same on ansible-core 2.16
+    # No version check: the data runs the same on ansible-core 2.16
     # (no !unsafe mapping or list, which 2.16 builds empty; | string where 2.16 would re-type a String).
     play["tasks"] = reads + [check] + start + [run] + (finish if len(runs) == 1 else [])
     plays = natural_loop_play.plays(play, parts, runs, finish, play_vars,
                                     {scope.aliases[str(name)] for name in template.get("Parameters") or {}})
     if inventory_bound(options) and options.hosts and any(
             str(t.get("Action", "")).lower() == "acs::selecttargets" for t in template["Tasks"]):
-        from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import inventory_play
         # The inventory pattern is the operator's own Ansible, not template text.
         plays.insert(0, inventory_play(Code(options.hosts), options.instance_id_var))
     return plays
+
+
+def inventory_play(hosts: str, instance_id_var: str) -> dict:
+    """The first play when SelectTargets are the inventory hosts: their instance ids, collected on localhost."""
+    return {
+        "name": "Bind the OOS targets to the inventory hosts",
+        "hosts": hosts,
+        "gather_facts": False,
+        "tasks": [{
+            "name": "Collect the instance ids of the play hosts",
+            "ansible.builtin.set_fact": {"oos_inventory_targets": expr(
+                f"ansible_play_hosts_all | {F}oos_inventory_instances(hostvars, {literal(instance_id_var)})")},
+            "delegate_to": "localhost",
+            "delegate_facts": True,
+            "run_once": True,
+        }],
+    }

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import natural, natural_loops, natural_nested
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, expr
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, display_name, expr
 
 F = "alicloud.oos."
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -87,7 +87,6 @@ def localhost_parts(units: list) -> list:
 
 def loop_units(task: dict, scope: natural.Scope) -> list:
     """[the localhost tasks that add the item hosts, the split, the localhost tasks that collect the items]."""
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
     check(task)
     title = natural.task_title(task)
     calling = title.split(" | ", maxsplit=1)[0]

@@ -101,12 +101,12 @@ def check(task: dict) -> bool:
         return False
     if not isinstance(loop, dict) or "Items" not in loop:
         raise natural.Unsupported("a Loop without Items")
+    check_keys(loop)   # (a batched module call too: a written pause goes to OOS, one the run gives the module refuses)
     if batched(task):
         return True
     key = str(task.get("Action", "")).lower()
     if key not in LOOPED_ACTIONS:
         raise natural.Unsupported(f"a Loop over {task.get('Action')}")
-    check_keys(loop)
     outputs = loop.get("Outputs") or {}
     if not isinstance(outputs, dict):
         raise natural.Unsupported("Loop.Outputs that is not a mapping")
@@ -140,11 +140,12 @@ def _reads_only_the_item(selector: str) -> bool:
 
 
 def _rate_control(loop: dict, scope) -> str:
-    """The Jinja of the loop's rate control (its RateControl, or the legacy flat keys as one mapping)."""
-    if loop.get("RateControl") is not None:
-        return natural.expression(loop["RateControl"], scope)[0]
-    flat = {k: v for k, v in loop.items() if k in RATE_CONTROL_KEYS}
-    return natural.expression(flat, scope)[0]
+    """The Jinja of the loop's rate control (its RateControl, or the legacy flat keys as one mapping). One computed
+    by the run is refused there when it asks for a pause between batches (check_keys refuses a written one)."""
+    written = loop["RateControl"] if loop.get("RateControl") is not None else {
+        k: v for k, v in loop.items() if k in RATE_CONTROL_KEYS}
+    jinja = natural.expression(written, scope)[0]
+    return f"({natural._bare(jinja)} | {F}oos_unpaused_rate_control)" if natural.has_code(written) else jinja
 
 
 def loop_tasks(task: dict, scope, step: dict, register: str):

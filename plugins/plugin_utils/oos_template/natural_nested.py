@@ -1,5 +1,5 @@
 """Nested templates in the natural writer (issue #14): an ``ACS::Template`` (TemplateContent, or a TemplateName found
-in ``template_paths``) or a cloud product action the interpreter inlines (the converter's own definitions in
+in ``template_paths``) or a cloud product action the converter inlines (its own definitions in
 :mod:`product_actions`, or ``action_templates_path``), called without a Loop, written as plain Ansible.
 
 The call is one ``block`` named after the calling task:
@@ -11,25 +11,25 @@ The call is one ``block`` named after the calling task:
   written by :mod:`natural` with a child :class:`ChildScope` (its facts, registers and branch facts prefixed, so
   they never meet the parent's or another child's), then the calling task's Outputs, selected from the child's;
 * a ``rescue`` that fails the calling task with the message OOS gives for a failed child execution, so the parent's
-  OnError (or the end of the run) names the calling task, as the interpreter does.
+  OnError (or the end of the run) names the calling task, as OOS does.
 
 A looped call among the template's own tasks is a play of one host per item (:mod:`natural_loop_play`, which writes
 each item's block with :func:`child_call`); a looped call inside a nested template is run by OOS (delegated). A nested
-construct :mod:`natural` does not write, or nesting deeper than the interpreter allows raises
-:class:`natural.Unsupported` (the whole template keeps the interpreter).
+construct :mod:`natural` does not write, or nesting deeper than OOS allows, raises :class:`natural.Unsupported`: OOS
+runs the calling task.
 """
 from __future__ import annotations
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import actions, loader, natural, product_actions
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, expr, inner
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, display_name, expr, inner
 
 F = actions.F
 
 
 def is_nested(task: dict, options) -> bool:
-    """Whether the interpreter inlines ``task`` as a nested template (``generator.Converter.map_action``; the tasks
-    OOS runs, delegated, are decided before)."""
+    """Whether the converter inlines ``task`` as a nested template (``generator.TemplateCheck.check_task`` walks the
+    same ones; the tasks OOS runs, delegated, are decided before)."""
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import action_index
     key = str(task.get("Action", "")).lower()
     if key in actions.ECS_NATIVE:
@@ -69,7 +69,7 @@ class ChildScope(natural.Scope):
         specs = dict(child.get("Parameters") or {})
         for name in given_secret:   # a parameter given a secret value is secret in the child
             specs[name] = dict(specs[name] or {}, NoEcho=True)
-        # Delegated tasks run as the template's RamRole (the interpreter's oos_ram_role), with the child's secrets.
+        # Delegated tasks run as the template's RamRole, with the child's secrets.
         self.template = dict(child, Parameters=specs, RamRole=self.root.template.get("RamRole") or "")
         for name in child.get("Parameters") or {}:
             variable = natural.Scope.invent(self, f"{prefix}_{natural.fact_name(self.aliases[str(name)])}")
@@ -112,8 +112,8 @@ def _load_child(task: dict, scope: natural.Scope) -> tuple:
 def _converter(scope):
     root = getattr(scope, "root", scope)
     if getattr(root, "converter", None) is None:
-        from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import Converter
-        root.converter = Converter(root.template, root.options)
+        from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import TemplateCheck
+        root.converter = TemplateCheck(root.template, root.options)
     return root.converter
 
 
@@ -156,7 +156,7 @@ def child_call(task: dict, scope: natural.Scope, looped: bool = False) -> tuple:
     (``item``) on localhost and become the item host's variables, the check reads those given from ``oos_loop_given``,
     and the block records the item's result in ``oos_iteration`` (``{'outputs': ...}`` or ``{'error': ...}``)
     instead of setting the calling task's fact or failing."""
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import MAX_NESTING, display_name
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import MAX_NESTING
     if getattr(scope, "depth", 0) + 1 > MAX_NESTING:
         raise natural.Unsupported(f"nesting deeper than {MAX_NESTING} templates")
     child, given = _load_child(task, scope)
@@ -179,8 +179,7 @@ def child_call(task: dict, scope: natural.Scope, looped: bool = False) -> tuple:
     # The calling task's name alone (invent keeps names apart): short names, short lines deep in blocks.
     prefix = natural.fact_name(task["Name"])
     child_scope = ChildScope(child, scope, prefix, secret)
-    # A looped call in a child has no play of its own (the child runs in a block): OOS runs that loop, as the
-    # interpreter hands over a loop inside a loop (actions.map_delegated_loop).
+    # A looped call in a child has no play of its own (the child runs in a block): OOS runs that loop.
     inner_loops = frozenset(str(t["Name"]).lower() for t in child["Tasks"] if t.get("Loop") and is_nested(t, scope.options))
     child_scope.delegated = natural.delegated_tasks(child, scope.options, _converter(scope).delegation_reason) | inner_loops
     natural.check_tasks(child["Tasks"], child_scope.delegated, scope.options, nested=True)
@@ -239,7 +238,6 @@ def child_call(task: dict, scope: natural.Scope, looped: bool = False) -> tuple:
 def failed_child(child: dict, scope: ChildScope, calling: str, own: list) -> dict:
     """Fail the calling task as OOS fails a task whose child execution failed: ``OOS execution Failed: task <child
     task> failed: <error>`` (the parameter check and the calling task's Outputs fail the calling task itself)."""
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import display_name
     renamed = {display_name(t["Name"], 120): t["Name"] for t in child["Tasks"] if display_name(t["Name"], 120) != t["Name"]}
     return {"name": display_name(f"{calling} | the nested template failed", 120),
             "ansible.builtin.fail": {"msg": expr(scope.masked(natural.failure_message(renamed, scope, own)))}}

@@ -1,7 +1,7 @@
 """Cloud product actions the converter knows without a local corpus, written as the OOS tasks they run.
 
 Each definition does what the OOS action of the same name does (the same API calls, checks and waits, in
-the same order); the converter inlines it as a nested template with its own context fact, so a converted
+the same order); the converter inlines it as a nested template (a block of its own), so a converted
 playbook runs it with no ``action_templates_path``. Other product actions the converter does not map are
 delegated to OOS (one-task execution) unless ``action_templates_path`` holds their definition.
 """

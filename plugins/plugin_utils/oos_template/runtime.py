@@ -1,31 +1,21 @@
-"""Run-time OOS semantics for converted playbooks: references, functions, outputs and flow state.
+"""OOS semantics the converter and the alicloud.oos filters share: what a reference is, the pseudo-parameters,
+resolving references and functions against a context (the ``oos_render`` and ``oos_fn`` filters), typed values,
+and how OOS words a failed task or Loop.
 
-The generated playbook keeps a context fact (``oos``) shaped like::
-
-    {"parameters": {name: value}, "pseudo": {"acs::regionid": ..}, "tasks": {task: {output: value}},
-     "store": {parameter-store name: value}, "next": "<task name>" | "__end__" | "__failed__" | "__cancelled__",
-     "status": "Running" | "Success" | "Failed" | "Cancelled", "error": None | {task, message}}
-
-Every function here is pure: it takes that context and returns a new value. Template text is only
-ever read as data: ``{{ x }}`` is resolved by name lookup, never by a template engine.
+A context is ``{"parameters": {name: value}, "pseudo": {"acs::regionid": ..}, "tasks": {task: {output: value}},
+"store": {parameter-store name: value}}``. Template text is only ever read as data: ``{{ x }}`` is resolved by
+name lookup, never by a template engine.
 """
 from __future__ import annotations
 
 import base64
 import copy
-import datetime
 import json
-import os
 import re
-import uuid
 
 from ansible_collections.alicloud.oos.plugins.module_utils.auth import AUTH_OPTIONS
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import functions
 
-END = "__end__"
-FAILED = "__failed__"
-CANCELLED = "__cancelled__"
-TERMINAL = (END, FAILED, CANCELLED)
 # How a cancelled execution's message starts: a child's or an item's cancellation cancels the whole execution.
 CANCELLED_MESSAGE = "OOS execution Cancelled: "
 
@@ -239,114 +229,8 @@ def select_value(selector, document, output_type, context: dict, loop_item=None)
     return select_output(selector, document, output_type or "String", "ValueSelector")
 
 
-def task_outputs(task: dict, document, context: dict, loop_item=None) -> dict:
-    """Evaluate a task's declared Outputs over ``document`` (API response or child template outputs)."""
-    outputs = {}
-    for name, spec in (task.get("Outputs") or {}).items():
-        spec = spec or {}
-        output_type = spec.get("Type", "String")
-        if "ValueSelector" in spec:
-            outputs[name] = select_value(spec["ValueSelector"], document, output_type, context, loop_item)
-        elif "Value" in spec:
-            outputs[name] = coerce(render(spec["Value"], context, loop_item), output_type)
-    return outputs
-
-
-def aggregate_loop(task: dict, iterations: list) -> dict:
-    """Loop.Outputs: Fn::ListJoin / Fn::Sum of one per-iteration output, in item order."""
-    aggregated = {}
-    for name, spec in ((task.get("Loop") or {}).get("Outputs") or {}).items():
-        field = spec.get("AggregateField")
-        values = [lookup_ci(item or {}, field) for item in iterations
-                  if item is not None and field is not None and _has_ci(item, field)]
-        kind = str(spec.get("AggregateType", "Fn::ListJoin")).lower()
-        if kind == "fn::sum":
-            aggregated[name] = functions.fn_sum(values) if values else 0
-        else:
-            aggregated[name] = values
-    return aggregated
-
-
-def _has_ci(mapping, name) -> bool:
-    try:
-        lookup_ci(mapping, name)
-    except KeyError:
-        return False
-    return True
-
-
 # --------------------------------------------------------------------------------------------------
 # flow state
-
-def start(parameters: dict, pseudo_overrides: dict | None = None, first_task: str | None = None,
-          store: dict | None = None) -> dict:
-    """A fresh execution context (parameters already validated and coerced).
-
-    The pseudo-parameters of :data:`PSEUDO_SOURCES` come from ``pseudo_overrides`` (``{'ExecuteUser': ..}``)
-    or their environment variables only; those given by neither stay absent.
-    """
-    now = datetime.datetime.now(datetime.timezone.utc)
-    pseudo = {
-        "acs::executionid": "exec-" + uuid.uuid4().hex[:20],
-        "acs::currentutctime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "acs::currentdate": now.strftime("%Y-%m-%d"),
-    }
-    for name, (_variable, env, _what) in PSEUDO_SOURCES.items():
-        value = next((os.environ[e] for e in env if os.environ.get(e)), None)
-        if value:
-            pseudo[name] = value
-    for key, value in (pseudo_overrides or {}).items():
-        key = str(key).lower()
-        if value not in (None, ""):
-            pseudo[key if key.startswith("acs::") else "acs::" + key] = value
-    return {"parameters": dict(parameters), "pseudo": pseudo, "tasks": {}, "store": dict(store or {}),
-            "next": first_task or END, "status": "Running", "error": None}
-
-
-def advance(context: dict, target: str | None) -> dict:
-    """Set where the flow goes next: a task name, END, FAILED or CANCELLED."""
-    new = dict(context)
-    new["next"] = target or END
-    if target == END and context.get("status") == "Running":
-        new["status"] = "Failed" if context.get("failed_after_cleanup") else "Success"
-    return new
-
-
-def record(context: dict, task_name: str, outputs: dict, target: str) -> dict:
-    new = advance(context, target)
-    new["tasks"] = dict(context.get("tasks") or {})
-    new["tasks"][task_name] = outputs
-    return new
-
-
-def fail(context: dict, task_name: str, message: str, target: str | None, ignore: bool = False) -> dict:
-    """A task failed: jump to its OnError target, or end the execution as Failed.
-
-    As OOS does, a jump to a cleanup task (``OnError: deleteInstance``) runs the cleanup and still ends
-    the execution Failed; only ``OnError: ACS::NEXT`` (``ignore``) treats the error as handled.
-    """
-    new = dict(context)
-    if ignore:
-        new["ignored_errors"] = list(context.get("ignored_errors") or []) + [{"task": task_name, "message": message}]
-        new["next"] = target or END
-        return new
-    new["error"] = context.get("error") or {"task": task_name, "message": message}
-    if target and target not in TERMINAL:
-        new["next"] = target
-        new["failed_after_cleanup"] = True
-        return new
-    new["next"] = FAILED
-    new["status"] = "Failed"
-    return new
-
-
-def cancel(context: dict, task_name: str, message: str) -> dict:
-    new = dict(context)
-    new["next"] = CANCELLED
-    new["status"] = "Cancelled"
-    new["error"] = {"task": task_name, "message": message}
-    return new
-
 
 # ansible-core's wrapping of an error raised by one of our filters (2.19 adds a sentence, 2.16 only the
 # "oos_<filter>: " our plugin puts first): the filter's own message is what counts.

@@ -103,3 +103,13 @@ def literal(text: str) -> str:
     escaped = "".join(ch if _LITERAL_SAFE.match(ch) else (f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
                       for ch in str(text))
     return f"'{escaped}'"
+
+
+def display_name(text: str, limit: int) -> str:
+    """A task or play name from template text: one line, capitalised, and inert by construction.
+
+    No braces (shown as parentheses) and no leading ``#`` (a ``#jinja2:`` header), so Ansible has nothing to
+    evaluate (the dumper checks it); names stay untagged, as ansible-lint matches its ``noqa`` comments to them.
+    """
+    text = " ".join(str(text).translate({ord("{"): "(", ord("}"): ")"}).split()).lstrip("# ")[:limit]
+    return text[:1].upper() + text[1:]

@@ -42,7 +42,7 @@ class Converted:
     template_lines: int
     playbook: str        # the YAML text, as written to a file
     plays: list          # the plays in memory (marked: text.TemplateText, text.Code ...)
-    natural: bool = False   # written by the natural writer (else the interpreter style)
+    handed_over: int = 0    # tasks OOS runs for a construct with no Ansible form
 
     @property
     def lines_ratio(self) -> float:
@@ -71,7 +71,7 @@ def convert_corpus(with_folders: bool = False) -> Corpus:
                 failures[re.sub(r" at Tasks\[.*", "", problem)[:100]] += 1
             continue
         converted.append(Converted(path.name, len(path.read_text(encoding="utf-8").splitlines()),
-                                   result.playbook_yaml(path.name), result.plays, result.natural))
+                                   result.playbook_yaml(path.name), result.plays, len(result.handed_over)))
     return Corpus(converted, failures, len(files))
 
 

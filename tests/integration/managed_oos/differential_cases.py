@@ -71,11 +71,6 @@ class Case:
         return (PUBLIC / self.source).read_text()
 
 
-LOOP_ITEM_IN_BATCHED_OUTPUTS = ((
-    "a Loop over ACS::ECS::RebootInstance (one batched oos_instance call) whose task Outputs select "
-    "'\"{{ ACS::TaskLoopItem }}\"' fails the run: the filter oos_batch_done renders the per-item ValueSelectors "
-    "without the item ('{{ ACS::TaskLoopItem }} is only defined inside a Loop'); give each item's selector its item"),
-    r"\{\{ ACS::TaskLoopItem \}\} is only defined inside a Loop")
 CORE_CASES = [
     Case("core-stop-by-tags", "core:fleet-power.yml", {"targets": WEB, "wanted": "Stopped", "rateControl": RATE}),
     Case("core-start-by-ids", "core:fleet-power.yml", {
@@ -121,8 +116,7 @@ CORE_CASES = [
     Case("core-loop-api-calls-first-failure-stops", "core:loop-api-calls.yml", {
         "instanceIds": ["@instance:0"], "markIds": ["@instance:1", "i-doesnotexist01", "@instance:2"]},
         expect="Failed"),
-    Case("core-loop-item-outputs", "core:loop-item-outputs.yml", {"instanceIds": ["@instance:0", "@instance:3"]},
-         converter_change=LOOP_ITEM_IN_BATCHED_OUTPUTS),
+    Case("core-loop-item-outputs", "core:loop-item-outputs.yml", {"instanceIds": ["@instance:0", "@instance:3"]}),
     Case("core-failure-before-loop", "core:failure-before-loop.yml", {"instanceIds": ["@instance:0", "@instance:3"]},
          expect="Failed"),
     Case("core-functions-and-delegation", "core:functions-and-delegation.yml", {"instanceId": "@instance:7"}),
@@ -161,11 +155,15 @@ CORE_CASES = [
         "instanceId": "@instance:7", "approvalWebhook": "@webhook"}, approval="reject", expect="Cancelled"),
     Case("core-approval-in-looped-nested-rejected", "core:approval-in-nested.yml", {
         "instanceId": "@instance:7", "approvalWebhook": "@webhook", "loop": "yes"}, approval="reject", expect="Cancelled"),
-    # A looped task whose When reads the item: OOS runs it, When and all, for both writers (the emulator's engine
+    # A looped task whose When reads the item: OOS runs it, When and all (the emulator's engine
     # reads a When before the Loop, so it fails there: the playbook ends as OOS's execution ends).
     Case("core-when-reads-the-item", "core:when-reads-the-item.yml", {
         "instanceIds": ["@instance:5", "@instance:6"], "marked": ["@instance:6"]}, expect="Failed"),
-    # A loop inside a nested template: OOS runs it for the natural playbook (delegated), the interpreter inlines it.
+    # Loops that pause between batches: OOS runs those tasks for the playbook (the engine runs the batches without
+    # pausing, docs/fidelity.md).
+    Case("core-loop-pauses-between-batches", "core:loop-pauses-between-batches.yml", {
+        "instanceIds": ["@instance:3", "@instance:4"]}),
+    # A loop inside a nested template: OOS runs it for the playbook (delegated).
     Case("core-loop-inside-nested", "core:loop-inside-nested.yml", {"instanceIds": ["@instance:3", "@instance:4"]}),
     Case("core-loop-template-inside-nested", "core:loop-template-inside-nested.yml", {"ids": ["@instance:3", "@instance:4"]}),
     Case("core-loop-nested-skipped", "core:loop-nested-products.yml", {

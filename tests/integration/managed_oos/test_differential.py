@@ -107,15 +107,15 @@ def run_in_engine(emu, case, parameters: dict) -> dict:
         time.sleep(0.1)
 
 
-def convert_case(case, writer: str = "interpreter"):
+def convert_case(case):
     actions = str(case.action_templates) if case.action_templates else None
-    return convert(content=case.content(), action_templates_path=actions, writer=writer)
+    return convert(content=case.content(), action_templates_path=actions)
 
 
-def run_converted(emu, case, parameters: dict, workdir: Path, writer: str = "interpreter") -> dict:
+def run_converted(emu, case, parameters: dict, workdir: Path) -> dict:
     """Convert in process (what the lookup returns), then run the playbook as a user would."""
     try:
-        result = convert_case(case, writer)
+        result = convert_case(case)
     except ConversionError as error:
         return {"status": "Rejected", "outputs": {}, "msg": str(error)}
     playbook = workdir / "generated.yml"
@@ -157,30 +157,10 @@ def case_params():
 
 @pytest.mark.parametrize("case", list(case_params()))
 def test_engine_and_converter_agree(case, tmp_path, webhook):
-    compare(case, tmp_path, webhook, "interpreter")
+    compare(case, tmp_path, webhook)
 
 
-def natural_case_params():
-    """The cases the natural writer covers (it writes the others in the interpreter style, tested above)."""
-    for param in case_params():
-        case = param.values[0]
-        if case.available():
-            try:
-                natural = convert_case(case, "natural").natural
-            except ConversionError:
-                natural = False
-            if not natural:
-                continue
-        yield param
-
-
-@pytest.mark.parametrize("case", list(natural_case_params()))
-def test_engine_and_natural_playbook_agree(case, tmp_path, webhook):
-    """The same comparison for the playbook of the natural writer (writer=natural: plain Ansible)."""
-    compare(case, tmp_path, webhook, "natural")
-
-
-def compare(case, tmp_path, webhook, writer: str):
+def compare(case, tmp_path, webhook):
     emu = start_emulator(*EMULATOR_ARGS, *(("--action-templates", str(case.action_templates))
                                            if case.action_templates else ()))
     try:
@@ -190,7 +170,7 @@ def compare(case, tmp_path, webhook, writer: str):
         engine_state = snapshot(emu)
         emu.reset(**FLEET)
         prepare(emu, case)
-        playbook_result = run_converted(emu, case, parameters, tmp_path, writer)
+        playbook_result = run_converted(emu, case, parameters, tmp_path)
         playbook_state = snapshot(emu)
     finally:
         emu.stop()

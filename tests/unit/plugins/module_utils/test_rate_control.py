@@ -150,3 +150,18 @@ def test_bad_total_is_rejected():
 def test_zero_hosts_still_gives_valid_keywords():
     keywords = to_play_keywords({"Concurrency": "10%", "MaxErrors": "10%"}, 0)
     assert keywords["serial"] == 1 and keywords["max_fail_percentage"] == 0
+
+
+@pytest.mark.parametrize("pause", ["FirstBatchPause", "EveryBatchPause"])
+def test_a_pause_between_batches_is_refused_where_nothing_can_wait_for_a_person(pause):
+    from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import validate_rate_control
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import filters
+    rate = {"Mode": "Batch", "Batch": [1, "50%"], "MaxErrors": 0, "BatchPauseOption": pause}
+    with pytest.raises(AlicloudInputError) as info:
+        validate_rate_control(rate)   # the instance modules
+    assert info.value.field == "rate_control.BatchPauseOption" and pause in str(info.value) and "Automatic" in str(info.value)
+    with pytest.raises(AlicloudInputError, match=f"Loop.RateControl.BatchPauseOption: {pause} pauses"):
+        filters.oos_unpaused_rate_control(rate)   # a converted loop whose RateControl the run gives
+    automatic = dict(rate, BatchPauseOption="Automatic")
+    assert validate_rate_control(automatic).batch_pause_option == "Automatic"
+    assert filters.oos_unpaused_rate_control(automatic) == automatic

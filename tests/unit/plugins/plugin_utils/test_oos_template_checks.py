@@ -78,12 +78,11 @@ Tasks:
 """
 
 
-@pytest.mark.parametrize("writer", ["interpreter", "natural"])
-def test_a_default_oos_would_refuse_is_refused_at_conversion_with_every_problem(writer):
+def test_a_default_oos_would_refuse_is_refused_at_conversion_with_every_problem():
     """StartExecution refuses a Default outside its constraints, of the wrong Type, or an AllowedPattern that is not
     a regular expression: so does the conversion, naming each parameter and field in one error."""
     with pytest.raises(ConversionError) as info:
-        convert(content=BAD_PARAMETERS, writer=writer)
+        convert(content=BAD_PARAMETERS)
     problems = info.value.problems
     expected = ["Parameters.mode.Default: 'x' is not one of a, b", "Parameters.name.AllowedPattern '(['",
                 "Parameters.count.Default 'many' is not a Number value", "Parameters.size.Default: 50 is above MaxValue 10",
@@ -95,12 +94,3 @@ def test_a_default_oos_would_refuse_is_refused_at_conversion_with_every_problem(
     # A computed Default is checked once a run evaluates it; a List's MinLength holds for each element.
     assert len(problems) == len(expected), problems
     assert not any("region" in problem or "fine" in problem for problem in problems), problems
-
-
-def test_a_computed_default_is_checked_once_the_run_evaluates_it():
-    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.filters import oos_start
-    specs = {"region": {"Type": "String", "Default": "{{ ACS::RegionId }}", "AllowedValues": ["cn-beijing"]}}
-    refused = oos_start(specs, {}, "t", {"acs::regionid": "cn-hangzhou"})["problems"]
-    assert refused and "parameter region: 'cn-hangzhou' is not one of cn-beijing" in refused[0], refused
-    assert "Default" in refused[0] and "-e region=" in refused[0], refused
-    assert oos_start(specs, {}, "t", {"acs::regionid": "cn-beijing"})["problems"] == []

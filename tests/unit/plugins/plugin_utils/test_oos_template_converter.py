@@ -6,7 +6,6 @@ import json
 import pytest
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import ConversionError, convert
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, TemplateMap, TemplateText
 
 TEMPLATE = """
 FormatVersion: OOS-2019-06-01
@@ -48,49 +47,9 @@ def _tasks(result) -> dict:
     return found
 
 
-def test_flow_compiles_to_guarded_blocks_with_rescue():
-    result = convert(content=TEMPLATE, writer="interpreter")
-    play = result.plays[-1]
-    data = play["vars"]["oos_template_data"]   # task fragments holding {{ }} live in the play variables
-
-    def fragment(task):
-        value = task["vars"]["oos_task"]
-        return data[value[len("{{ oos_template_data."):-len(" }}")]] if isinstance(value, Code) else value
-
-    units = {fragment(t)["Name"]: t for t in play["tasks"] if "block" in t and "oos_task" in t.get("vars", {})}
-    assert list(units) == ["getInstance", "reboot", "describe", "cleanup"]
-    assert units["reboot"]["when"] == ["oos.next == 'reboot'"]
-    assert units["reboot"]["vars"]["oos_on_error"] == "cleanup" and units["reboot"]["vars"]["oos_next"] == "describe"
-    assert units["describe"]["vars"]["oos_next"] == "__end__"
-    assert "oos_task_failed" in units["reboot"]["rescue"][0]["ansible.builtin.set_fact"]["oos"]
-    # The ECS loop is one module call over every item with the template's RateControl.
-    call = units["reboot"]["block"][0]["alicloud.oos.oos_instance"]
-    assert call["state"] == "rebooted" and "oos_loop_rate_control" in call["rate_control"]
-    # Template data is marked so the YAML carries each of its strings as !unsafe (never a whole mapping, which
-    # ansible-core before 2.19 reads empty).
-    assert isinstance(fragment(units["reboot"]), TemplateMap)
-    assert isinstance(fragment(units["reboot"])["Properties"]["instanceId"], TemplateText)
-    text = result.playbook_yaml()
-    start = text.index("oos_task_2:\n")
-    assert "Action: !unsafe 'ACS::ECS::RebootInstance'" in text[start:start + 400]
-    assert "instanceId: !unsafe '{{ ACS::TaskLoopItem }}'" in text[start:start + 400]
-    assert "noqa" not in text
-
-
-def test_generic_loop_becomes_a_play_over_in_memory_hosts(tmp_path):
-    template = TEMPLATE.replace("Action: ACS::ECS::RebootInstance", "Action: ACS::ExecuteAPI").replace(
-        "Properties: {instanceId: '{{ ACS::TaskLoopItem }}'}",
-        "Properties: {Service: ECS, API: RebootInstance, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}")
-    plays = convert(content=template, writer="interpreter").plays
-    assert [p["hosts"] for p in plays] == ["localhost", plays[1]["hosts"], "localhost"]
-    assert plays[1]["hosts"].startswith("oos_loop_") and "_reboot_" in plays[1]["hosts"] and "serial" in plays[1]
-    assert plays[1]["tasks"][-1]["ansible.builtin.meta"] == "end_play"
-
-
 def test_flow_compiles_to_when_and_block_rescue():
-    assert not convert(content=TEMPLATE, writer="interpreter").natural
-    result = convert(content=TEMPLATE)    # natural unless the interpreter is asked for
-    assert result.natural
+    result = convert(content=TEMPLATE)
+    assert not result.handed_over
     tasks = _tasks(result)
     # OnError cleanup: the task runs in a block whose rescue records the failure; the flow reads that fact.
     guarded = tasks["Reboot | with its OnError"]
@@ -123,22 +82,11 @@ def test_a_loop_of_calls_whose_max_errors_is_a_parameter_runs_each_item_through_
         "Properties: {Service: ECS, API: DescribeInstanceAttribute, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}")
     # Read-only or not, OOS launches no item once MaxErrors is exceeded: the role counts the failures before each.
     for api in ("DescribeInstanceAttribute", "RebootInstance"):
-        call = _tasks(convert(content=template.replace("DescribeInstanceAttribute", api), writer="natural"))["Reboot"]
+        call = _tasks(convert(content=template.replace("DescribeInstanceAttribute", api)))["Reboot"]
         assert call["loop"] == "{{ get_instance.instanceIds }}" and call["loop_control"] == {"extended": True}
         assert call["ansible.builtin.include_role"] == {"name": "alicloud.oos.oos_loop_item"}
         assert call["vars"]["oos_loop_item_call"]["parameters"] == {"InstanceId": "{{ item }}"}
         assert call["vars"]["oos_loop_item_register"] == "reboot_result"
-
-
-def test_a_loop_with_outputs_still_becomes_a_play_over_in_memory_hosts(tmp_path):
-    template = TEMPLATE.replace("Action: ACS::ECS::RebootInstance", "Action: ACS::ExecuteAPI").replace(
-        "Properties: {instanceId: '{{ ACS::TaskLoopItem }}'}",
-        "Properties: {Service: ECS, API: RebootInstance, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}\n"
-        "    Outputs: {requestId: {Type: String, ValueSelector: RequestId}}")
-    plays = convert(content=template, writer="interpreter").plays
-    assert [p["hosts"] for p in plays] == ["localhost", plays[1]["hosts"], "localhost"]
-    assert plays[1]["hosts"].startswith("oos_loop_") and "_reboot_" in plays[1]["hosts"] and "serial" in plays[1]
-    assert plays[1]["tasks"][-1]["ansible.builtin.meta"] == "end_play"
 
 
 def test_every_problem_is_listed_at_once():
@@ -172,11 +120,10 @@ Tasks:
     ({"Name": "put", "Action": "ACS::ExecuteAPI",
       "Properties": {"Service": "OSS", "API": "PutBucketAcl", "Method": "PUT", "URI": "?acl"}}, "ACS::ExecuteAPI"),
 ])
-@pytest.mark.parametrize("writer", ["natural", "interpreter"])
-def test_constructs_the_playbook_cannot_run_are_delegated_to_oos_one_task_each(task, delegated, writer):
+def test_constructs_the_playbook_cannot_run_are_delegated_to_oos_one_task_each(task, delegated):
     template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {"which": {"Type": "String", "Default": "x"}},
                 "Tasks": [{"Name": "first", "Action": "ACS::Sleep", "Properties": {"Duration": "PT1S"}}, task]}
-    result = convert(content=json.dumps(template), writer=writer)
+    result = convert(content=json.dumps(template))
     assert result.delegated == [("Tasks[1]", delegated)]
     text = result.playbook_yaml("t.yml")
     assert text.count("client_token:") == 1 and f"# Tasks[1] ({delegated}) is delegated" in text
@@ -218,9 +165,8 @@ Tasks:
 """
 
 
-@pytest.mark.parametrize("writer", ["natural", "interpreter"])
-def test_unmapped_product_actions_are_delegated_to_oos_and_named_in_the_header(tmp_path, writer):
-    result = convert(content=DELEGATED, writer=writer)
+def test_unmapped_product_actions_are_delegated_to_oos_and_named_in_the_header(tmp_path):
+    result = convert(content=DELEGATED)
     text = result.playbook_yaml("t.yml")
     assert result.delegated == [("Tasks[0]", "ACS::ECS::AttachDisk")]
     assert "# Tasks[0] (ACS::ECS::AttachDisk) is delegated: OOS runs it (alicloud.oos.oos_execution)" in text
@@ -249,11 +195,10 @@ Tasks:
     Properties: {diskId: '{{ ACS::TaskLoopItem }}', instanceId: i-1}
     Loop: {Items: '{{ ids }}', RateControl: {Mode: Concurrency, Concurrency: 2, MaxErrors: 0}}
 """
-    for writer in ("natural", "interpreter"):
-        result = convert(content=looped, writer=writer)
-        text = result.playbook_yaml("t.yml")
-        assert result.delegated == [("Tasks[0]", "ACS::ECS::AttachDisk")]
-        assert text.count("client_token:") == 1 and len(result.plays) == 1   # OOS runs the loop
+    result = convert(content=looped)
+    text = result.playbook_yaml("t.yml")
+    assert result.delegated == [("Tasks[0]", "ACS::ECS::AttachDisk")]
+    assert text.count("client_token:") == 1 and len(result.plays) == 1   # OOS runs the loop
 
 
 def test_an_acs_template_naming_a_product_action_not_found_locally_is_delegated_and_other_names_refused():
@@ -270,18 +215,3 @@ Tasks:
     # A template OOS knows by name (the account's own or public) and the folders do not hold: OOS runs it too.
     result = convert(content=named.replace("ACS::ECS::CloneInstanceAcrossAZ", "my-own-template"))
     assert result.delegated == [("Tasks[0]", "ACS::Template my-own-template")]
-
-
-def test_each_play_holds_the_template_data_its_tasks_read():
-    """Task fragments with {{ }} live in their play's variables (ansible-lint reads tasks, not play variables); a
-    loop's tasks before and after its own play share objects, and each play must still find its own copy."""
-    import re
-    template = TEMPLATE.replace("Action: ACS::ECS::RebootInstance", "Action: ACS::ExecuteAPI").replace(
-        "Properties: {instanceId: '{{ ACS::TaskLoopItem }}'}",
-        "Properties: {Service: ECS, API: RebootInstance, Parameters: {InstanceId: '{{ ACS::TaskLoopItem }}'}}")
-    plays = convert(content=template, writer="interpreter").plays
-    assert len(plays) == 3
-    for play in plays:
-        held = set((play.get("vars") or {}).get("oos_template_data") or {})
-        read = set(re.findall(r"oos_template_data\.(\w+)", json.dumps(play["tasks"], default=str)))
-        assert read and read <= held, (play["name"], read - held)

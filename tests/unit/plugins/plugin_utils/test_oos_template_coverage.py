@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import dumper, filters, runtime
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import delegation, dumper, filters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import ConversionError, convert
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, TemplateText
 
@@ -55,13 +55,25 @@ Tasks:
 """
 
 
+def one_task(task: dict, context: dict, specs: dict | None = None, ram_role: str = "") -> dict:
+    """The one-task template OOS runs for ``task`` and the values it is given, resolved from ``context`` (a run's
+    parameters, pseudo-parameters and task outputs)."""
+    def resolve(reference):
+        try:
+            return runtime.resolve_reference(reference, context)
+        except runtime.NotAReference:
+            raise delegation.NotAValue(reference) from None
+
+    def type_of(value) -> str:
+        return ("Boolean" if isinstance(value, bool) else "Number" if isinstance(value, (int, float)) else
+                "List" if isinstance(value, list) else "Json" if isinstance(value, dict) else "String")
+
+    template, given, secret = delegation.one_task_template(task, resolve, type_of, delegation.secret_sources(specs or {}),
+                                                           ram_role)
+    return {"template": template, "parameters": given, "secret_parameters": secret}
+
+
 def test_roa_execute_api_uses_uri_body_headers():
-    first, second = _calls(convert(content=ROA, writer="interpreter"), "alicloud.oos.oos_execute_api")
-    assert first["method"] == "PUT" and first["uri"].startswith("{{ ") and "['URI']" in first["uri"]
-    assert "['Body']" in first["body"] and "['Headers']" in first["headers"] and first["parameters"] == {}
-    wait = second["wait_for"]
-    assert wait["retries"] == 5 and "['DesiredValues']" in wait["desired_values"]
-    assert "['NotDesiredValues']" in wait["not_desired_values"] and "['StopRetryValues']" in wait["stop_retry_values"]
     result = convert(content=ROA)
     first, second = _calls(result, "alicloud.oos.oos_execute_api")
     # The reference in the path is Jinja over the parameter; the rest is the template's data as written.
@@ -106,7 +118,7 @@ def test_loop_inside_a_loop_is_delegated_to_oos_with_the_item_left_for_oos():
                      "Outputs": {"snapshotIds": {"AggregateType": "Fn::ListJoin", "AggregateField": "snapshotId"}}}}
     context = {"parameters": {"prefix": "p", "disks": ["d-1", "d-2"]}, "pseudo": {"acs::executionid": "exec-1"},
                "tasks": {}}
-    delegation = filters.oos_delegated_execution(task, context)
+    delegation = one_task(task, context)
     template = delegation["template"]
     body = template["Tasks"][0]
     # The values travel as parameters of the one-task template; the item is OOS's to give.
@@ -115,21 +127,6 @@ def test_loop_inside_a_loop_is_delegated_to_oos_with_the_item_left_for_oos():
     assert delegation["parameters"] == {"prefix": "p", "disks": ["d-1", "d-2"]}
     assert template["Parameters"] == {"prefix": {"Type": "String"}, "disks": {"Type": "List"}}
     assert template["Outputs"] == {"snapshotIds": {"Type": "List", "Value": "{{ snap.snapshotIds }}"}}
-    done = filters.oos_delegated_done(dict(context, next="snap", status="Running"), task,
-                                      {"outputs": {"snapshotIds": ["s-1", "s-2"]}}, "after")
-    assert done["tasks"]["snap"] == {"snapshotIds": ["s-1", "s-2"]} and done["next"] == "after"
-
-
-def test_on_error_cleanup_still_fails_the_execution_and_next_ignores_the_error():
-    context = runtime.start({}, first_task="a")
-    cleaned = runtime.fail(context, "a", "boom", "cleanup")
-    assert cleaned["next"] == "cleanup" and cleaned["status"] == "Running"
-    finished = runtime.record(cleaned, "cleanup", {}, runtime.END)
-    assert finished["status"] == "Failed" and finished["error"]["task"] == "a"
-    ignored = runtime.fail(context, "a", "boom", "b", ignore=True)
-    assert ignored["next"] == "b" and not ignored.get("error")
-    assert runtime.record(ignored, "b", {}, runtime.END)["status"] == "Success"
-    assert runtime.fail(context, "a", "boom", None)["status"] == "Failed"
 
 
 def test_names_never_carry_jinja_and_trigger_notes_render_the_schedule_as_data():
@@ -168,7 +165,7 @@ def test_a_single_task_is_delegated_with_its_values_as_parameters_and_its_output
                "pseudo": {"acs::regionid": "cn-hangzhou", "acs::executionid": "exec-1"},
                "tasks": {"find": {"id": "i-1"}}}
     specs = {"disk": {"Type": "String"}, "password": {"Type": "String", "NoEcho": True}}
-    delegation = filters.oos_delegated_execution(task, context, specs)
+    delegation = one_task(task, context, specs)
     template = delegation["template"]
     body = template["Tasks"][0]
     assert "Loop" not in body and "OnError" not in body
@@ -182,21 +179,15 @@ def test_a_single_task_is_delegated_with_its_values_as_parameters_and_its_output
     assert delegation["secret_parameters"] == ["password"]
     assert body["Outputs"] == task["Outputs"]
     assert template["Outputs"] == {"device": {"Type": "String", "Value": "{{ attach.device }}"}}
-    # The token names this run: the same run and values give the same one, another run another.
-    again = filters.oos_delegated_execution(task, context, specs)
-    other_run = filters.oos_delegated_execution(task, dict(context, pseudo={"acs::regionid": "cn-hangzhou",
-                                                                            "acs::executionid": "exec-2"}), specs)
-    assert again["client_token"] == delegation["client_token"] != other_run["client_token"]
-    assert len(delegation["client_token"]) <= 64
 
 
 def test_a_delegated_task_runs_as_the_template_s_ram_role_and_the_header_says_how_the_playbook_runs():
     task = {"Name": "attach", "Action": "ACS::ECS::AttachDisk", "Properties": {"diskId": "{{ disk }}"}}
     context = {"parameters": {"disk": "d-1", "OOSAssumeRole": "OpsRole"}, "pseudo": {}, "tasks": {}}
-    delegation = filters.oos_delegated_execution(task, context, {}, "{{ OOSAssumeRole }}")
+    delegation = one_task(task, context, {}, "{{ OOSAssumeRole }}")
     assert delegation["template"]["RamRole"] == "{{ OOSAssumeRole }}"
     assert delegation["parameters"]["OOSAssumeRole"] == "OpsRole"
-    assert "RamRole" not in filters.oos_delegated_execution(task, context, {}, "")["template"]
+    assert "RamRole" not in one_task(task, context, {}, "")["template"]
     text = convert(content={"FormatVersion": "OOS-2019-06-01", "RamRole": "{{ OOSAssumeRole }}",
                             "Parameters": {"OOSAssumeRole": {"Type": "String", "Default": "OpsRole"}},
                             "Tasks": [{"Name": "s", "Action": "ACS::Sleep", "Properties": {"Duration": "PT1S"}}]}
@@ -213,39 +204,13 @@ def test_run_instances_sends_a_period_only_for_prepaid_instances_as_the_action_d
     assert (prepaid["Period"], prepaid["PeriodUnit"]) == (1, "Month")
 
 
-def test_a_delegated_task_that_did_not_run_under_check_records_its_outputs_as_a_native_task_does():
-    """--check starts no execution (no ``outputs`` in the result): later references still resolve."""
-    context = runtime.start({}, first_task="mkImage")
-    task = {"Name": "mkImage", "Action": "ACS::ECS::CreateImage",
-            "Outputs": {"imageId": {"Type": "String", "ValueSelector": ".imageId"},
-                        "ids": {"Type": "List", "ValueSelector": ".ids"}}}
-    check_mode = {"changed": True, "status": None, "execution_id": None, "msg": "Would start an execution"}
-    done = filters.oos_delegated_done(context, task, check_mode, "next", {"skipped": True})
-    assert done["next"] == "next" and done["status"] == "Running"
-    assert done["tasks"]["mkImage"] == {"imageId": None, "ids": []}   # no answer: nothing selected
-    loop = dict(task, Loop={"Items": ["a"], "Outputs": {"images": {"AggregateField": "imageId"},
-                                                        "count": {"AggregateType": "Fn::Sum", "AggregateField": "n"}}})
-    assert filters.oos_delegated_done(context, loop, check_mode, "next")["tasks"]["mkImage"] == {"images": [], "count": 0}
-
-
-def test_a_rejected_approval_of_a_delegated_execution_cancels_naming_the_execution_the_task_and_how_to_approve():
-    context = runtime.start({}, first_task="child")
+def test_a_delegated_execution_waiting_for_an_approval_names_it_and_how_to_answer():
     waiting = {"execution_id": "exec-1", "status": "Waiting", "outputs": {},
                "waiting_tasks": [{"task_name": "gate", "task_action": "ACS::Approve"}],
                "execution": {"current_tasks": [{"task_name": "child", "task_action": "ACS::Template"}]}}
     prompt = filters.oos_delegated_waiting(waiting)
     assert prompt.startswith("OOS execution exec-1 waits for an approval at gate (ACS::Approve)")
     assert "-e oos_approval_decision=approve" in prompt
-    task = {"Name": "child", "Action": "ACS::Template"}
-    rejected = filters.oos_delegated_done(context, task, waiting, "next",
-                                          {"execution_id": "exec-1", "status": "Cancelled", "outputs": {}}, "no decision")
-    assert rejected["status"] == "Cancelled"
-    assert rejected["error"]["message"] == ("the approval at gate (ACS::Approve) of OOS execution exec-1 was rejected "
-                                            "(no decision): execution cancelled; to approve it, run again with "
-                                            "-e oos_approval_decision=approve")
-    approved = filters.oos_delegated_done(context, task, waiting, "next",
-                                          {"execution_id": "exec-1", "status": "Success", "outputs": {"ok": "yes"}})
-    assert approved["tasks"]["child"] == {"ok": "yes"} and approved["status"] == "Running"
     assert filters.oos_approval_note(["alice", "bob"], True) == "approved by alice, bob from ansible-playbook"
     assert filters.oos_approval_note([], False, "no decision") == "rejected from ansible-playbook: no decision"
 

@@ -71,9 +71,8 @@ def test_a_property_the_definition_does_not_have_is_refused_naming_it(action, pr
     ("ACS::ECS::CreateImage", {"instanceId": "i-1", "imageName": "x", "resourceGroupId": "rg-1"}),
     ("ACS::ECS::CreateImage", {"instanceId": "i-1", "imageName": "x", "detectionStrategy": "Standard"}),
 ])
-@pytest.mark.parametrize("writer", ["natural", "interpreter"])
-def test_a_property_the_mapping_does_not_pass_makes_oos_run_the_task(action, props, writer):
-    result = convert(content=one_task(action, props), writer=writer)
+def test_a_property_the_mapping_does_not_pass_makes_oos_run_the_task(action, props):
+    result = convert(content=one_task(action, props))
     assert result.delegated == [("Tasks[0]", action)]
     text = result.playbook_yaml("t.yml")
     assert text.count("client_token:") == 1 and "alicloud.oos.oos_instance:" not in text \
@@ -94,16 +93,12 @@ def test_run_command_passes_every_property_to_the_module():
              "commandContent": "dir", "workingDir": "C:\\\\", "timeout": 30, "enableParameter": True,
              "parameters": {"a": "b"}, "username": "admin", "windowsPasswordName": "pw"}
     assert set(props) == set(actions.NATIVE_PROPERTIES["acs::ecs::runcommand"])
-    for writer in ("interpreter", "natural"):
-        plays = convert(content=one_task("ACS::ECS::RunCommand", props), writer=writer).data()
-        calls = [t for play in plays for block in play["tasks"] for t in block.get("block", [block])
-                 if "alicloud.oos.oos_run_command" in t]
-        args = calls[0]["alicloud.oos.oos_run_command"]
-        assert {k: args[k] for k in ("command_type", "command_content", "timeout", "enable_parameter", "username",
-                                     "windows_password_name", "instance_id")} == {
-            "command_type": "RunPowerShellScript", "command_content": "dir", "timeout": 30, "enable_parameter": True,
-            "username": "admin", "windows_password_name": "pw", "instance_id": "i-1"}
-        if writer == "interpreter":   # structured values are read from the task's data at run time
-            assert args["working_dir"] == "C:\\\\" and "'parameters'" in args["parameters"] and "'regionId'" in args["region"]
-            continue
-        assert args["working_dir"] == "C:\\\\" and args["parameters"] == {"a": "b"} and args["region"] == "cn-beijing"
+    plays = convert(content=one_task("ACS::ECS::RunCommand", props)).data()
+    calls = [t for play in plays for block in play["tasks"] for t in block.get("block", [block])
+             if "alicloud.oos.oos_run_command" in t]
+    args = calls[0]["alicloud.oos.oos_run_command"]
+    assert {k: args[k] for k in ("command_type", "command_content", "timeout", "enable_parameter", "username",
+                                 "windows_password_name", "instance_id")} == {
+        "command_type": "RunPowerShellScript", "command_content": "dir", "timeout": 30, "enable_parameter": True,
+        "username": "admin", "windows_password_name": "pw", "instance_id": "i-1"}
+    assert args["working_dir"] == "C:\\\\" and args["parameters"] == {"a": "b"} and args["region"] == "cn-beijing"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import flow, natural
-from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import convert
+from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import ConversionError, convert
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import Code, TemplateText
 
 PARAMETERS = {"instanceId": {"Type": "String"}, "ids": {"Type": "List"}, "count": {"Type": "Number"},
@@ -119,8 +119,8 @@ def test_a_linear_template_is_plain_tasks_without_guards():
          "Loop": {"Items": "{{ getInstance.instanceIds }}",
                   "RateControl": {"Mode": "Concurrency", "Concurrency": 2, "MaxErrors": 0}}}],
         "Outputs": {"rebooted": {"Type": "List", "Value": "{{ getInstance.instanceIds }}"}}}
-    result = convert(content=template, writer="natural")
-    assert result.natural
+    result = convert(content=template)
+    assert not result.handed_over
     text = result.playbook_yaml()
     assert "oos.next" not in text and "oos_render" not in text and "noqa" not in text
     (play,) = result.plays
@@ -146,8 +146,8 @@ def test_tasks_reading_a_secret_or_a_value_computed_from_one_are_no_log_and_only
             dict(call, Name="useSession", Properties=regions("x-{{ login.session }}")),
             dict(call, Name="plain", Properties=regions("{{ region }}")),
             dict(call, Name="byToken", When={"Fn::Equals": ["{{ token }}", "x"]})]}
-    result = convert(content=template, writer="natural")
-    assert result.natural
+    result = convert(content=template)
+    assert not result.handed_over
     tasks = {t["name"]: t for play in result.plays for t in play["tasks"]}
     run = {t["name"]: t for t in tasks["Run the template tasks"]["block"]}
     hidden = sorted(name for name, task in run.items() if task.get("no_log"))
@@ -156,7 +156,7 @@ def test_tasks_reading_a_secret_or_a_value_computed_from_one_are_no_log_and_only
     assert tasks["Read the parameter values of -e oos_parameters_file=PATH (as data)"]["no_log"] is True
     assert "no_log" not in tasks["Check the template parameters"]   # its messages name NoEcho values without them
     plain = convert(content=dict(template, Parameters={"region": template["Parameters"]["region"]},
-                                 Tasks=[template["Tasks"][2]]), writer="natural")
+                                 Tasks=[template["Tasks"][2]]))
     assert "no_log" not in plain.playbook_yaml()
 
 
@@ -172,8 +172,8 @@ def test_names_the_writer_invents_never_take_a_name_the_playbook_reads():
                   {"Name": "pick", "Action": "ACS::Choice", "Properties": {"DefaultTask": "ACS::END", "Choices": [
                       {"When": {"Fn::Equals": ["{{ describe_result }}", "x"]}, "NextTask": "groups"}]}},
                   dict(call, Name="groups")]}
-    result = convert(content=template, writer="natural")
-    assert result.natural
+    result = convert(content=template)
+    assert not result.handed_over
     play = result.plays[0]
     run = next(t for t in play["tasks"] if t["name"] == "Run the template tasks")["block"]
     units = [u for t in run for u in (t.get("block") or [t])]
@@ -191,7 +191,7 @@ def test_a_natural_playbook_never_holds_one_unsafe_mapping_or_list(monkeypatch):
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import mark
     template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {"p": {"Type": "Json", "Default": {"a": "{{ x"}}},
                 "Tasks": [{"Name": "t", "Action": "ACS::Sleep", "Properties": {"Duration": "PT0S"}}]}
-    options = generator.Options(writer="natural")
+    options = generator.Options()
     assert isinstance(natural.try_build(template, options), list)
     monkeypatch.setattr(natural, "data_tree", mark)
     assert "one !unsafe mapping or list" in natural.try_build(template, options)
@@ -206,7 +206,7 @@ def test_an_output_computed_from_a_camel_case_secret_is_masked_whole():
                 "Outputs": {"enc": {"Type": "String", "Value": {"Fn::Base64Encode": "{{ dbPassword }}"}},
                             "plain": {"Type": "String", "Value": "x"}}}
     result = convert(content=template)
-    assert result.natural
+    assert not result.handed_over
     outputs = next(t for t in result.plays[0]["tasks"] if t["name"] == "Run the template tasks")["block"][-1]
     assert outputs["ansible.builtin.set_fact"]["oos_outputs"].endswith(
         "| alicloud.oos.oos_masked([db_password | default(none)], ['enc']) }}")
@@ -219,7 +219,7 @@ def test_only_a_delegated_task_that_can_wait_for_an_approval_gets_an_answer():
         {"Name": "modifyCharge", "Action": "ACS::ECS::ModifyInstanceChargeType", "Properties": {"instanceId": "i-1"}},
         {"Name": "child", "Action": "ACS::Template", "Properties": {"TemplateName": "ACS-ECS-SomethingNotLocal"}}]}
     result = convert(content=template)
-    assert result.natural
+    assert not result.handed_over
     run = next(t for t in result.plays[0]["tasks"] if t["name"] == "Run the template tasks")["block"]
     calls = {t["name"]: t for t in run if "alicloud.oos.oos_execution" in t}
     action, child = calls["ModifyCharge | OOS runs it"], calls["Child | OOS runs it"]
@@ -247,8 +247,8 @@ def test_a_when_of_any_other_function_holds_as_oos_holds_its_value(when, jinja):
 
 def _written(tasks: list, parameters: dict | None = None):
     template = {"FormatVersion": "OOS-2019-06-01", "Parameters": parameters or PARAMETERS, "Tasks": tasks}
-    result = convert(content=template, writer="natural")
-    assert result.natural, natural.try_build(template, _options())
+    result = convert(content=template)
+    assert not result.handed_over, natural.try_build(template, _options())
     run = next(t for t in result.plays[-1]["tasks"] if t["name"] == "Run the template tasks")
     return run["block"][:-1]
 
@@ -256,7 +256,7 @@ def _written(tasks: list, parameters: dict | None = None):
 def _options():
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import Options
     return Options(hosts=None, parameters={}, action_templates_path=None, template_paths=[], select_targets="auto",
-                   instance_id_var="instance_id", name=None, writer="natural", template_name=None)
+                   instance_id_var="instance_id", name=None, template_name=None)
 
 
 @pytest.mark.parametrize("action", ["ACS::EventTrigger", "ACS::AlarmTrigger"])
@@ -314,7 +314,7 @@ def test_a_when_reading_the_loop_item_of_a_looped_task_goes_to_oos_with_the_task
          "Properties": {"instanceId": "{{ ACS::TaskLoopItem }}", "commandContent": "echo"},
          "Loop": {"Items": "{{ ids }}"}}]}
     result = convert(content=template)
-    assert result.natural
+    assert not result.handed_over
     run = next(t for t in result.plays[0]["tasks"] if t["name"] == "Run the template tasks")["block"]
     (call,) = [t for t in run if "alicloud.oos.oos_execution" in t]
     assert "when" not in call
@@ -335,3 +335,22 @@ def test_a_failed_run_ends_with_the_message_oos_gives():
     # A nested template's own check fails the calling task with its own message.
     assert filters.oos_execution_failure(failed, "Call | check", {}, ["Call | check"]) == (
         "InvalidInstanceId.NotFound: no such instance")
+
+
+def test_a_name_that_is_no_parameter_or_task_stays_as_written():
+    """A Cloud Assistant ``{{ dir }}`` (filled on the instance with enableParameter) is left as OOS leaves it: text,
+    next to the references around it; the task stays Ansible."""
+    template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {"instanceId": {"Type": "String"}, "word": {"Type": "String"}},
+                "Tasks": [{"Name": "run", "Action": "ACS::ECS::RunCommand", "Properties": {
+                    "instanceId": "{{ instanceId }}", "commandContent": "cd {{ dir }} && echo {{ word }}",
+                    "enableParameter": True, "parameters": {"dir": "/tmp"}}}]}
+    result = convert(content=template)
+    assert not result.handed_over and not result.delegated
+    play = result.plays[0]
+    call = next(t for t in play["tasks"] if t["name"] == "Run the template tasks")["block"][0]["alicloud.oos.oos_run_command"]
+    assert call["command_content"] == "{{ oos_template_texts[0] }}{{ word }}"
+    assert play["vars"]["oos_template_texts"] == ["cd {{ dir }} && echo "]
+    # An output no task has is refused, naming it (OOS refuses the template too).
+    template["Tasks"][0]["Properties"]["commandContent"] = "echo {{ run.missing }}"
+    with pytest.raises(ConversionError, match="task run holds the reference run.missing"):
+        convert(content=template)

@@ -46,7 +46,7 @@ def run_block(play) -> list:
 
 def test_the_play_is_split_around_the_looped_task_into_localhost_items_and_localhost():
     result = convert(content=template(api("before"), looped(), api("after")))
-    assert result.natural
+    assert not result.handed_over
     first, items, last = result.plays
     assert [play["hosts"] for play in result.plays] == ["localhost", items["hosts"], "localhost"]
     assert items["hosts"].startswith("oos_loop_") and items["hosts"].endswith("_each")
@@ -83,7 +83,7 @@ def test_the_play_is_split_around_the_looped_task_into_localhost_items_and_local
 
 def test_an_on_error_applies_to_each_localhost_part_and_two_loops_make_five_plays():
     result = convert(content=template(looped(OnError="recover"), looped("again"), api("recover")))
-    assert result.natural and len(result.plays) == 5
+    assert not result.handed_over and len(result.plays) == 5
     first, _items, middle, _again, _last = result.plays
     (prepare,) = run_block(first)
     assert prepare["name"] == "Each | with its OnError" and "each_failed" in str(prepare["rescue"])
@@ -100,7 +100,7 @@ def test_a_looped_task_skipped_by_a_choice_adds_no_host_and_collects_nothing():
         "DefaultTask": "each", "Choices": [{"When": {"Fn::Equals": ["{{ route }}", "skip"]}, "NextTask": "after"}]}}
     result = convert(content=template(choice, looped(), api("after"), parameters={
         "ids": {"Type": "List"}, "route": {"Type": "String", "Default": "go"}}, outputs={}))
-    assert result.natural
+    assert not result.handed_over
     _pick, add, start = run_block(result.plays[0])
     assert add["when"] == start["when"] == ["pick_next | default('') == 'each'"]
     collected = run_block(result.plays[2])[0]
@@ -112,7 +112,7 @@ def test_secret_values_given_to_the_items_are_hidden_where_they_are_read():
     task = looped()
     task["Properties"]["Parameters"]["secret"] = "{{ password }}"
     result = convert(content=template(task, parameters={"ids": {"Type": "List"}, "password": {"Type": "String", "NoEcho": True}}))
-    assert result.natural
+    assert not result.handed_over
     add = run_block(result.plays[0])[0]
     assert add["no_log"] is True
     call = result.plays[1]["tasks"][1]
@@ -140,7 +140,7 @@ def test_what_it_cannot_write_is_handed_to_oos_and_says_why(change, reason):
     written = natural.build(loaded, generator.Options())
     assert written.handed_over == {"each": reason}
     result = convert(content=template(api("before"), looped(**change), api("after")))
-    assert result.natural and len(result.plays) == 1
+    assert result.handed_over == {"each": reason} and len(result.plays) == 1
     assert result.delegated == [("Tasks[1]", f"ACS::Template; not written as Ansible: {reason}")]
     each = run_block(result.plays[0])[1]
     assert each["name"].endswith("| OOS runs it") and "alicloud.oos.oos_execution" in each

@@ -40,7 +40,7 @@ def test_a_template_content_call_is_one_block_with_prefixed_parameters_and_facts
     content = child([describe()], {"instanceId": {"Type": "String"}, "label": {"Type": "String", "Default": "x"}},
                     {"status": {"Type": "String", "Value": "{{ describe.status }}"}})
     result = convert(content=parent(calling(content, {"instanceId": "{{ instanceId }}"})))
-    assert result.natural
+    assert not result.handed_over
     (block, evaluate) = run_block(result)
     assert block["name"] == "Call | ACS::Template"
     # The parent's instance_id read by a var of the call's own (a var named instance_id reading itself would recurse).
@@ -67,7 +67,7 @@ def test_a_builtin_product_action_and_a_nested_call_inside_a_nested_one_are_writ
                      "Outputs": {"status": {"Type": "String", "ValueSelector": "status"}}}],
                    {"instanceId": {"Type": "String"}}, {"status": {"Type": "String", "Value": "{{ deeper.status }}"}})
     result = convert(content=parent(calling(middle, {"instanceId": "{{ instanceId }}"})))
-    assert result.natural
+    assert not result.handed_over
     (block, _evaluate) = run_block(result)
     deeper = block["block"][1]
     assert deeper["name"] == "Deeper | ACS::Template"
@@ -75,7 +75,7 @@ def test_a_builtin_product_action_and_a_nested_call_inside_a_nested_one_are_writ
     assert deeper["block"][1]["register"] == "deeper_inner_result"
     snapshot = {"Name": "call", "Action": "ACS::ECS::CreateSnapshot", "Properties": {"diskId": "d-1"},
                 "Outputs": {"status": {"Type": "String", "ValueSelector": "snapshotId"}}}
-    assert convert(content=parent(snapshot)).natural
+    assert not convert(content=parent(snapshot)).handed_over
 
 
 def test_a_looped_call_inside_a_nested_template_is_run_by_oos():
@@ -84,7 +84,7 @@ def test_a_looped_call_inside_a_nested_template_is_run_by_oos():
     inner = dict(calling(child([describe()]), {}), Loop={"Items": ["a", "b"]})
     call = dict(calling(child([inner]), {}), Properties={"TemplateContent": child([inner]), "Parameters": {}})
     result = convert(content=parent(call))
-    assert result.natural
+    assert not result.handed_over
     (block, _evaluate) = run_block(result)
     (delegated,) = [t for t in block["block"] if "alicloud.oos.oos_execution" in t]
     assert delegated["name"].endswith("| OOS runs it")
@@ -93,22 +93,23 @@ def test_a_looped_call_inside_a_nested_template_is_run_by_oos():
 @pytest.mark.parametrize("change, reason", [
     ({"Properties": {"TemplateContent": child([describe()]), "Parameters": {"unknown": "x"}}},
      "ACS::Template given parameters its template does not declare: unknown"),
-    ({"Properties": {"TemplateContent": child([{"Name": "t", "Action": "ACS::Pause", "Properties": {}}])}},
-     "the action ACS::Pause"),
+    ({"Properties": {"TemplateContent": child([{"Name": "t", "Action": "ACS::Notify", "Properties": {}}])}},
+     "ACS::Notify without a WebHook"),
 ])
-def test_what_it_cannot_write_keeps_the_interpreter_and_says_why(change, reason):
+def test_what_it_cannot_write_is_handed_to_oos_and_says_why(change, reason):
     task = dict(calling(child([describe()], {"instanceId": {"Type": "String"}}), {"instanceId": "{{ instanceId }}"}), **change)
     template = json.loads(parent(task))
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import generator, loader
     loaded = loader.load(content=json.dumps(template))
     assert natural.try_build(loaded, generator.Options()) == reason
+    assert convert(content=json.dumps(template)).handed_over == {task["Name"]: reason}
 
 
 def test_a_child_parameter_given_a_secret_is_secret_in_the_child():
     content = child([describe()], {"instanceId": {"Type": "String"}}, {"status": {"Type": "String", "Value": "{{ describe.status }}"}})
     result = convert(content=parent(calling(content, {"instanceId": "{{ instanceId }}"}),
                                     {"instanceId": {"Type": "String", "NoEcho": True}}))
-    assert result.natural
+    assert not result.handed_over
     (block, _evaluate) = run_block(result)
     # Every task inside that reads the value (or what was computed from it) is no_log.
     assert [task.get("no_log", False) for task in block["block"]] == [True, True, True, True]

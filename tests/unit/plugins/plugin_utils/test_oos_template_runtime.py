@@ -64,18 +64,6 @@ def test_condition_accepts_boolean_strings():
     assert runtime.condition({"Fn::Not": {"Fn::Equals": ["{{ ids }}", []]}}, CTX) is True
 
 
-def test_flow_state_transitions():
-    ctx = runtime.start({}, {"RegionId": "cn-x"}, "a")
-    assert ctx["pseudo"]["acs::regionid"] == "cn-x" and ctx["next"] == "a"
-    done = runtime.record(ctx, "a", {"o": 1}, "b")
-    assert done["tasks"]["a"] == {"o": 1} and done["next"] == "b"
-    jumped = runtime.fail(done, "b", "boom", "cleanup")
-    assert jumped["next"] == "cleanup" and jumped["status"] == "Running" and jumped["error"]["task"] == "b"
-    failed = runtime.fail(done, "b", "boom", None)
-    assert failed["next"] == runtime.FAILED and failed["status"] == "Failed"
-    assert runtime.cancel(done, "ok", "no")["status"] == "Cancelled"
-
-
 def test_iso8601_durations():
     assert runtime.iso8601_seconds("PT1M30S") == 90
     assert runtime.iso8601_seconds("P1DT1H") == 90000
@@ -112,12 +100,6 @@ def test_parameters_validation_lists_every_problem():
                    "mode: 'c' is not one of a, b", "parameter needed is required"):
         assert needle in text
     assert resolved["region"] == "cn-hangzhou" and resolved["flag"] is True and resolved["items"] == ["x"]
-
-
-def test_loop_aggregation():
-    task = {"Loop": {"Outputs": {"all": {"AggregateType": "Fn::ListJoin", "AggregateField": "out"},
-                                 "sum": {"AggregateType": "Fn::Sum", "AggregateField": "n"}}}}
-    assert runtime.aggregate_loop(task, [{"out": "a", "n": 1}, {"out": "b", "n": 2}]) == {"all": ["a", "b"], "sum": 3}
 
 
 def test_booleans_are_taken_as_start_execution_takes_them():

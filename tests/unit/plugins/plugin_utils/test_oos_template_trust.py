@@ -12,7 +12,7 @@ from ansible.parsing.yaml.loader import AnsibleLoader
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import dumper, filters, parameters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.converter import ConversionError, convert
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.text import (
-    Code, TemplateMap, TemplateText, literal, mark, possibly_template)
+    Code, TemplateText, literal, mark, possibly_template)
 from tests.integration.converter import hostile
 
 TEXTS = [s.at("/nonexistent") for s in hostile.STRINGS]
@@ -90,8 +90,8 @@ def test_natural_playbooks_hold_template_text_only_as_untrusted_data():
                            "Outputs": {"o": {"Type": "String", "ValueSelector": TEXTS[7]}}}],
                 "Outputs": dict({t: {"Type": "String", "Value": t} for t in TEXTS},
                                 out={"Type": "String", "Value": "{{ delegated.o }}"})}
-    result = convert(content=template, writer="natural")
-    assert result.natural and result.delegated
+    result = convert(content=template)
+    assert not result.handed_over and result.delegated
     plays = _load_as_ansible(result.playbook_yaml())
     loaded = list(_strings(plays))
     for text in TEXTS:
@@ -117,8 +117,8 @@ def test_natural_loop_text_loads_untrusted_and_unchanged(rate_control):
                           "item": {"Type": "String", "ValueSelector": TEXTS[1] + ' "{{ ACS::TaskLoopItem }}"'}}}
     template = {"FormatVersion": "OOS-2019-06-01", "Parameters": {"rate": {"Type": "Json", "Default": {"MaxErrors": 1}}},
                 "Tasks": [looped], "Outputs": {"all": {"Type": "List", "Value": "{{ each.all }}"}}}
-    result = convert(content=template, writer="natural")
-    assert result.natural
+    result = convert(content=template)
+    assert not result.handed_over
     loaded = list(_strings(_load_as_ansible(result.playbook_yaml())))
     code = [s for s in loaded if TrustedAsTemplate.is_tagged_on(s)]
     assert any("item" in s for s in code) and any("alicloud.oos." in s for s in code)
@@ -216,33 +216,38 @@ def test_approval_tally(decision, approved_by, answers, approvers, minimum, appr
 
 
 def test_pause_goes_on_only_on_resume():
-    context = dict(runtime.start({}, first_task="hold"))
-    task = {"Name": "hold"}
-    assert filters.oos_pause_done(context, task, "", "", "next")["status"] == "Cancelled"
-    assert filters.oos_pause_done(context, task, "", "  Resume ", "next")["next"] == "next"
-    assert filters.oos_pause_done(context, task, {"hold": "resume"}, "", "next")["next"] == "next"
-    assert filters.oos_pause_done(context, task, {"other": "resume"}, "", "next")["status"] == "Cancelled"
-    assert "not resume" in filters.oos_pause_done(context, task, "", "go", "next")["error"]["message"]
+    refusal = filters.oos_pause_refusal
+    assert refusal("", "hold", "").startswith("OOS execution Cancelled: ACS::Pause hold was not resumed: no decision")
+    assert refusal("", "hold", "  Resume ") == "" and refusal({"hold": "resume"}, "hold") == ""
+    assert refusal({"other": "resume"}, "hold").startswith("OOS execution Cancelled:")
+    assert "not resume" in refusal("", "hold", "go") and "the operator cancelled it" in refusal("cancel", "hold", "resume")
     with pytest.raises(filters.FilterInputError, match="use resume or cancel"):
         filters.oos_pause_decision("yes", "hold")
+    template = {"FormatVersion": "OOS-2019-06-01", "Tasks": [{"Name": "hold", "Action": "ACS::Pause"}]}
+    result = convert(content=template)
+    pause, cancel = next(t for t in result.plays[0]["tasks"] if t["name"] == "Run the template tasks")["block"][:2]
+    assert not result.handed_over and "type resume to go on" in pause["ansible.builtin.pause"]["prompt"]
+    assert pause["when"] == "(oos_pause_decision | default('') | alicloud.oos.oos_pause_decision('hold')) == ''"
+    assert "oos_pause_refusal('hold', hold_result.user_input" in cancel["ansible.builtin.fail"]["msg"]
 
 
 def test_pseudo_parameters_the_controller_cannot_know_are_never_guessed(monkeypatch):
     monkeypatch.delenv("ALICLOUD_REGION", raising=False)
-    monkeypatch.delenv("ALIBABA_CLOUD_REGION_ID", raising=False)
-    monkeypatch.delenv("ALICLOUD_ACCOUNT_ID", raising=False)
-    context = runtime.start({})
-    assert set(context["pseudo"]) == {"acs::executionid", "acs::currentutctime", "acs::currentdate"}
+    context = {"parameters": {}, "pseudo": {"acs::executionid": "exec-1"}, "tasks": {}}
     for name, variable in (("ACS::ExecuteUser", "oos_execute_user"), ("ACS::RegionId", "oos_region_id"),
                            ("acs::accountid", "oos_account_id"), ("ACS::OOSUtilVersion", "oos_util_version")):
         with pytest.raises(runtime.OosRuntimeError, match=f"pass -e {variable}="):
             runtime.render("{{ %s }}" % name, context)
-    started = filters.oos_start({}, {}, "t", {"ExecuteUser": "alice", "acs::accountid": "1"},
-                                ["acs::executeuser", "acs::regionid"])
-    assert started["pseudo"]["acs::executeuser"] == "alice" and started["pseudo"]["acs::accountid"] == "1"
-    assert started["problems"] == [runtime.pseudo_missing("acs::regionid")]
-    monkeypatch.setenv("ALICLOUD_REGION", "cn-shanghai")
-    assert runtime.render("{{ ACS::RegionId }}", runtime.start({})) == "cn-shanghai"
+    # A converted playbook reads them from -e (or the environment) and its first task refuses to go on without them.
+    problems = filters.oos_parameter_problems({}, {}, {"acs::executeuser": "", "acs::regionid": "cn-x", "acs::accountid": ""})
+    assert problems == [runtime.pseudo_missing("acs::executeuser"), runtime.pseudo_missing("acs::accountid")]
+    template = {"FormatVersion": "OOS-2019-06-01", "Tasks": [{"Name": "x", "Action": "ACS::ExecuteAPI", "Properties": {
+        "Service": "ECS", "API": "DescribeRegions", "Parameters": {"R": "{{ ACS::RegionId }}", "U": "{{ ACS::ExecuteUser }}"}}}]}
+    play = convert(content=template).plays[0]
+    assert "lookup('ansible.builtin.env', 'ALICLOUD_REGION', default='')" in play["vars"]["oos_region_id"]
+    assert "lookup" not in play["vars"]["oos_execute_user"]   # no environment variable names a RAM user: -e only
+    check = play["tasks"][0]["vars"]["oos_parameter_problems"]
+    assert "'acs::executeuser': oos_execute_user | default('')" in check
 
 
 def test_required_parameter_hint_names_the_variable_the_playbook_reads():
@@ -277,11 +282,6 @@ def test_a_choice_without_next_task_goes_on_with_the_next_task_as_oos_does():
     template = {"FormatVersion": "OOS-2019-06-01", "Tasks": [
         {"Name": "pick", "Action": "ACS::Choice", "Properties": {"DefaultTask": "ACS::END", "Choices": [{"When": True}]}},
         {"Name": "b", "Action": "ACS::Sleep", "Properties": {"Duration": "PT0S"}}]}
-    unit = next(t for t in convert(content=template, writer="interpreter").plays[-1]["tasks"]
-                if t.get("vars", {}).get("oos_task", {}).get("Name") == "pick")
-    assert isinstance(unit["vars"]["oos_task"], TemplateMap)
-    assert unit["vars"]["oos_task"]["Properties"]["Choices"][0]["NextTask"] == "b"
-    assert filters.oos_choose(runtime.start({}, first_task="pick"), unit["vars"]["oos_task"])["next"] == "b"
     run = next(t for t in convert(content=template).plays[-1]["tasks"] if t["name"] == "Run the template tasks")
     pick, b = run["block"][:2]
     assert pick["ansible.builtin.set_fact"] == {"pick_next": "{{ 'b' if true else 'ACS::END' }}"}
@@ -300,7 +300,7 @@ def test_template_names_never_become_paths(tmp_path):
 
 def test_error_messages_keep_the_api_error_not_ansibles_wrapping():
     wrapped = {"msg": "Task failed: Finalization of task args for 'ansible.builtin.set_fact' failed: Error while resolving "
-                      "value for 'oos': The filter plugin 'alicloud.oos.oos_loop_done' failed: oos_loop_done: 1 of 3 items "
+                      "value for 'oos': The filter plugin 'alicloud.oos.oos_loop_failure' failed: oos_loop_failure: 1 of 3 items "
                       "failed: ECS StopInstance failed [InvalidInstanceId.NotFound] gone",
                "error": {"code": "InvalidInstanceId.NotFound", "message": "gone"}}
     assert runtime.error_message(wrapped) == "1 of 3 items failed: ECS StopInstance failed [InvalidInstanceId.NotFound] gone"
