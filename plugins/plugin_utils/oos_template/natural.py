@@ -190,7 +190,7 @@ class Scope:
         """(Jinja expression, OOS Type or None) of ``{{ name }}``; Unsupported when it names nothing known."""
         lowered = name.lower()
         if lowered.startswith(("oos:", "oos-secret:")):
-            raise Unsupported("parameter store references")
+            raise Unsupported("a Parameter Store reference")
         if "::" in name:
             if lowered in runtime.PSEUDO_SOURCES:
                 self.pseudo_used.add(lowered)
