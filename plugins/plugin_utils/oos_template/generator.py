@@ -107,6 +107,9 @@ def builtin_definition(key: str) -> dict:
 
 
 class TemplateCheck:
+    """One walk over a template and what it inlines: the problems OOS would refuse it for (all of them), the tasks
+    OOS runs for the playbook (``delegated``) and the flowchart's edges."""
+
     def __init__(self, template: dict, options: Options):
         self.template = template
         self.options = options
