@@ -154,7 +154,7 @@ def test_the_role_gets_every_argument_of_the_call_the_region_included():
 
 
 def test_the_differential_core_loop_template_is_written_naturally():
-    # The differential test runs its natural playbook only when the natural writer covers it.
+    # The differential test compares these loops as the playbook runs them: none of them handed to OOS.
     core = Path(__file__).resolve().parents[3] / "integration" / "core_templates" / "loop-api-calls.yml"
     assert not convert(path=str(core)).handed_over
 
