@@ -109,6 +109,30 @@ def test_pause_without_a_terminal_cancels_the_execution(tmp_path, cloud):
     assert result.rc != 0 and "the operator cancelled it" in result.output and "StopInstance" not in actions(cloud)
 
 
+PAUSE_WITH_ON_ERROR = PAUSE.replace("    Action: ACS::Pause\n", "    Action: ACS::Pause\n    OnError: cleanup\n").replace(
+    "      Parameters: {InstanceId: '{{ instanceId }}'}\n", "      Parameters: {InstanceId: '{{ instanceId }}'}\n    OnSuccess: ACS::END\n"
+) + """  - Name: cleanup
+    Action: ACS::ExecuteAPI
+    Properties:
+      Service: ECS
+      API: StartInstance
+      Parameters: {InstanceId: '{{ instanceId }}'}
+"""
+
+
+def test_a_decision_that_is_not_resume_cancels_and_no_on_error_runs(tmp_path, cloud):
+    """Found by the attack on the one-writer converter (H1): a mistyped decision failed the Pause, so its OnError task
+    ran (and changed the instance) and the run ended Failed. Anything but resume cancels the execution."""
+    assert "OnError: cleanup" in PAUSE_WITH_ON_ERROR and "OnSuccess: ACS::END" in PAUSE_WITH_ON_ERROR
+    pb = convert(tmp_path, PAUSE_WITH_ON_ERROR)
+    instance = cloud.instances()[0]["InstanceId"]
+    for decision in ("maybe", True, ["resume"], {"manualWindow": "go"}):
+        result = run_playbook(pb, cloud.env, extra_vars={"instanceId": instance, "oos_pause_decision": decision})
+        assert result.rc != 0 and "OOS execution Cancelled: ACS::Pause manualWindow was not resumed" in result.output
+        assert "not resume or cancel" in result.output, result.output[-3000:]
+        assert actions(cloud) == [], actions(cloud)   # neither the next task nor the OnError task
+
+
 def test_pause_goes_on_with_an_explicit_resume(tmp_path, cloud):
     pb = convert(tmp_path, PAUSE)
     first, second = (i["InstanceId"] for i in cloud.instances())

@@ -190,26 +190,30 @@ PAUSE_CANCEL = "cancel"
 
 
 def oos_pause_decision(decision, task_name):
-    """The decision given for ACS::Pause ``task_name``: ``-e oos_pause_decision=resume|cancel``, or a mapping
-    of task names to decisions; '' when none was given for this task (the operator is then asked)."""
+    """The decision given for ACS::Pause ``task_name`` (lower-cased): ``-e oos_pause_decision=resume|cancel``, or a
+    mapping of task names to decisions; '' when none was given for this task (the operator is then asked). Any other
+    value is returned as given: the pause then cancels the execution (:func:`oos_pause_refusal`), never fails it."""
     decision = _plain(decision)
     if isinstance(decision, dict):
         decision = decision.get(task_name, "")
-    decision = str(decision or "").strip().lower()
-    if decision not in ("", PAUSE_RESUME, PAUSE_CANCEL):
-        raise FilterInputError(f"oos_pause_decision for {task_name} is {decision!r}: use {PAUSE_RESUME} or {PAUSE_CANCEL}")
-    return decision
+    if decision is None:
+        return ""
+    return (decision if isinstance(decision, str) else json.dumps(decision)).strip().lower()
 
 
 def oos_pause_refusal(decision, task_name, answer=""):
     """'' when ACS::Pause ``task_name`` was resumed (``decision`` given ahead, or ``answer`` typed at the prompt),
     else the message of the cancelled execution: a run without a terminal (AWX, cron, CI) and without a decision
-    never goes on by itself."""
-    decision = oos_pause_decision(decision, task_name) or str(_plain(answer) or "").strip().lower()
+    never goes on by itself, and a decision that is neither resume nor cancel is no resume."""
+    given = oos_pause_decision(decision, task_name)
+    decision = given or str(_plain(answer) or "").strip().lower()
     if decision == PAUSE_RESUME:
         return ""
     if decision == PAUSE_CANCEL:
         why = "the operator cancelled it"
+    elif given:
+        why = (f"oos_pause_decision for {task_name} is {given[:40]!r}, not {PAUSE_RESUME} or {PAUSE_CANCEL}; pass "
+               f"-e oos_pause_decision={PAUSE_RESUME} to go on")
     elif decision:
         why = f"the answer {decision[:40]!r} is not {PAUSE_RESUME}"
     else:

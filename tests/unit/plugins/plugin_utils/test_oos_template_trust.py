@@ -221,8 +221,11 @@ def test_pause_goes_on_only_on_resume():
     assert refusal("", "hold", "  Resume ") == "" and refusal({"hold": "resume"}, "hold") == ""
     assert refusal({"other": "resume"}, "hold").startswith("OOS execution Cancelled:")
     assert "not resume" in refusal("", "hold", "go") and "the operator cancelled it" in refusal("cancel", "hold", "resume")
-    with pytest.raises(filters.FilterInputError, match="use resume or cancel"):
-        filters.oos_pause_decision("yes", "hold")
+    # A decision that is neither resume nor cancel is no resume (never an error an OnError would catch).
+    for bad in ("yes", True, ["resume"], 1):
+        assert "is neither" not in refusal(bad, "hold") and "not resume or cancel" in refusal(bad, "hold")
+        assert refusal(bad, "hold").startswith("OOS execution Cancelled: ACS::Pause hold was not resumed")
+    assert filters.oos_pause_decision(["resume"], "hold") == '["resume"]'
     template = {"FormatVersion": "OOS-2019-06-01", "Tasks": [{"Name": "hold", "Action": "ACS::Pause"}]}
     result = convert(content=template)
     pause, cancel = next(t for t in result.plays[0]["tasks"] if t["name"] == "Run the template tasks")["block"][:2]
