@@ -60,7 +60,7 @@ options:
         batched API calls and awaited before the next starts. Once more failures than C(MaxErrors)
         happened, the remaining waves are not started and the task fails, naming every failed
         instance.
-      - In C(Batch) mode a C(BatchPauseOption) other than V(Automatic) is refused before anything is sent,
+      - A C(BatchPauseOption) other than V(Automatic) is refused before anything is sent, in any C(Mode),
         since a module cannot wait for a person to resume it between waves.
       - Without it all instances are handled at once and any failure fails the task.
     type: raw

@@ -125,7 +125,7 @@ def validate_rate_control(value):
     if value in (None, "", {}):
         return None
     rc = parse_rate_control(value, "rate_control")
-    refuse_batch_pause(rc, "rate_control")
+    refuse_batch_pause(value, "rate_control")
     return rc
 
 

@@ -237,13 +237,16 @@ def concurrency_for(rc, total: int) -> int:
     return max(1, min(count, total)) if total else 1
 
 
-def refuse_batch_pause(rc, field_name: str) -> None:
+def refuse_batch_pause(value, field_name: str) -> None:
     """A pause between batches waits for a person to resume, which a module call or a converted loop cannot do:
-    refused, never run without the pause it asks for."""
-    if rc.batch_pause_option != "Automatic":
+    refused, never run without the pause it asks for. ``value``: the RateControl as given, in any Mode (the public
+    templates ask for pauses with a Concurrency too)."""
+    data = _as_mapping(value, field_name) if value not in (None, "") else {}
+    pause = data.get("BatchPauseOption") or "Automatic"
+    if pause != "Automatic":
         raise AlicloudInputError(f"{field_name}.BatchPauseOption",
-                                 f"{rc.batch_pause_option} pauses between batches until a person resumes, which this "
-                                 "task cannot do; use Automatic, or let OOS run the loop (alicloud.oos.oos_execution)")
+                                 f"{pause} pauses between batches until a person resumes, which this task cannot do; "
+                                 "use Automatic, or let OOS run the loop (alicloud.oos.oos_execution)")
 
 
 def max_errors_allowed(rc, total: int) -> int:

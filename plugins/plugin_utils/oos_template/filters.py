@@ -226,7 +226,8 @@ def oos_unpaused_rate_control(rate_control):
     """A Loop's RateControl computed by the run, refused when it asks for a pause between batches (a converted loop
     cannot wait for a person to resume it); else as given."""
     rate_control = _plain(rate_control)
-    refuse_batch_pause(parse_rate_control(rate_control, "Loop.RateControl"), "Loop.RateControl")
+    parse_rate_control(rate_control, "Loop.RateControl")
+    refuse_batch_pause(rate_control, "Loop.RateControl")
     return rate_control
 
 

@@ -152,11 +152,13 @@ def test_zero_hosts_still_gives_valid_keywords():
     assert keywords["serial"] == 1 and keywords["max_fail_percentage"] == 0
 
 
-@pytest.mark.parametrize("pause", ["FirstBatchPause", "EveryBatchPause"])
-def test_a_pause_between_batches_is_refused_where_nothing_can_wait_for_a_person(pause):
+@pytest.mark.parametrize("pause, mode", [("FirstBatchPause", {"Mode": "Batch", "Batch": [1, "50%"]}),
+                                         ("EveryBatchPause", {"Mode": "Concurrency", "Concurrency": 2}),
+                                         ("FirstBatchPause", {"Concurrency": 1})])   # (the public templates' form)
+def test_a_pause_between_batches_is_refused_where_nothing_can_wait_for_a_person(pause, mode):
     from ansible_collections.alicloud.oos.plugins.module_utils.instance_fleet import validate_rate_control
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import filters
-    rate = {"Mode": "Batch", "Batch": [1, "50%"], "MaxErrors": 0, "BatchPauseOption": pause}
+    rate = dict(mode, MaxErrors=0, BatchPauseOption=pause)
     with pytest.raises(AlicloudInputError) as info:
         validate_rate_control(rate)   # the instance modules
     assert info.value.field == "rate_control.BatchPauseOption" and pause in str(info.value) and "Automatic" in str(info.value)
