@@ -239,3 +239,52 @@ def test_a_decision_that_cannot_be_read_leaves_nothing_waiting_in_oos(cloud, con
     [execution] = executions(cloud)
     assert execution["Status"] == "Cancelled", execution
     assert stops(cloud) == 0
+
+
+PAUSED_ITEMS = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  ids: {Type: List}
+Tasks:
+  - Name: eachOne
+    Action: ACS::Template
+    Properties:
+      TemplateContent: |
+        FormatVersion: OOS-2019-06-01
+        Parameters:
+          x: {Type: String}
+        Tasks:
+          - Name: gate
+            Action: ACS::Pause
+          - Name: stopIt
+            Action: ACS::ExecuteAPI
+            Properties:
+              Service: ECS
+              API: StopInstance
+              Parameters: {InstanceId: '{{ x }}'}
+      Parameters: {x: '{{ ACS::TaskLoopItem }}'}
+    Loop:
+      Items: '{{ ids }}'
+      RateControl: {Mode: Batch, Batch: [2], ConcurrencyInBatches: [1], MaxErrors: 0}
+"""
+
+
+@pytest.mark.heavy(40)
+def test_a_pause_inside_a_task_oos_runs_is_answered_and_never_left_waiting(cloud, tmp_path):
+    """Found by the attack on the one-writer converter (H0): a looped child with an ACS::Pause, run by OOS (its
+    ConcurrencyInBatches has no Ansible form), left the playbook polling a paused execution for 30 minutes. The
+    execution is answered as an approval is: no decision, rejected and cancelled at once; approve resumes it."""
+    result = convert(content=PAUSED_ITEMS)
+    assert list(result.handed_over) == ["eachOne"]
+    path = tmp_path / "paused.yml"
+    path.write_text(result.playbook_yaml("paused"))
+    ids = [i["InstanceId"] for i in cloud.instances()[:2]]
+    started = time.monotonic()
+    refused = run_playbook(path, cloud.env, timeout=300, extra_vars={"ids": ids})
+    assert refused.rc != 0 and "Cancelled" in refused.output, refused.output[-3000:]
+    assert time.monotonic() - started < 120 and stops(cloud) == 0
+    assert {e["Status"] for e in executions(cloud)} == {"Cancelled"}
+    resumed = run_playbook(path, cloud.env, timeout=300, extra_vars={"ids": ids, "oos_approval_decision": "approve",
+                                                                     "oos_approval_approved_by": ["alice"]})
+    assert resumed.rc == 0, resumed.output[-3000:]
+    assert stops(cloud) == 2

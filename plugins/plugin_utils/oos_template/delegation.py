@@ -33,19 +33,23 @@ def when_reads_the_item(task: dict) -> bool:
 
 
 def may_wait_for_approval(task: dict, definition_text: str | None) -> bool:
-    """Whether the execution OOS runs for ``task`` can stop at an ``ACS::Approve``: an ``ACS::Template`` (what it
-    runs is not known here, or holds one), an approval action, or a product action whose definition (its text, when
-    ``action_templates_path`` has it) holds an approval or a nested template. Product actions otherwise do not:
-    their playbook task waits for the end and writes no approval answer."""
+    """Whether the execution OOS runs for ``task`` can stop and wait for a person: at an ``ACS::Approve`` or an
+    ``ACS::Pause``, or between the batches of a Loop that pauses (``BatchPauseOption``). So it can for an
+    ``ACS::Template`` (what it runs is not known here, or holds one), an approval or pause action, a task whose own
+    Loop may pause, or a product action whose definition (its text, when ``action_templates_path`` has it) holds one
+    of those or a nested template. Product actions otherwise do not: their playbook task waits for the end and writes
+    no answer. A waiting execution is answered as an approval is (alicloud.oos.oos_execution_approval)."""
     key = str(task.get("Action", "")).lower()
+    if isinstance(task.get("Loop"), dict) and "batchpauseoption" in json.dumps(task["Loop"], default=str).lower():
+        return True
     if key == "acs::template":
         content = (task.get("Properties") or {}).get("TemplateContent") if isinstance(task.get("Properties"), dict) else None
-        return content is None or _holds_approval(str(content))
-    return "approve" in key or (definition_text is not None and _holds_approval(definition_text))
+        return content is None or _may_wait(json.dumps(content, default=str))
+    return "approve" in key or key == "acs::pause" or (definition_text is not None and _may_wait(definition_text))
 
 
-def _holds_approval(text: str) -> bool:
-    return "acs::approve" in text.lower() or "acs::template" in text.lower()
+def _may_wait(text: str) -> bool:
+    return any(word in text.lower() for word in ("acs::approve", "acs::pause", "acs::template", "batchpauseoption"))
 
 
 def secret_sources(specs: dict) -> set:
