@@ -140,11 +140,14 @@ def loop_units(task: dict, scope: natural.Scope) -> list:
                f"oos_loop_execution != (hostvars['localhost']['{state}'] | default({{}}))['execution'] | default('')")
     stale = {"name": display_name(f"{calling} | skip the items of another execution", 120),
              "ansible.builtin.meta": "end_host", "when": Code(current)}
-    failures = (f"ansible_play_hosts_all | {F}oos_loop_iterations(hostvars, hostvars['localhost']['oos_execution_id']) "
-                f"| select('mapping') | selectattr('error', 'defined') | list | length")
-    stop = {"name": display_name(f"{calling} | launch no further item once more failed than MaxErrors allows", 120),
+    errors = (f"ansible_play_hosts_all | {F}oos_loop_iterations(hostvars, hostvars['localhost']['oos_execution_id']) "
+              f"| select('mapping') | selectattr('error', 'defined') | map(attribute='error') | list")
+    # A cancelled item (an approval rejected, a pause not resumed) cancels the whole execution: no item starts after.
+    cancelled = f"{errors} | select('match', {scope.quote(natural.runtime.CANCELLED_MESSAGE)}) | list | length > 0"
+    stop = {"name": display_name(f"{calling} | launch no further item once more failed than MaxErrors allows, or one "
+                                 "was cancelled", 120),
             "ansible.builtin.meta": "end_play", "run_once": True,
-            "when": Code(f"({failures}) > hostvars['localhost']['{state}']['max_errors'] | int")}
+            "when": Code(f"({errors} | length) > hostvars['localhost']['{state}']['max_errors'] | int or {cancelled}")}
     # hostvars is undefined while the playbook is only syntax-checked; the state, when the task did not run.
     serial = expr(f"(hostvars['localhost']['{state}'] | default({{'serial': 1}}))['serial'] if hostvars is defined else 1")
     play = {"name": display_name(f"{title} | one host per item", 120), "hosts": group, "gather_facts": False,
