@@ -57,7 +57,7 @@ def secret_sources(specs: dict) -> set:
     return {str(name).lower() for name in template_secret_names({"Parameters": specs or {}})}
 
 
-def one_task_template(task: dict, resolve, type_of, secrets: set, ram_role="") -> tuple:
+def one_task_template(task: dict, resolve, type_of, secrets: set, ram_role="", keep_when: bool = False) -> tuple:
     """``(template, values, secret names)`` of the execution OOS runs for ``task``.
 
     ``resolve(reference)`` gives the value of ``{{ reference }}`` (``NotAValue`` when it names nothing);
@@ -101,7 +101,7 @@ def one_task_template(task: dict, resolve, type_of, secrets: set, ram_role="") -
     # parameters and tasks, which OOS resolves when the child runs.
     body["Properties"] = dict(walk({k: v for k, v in props.items() if k != "TemplateContent"}),
                               **({"TemplateContent": props["TemplateContent"]} if "TemplateContent" in props else {}))
-    if when_reads_the_item(task):
+    if keep_when or when_reads_the_item(task):   # OOS reads the When (the playbook cannot)
         body["When"] = walk(task["When"])
     if own_loop:
         loop = dict(task["Loop"])

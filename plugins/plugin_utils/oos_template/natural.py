@@ -948,7 +948,7 @@ def delegated_call(task: dict, scope: Scope) -> dict:
 
     template, values, secret = delegation.one_task_template(
         task, resolve, lambda value: value[1] or "String", delegation.secret_sources(scope.template.get("Parameters")),
-        scope.template.get("RamRole") or "")
+        scope.template.get("RamRole") or "", keep_when=_when_for_oos(task, scope))
     scope.pseudo_used.add("acs::executionid")
     digest = hashlib.sha256(json.dumps(template, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:8]
     if possibly_template(json.dumps(template)):
@@ -969,6 +969,18 @@ def delegated_call(task: dict, scope: Scope) -> dict:
     if secret:
         call["secret_parameters"] = secret
     return {F + "oos_execution": call}
+
+
+def _when_for_oos(task: dict, scope: Scope) -> bool:
+    """Whether OOS reads the When of a task it runs for the playbook: one that reads the loop item, or one the
+    playbook cannot write (a Parameter Store reference ...)."""
+    if "When" not in task or delegation.when_reads_the_item(task):
+        return "When" in task
+    try:
+        condition(task["When"], scope)
+    except Unsupported:
+        return True
+    return False
 
 
 def _may_wait_for_approval(task: dict, scope: Scope) -> bool:
@@ -1198,7 +1210,8 @@ def task_units(task: dict, scope: Scope) -> list:
     if (fact or delegated or run_instances) and "ansible.builtin.pause" not in module or pause:
         step["register"] = register
     # A When that reads the loop item goes to OOS with the task (delegated): OOS decides what it means.
-    when = condition(task["When"], scope) if "When" in task and not delegation.when_reads_the_item(task) else None
+    when = condition(task["When"], scope) if "When" in task and not (
+        delegation.when_reads_the_item(task) or delegated and _when_for_oos(task, scope)) else None
     if when:
         step["when"] = [Code(when)] + ([step["when"]] if "when" in step else [])
     units = [step]

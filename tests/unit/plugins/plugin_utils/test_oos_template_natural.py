@@ -354,3 +354,20 @@ def test_a_name_that_is_no_parameter_or_task_stays_as_written():
     template["Tasks"][0]["Properties"]["commandContent"] = "echo {{ run.missing }}"
     with pytest.raises(ConversionError, match="task run holds the reference run.missing"):
         convert(content=template)
+
+
+def test_a_when_the_playbook_cannot_write_goes_to_oos_with_the_task():
+    """Found by the attack on the one-writer converter (H8): a Parameter Store reference in a When failed the
+    conversion; the task is handed to OOS, which reads the When with it (as for a When that reads the loop item)."""
+    template = {"FormatVersion": "OOS-2019-06-01", "Tasks": [
+        {"Name": "a", "Action": "ACS::Sleep", "When": {"Fn::Equals": ["{{ oos:flag }}", "on"]},
+         "Properties": {"Duration": "PT1S"}},
+        {"Name": "b", "Action": "ACS::Sleep", "When": {"Fn::Equals": ["{{ oos:flag }}", "on"]},
+         "Properties": {"Duration": "PT1S"}, "OnError": "ACS::NEXT"}]}
+    result = convert(content=template)
+    assert result.handed_over == {"a": "a Parameter Store reference", "b": "a Parameter Store reference"}
+    play = result.plays[0]
+    for name in ("a", "b"):
+        assert play["vars"]["oos_delegated_templates"][name]["Tasks"][0]["When"] == {"Fn::Equals": ["{{ oos:flag }}", "on"]}
+    run = next(t for t in play["tasks"] if t["name"] == "Run the template tasks")["block"]
+    assert "when" not in run[0] and run[0]["name"] == "A | OOS runs it"
