@@ -371,3 +371,23 @@ def test_a_when_the_playbook_cannot_write_goes_to_oos_with_the_task():
         assert play["vars"]["oos_delegated_templates"][name]["Tasks"][0]["When"] == {"Fn::Equals": ["{{ oos:flag }}", "on"]}
     run = next(t for t in play["tasks"] if t["name"] == "Run the template tasks")["block"]
     assert "when" not in run[0] and run[0]["name"] == "A | OOS runs it"
+
+
+@pytest.mark.parametrize("loop, waits", [
+    ({"Items": "{{ ids }}", "RateControl": "{{ rc }}"}, True),                    # the run's rate control may pause
+    ({"Items": "{{ ids }}", "Concurrency": "{{ n }}"}, True),
+    ({"Items": "{{ ids }}", "RateControl": {"Mode": "Batch", "Batch": [1], "BatchPauseOption": "FirstBatchPause"}}, True),
+    ({"Items": "{{ ids }}", "RateControl": {"Mode": "Concurrency", "Concurrency": 2, "MaxErrors": 0}}, False),
+])
+def test_a_delegated_loop_that_may_pause_between_batches_is_answered(loop, waits):
+    """Found by the second attack on the one-writer converter (A): a task OOS runs with a rate control the run gives
+    was waited for to its end, where OOS may pause it between batches for a person."""
+    template = {"FormatVersion": "OOS-2019-06-01",
+                "Parameters": {"ids": {"Type": "List"}, "rc": {"Type": "Json"}, "n": {"Type": "Number", "Default": 1}},
+                "Tasks": [{"Name": "stopEach", "Action": "ACS::ECS::StopInstance", "Loop": loop,
+                           "Properties": {"instanceId": "{{ ACS::TaskLoopItem }}", "hibernate": True}}]}
+    result = convert(content=template)
+    run = next(t for t in result.plays[0]["tasks"] if t["name"] == "Run the template tasks")["block"]
+    call = run[0]["alicloud.oos.oos_execution"]
+    assert (call.get("wait_until") == "waiting") is waits
+    assert any("oos_execution_approval" in str(t.get("ansible.builtin.include_role", "")) for t in run) is waits
