@@ -243,6 +243,8 @@ def refuse_batch_pause(value, field_name: str) -> None:
     templates ask for pauses with a Concurrency too)."""
     data = _as_mapping(value, field_name) if value not in (None, "") else {}
     pause = data.get("BatchPauseOption") or "Automatic"
+    if pause not in PAUSE_OPTIONS:
+        raise AlicloudInputError(f"{field_name}.BatchPauseOption", f"{pause!r} is not one of {', '.join(PAUSE_OPTIONS)}")
     if pause != "Automatic":
         raise AlicloudInputError(f"{field_name}.BatchPauseOption",
                                  f"{pause} pauses between batches until a person resumes, which this task cannot do; "

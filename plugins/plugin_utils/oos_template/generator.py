@@ -346,6 +346,8 @@ def build(template: dict, options: Options) -> Conversion:
         written = natural.build(template, options, check.delegation_reason)
     except natural.Unsupported as gap:
         where = f"task {gap.task}" if gap.task else "the template's Parameters or Outputs"
+        if isinstance(gap, natural.RefusedByOos):
+            raise ConversionError([f"{where} holds {gap}: correct the template"]) from None
         raise ConversionError([f"{where} holds {gap}, which has no Ansible form, and OOS cannot run it alone for the "
                                "playbook: run the whole template in OOS (alicloud.oos.oos_execution)"]) from None
     delegated = list(check.delegated) + [

@@ -57,6 +57,10 @@ class Unsupported(Exception):
     task = None
 
 
+class RefusedByOos(Unsupported):
+    """A construct OOS itself refuses: never handed to it, the conversion fails naming it."""
+
+
 class NotAReference(Unsupported):
     """``{{ name }}`` names no parameter nor task: OOS leaves it as written (Cloud Assistant fills such names in
     commands run with enableParameter), and so does the playbook."""
@@ -687,7 +691,7 @@ def build(template: dict, options, delegation_reason=None) -> Written:
             return Written(plays, handed_over)
         except Unsupported as gap:
             task = next((t for t in template["Tasks"] if str(t["Name"]) == gap.task), None) if gap.task else None
-            if task is None or gap.task.lower() in delegated or not _may_hand_over(task):
+            if task is None or gap.task.lower() in delegated or not _may_hand_over(task) or isinstance(gap, RefusedByOos):
                 raise
             handed_over[gap.task] = str(gap) or "a construct"
             delegated = delegated | {gap.task.lower()}
@@ -946,9 +950,14 @@ def delegated_call(task: dict, scope: Scope) -> dict:
             raise delegation.NotAValue(reference)         # a Cloud Assistant {{ param }}: as written
         return scope.reference(reference)
 
+    keep_when = _when_for_oos(task, scope)
+    if keep_when and not delegation.when_reads_the_item(task) and (
+            task.get("Outputs") or isinstance(task.get("Loop"), dict) and task["Loop"].get("Outputs")):
+        # The one-task template's Outputs read the task: OOS fails them when its When skips it.
+        raise Unsupported("a When the playbook cannot write, on a task with Outputs")
     template, values, secret = delegation.one_task_template(
         task, resolve, lambda value: value[1] or "String", delegation.secret_sources(scope.template.get("Parameters")),
-        scope.template.get("RamRole") or "", keep_when=_when_for_oos(task, scope))
+        scope.template.get("RamRole") or "", keep_when=keep_when)
     scope.pseudo_used.add("acs::executionid")
     digest = hashlib.sha256(json.dumps(template, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:8]
     if possibly_template(json.dumps(template)):
@@ -983,10 +992,30 @@ def _when_for_oos(task: dict, scope: Scope) -> bool:
     return False
 
 
+_PRODUCT_ACTION = re.compile(r"ACS::[A-Za-z0-9_\-]+::[A-Za-z0-9_\-]+", re.IGNORECASE)
+
+
 def _may_wait_for_approval(task: dict, scope: Scope) -> bool:
+    return delegation.may_wait_for_approval(task, _definitions_text(str(task.get("Action", "")).lower(), scope.options))
+
+
+def _definitions_text(key: str, options) -> str | None:
+    """The text of the definition of product action ``key`` (local, or the converter's own) and of every product
+    action it calls, transitively (a Pause two definitions down still makes OOS wait); None without a definition."""
     from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.generator import action_index
-    local = action_index(scope.options.action_templates_path).get(str(task.get("Action", "")).lower())
-    return delegation.may_wait_for_approval(task, None if local is None else _definition_text(local))
+    from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.product_actions import DEFINITIONS
+    local = action_index(options.action_templates_path)
+    texts, pending, seen = [], [key], set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        text = _definition_text(local[name]) if name in local else DEFINITIONS.get(name)
+        if text is not None:
+            texts.append(text)
+            pending.extend(match.lower() for match in _PRODUCT_ACTION.findall(text))
+    return "\n".join(texts) if texts else None
 
 
 @functools.lru_cache(maxsize=256)
@@ -1206,7 +1235,7 @@ def task_units(task: dict, scope: Scope) -> list:
         if isinstance(arguments, dict) and "when" in arguments:
             step["when"] = arguments.pop("when")
     run_instances = task["Action"].lower() == "acs::ecs::runinstances" and not delegated
-    pause = task["Action"].lower() == "acs::pause"
+    pause = task["Action"].lower() == "acs::pause" and not delegated   # (OOS pauses a task it runs: answered below)
     if (fact or delegated or run_instances) and "ansible.builtin.pause" not in module or pause:
         step["register"] = register
     # A When that reads the loop item goes to OOS with the task (delegated): OOS decides what it means.

@@ -64,7 +64,7 @@ def _static_rate_control(loop: dict):
     try:
         return rate_control_from_loop(rate)
     except AlicloudInputError as error:
-        raise natural.Unsupported(f"a Loop whose rate control OOS refuses ({error})") from None
+        raise natural.RefusedByOos(f"a Loop whose rate control OOS refuses ({error})") from None
 
 
 def _form(task: dict) -> str:
@@ -102,6 +102,7 @@ def check(task: dict) -> bool:
     if not isinstance(loop, dict) or "Items" not in loop:
         raise natural.Unsupported("a Loop without Items")
     check_keys(loop)   # (a batched module call too: a written pause goes to OOS, one the run gives the module refuses)
+    _static_rate_control(loop)   # one OOS refuses fails the conversion, in every form
     if batched(task):
         return True
     key = str(task.get("Action", "")).lower()

@@ -167,3 +167,7 @@ def test_a_pause_between_batches_is_refused_where_nothing_can_wait_for_a_person(
     automatic = dict(rate, BatchPauseOption="Automatic")
     assert validate_rate_control(automatic).batch_pause_option == "Automatic"
     assert filters.oos_unpaused_rate_control(automatic) == automatic
+
+    for bad in ("Automatic ", "everybatchpause", ["EveryBatchPause"]):
+        with pytest.raises(AlicloudInputError, match="Automatic, FirstBatchPause, EveryBatchPause"):
+            validate_rate_control(dict(rate, BatchPauseOption=bad))

@@ -391,3 +391,45 @@ def test_a_delegated_loop_that_may_pause_between_batches_is_answered(loop, waits
     call = run[0]["alicloud.oos.oos_execution"]
     assert (call.get("wait_until") == "waiting") is waits
     assert any("oos_execution_approval" in str(t.get("ansible.builtin.include_role", "")) for t in run) is waits
+
+
+def test_a_pause_oos_runs_is_answered_once_and_a_skipped_task_oos_runs_gives_no_outputs_to_read():
+    """Found by the second attack (C, D): a Pause handed to OOS for its When was also gated by the playbook's own
+    pause check (two variables, the OOS execution left Waiting); a task with Outputs handed over with its When failed
+    when OOS skipped it (its one-task template's Outputs read it): refused at conversion, naming it."""
+    when = {"Fn::Equals": ["{{ oos:flag }}", "on"]}
+    paused = convert(content={"FormatVersion": "OOS-2019-06-01", "Tasks": [
+        {"Name": "pauseIf", "Action": "ACS::Pause", "When": when}]})
+    run = next(t for t in paused.plays[0]["tasks"] if t["name"] == "Run the template tasks")["block"]
+    assert run[0]["alicloud.oos.oos_execution"]["wait_until"] == "waiting"
+    assert "ansible.builtin.fail" not in str(run[:-1]) and "oos_pause_refusal" not in str(run)
+    assert sum("alicloud.oos.oos_execution_approval" in str(t.get("ansible.builtin.include_role")) for t in run) == 1
+    with pytest.raises(ConversionError, match="task gated holds a When the playbook cannot write, on a task with Outputs"):
+        convert(content={"FormatVersion": "OOS-2019-06-01", "Tasks": [
+            {"Name": "gated", "Action": "ACS::ExecuteAPI", "When": when,
+             "Properties": {"Service": "ECS", "API": "DescribeRegions"},
+             "Outputs": {"n": {"Type": "Number", "ValueSelector": ".TotalCount"}}}]})
+
+
+def test_a_pause_two_definitions_down_makes_oos_wait_for_a_person(tmp_path):
+    """Found by the second attack (E): a product action OOS runs whose definition calls another holding an ACS::Pause
+    was waited for to its end (30 minutes against a paused execution)."""
+    ecs = tmp_path / "ECS"
+    ecs.mkdir()
+    (ecs / "ACS::ECS::Outer.yml").write_text(
+        "FormatVersion: OOS-2019-06-01\nParameters: {id: {Type: String}}\nTasks:\n"
+        "- {Name: callInner, Action: 'ACS::ECS::Inner', Properties: {id: '{{ id }}'}}\n")
+    (ecs / "ACS::ECS::Inner.yml").write_text(
+        "FormatVersion: OOS-2019-06-01\nParameters: {id: {Type: String}}\nTasks:\n- {Name: gate, Action: 'ACS::Pause'}\n")
+    template = {"FormatVersion": "OOS-2019-06-01", "Tasks": [
+        {"Name": "outer", "Action": "ACS::ECS::Outer", "Properties": {"id": "{{ oos:instance }}"}}]}
+    result = convert(content=template, action_templates_path=str(tmp_path))
+    assert result.handed_over == {"outer": "a Parameter Store reference"}
+    run = next(t for t in result.plays[0]["tasks"] if t["name"] == "Run the template tasks")["block"]
+    assert run[0]["alicloud.oos.oos_execution"]["wait_until"] == "waiting"
+    (ecs / "ACS::ECS::Inner.yml").write_text(
+        "FormatVersion: OOS-2019-06-01\nParameters: {id: {Type: String}}\nTasks:\n- {Name: nap, Action: 'ACS::Sleep'}\n")
+    natural._definition_text.cache_clear()
+    run = next(t for t in convert(content=template, action_templates_path=str(tmp_path)).plays[0]["tasks"]
+               if t["name"] == "Run the template tasks")["block"]
+    assert "wait_until" not in run[0]["alicloud.oos.oos_execution"]
