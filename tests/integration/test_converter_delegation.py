@@ -187,3 +187,32 @@ def test_check_mode_starts_no_oos_execution_and_the_natural_playbook_goes_on(tmp
     assert '"id": null' in result.stdout and "changed=1" in result.stdout
     assert cloud.instances()[0]["Status"] == "Running"
     assert "StartExecution" not in [r["action"] for r in cloud.control("requests")]
+
+
+HIBERNATE_EACH = """
+FormatVersion: OOS-2019-06-01
+Parameters:
+  ids: {Type: List}
+  rc: {Type: Json, Default: {Mode: Concurrency, Concurrency: 1, MaxErrors: 0}}
+Tasks:
+  - Name: stopEach
+    Action: ACS::ECS::StopInstance
+    Properties: {instanceId: '{{ ACS::TaskLoopItem }}', hibernate: true}
+    Loop: {Items: '{{ ids }}', RateControl: '{{ rc }}'}
+"""
+
+
+@pytest.mark.heavy(30)
+def test_a_pause_asked_by_the_run_of_a_loop_oos_runs_is_refused_before_oos_starts(tmp_path, cloud):
+    """Found by the second attack (A): OOS was started with a pause between batches the playbook could not answer."""
+    src, dest = tmp_path / "template.yml", tmp_path / "playbook.yml"
+    src.write_text(HIBERNATE_EACH)
+    convert(src, dest)
+    ids = [cloud.instances()[0]["InstanceId"]]
+    pausing = {"Mode": "Concurrency", "Concurrency": 1, "MaxErrors": 0, "BatchPauseOption": "FirstBatchPause"}
+    result = run_playbook(dest, cloud.env, extra_vars={"ids": ids, "rc": pausing})
+    assert result.rc != 0 and "Loop.RateControl.BatchPauseOption: FirstBatchPause pauses between batches" in result.output
+    assert "StartExecution" not in [r["action"] for r in cloud.control("requests")]
+    result = run_playbook(dest, cloud.env, extra_vars={"ids": ids})
+    assert result.rc == 0, result.output[-3000:]
+    assert cloud.instances()[0]["Status"] == "Stopped"

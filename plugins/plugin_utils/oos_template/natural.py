@@ -967,8 +967,15 @@ def delegated_call(task: dict, scope: Scope) -> dict:
         content = expr(f"oos_delegated_templates{_key(task['Name'], scope)}")
     else:
         content = data_tree(template)
+    parameters = {name: whole_string(*value) for name, value in values.items()}
+    rate = task["Loop"].get("RateControl") if isinstance(task.get("Loop"), dict) else None
+    whole = runtime.WHOLE_REFERENCE.match(rate.strip()) if isinstance(rate, str) else None
+    if whole and whole.group(1) in parameters:
+        # A rate control the run gives is refused before OOS starts when it asks for a pause between batches, as the
+        # converted loops refuse it (a written pause gets the answer instead: _may_wait_for_approval).
+        parameters[whole.group(1)] = expr(f"{_bare(values[whole.group(1)][0])} | {F}oos_unpaused_rate_control")
     call = {"template_content": content,
-            "parameters": {name: whole_string(*value) for name, value in values.items()},
+            "parameters": parameters,
             # This run, this task and what OOS is given: a retry returns the same execution, a new run starts its own.
             "client_token": expr(f"'alicloud-oos-delegated-' ~ (oos_execution_id ~ "
                                  f"{scope.quote('-' + task['Name'] + '-' + digest)}) | hash('sha1')"),

@@ -374,14 +374,15 @@ def test_a_when_the_playbook_cannot_write_goes_to_oos_with_the_task():
 
 
 @pytest.mark.parametrize("loop, waits", [
-    ({"Items": "{{ ids }}", "RateControl": "{{ rc }}"}, True),                    # the run's rate control may pause
-    ({"Items": "{{ ids }}", "Concurrency": "{{ n }}"}, True),
+    ({"Items": "{{ ids }}", "RateControl": "{{ rc }}"}, False),    # refused before OOS starts when it asks to pause
+    ({"Items": "{{ ids }}", "Concurrency": "{{ n }}"}, False),
     ({"Items": "{{ ids }}", "RateControl": {"Mode": "Batch", "Batch": [1], "BatchPauseOption": "FirstBatchPause"}}, True),
     ({"Items": "{{ ids }}", "RateControl": {"Mode": "Concurrency", "Concurrency": 2, "MaxErrors": 0}}, False),
 ])
-def test_a_delegated_loop_that_may_pause_between_batches_is_answered(loop, waits):
+def test_a_delegated_loop_that_may_pause_between_batches_is_answered_or_refused(loop, waits):
     """Found by the second attack on the one-writer converter (A): a task OOS runs with a rate control the run gives
-    was waited for to its end, where OOS may pause it between batches for a person."""
+    was waited for to its end, where OOS may pause it between batches for a person: a written pause is answered, a
+    rate control the run gives is refused when it asks for one (as the converted loops refuse it)."""
     template = {"FormatVersion": "OOS-2019-06-01",
                 "Parameters": {"ids": {"Type": "List"}, "rc": {"Type": "Json"}, "n": {"Type": "Number", "Default": 1}},
                 "Tasks": [{"Name": "stopEach", "Action": "ACS::ECS::StopInstance", "Loop": loop,
@@ -391,6 +392,8 @@ def test_a_delegated_loop_that_may_pause_between_batches_is_answered(loop, waits
     call = run[0]["alicloud.oos.oos_execution"]
     assert (call.get("wait_until") == "waiting") is waits
     assert any("oos_execution_approval" in str(t.get("ansible.builtin.include_role", "")) for t in run) is waits
+    if loop.get("RateControl") == "{{ rc }}":
+        assert call["parameters"]["rc"].endswith("| alicloud.oos.oos_unpaused_rate_control }}")
 
 
 def test_a_pause_oos_runs_is_answered_once_and_a_skipped_task_oos_runs_gives_no_outputs_to_read():
