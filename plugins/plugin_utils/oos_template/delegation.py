@@ -36,10 +36,10 @@ def may_wait_for_approval(task: dict, definition_text: str | None) -> bool:
     """Whether the execution OOS runs for ``task`` can stop and wait for a person: at an ``ACS::Approve`` or an
     ``ACS::Pause``, or between the batches of a Loop that pauses (``BatchPauseOption``). So it can for an
     ``ACS::Template`` (what it runs is not known here, or holds one), an approval or pause action, a task whose own
-    Loop names a ``BatchPauseOption``, or a product action whose
-    definition (its text, when ``action_templates_path`` has it) holds one of those or a nested template. Product
-    actions otherwise do not: their playbook task waits for the end and writes no answer. A waiting execution is
-    answered as an approval is (alicloud.oos.oos_execution_approval)."""
+    Loop names a ``BatchPauseOption``, or a product action whose definition (its text, and that of the product actions
+    it calls, when known) holds one of those or a nested template. Product actions otherwise do not: their playbook
+    task waits for the end and writes no answer. A waiting execution is answered as an approval is
+    (alicloud.oos.oos_execution_approval)."""
     key = str(task.get("Action", "")).lower()
     loop = task.get("Loop") if isinstance(task.get("Loop"), dict) else {}
     rate = json.dumps({k: v for k, v in loop.items() if k not in ("Items", "Outputs")}, default=str).lower()

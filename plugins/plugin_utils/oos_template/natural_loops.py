@@ -142,7 +142,7 @@ def _reads_only_the_item(selector: str) -> bool:
 
 def _rate_control(loop: dict, scope) -> str:
     """The Jinja of the loop's rate control (its RateControl, or the legacy flat keys as one mapping). One computed
-    by the run is refused there when it asks for a pause between batches (check_keys refuses a written one)."""
+    by the run is refused there when it asks for a pause between batches (check_keys hands a written one to OOS)."""
     written = loop["RateControl"] if loop.get("RateControl") is not None else {
         k: v for k, v in loop.items() if k in RATE_CONTROL_KEYS}
     jinja = natural.expression(written, scope)[0]
