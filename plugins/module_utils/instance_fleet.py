@@ -25,8 +25,7 @@ from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import (
     batch_sizes,
     concurrency_for,
     max_errors_allowed,
-    parse_rate_control,
-    refuse_batch_pause,
+    parse_unpaused_rate_control,
 )
 
 SELECTION_OPTIONS = ("instance_id", "instance_ids", "targets", "filters", "tags")
@@ -124,9 +123,7 @@ def validate_rate_control(value):
     """Parse ``rate_control`` (None means: everything at once, no error tolerated)."""
     if value in (None, "", {}):
         return None
-    rc = parse_rate_control(value, "rate_control")
-    refuse_batch_pause(value, "rate_control")
-    return rc
+    return parse_unpaused_rate_control(value, "rate_control")
 
 
 def waves(rate_control, items: list) -> list:

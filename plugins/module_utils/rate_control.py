@@ -237,6 +237,13 @@ def concurrency_for(rc, total: int) -> int:
     return max(1, min(count, total)) if total else 1
 
 
+def parse_unpaused_rate_control(value, field_name: str) -> RateControl:
+    """:func:`parse_rate_control`, refusing a pause between batches (:func:`refuse_batch_pause`)."""
+    rc = parse_rate_control(value, field_name)
+    refuse_batch_pause(value, field_name)
+    return rc
+
+
 def refuse_batch_pause(value, field_name: str) -> None:
     """A pause between batches waits for a person to resume, which a module call or a converted loop cannot do:
     refused, never run without the pause it asks for. ``value``: the RateControl as given, in any Mode (the public

@@ -11,7 +11,7 @@ import re
 
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import parse_rate_control, refuse_batch_pause
+from ansible_collections.alicloud.oos.plugins.module_utils.rate_control import parse_unpaused_rate_control
 from ansible_collections.alicloud.oos.plugins.module_utils.secrets import MASK, Secrets
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template import functions, loader, parameters, runtime
 from ansible_collections.alicloud.oos.plugins.plugin_utils.oos_template.errors import ConversionError
@@ -226,8 +226,7 @@ def oos_unpaused_rate_control(rate_control):
     """A Loop's RateControl computed by the run, refused when it asks for a pause between batches (a converted loop
     cannot wait for a person to resume it); else as given."""
     rate_control = _plain(rate_control)
-    parse_rate_control(rate_control, "Loop.RateControl")
-    refuse_batch_pause(rate_control, "Loop.RateControl")
+    parse_unpaused_rate_control(rate_control, "Loop.RateControl")
     return rate_control
 
 

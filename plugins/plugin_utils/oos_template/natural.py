@@ -78,7 +78,7 @@ PSEUDO_FACTS = {
 SIMPLE_ACTIONS = ("acs::executeapi", "acs::waitfor", "acs::checkfor", "acs::sleep", "acs::pause")
 NATIVE_ACTIONS = ("acs::ecs::stopinstance", "acs::ecs::startinstance", "acs::ecs::rebootinstance",
                   "acs::ecs::runcommand", "acs::ecs::createimage", "acs::ecs::deleteinstance")
-TRIGGERS = ("acs::timertrigger", "acs::eventtrigger", "acs::alarmtrigger")
+TRIGGERS = actions.TRIGGERS
 OTHER_ACTIONS = ("acs::selecttargets", "acs::choice", "acs::approve", "acs::notify", "acs::ecs::runinstances") + TRIGGERS
 POWER_STATES = {"acs::ecs::stopinstance": "stopped", "acs::ecs::startinstance": "running",
                 "acs::ecs::rebootinstance": "rebooted"}
